@@ -1,0 +1,82 @@
+"""bizml_nb: tie every notebook experiment to the business metric it is meant to move.
+
+In a notebook::
+
+    %load_ext bizml_nb
+    %bizml help
+
+From Python::
+
+    import bizml_nb
+    with bizml_nb.experiment("two-tower v2", target="take_rate") as run:
+        run.log({"ndcg@10": 0.4125})
+
+The package imports nothing heavy at start-up: the public functions are loaded on
+first use, so ``%load_ext bizml_nb`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "experiment": "bizml_nb.api",
+    "init": "bizml_nb.api",
+    "link": "bizml_nb.api",
+    "log": "bizml_nb.api",
+    "metric": "bizml_nb.api",
+    "project": "bizml_nb.api",
+    "runs": "bizml_nb.api",
+    "show": "bizml_nb.api",
+    "BizmlError": "bizml_nb.errors",
+    "RegistryError": "bizml_nb.errors",
+    "LedgerError": "bizml_nb.errors",
+    "ExperimentError": "bizml_nb.errors",
+    "BusinessMetric": "bizml_nb.registry",
+    "Link": "bizml_nb.registry",
+    "Registry": "bizml_nb.registry",
+    "Ledger": "bizml_nb.ledger",
+    "Run": "bizml_nb.ledger",
+    "Experiment": "bizml_nb.experiment",
+    "Project": "bizml_nb.project",
+}
+
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+
+if TYPE_CHECKING:
+    from bizml_nb.api import experiment, init, link, log, metric, project, runs, show
+    from bizml_nb.errors import BizmlError, ExperimentError, LedgerError, RegistryError
+    from bizml_nb.experiment import Experiment
+    from bizml_nb.ledger import Ledger, Run
+    from bizml_nb.project import Project
+    from bizml_nb.registry import BusinessMetric, Link, Registry
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bizml_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%bizml`` and ``%%bizml`` (``%load_ext bizml_nb``)."""
+    from bizml_nb.magics import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove ``%bizml`` and ``%%bizml`` (``%unload_ext bizml_nb``)."""
+    from bizml_nb.magics import unload
+
+    unload(ipython)

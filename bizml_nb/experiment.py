@@ -1,0 +1,265 @@
+"""The active experiment: ``with experiment(...) as run: run.log(...)``, and ``log()``.
+
+An experiment collects the ML metrics logged while it is active and, when it
+ends, writes one run to the ledger in one transaction: status ``ok``, or
+``failed`` with the error when its body raised (the error still propagates).
+
+>>> import tempfile, pathlib
+>>> from bizml_nb.project import Project
+>>> from bizml_nb.registry import init_file, upsert_metric, BusinessMetric
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> _ = init_file(root / "bizml.toml", project="demo")
+>>> _ = upsert_metric(root / "bizml.toml", BusinessMetric("churn", unit="ratio", direction="lower"))
+>>> with Experiment("first try", target="churn", project=Project.at(root)) as run:
+...     run.log({"auc": 0.81})
+>>> run.record.status, dict(run.record.metrics)
+('ok', {'auc': 0.81})
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+import traceback
+import warnings
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from bizml_nb import __version__
+from bizml_nb.errors import BizmlWarning, ExperimentError, LedgerError
+from bizml_nb.ledger import Run, new_run_id, now_iso
+from bizml_nb.provenance import notebook_path, python_version
+
+if TYPE_CHECKING:
+    from bizml_nb.display import Card
+    from bizml_nb.project import Project
+
+ACTIVE: ContextVar[Experiment | None] = ContextVar("bizml_active_experiment", default=None)
+CELL_ID: ContextVar[str | None] = ContextVar("bizml_cell_id", default=None)
+
+
+class Experiment:
+    """One experiment against one target KPI; use it as a context manager.
+
+    After the block, ``record`` holds the recorded :class:`~bizml_nb.ledger.Run`
+    and ``log()`` adds metrics to that recorded run.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        target: str,
+        project: Project,
+        hypothesis: str | None = None,
+        expect: str | None = None,
+        tags: Iterable[str] = (),
+        baseline: bool = False,
+        params: Mapping[str, Any] | None = None,
+        cell_id: str | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ExperimentError(f"an experiment needs a non-empty name (not {name!r})")
+        if isinstance(tags, str):
+            tags = (tags,)
+        tags = tuple(tags)
+        for tag in tags:
+            if not isinstance(tag, str) or not tag.strip():
+                raise ExperimentError(f"tags must be non-empty strings (not {tag!r})")
+        project.registry.metric(target)  # an unknown KPI fails before the work starts
+        self.name = name
+        self.target = target
+        self.project = project
+        self.hypothesis = hypothesis
+        self.expect = expect
+        self.tags = tags
+        self.baseline = bool(baseline)
+        self.params = dict(params or {})
+        self.cell_id = cell_id if cell_id is not None else CELL_ID.get()
+        self.metrics: dict[str, float] = {}
+        self.record: Run | None = None
+        self.pending: Run | None = None
+        self._id = new_run_id()
+        self._started_at = ""
+        self._t0 = 0.0
+        self._token: Token[Experiment | None] | None = None
+
+    def __repr__(self) -> str:
+        state = self.record.status if self.record else ("running" if self._token else "new")
+        return f"<bizml experiment {self.name!r} -> {self.target} ({state})>"
+
+    @property
+    def id(self) -> str:
+        """The run id this experiment is (or will be) recorded under."""
+        return self._id
+
+    def log(self, mapping: Mapping[str, Any] | None = None, /, **metrics: Any) -> None:
+        """Log ML metrics: ``log({"ndcg@10": 0.41})`` or ``log(latency_ms=38)``.
+
+        Values must be finite numbers. After the experiment has ended, the
+        metrics are added to its recorded run in the ledger.
+        """
+        values = clean_metrics(mapping, metrics)
+        if self.record is not None:
+            self.record = self.project.ledger.add_metrics(self.record.id, values)
+            return
+        self.metrics.update(values)
+
+    def __enter__(self) -> Experiment:
+        if self.record is not None or self._token is not None:
+            raise ExperimentError(f"experiment {self.name!r} has already run; start a new one")
+        active = ACTIVE.get()
+        if active is not None:
+            raise ExperimentError(
+                f"experiment {active.name!r} is still running; experiments do not nest"
+            )
+        self._token = ACTIVE.set(self)
+        self._started_at = now_iso()
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        duration = time.perf_counter() - self._t0
+        if self._token is not None:
+            ACTIVE.reset(self._token)
+        failed = exc is not None and not isinstance(exc, GeneratorExit)
+        self.pending = self._run(duration, exc if failed else None)
+        try:
+            self.save()
+        except LedgerError as error:
+            if failed:  # do not hide the user's own error behind ours
+                warnings.warn(str(error), BizmlWarning, stacklevel=2)
+                return
+            raise
+
+    def save(self) -> Run:
+        """Write the finished run to the ledger (again after a failed write); return it."""
+        run = self.pending
+        if run is None:
+            if self.record is not None:
+                return self.record
+            raise ExperimentError(f"experiment {self.name!r} has not finished yet")
+        try:
+            self.project.ledger.record(run)
+        except LedgerError as error:
+            raise LedgerError(
+                f"the run {self.name!r} was not recorded: {error} Nothing is lost: its metrics "
+                f"were {dict(run.metrics)!r}, and `.save()` on the experiment retries."
+            ) from None
+        self.record, self.pending = run, None
+        return run
+
+    def card(self) -> Card:
+        """The experiment card of the recorded run (impact against the KPI's baseline)."""
+        from bizml_nb.display import Card
+
+        if self.record is None:
+            raise ExperimentError(f"experiment {self.name!r} has not been recorded yet")
+        return Card.for_run(self.record, self.project)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        if self.record is None:
+            return {"text/plain": repr(self)}
+        return self.card()._repr_mimebundle_(**kwargs)
+
+    def _run(self, duration: float, exc: BaseException | None) -> Run:
+        git = self.project.provenance.git(self.project.root)
+        error = None
+        if exc is not None:
+            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return Run(
+            id=self._id,
+            name=self.name,
+            target=self.target,
+            started_at=self._started_at,
+            hypothesis=self.hypothesis,
+            expect=self.expect,
+            tags=self.tags,
+            params=self.params,
+            is_baseline=self.baseline,
+            status="failed" if exc is not None else "ok",
+            error=error,
+            duration_s=duration,
+            metrics=dict(self.metrics),
+            notebook=notebook_path(self.project.root),
+            cell_id=self.cell_id,
+            git_commit=git.commit,
+            git_dirty=git.dirty,
+            python_version=python_version(),
+            bizml_version=__version__,
+        )
+
+
+def log(mapping: Mapping[str, Any] | None = None, /, **metrics: Any) -> None:
+    """Log ML metrics to the active experiment.
+
+    >>> log({"ndcg@10": 0.41}, latency_ms=38.0)  # doctest: +SKIP
+    """
+    active = ACTIVE.get()
+    if active is None:
+        raise ExperimentError(
+            "no experiment is running: log inside `with bizml_nb.experiment(...)` or a "
+            "`%%bizml experiment` cell (`%bizml log` outside one adds to the last run)"
+        )
+    active.log(mapping, **metrics)
+
+
+def clean_metrics(mapping: Mapping[str, Any] | None, metrics: Mapping[str, Any]) -> dict[str, float]:
+    """Merge ``mapping`` and keyword ``metrics`` into name -> finite float, validating each."""
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise ExperimentError(
+            f"log() takes a mapping of names to numbers, e.g. log({{'auc': 0.9}}) "
+            f"(not {type(mapping).__name__})"
+        )
+    merged = {**(mapping or {}), **metrics}
+    if not merged:
+        raise ExperimentError("nothing to log: pass metrics, e.g. log(auc=0.91)")
+    return {name: metric_value(name, value) for name, value in merged.items()}
+
+
+def metric_value(name: Any, value: Any) -> float:
+    """``value`` as a finite float, or ExperimentError naming the metric.
+
+    Accepts Python and NumPy numbers and 0-d arrays or tensors with ``.item()``;
+    refuses booleans, strings, NaN and infinity.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ExperimentError(f"metric names must be non-empty strings (not {name!r})")
+    item = value
+    if not isinstance(item, numbers.Real) and callable(getattr(item, "item", None)):
+        try:
+            item = item.item()
+        except (TypeError, ValueError):
+            item = value
+    if isinstance(item, bool) or not isinstance(item, numbers.Real):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise ExperimentError(
+            f"metric {name!r} must be a number (got {type(value).__name__} {shown})"
+        )
+    number = float(item)
+    if not math.isfinite(number):
+        raise ExperimentError(
+            f"metric {name!r} is {number}; log a finite number "
+            "(leave the metric out if it could not be computed)"
+        )
+    return number
+
+
+def is_metric_mapping(value: Any) -> bool:
+    """Whether ``value`` is a non-empty mapping of names to finite numbers (a cell's result)."""
+    if not isinstance(value, Mapping) or not value:
+        return False
+    try:
+        clean_metrics(value, {})
+    except ExperimentError:
+        return False
+    return True

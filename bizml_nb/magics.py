@@ -1,0 +1,542 @@
+"""``%bizml`` and ``%%bizml``: thin parsers over the plain-Python API.
+
+Every mistake in a magic's arguments is one plain ``UsageError`` (no traceback)
+that names what was wrong; errors raised by the user's own code inside a
+``%%bizml experiment`` cell propagate exactly as in a plain cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Bool, Unicode
+
+from bizml_nb.errors import BizmlError, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bizml_nb.display import Card
+    from bizml_nb.experiment import Experiment
+    from bizml_nb.project import Project, Projects
+
+SUBCOMMANDS: dict[str, str] = {
+    "init": "create bizml.toml here (or update its project name and currency)",
+    "metric": "declare a business metric (KPI): unit, direction, baseline, target, value",
+    "link": "declare how an ML metric moves a KPI (elasticity with an interval)",
+    "metrics": "show the KPIs and links of this project",
+    "experiment": "(cell magic) run the cell as an experiment against a KPI and show its card",
+    "log": "log NAME=VALUE metrics to the running experiment, or add them to the last run",
+    "runs": "list recorded runs, with their predicted value per year",
+    "show": "show the card of a run (by id, id prefix, 'last' or name)",
+    "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
+}
+
+HELP = """\
+%bizml: tie each experiment to the business metric it is meant to move.
+
+  %bizml init --project NAME --currency USD
+  %bizml metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.12 \\
+                --value-per-unit 2.5e9 --owner "growth PM"
+  %bizml link ndcg@10 take_rate --elasticity 0.35 --interval 0.20 0.50 --source "A/B tests"
+  %bizml metrics
+
+  %%bizml experiment "two-tower v2" --target take_rate --hypothesis "..." --tag retrieval
+  bizml_nb.log({"ndcg@10": 0.4125}, latency_ms=38.0)
+
+  %bizml runs --target take_rate
+  %bizml show last
+  %bizml log precision=0.91 recall=0.84
+
+Subcommands:
+""" + "\n".join(f"  {name:<11} {text}" for name, text in SUBCOMMANDS.items()) + """
+
+Configuration: %config BizmlMagics.ledger = "path/to/ledger.sqlite" (or $BIZML_LEDGER);
+%config BizmlMagics.project_dir = "path/to/project". Arguments are taken literally:
+{braces} and $names are not expanded.
+"""
+
+
+@magics_class
+class BizmlMagics(Magics):
+    """The ``%bizml`` line magic and ``%%bizml`` cell magic."""
+
+    ledger = Unicode(
+        None,
+        allow_none=True,
+        help="Path of the ledger file; default $BIZML_LEDGER, else PROJECT/.bizml/ledger.sqlite.",
+    ).tag(config=True)
+    project_dir = Unicode(
+        None,
+        allow_none=True,
+        help="Project folder to use; default the nearest folder upward with a bizml.toml.",
+    ).tag(config=True)
+    cards = Bool(True, help="Show an experiment card after each %%bizml experiment cell.").tag(
+        config=True
+    )
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        from bizml_nb.project import Projects
+
+        self._projects: Projects = Projects()
+        self._last: tuple[Project, str] | None = None
+        self._last_handle: Any = None
+
+    # -- entry point
+
+    @no_var_expand
+    @line_cell_magic
+    def bizml(self, line: str, cell: str | None = None) -> Any:
+        """Business metrics for ML experiments. `%bizml help` lists the subcommands."""
+        __tracebackhide__ = True
+        tokens = _split(line)
+        if not tokens:
+            if cell is not None:
+                raise UsageError(
+                    "%%bizml needs a subcommand: %%bizml experiment NAME --target KPI"
+                )
+            print(HELP)
+            return None
+        command, args = tokens[0], tokens[1:]
+        if command not in SUBCOMMANDS:
+            raise UsageError(
+                f"unknown subcommand {command!r}{did_you_mean(command, SUBCOMMANDS)}; "
+                "`%bizml help` lists them"
+            )
+        if cell is not None and command != "experiment":
+            raise UsageError(
+                f"%%bizml {command} is not a cell magic; write it on one line as %bizml {command}"
+            )
+        if command == "experiment":
+            if cell is None:
+                raise UsageError(
+                    "experiment is a cell magic: write %%bizml experiment NAME --target KPI "
+                    "at the top of the cell, with the experiment's code below it"
+                )
+            return self._experiment(args, cell)
+        handler: Callable[[list[str]], Any] = getattr(self, f"_{command}")
+        try:
+            return handler(args)
+        except BizmlError as exc:
+            raise UsageError(str(exc)) from None
+        except OSError as exc:
+            raise UsageError(f"{command}: {exc}") from None
+
+    # -- declaring
+
+    def _help(self, args: list[str]) -> None:
+        if not args:
+            print(HELP)
+            return
+        name = args[0]
+        if name not in SUBCOMMANDS:
+            raise UsageError(
+                f"no subcommand {name!r}{did_you_mean(name, SUBCOMMANDS)}; `%bizml help` lists them"
+            )
+        print(PARSERS[name]().format_help() if name in PARSERS else SUBCOMMANDS[name])
+
+    def _init(self, args: list[str]) -> None:
+        ns = _parse("init", args)
+        project = self._project()
+        outcome = project.init(ns.project, currency=ns.currency)
+        registry = project.registry
+        print(
+            f"{outcome} {_shown_path(project.registry_path)}: project {registry.name!r}, "
+            f"currency {registry.currency}"
+        )
+
+    def _metric(self, args: list[str]) -> None:
+        from bizml_nb.registry import BusinessMetric
+
+        ns = _parse("metric", args)
+        project = self._project()
+        metric = BusinessMetric(
+            ns.name,
+            ns.unit,
+            ns.direction,
+            ns.baseline,
+            ns.target,
+            ns.value_per_unit,
+            ns.owner,
+            ns.description,
+        )
+        outcome = project.declare(metric)
+        print(f"{outcome} business metric {metric.name!r} in {_shown_path(project.registry_path)}")
+
+    def _link(self, args: list[str]) -> None:
+        from bizml_nb.registry import Link
+
+        ns = _parse("link", args)
+        project = self._project()
+        params: dict[str, Any] = {"elasticity": ns.elasticity}
+        if ns.interval is not None:
+            params["interval"] = tuple(ns.interval)
+        if ns.ml_baseline is not None:
+            params["ml_baseline"] = ns.ml_baseline
+        link = Link(ns.ml_metric, ns.business_metric, "linear", params, ns.source)
+        outcome = project.declare(link)
+        print(f"{outcome} link {link.label} in {_shown_path(project.registry_path)}")
+
+    def _metrics(self, args: list[str]) -> Any:
+        from bizml_nb.display import RegistryView
+
+        _parse("metrics", args)
+        return RegistryView(self._project().registry)
+
+    # -- runs
+
+    def _runs(self, args: list[str]) -> pd.DataFrame:
+        ns = _parse("runs", args)
+        from bizml_nb.views import runs_table
+
+        return runs_table(self._project(), ns.target)
+
+    def _show(self, args: list[str]) -> Card:
+        ns = _parse("show", args)
+        return self._project().card(ns.run)
+
+    def _log(self, args: list[str]) -> None:
+        from bizml_nb.experiment import ACTIVE, clean_metrics
+
+        ns = _parse("log", args)
+        metrics = clean_metrics(_pairs(ns.metrics, "log", "NAME=VALUE", number=True), {})
+        active = ACTIVE.get()
+        if active is not None:
+            active.log(metrics)
+            return
+        if self._last is None:
+            raise UsageError(
+                "no experiment is running and no run was recorded in this session: use "
+                "%bizml log inside a %%bizml experiment cell, or after one"
+            )
+        project, run_id = self._last
+        run = project.ledger.add_metrics(run_id, metrics)
+        names = ", ".join(metrics)
+        print(f"added {names} to run {run.name!r}")
+        if self._last_handle is not None:
+            self._last_handle.update(project.card(run))
+
+    # -- the experiment cell
+
+    def _experiment(self, args: list[str], cell: str) -> None:
+        from bizml_nb.experiment import CELL_ID, is_metric_mapping
+
+        __tracebackhide__ = True
+        try:
+            ns = _parse("experiment", args)
+            params = _pairs(ns.param or [], "experiment --param", "NAME=VALUE")
+            project = self._project()
+            experiment = project.experiment(
+                ns.name,
+                target=ns.target,
+                hypothesis=ns.hypothesis,
+                expect=ns.expect,
+                tags=ns.tag or (),
+                baseline=ns.baseline,
+                params=params,
+            )
+            experiment.cell_id = CELL_ID.get()
+            code = self._compile(cell)
+        except BizmlError as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            with experiment:
+                value = code.run(self.shell)
+                if not experiment.metrics and is_metric_mapping(value):
+                    experiment.log(value)
+        except BizmlError as exc:  # a bad logged value, or the ledger refused the run
+            self._show_card(project, experiment)
+            raise UsageError(str(exc)) from None
+        except BaseException:
+            self._show_card(project, experiment)
+            raise
+        self._show_card(project, experiment)
+
+    def _compile(self, cell: str) -> _CellCode:
+        shell = self.shell
+        transformed = shell.transform_cell(cell)
+        filename = shell.compile.cache(transformed, shell.execution_count, raw_code=cell)
+        try:
+            tree = ast.parse(transformed, filename=filename)
+        except SyntaxError as exc:
+            raise UsageError(
+                f"the experiment cell has a syntax error (line {exc.lineno}: {exc.msg}); "
+                "nothing was run or recorded"
+            ) from None
+        return _CellCode(tree, filename, quiet=_ends_with_semicolon(cell))
+
+    def _show_card(self, project: Project, experiment: Experiment) -> None:
+        if experiment.record is None:
+            return
+        self._last = (project, experiment.record.id)
+        if not self.cards:
+            return
+        from IPython.display import display
+
+        try:
+            card = experiment.card()
+        except BizmlError as exc:
+            print(f"(the run was recorded, but its card cannot be shown: {exc})", file=sys.stderr)
+            return
+        self._last_handle = display(card, display_id=True)
+
+    # -- configuration
+
+    def _project(self) -> Project:
+        path = Path(self.project_dir) if self.project_dir else None
+        return self._projects.get(path, ledger=self.ledger or None)
+
+    def pre_run_cell(self, info: Any) -> None:
+        """Remember the id of the cell about to run (Jupyter sends it with each request)."""
+        from bizml_nb.experiment import CELL_ID
+
+        CELL_ID.set(getattr(info, "cell_id", None))
+
+
+class _CellCode:
+    """The parsed body of an experiment cell, run like a plain cell."""
+
+    def __init__(self, tree: ast.Module, filename: str, *, quiet: bool) -> None:
+        self.filename = filename
+        self.quiet = quiet
+        body = list(tree.body)
+        self.last: ast.expr | None = None
+        if body and isinstance(body[-1], ast.Expr):
+            self.last = body.pop().value
+        self.body = ast.Module(body=body, type_ignores=[])
+
+    def run(self, shell: Any) -> Any:
+        """Execute in the user namespace; display and return the last expression's value."""
+        __tracebackhide__ = True
+        namespace, local = shell.user_global_ns, shell.user_ns
+        exec(shell.compile(self.body, self.filename, "exec"), namespace, local)  # noqa: S102
+        if self.last is None:
+            return None
+        expression = ast.Expression(body=self.last)
+        value = eval(shell.compile(expression, self.filename, "eval"), namespace, local)  # noqa: S307
+        if value is not None and not self.quiet:
+            shell.displayhook(value)
+        return value
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises UsageError, with "did you mean" for unknown flags."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message, file=sys.stderr)
+        raise _HelpShown
+
+    def flags(self) -> list[str]:
+        return [s for action in self._actions for s in action.option_strings]
+
+
+class _HelpShown(Exception):
+    """`-h` was given: argparse printed the help, nothing else to do."""
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _parser(name: str, description: str) -> _ArgumentParser:
+    return _ArgumentParser(prog=f"%bizml {name}", description=description, allow_abbrev=False)
+
+
+def _init_parser() -> _ArgumentParser:
+    p = _parser("init", SUBCOMMANDS["init"])
+    p.add_argument("--project", help="project name (default: the folder's name)")
+    p.add_argument("--currency", help="currency code for money, e.g. USD (default USD)")
+    return p
+
+
+def _metric_parser() -> _ArgumentParser:
+    p = _parser("metric", SUBCOMMANDS["metric"])
+    p.add_argument("name", help="the KPI's name, e.g. take_rate")
+    p.add_argument("--unit", required=True, help="ratio, percent, a currency code, count, ...")
+    p.add_argument("--direction", required=True, choices=["higher", "lower"], help="which is better")
+    p.add_argument("--baseline", type=_finite, help="the KPI's level today")
+    p.add_argument("--target", type=_finite, help="the level the team is asked to reach")
+    p.add_argument(
+        "--value-per-unit",
+        type=_finite,
+        help="money per year for +1 unit of the KPI (negative when lower is better)",
+    )
+    p.add_argument("--owner", help="who answers for this KPI")
+    p.add_argument("--description", help="what the KPI measures")
+    return p
+
+
+def _link_parser() -> _ArgumentParser:
+    p = _parser("link", SUBCOMMANDS["link"])
+    p.add_argument("ml_metric", help="the ML metric, e.g. ndcg@10")
+    p.add_argument("business_metric", help="the KPI it moves, e.g. take_rate")
+    p.add_argument(
+        "--elasticity",
+        type=_finite,
+        required=True,
+        help="change of the KPI (in its units) per +1 of the ML metric",
+    )
+    p.add_argument(
+        "--interval", type=_finite, nargs=2, metavar=("LOW", "HIGH"), help="plausible range"
+    )
+    p.add_argument("--source", help="where the elasticity comes from, e.g. 'A/B tests 2026 Q1'")
+    p.add_argument(
+        "--ml-baseline", type=_finite, help="the ML metric in production (used without a baseline run)"
+    )
+    return p
+
+
+def _experiment_parser() -> _ArgumentParser:
+    p = _parser("experiment", SUBCOMMANDS["experiment"])
+    p.add_argument("name", help="a short name for what is being tried")
+    p.add_argument("--target", required=True, help="the KPI this experiment is meant to move")
+    p.add_argument("--hypothesis", help="why it should move the KPI")
+    p.add_argument("--expect", help="the expected effect, e.g. '+0.3pp'")
+    p.add_argument("--tag", action="append", help="a tag (repeatable)")
+    p.add_argument(
+        "--baseline", action="store_true", help="this run is the KPI's baseline to compare against"
+    )
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a parameter (repeatable)")
+    return p
+
+
+def _runs_parser() -> _ArgumentParser:
+    p = _parser("runs", SUBCOMMANDS["runs"])
+    p.add_argument("--target", help="only runs against this KPI")
+    return p
+
+
+def _show_parser() -> _ArgumentParser:
+    p = _parser("show", SUBCOMMANDS["show"])
+    p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
+    return p
+
+
+def _log_parser() -> _ArgumentParser:
+    p = _parser("log", SUBCOMMANDS["log"])
+    p.add_argument("metrics", nargs="+", metavar="NAME=VALUE", help="metrics, e.g. recall=0.84")
+    return p
+
+
+def _metrics_parser() -> _ArgumentParser:
+    return _parser("metrics", SUBCOMMANDS["metrics"])
+
+
+PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
+    "init": _init_parser,
+    "metric": _metric_parser,
+    "link": _link_parser,
+    "metrics": _metrics_parser,
+    "experiment": _experiment_parser,
+    "runs": _runs_parser,
+    "show": _show_parser,
+    "log": _log_parser,
+}
+
+
+def _parse(name: str, args: Sequence[str]) -> argparse.Namespace:
+    parser = PARSERS[name]()
+    try:
+        ns, extra = parser.parse_known_args(list(args))
+    except _HelpShown:
+        raise UsageError(f"(help for %bizml {name} shown above)") from None
+    if extra:
+        unknown = extra[0]
+        if unknown.startswith("-"):
+            flag = unknown.split("=", 1)[0]
+            raise UsageError(
+                f"%bizml {name}: unknown flag {flag!r}{did_you_mean(flag, parser.flags())}; "
+                f"`%bizml help {name}` lists the flags"
+            )
+        raise UsageError(
+            f"%bizml {name}: unexpected argument {unknown!r}; put names with spaces in quotes"
+        )
+    return ns
+
+
+def _pairs(items: Sequence[str], where: str, form: str, *, number: bool = False) -> dict[str, Any]:
+    pairs: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.rpartition("=")
+        if not sep or not key or not text:
+            raise UsageError(f"%bizml {where}: {item!r} is not {form}, e.g. recall=0.84")
+        if number:
+            try:
+                pairs[key] = float(text)
+            except ValueError:
+                raise UsageError(
+                    f"%bizml {where}: {item!r}: {text!r} is not a number"
+                ) from None
+        else:
+            pairs[key] = text
+    return pairs
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%bizml: cannot read the arguments ({exc}); check the quotes") from None
+
+
+def _ends_with_semicolon(cell: str) -> bool:
+    from IPython.core.displayhook import DisplayHook
+
+    try:
+        return bool(DisplayHook.semicolon_at_end_of_expression(cell))
+    except Exception:  # noqa: BLE001 - tokenizing only decides whether to hide the result
+        return False
+
+
+def _shown_path(path: Path) -> str:
+    """A path relative to the current folder when below it, so notebook output is portable."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(ipython: Any) -> None:
+    """Register the magics on ``ipython`` and remember the running cell's id."""
+    magics = BizmlMagics(ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.pre_run_cell)
+
+
+def unload(ipython: Any) -> None:
+    """Remove the magics and the cell hook (IPython has no unregister call)."""
+    manager = ipython.magics_manager
+    for kind in ("line", "cell"):
+        manager.magics[kind].pop("bizml", None)
+    instance = manager.registry.pop("BizmlMagics", None)
+    if instance is not None:
+        try:
+            ipython.events.unregister("pre_run_cell", instance.pre_run_cell)
+        except ValueError:
+            pass
+        instance._projects.close()

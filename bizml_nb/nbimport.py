@@ -1,0 +1,49 @@
+"""Read runs back from executed notebooks: each card carries its whole run record.
+
+The notebook is read as plain JSON (no nbformat import, no execution).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bizml_nb.display import RUN_MIME
+from bizml_nb.errors import LedgerError
+from bizml_nb.ledger import Run
+
+
+def runs_from_notebook(path: Path) -> list[Run]:
+    """The distinct runs recorded in the outputs of ``path``, in notebook order.
+
+    A run shown twice (e.g. by ``%bizml show``) is returned once, with the
+    metrics of its latest card.
+    """
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LedgerError(f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise LedgerError(f"{path} is not a notebook (invalid JSON: {exc})") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise LedgerError(f"{path} is not a Jupyter notebook (no cells)")
+    runs: dict[str, Run] = {}
+    for index, record in _records(notebook):
+        try:
+            run = Run.from_record(record)
+        except LedgerError as exc:
+            raise LedgerError(f"{path}, cell {index}: {exc}") from None
+        runs[run.id] = run
+    return list(runs.values())
+
+
+def _records(notebook: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            data = output.get("data") if isinstance(output, dict) else None
+            if isinstance(data, dict) and isinstance(data.get(RUN_MIME), dict):
+                yield index, data[RUN_MIME]

@@ -1,0 +1,220 @@
+"""A project: the folder that holds bizml.toml, its registry and its ledger.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> proj = Project.at(root)
+>>> proj.ledger.path.relative_to(root).as_posix()
+'.bizml/ledger.sqlite'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from bizml_nb.errors import LedgerError, RegistryError
+from bizml_nb.ledger import Ledger, Run, default_path
+from bizml_nb.provenance import Provenance
+from bizml_nb.registry import (
+    FILENAME,
+    BusinessMetric,
+    Direction,
+    Link,
+    Registry,
+    find_root,
+    init_file,
+    upsert_link,
+    upsert_metric,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bizml_nb.display import Card
+    from bizml_nb.experiment import Experiment
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass
+class Project:
+    """The registry and ledger of one project, with the registry re-read when its file changes."""
+
+    root: Path
+    ledger: Ledger
+    provenance: Provenance = field(default_factory=Provenance)
+    _registry: tuple[tuple[int, int], Registry] | None = field(default=None, repr=False)
+
+    @classmethod
+    def at(cls, root: Path, *, ledger: Path | None = None) -> Project:
+        root = root.resolve()
+        return cls(root=root, ledger=Ledger(ledger or default_path(root)))
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / FILENAME
+
+    @property
+    def registry(self) -> Registry:
+        """The registry as the file says now (parsed again only when the file changed)."""
+        try:
+            stat = self.registry_path.stat()
+        except FileNotFoundError:
+            raise RegistryError(
+                f"no {FILENAME} in {self.root} or above; run `%bizml init` (or `bizml init`) "
+                "to start a project here"
+            ) from None
+        key = (stat.st_mtime_ns, stat.st_size)
+        if self._registry is None or self._registry[0] != key:
+            self._registry = (key, Registry.load(self.registry_path))
+        return self._registry[1]
+
+    @property
+    def has_registry(self) -> bool:
+        return self.registry_path.is_file()
+
+    # -- declaring
+
+    def init(self, name: str | None = None, *, currency: str | None = None) -> Outcome:
+        """Create this project's bizml.toml, or update its name and currency."""
+        if currency is not None and not currency.strip():
+            raise RegistryError("currency is empty; use a code such as USD or EUR")
+        return init_file(self.registry_path, project=name, currency=currency)
+
+    def metric(
+        self,
+        name: str,
+        *,
+        unit: str,
+        direction: Direction,
+        baseline: float | None = None,
+        target: float | None = None,
+        value_per_unit: float | None = None,
+        owner: str | None = None,
+        description: str | None = None,
+    ) -> BusinessMetric:
+        """Declare a business metric (or update it) and return it as now stored."""
+        metric = BusinessMetric(
+            name, unit, direction, baseline, target, value_per_unit, owner, description
+        )
+        self.declare(metric)
+        return self.registry.metric(name)
+
+    def link(
+        self,
+        ml_metric: str,
+        business_metric: str,
+        *,
+        elasticity: float,
+        interval: tuple[float, float] | None = None,
+        source: str | None = None,
+        ml_baseline: float | None = None,
+    ) -> Link:
+        """Declare a linear link from an ML metric to a business metric (or replace it)."""
+        params: dict[str, Any] = {"elasticity": elasticity}
+        if interval is not None:
+            params["interval"] = tuple(interval)
+        if ml_baseline is not None:
+            params["ml_baseline"] = ml_baseline
+        link = Link(ml_metric, business_metric, "linear", params, source)
+        self.declare(link)
+        return link
+
+    def declare(self, item: BusinessMetric | Link) -> Outcome:
+        """Write a metric or link into bizml.toml; say whether it was created or updated."""
+        if not self.has_registry:
+            raise RegistryError(
+                f"no {FILENAME} in {self.root} or above; run `%bizml init` (or `bizml init`) first"
+            )
+        if isinstance(item, BusinessMetric):
+            return upsert_metric(self.registry_path, item)
+        self.registry.metric(item.business_metric)  # the KPI must exist first
+        return upsert_link(self.registry_path, item)
+
+    # -- experiments and runs
+
+    def experiment(
+        self,
+        name: str,
+        *,
+        target: str,
+        hypothesis: str | None = None,
+        expect: str | None = None,
+        tags: Iterable[str] = (),
+        baseline: bool = False,
+        params: Mapping[str, Any] | None = None,
+    ) -> Experiment:
+        """A new experiment against KPI ``target``; use it as a context manager."""
+        from bizml_nb.experiment import Experiment
+
+        return Experiment(
+            name,
+            target=target,
+            project=self,
+            hypothesis=hypothesis,
+            expect=expect,
+            tags=tags,
+            baseline=baseline,
+            params=params,
+        )
+
+    def runs(self, target: str | None = None) -> pd.DataFrame:
+        """The recorded runs as a DataFrame (one column per ML metric), oldest first."""
+        if target is not None:
+            self.registry.metric(target)
+        return self.ledger.frame(target)
+
+    def run(self, ref: str) -> Run:
+        """A run by id, unique id prefix, ``last``, or name (its latest run)."""
+        ref = ref.strip()
+        if ref == "last":
+            runs = self.ledger.runs()
+            if not runs:
+                raise LedgerError(f"no runs yet in {self.ledger.path}")
+            return runs[-1]
+        try:
+            return self.ledger.get(ref)
+        except LedgerError:
+            named = self.ledger.runs(name=ref)
+            if named:
+                return named[-1]
+            raise
+
+    def card(self, ref: str | Run) -> Card:
+        """The experiment card of a run (see :meth:`run` for the ways to name one)."""
+        from bizml_nb.display import Card
+
+        run = ref if isinstance(ref, Run) else self.run(ref)
+        return Card.for_run(run, self)
+
+
+class Projects:
+    """Open projects, one per (root, ledger file), so connections and caches are reused."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[Path, Path], Project] = {}
+
+    def get(self, path: Path | str | None = None, *, ledger: Path | str | None = None) -> Project:
+        """The project that holds ``path`` (default: the current folder).
+
+        The root is the nearest folder upward with a bizml.toml, else ``path``
+        itself. The ledger is ``ledger`` if given, else ``$BIZML_LEDGER``, else
+        ``ROOT/.bizml/ledger.sqlite``.
+        """
+        start = Path(path).expanduser() if path is not None else Path.cwd()
+        root = find_root(start) or (start if start.is_dir() or not start.exists() else start.parent)
+        root = root.resolve()
+        ledger_path = Path(ledger).expanduser().resolve() if ledger else default_path(root)
+        key = (root, ledger_path)
+        project = self._open.get(key)
+        if project is None:
+            project = Project(root=root, ledger=Ledger(ledger_path))
+            self._open[key] = project
+        return project
+
+    def close(self) -> None:
+        for project in self._open.values():
+            project.ledger.close()
+        self._open.clear()

@@ -1,0 +1,98 @@
+"""Numbers as people read them: KPI values and changes in their units, money per year.
+
+Shown numbers carry units and no false precision.
+
+>>> kpi_value(0.112, "ratio")
+'11.20%'
+>>> kpi_delta(0.0044, "ratio")
+'+0.44 pp'
+>>> money(10_937_500, "USD")
+'$10.9M'
+>>> money(-250_000, "EUR")
+'-€250k'
+"""
+
+from __future__ import annotations
+
+import math
+
+RATIO_UNITS = frozenset({"ratio", "fraction", "share", "rate"})
+PERCENT_UNITS = frozenset({"percent", "%", "pct"})
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
+
+
+def number(x: float, *, signed: bool = False) -> str:
+    """A plain number with 3-4 significant digits, e.g. 0.4125, 38, 1.23e+06."""
+    if x == 0:
+        text = "0"
+    elif abs(x) >= 1e6 or abs(x) < 1e-4:
+        text = f"{x:.3g}"
+    elif abs(x) >= 1000:
+        text = f"{x:,.0f}"
+    else:
+        text = f"{x:.4g}"
+    return f"+{text}" if signed and x > 0 else text
+
+
+def kpi_value(x: float, unit: str) -> str:
+    """A KPI level in its unit: ratios as percent, money with its symbol."""
+    if unit in RATIO_UNITS:
+        return f"{x * 100:.2f}%"
+    if unit in PERCENT_UNITS:
+        return f"{x:.2f}%"
+    if is_currency(unit):
+        return money(x, unit)
+    return f"{number(x)} {unit}"
+
+
+def kpi_delta(x: float, unit: str) -> str:
+    """A change of a KPI: ratios and percents in percentage points, signed."""
+    if unit in RATIO_UNITS:
+        return f"{_fixed(x * 100, signed=True)} pp"
+    if unit in PERCENT_UNITS:
+        return f"{_fixed(x, signed=True)} pp"
+    if is_currency(unit):
+        return money(x, unit, signed=True)
+    return f"{_fixed(x, signed=True)} {unit}"
+
+
+def kpi_interval(low: float, high: float, unit: str) -> str:
+    """``[low, high]`` of a KPI change, without the unit (it follows the mid value)."""
+    if unit in RATIO_UNITS:
+        low, high = low * 100, high * 100
+    elif is_currency(unit):
+        return f"[{money(low, unit, signed=True)}, {money(high, unit, signed=True)}]"
+    return f"[{_fixed(low, signed=True)}, {_fixed(high, signed=True)}]"
+
+
+def money(x: float, currency: str, *, signed: bool = False) -> str:
+    """An amount with 3 significant digits and k/M/B, e.g. $10.9M, -€250k, 1.2M CHF."""
+    if not math.isfinite(x):
+        return str(x)
+    sign = "-" if x < 0 else ("+" if signed and x > 0 else "")
+    size = abs(x)
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= scale * 0.9995:
+            amount = f"{size / scale:.3g}{suffix}"
+            break
+    else:
+        amount = f"{size:.3g}" if size < 1 else f"{size:.0f}"
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    if symbol:
+        return f"{sign}{symbol}{amount}"
+    return f"{sign}{amount} {currency}"
+
+
+def is_currency(unit: str) -> bool:
+    """Whether ``unit`` is a three-letter currency code such as USD."""
+    return len(unit) == 3 and unit.isalpha() and unit.isupper()
+
+
+def _fixed(x: float, *, signed: bool) -> str:
+    """Two decimals, or two significant digits for changes smaller than 0.01."""
+    if x == 0:
+        return "0.00" if not signed else "+0.00"
+    text = f"{x:.2f}" if abs(x) >= 0.01 else f"{x:.2g}"
+    if abs(x) >= 1000:
+        text = f"{x:,.0f}"
+    return f"+{text}" if signed and x > 0 else text
