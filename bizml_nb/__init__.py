@@ -40,8 +40,8 @@ _LAZY = {
     "Registry": "bizml_nb.registry",
     "Ledger": "bizml_nb.ledger",
     "Run": "bizml_nb.ledger",
-    "Experiment": "bizml_nb.experiment",
-    "Project": "bizml_nb.project",
+    "Experiment": "bizml_nb.experiments",
+    "Project": "bizml_nb.projects",
 }
 
 __all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
@@ -49,9 +49,9 @@ __all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", 
 if TYPE_CHECKING:
     from bizml_nb.api import experiment, init, link, log, metric, project, runs, show
     from bizml_nb.errors import BizmlError, ExperimentError, LedgerError, RegistryError
-    from bizml_nb.experiment import Experiment
+    from bizml_nb.experiments import Experiment
     from bizml_nb.ledger import Ledger, Run
-    from bizml_nb.project import Project
+    from bizml_nb.projects import Project
     from bizml_nb.registry import BusinessMetric, Link, Registry
 
 

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.experiment import log
-from bizml_nb.project import Outcome, Project, Projects
+from bizml_nb.experiments import log
+from bizml_nb.projects import Outcome, Project, Projects
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bizml_nb.display import Card
-    from bizml_nb.experiment import Experiment
+    from bizml_nb.experiments import Experiment
     from bizml_nb.registry import BusinessMetric, Direction, Link
 
 __all__ = ["experiment", "init", "link", "log", "metric", "project", "runs", "show"]

@@ -23,7 +23,7 @@ from bizml_nb import __version__
 from bizml_nb.errors import BizmlError, RegistryError
 
 if TYPE_CHECKING:
-    from bizml_nb.project import Project
+    from bizml_nb.projects import Project
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _project(args: argparse.Namespace) -> Project:
-    from bizml_nb.project import Projects
+    from bizml_nb.projects import Projects
 
     return Projects().get(args.project_dir, ledger=args.ledger)
 

@@ -21,7 +21,7 @@ from bizml_nb.impact import Impact, Range, estimate
 
 if TYPE_CHECKING:
     from bizml_nb.ledger import Run
-    from bizml_nb.project import Project
+    from bizml_nb.projects import Project
     from bizml_nb.registry import BusinessMetric, Link, Registry
 
 RUN_MIME = "application/vnd.bizml.run+json"

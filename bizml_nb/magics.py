@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bizml_nb.display import Card
-    from bizml_nb.experiment import Experiment
-    from bizml_nb.project import Project, Projects
+    from bizml_nb.experiments import Experiment
+    from bizml_nb.projects import Project, Projects
 
 SUBCOMMANDS: dict[str, str] = {
     "init": "create bizml.toml here (or update its project name and currency)",
@@ -85,11 +85,10 @@ class BizmlMagics(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
-        from bizml_nb.project import Projects
+        from bizml_nb.projects import Projects
 
         self._projects: Projects = Projects()
         self._last: tuple[Project, str] | None = None
-        self._last_handle: Any = None
 
     # -- entry point
 
@@ -205,7 +204,7 @@ class BizmlMagics(Magics):
         return self._project().card(ns.run)
 
     def _log(self, args: list[str]) -> None:
-        from bizml_nb.experiment import ACTIVE, clean_metrics
+        from bizml_nb.experiments import ACTIVE, clean_metrics
 
         ns = _parse("log", args)
         metrics = clean_metrics(_pairs(ns.metrics, "log", "NAME=VALUE", number=True), {})
@@ -220,15 +219,16 @@ class BizmlMagics(Magics):
             )
         project, run_id = self._last
         run = project.ledger.add_metrics(run_id, metrics)
-        names = ", ".join(metrics)
-        print(f"added {names} to run {run.name!r}")
-        if self._last_handle is not None:
-            self._last_handle.update(project.card(run))
+        print(f"added {', '.join(metrics)} to run {run.name!r}")
+        if self.cards:
+            from IPython.display import display
+
+            display(project.card(run))
 
     # -- the experiment cell
 
     def _experiment(self, args: list[str], cell: str) -> None:
-        from bizml_nb.experiment import CELL_ID, is_metric_mapping
+        from bizml_nb.experiments import CELL_ID, is_metric_mapping
 
         __tracebackhide__ = True
         try:
@@ -264,7 +264,9 @@ class BizmlMagics(Magics):
     def _compile(self, cell: str) -> _CellCode:
         shell = self.shell
         transformed = shell.transform_cell(cell)
-        filename = shell.compile.cache(transformed, shell.execution_count, raw_code=cell)
+        # the running cell's number: IPython has already advanced the counter for the next one
+        number = max(shell.execution_count - 1, 0)
+        filename = shell.compile.cache(transformed, number, raw_code=cell)
         try:
             tree = ast.parse(transformed, filename=filename)
         except SyntaxError as exc:
@@ -287,7 +289,7 @@ class BizmlMagics(Magics):
         except BizmlError as exc:
             print(f"(the run was recorded, but its card cannot be shown: {exc})", file=sys.stderr)
             return
-        self._last_handle = display(card, display_id=True)
+        display(card)
 
     # -- configuration
 
@@ -297,7 +299,7 @@ class BizmlMagics(Magics):
 
     def pre_run_cell(self, info: Any) -> None:
         """Remember the id of the cell about to run (Jupyter sends it with each request)."""
-        from bizml_nb.experiment import CELL_ID
+        from bizml_nb.experiments import CELL_ID
 
         CELL_ID.set(getattr(info, "cell_id", None))
 
@@ -522,10 +524,12 @@ def _shown_path(path: Path) -> str:
 
 
 def load(ipython: Any) -> None:
-    """Register the magics on ``ipython`` and remember the running cell's id."""
+    """Register the magics, remember each cell's id, and make ``bizml_nb`` a user name."""
     magics = BizmlMagics(ipython)
     ipython.register_magics(magics)
     ipython.events.register("pre_run_cell", magics.pre_run_cell)
+    # so `bizml_nb.log(...)` works in the next cell without an import, as in the quickstart
+    ipython.user_ns.setdefault("bizml_nb", sys.modules["bizml_nb"])
 
 
 def unload(ipython: Any) -> None:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bizml_nb.ledger import Run
-    from bizml_nb.project import Project
+    from bizml_nb.projects import Project
 
 
 def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:

@@ -5,7 +5,7 @@ ends, writes one run to the ledger in one transaction: status ``ok``, or
 ``failed`` with the error when its body raised (the error still propagates).
 
 >>> import tempfile, pathlib
->>> from bizml_nb.project import Project
+>>> from bizml_nb.projects import Project
 >>> from bizml_nb.registry import init_file, upsert_metric, BusinessMetric
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> _ = init_file(root / "bizml.toml", project="demo")
@@ -35,7 +35,7 @@ from bizml_nb.provenance import notebook_path, python_version
 
 if TYPE_CHECKING:
     from bizml_nb.display import Card
-    from bizml_nb.project import Project
+    from bizml_nb.projects import Project
 
 ACTIVE: ContextVar[Experiment | None] = ContextVar("bizml_active_experiment", default=None)
 CELL_ID: ContextVar[str | None] = ContextVar("bizml_cell_id", default=None)

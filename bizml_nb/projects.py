@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bizml_nb.display import Card
-    from bizml_nb.experiment import Experiment
+    from bizml_nb.experiments import Experiment
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -147,7 +147,7 @@ class Project:
         params: Mapping[str, Any] | None = None,
     ) -> Experiment:
         """A new experiment against KPI ``target``; use it as a context manager."""
-        from bizml_nb.experiment import Experiment
+        from bizml_nb.experiments import Experiment
 
         return Experiment(
             name,
