@@ -44,7 +44,30 @@ _LAZY = {
     "Project": "bizml_nb.projects",
 }
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+__all__ = [
+    "BizmlError",
+    "BusinessMetric",
+    "Experiment",
+    "ExperimentError",
+    "Ledger",
+    "LedgerError",
+    "Link",
+    "Project",
+    "Registry",
+    "RegistryError",
+    "Run",
+    "__version__",
+    "experiment",
+    "init",
+    "link",
+    "load_ipython_extension",
+    "log",
+    "metric",
+    "project",
+    "runs",
+    "show",
+    "unload_ipython_extension",
+]
 
 if TYPE_CHECKING:
     from bizml_nb.api import experiment, init, link, log, metric, project, runs, show

@@ -9,14 +9,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.experiments import log
 from bizml_nb.projects import Outcome, Project, Projects
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+
     import pandas as pd
 
     from bizml_nb.display import Card

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,8 @@ from bizml_nb import __version__
 from bizml_nb.errors import BizmlError, RegistryError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bizml_nb.projects import Project
 
 
@@ -102,7 +103,9 @@ def _init(args: argparse.Namespace) -> None:
     project = _project(args)
     outcome = project.init(args.project, currency=args.currency)
     registry = project.registry
-    print(f"{outcome} {project.registry_path}: project {registry.name!r}, currency {registry.currency}")
+    print(
+        f"{outcome} {project.registry_path}: project {registry.name!r}, currency {registry.currency}"
+    )
     if outcome == "created":
         print("next: declare a KPI with `%bizml metric NAME --unit ... --direction higher|lower`")
 
@@ -161,11 +164,12 @@ def _import(args: argparse.Namespace) -> None:
         runs = runs_from_notebook(notebook)
         new = project.ledger.record_many(runs)
         total_new += new
-        print(f"{notebook}: {len(runs)} runs found, {new} imported, {len(runs) - new} already present")
+        print(
+            f"{notebook}: {len(runs)} runs found, {new} imported, {len(runs) - new} already present"
+        )
     if len(args.notebooks) > 1:
         print(f"{total_new} runs imported into {project.ledger.path}")
 
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

@@ -11,7 +11,6 @@ A card is one ``display_data`` with three representations:
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,8 @@ from bizml_nb.errors import RegistryError
 from bizml_nb.impact import Impact, Range, estimate
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from bizml_nb.ledger import Run
     from bizml_nb.projects import Project
     from bizml_nb.registry import BusinessMetric, Link, Registry
@@ -83,7 +84,10 @@ class Card:
 
     def rows(self) -> list[tuple[str, str]]:
         """The card's (label, text) rows, shared by the text and HTML forms."""
-        run, kpi, impact = self.run, self.kpi, self.impact
+        return self._about_rows() + self._impact_rows()
+
+    def _about_rows(self) -> list[tuple[str, str]]:
+        run, kpi = self.run, self.kpi
         rows: list[tuple[str, str]] = []
         if kpi is None:
             rows.append(("KPI", f"{run.target} is no longer declared in bizml.toml"))
@@ -101,25 +105,28 @@ class Card:
         if run.status == "failed":
             rows.append(("Error", run.error or "the cell raised an error"))
         rows.append(("ML metrics", self._ml_metrics() or "none logged"))
-        if impact is None:
-            return rows
+        return rows
+
+    def _impact_rows(self) -> list[tuple[str, str]]:
+        impact, kpi = self.impact, self.kpi
+        if impact is None or kpi is None:
+            return []
+        rows: list[tuple[str, str]] = []
         if impact.is_baseline:
-            rows.append(("Baseline", f"this run is the baseline for {impact.kpi.name}"))
-        for contribution in impact.contributions:
-            rows.append(("Impact", self._contribution(contribution)))
+            rows.append(("Baseline", f"this run is the baseline for {kpi.name}"))
+        rows.extend(("Impact", self._contribution(c)) for c in impact.contributions)
         total = impact.business_delta
-        if total is not None and kpi is not None:
+        if total is not None:
             rows.append(("Business", self._business(impact, total)))
             value = impact.value_per_year
-            if value is not None:
-                rows.append(("Value", _value(value, self.currency)))
-            else:
-                rows.append(
-                    (
-                        "Value",
-                        f"not priced: declare {kpi.name}'s value_per_unit to see money per year",
-                    )
+            rows.append(
+                (
+                    "Value",
+                    _value(value, self.currency)
+                    if value is not None
+                    else f"not priced: declare {kpi.name}'s value_per_unit to see money per year",
                 )
+            )
         rows.extend(("Note", note) for note in impact.notes)
         return rows
 

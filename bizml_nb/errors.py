@@ -7,7 +7,10 @@ wrong and how to fix it. The magics turn them into a plain ``UsageError``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 class BizmlError(Exception):

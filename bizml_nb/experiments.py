@@ -25,7 +25,6 @@ import traceback
 import warnings
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar, Token
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb import __version__
@@ -34,6 +33,8 @@ from bizml_nb.ledger import Run, new_run_id, now_iso
 from bizml_nb.provenance import notebook_path, python_version
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from bizml_nb.display import Card
     from bizml_nb.projects import Project
 
@@ -212,7 +213,9 @@ def log(mapping: Mapping[str, Any] | None = None, /, **metrics: Any) -> None:
     active.log(mapping, **metrics)
 
 
-def clean_metrics(mapping: Mapping[str, Any] | None, metrics: Mapping[str, Any]) -> dict[str, float]:
+def clean_metrics(
+    mapping: Mapping[str, Any] | None, metrics: Mapping[str, Any]
+) -> dict[str, float]:
     """Merge ``mapping`` and keyword ``metrics`` into name -> finite float, validating each."""
     if mapping is not None and not isinstance(mapping, Mapping):
         raise ExperimentError(

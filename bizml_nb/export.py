@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bizml_nb.errors import LedgerError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bizml_nb.ledger import Ledger
 
 FORMATS = ("csv", "json", "parquet")
@@ -26,7 +27,9 @@ def export_runs(
     if fmt not in FORMATS:
         raise LedgerError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if out.exists() and not force:
-        raise LedgerError(f"{out} already exists; pass --force to replace it, or pick another --out")
+        raise LedgerError(
+            f"{out} already exists; pass --force to replace it, or pick another --out"
+        )
     if fmt == "json":
         records = [run.to_record() for run in ledger.runs(target)]
         _write_text(out, json.dumps(records, indent=1, ensure_ascii=False) + "\n")

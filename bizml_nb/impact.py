@@ -19,11 +19,13 @@ The KPI change times the KPI's ``value_per_unit`` is its value per year.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bizml_nb.registry import BusinessMetric, Link, Registry
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from bizml_nb.registry import BusinessMetric, Link, Registry
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,9 @@ def estimate(
         delta = metrics[link.ml_metric] - reference
         low, high = link.interval
         business = Range(low, link.elasticity, high).scaled(delta)
-        contributions.append(Contribution(link, metrics[link.ml_metric], reference, reference_from, business))
+        contributions.append(
+            Contribution(link, metrics[link.ml_metric], reference, reference_from, business)
+        )
     if not registry.links_to(target):
         notes.append(
             f"no link points at {target}; declare one with "

@@ -23,7 +23,6 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from bizml_nb.errors import LedgerError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
     import pandas as pd
 
 SCHEMA_VERSION = 1
@@ -245,7 +246,9 @@ class Ledger:
         """Write the runs not yet present (by id); return how many were new."""
         with self._writing() as conn:
             before = conn.total_changes
-            conn.executemany(_INSERT.replace("INSERT", "INSERT OR IGNORE", 1), [r._row() for r in runs])
+            conn.executemany(
+                _INSERT.replace("INSERT", "INSERT OR IGNORE", 1), [r._row() for r in runs]
+            )
             return conn.total_changes - before
 
     def add_metrics(self, run_id: str, metrics: Mapping[str, float]) -> Run:
@@ -433,7 +436,9 @@ class Ledger:
             with self.path.open("rb") as handle:
                 header = handle.read(100)
         except OSError as exc:
-            raise LedgerError(f"cannot read the ledger {self.path}: {exc.strerror or exc}") from None
+            raise LedgerError(
+                f"cannot read the ledger {self.path}: {exc.strerror or exc}"
+            ) from None
         if len(header) == 0:
             return  # an empty file (e.g. touched by hand) is initialised like a new one
         if not header.startswith(_SQLITE_MAGIC):

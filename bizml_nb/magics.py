@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import math
 import shlex
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -22,6 +23,8 @@ from traitlets import Bool, Unicode
 from bizml_nb.errors import BizmlError, did_you_mean
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     import pandas as pd
 
     from bizml_nb.display import Card
@@ -40,7 +43,8 @@ SUBCOMMANDS: dict[str, str] = {
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
-HELP = """\
+HELP = (
+    """\
 %bizml: tie each experiment to the business metric it is meant to move.
 
   %bizml init --project NAME --currency USD
@@ -57,12 +61,15 @@ HELP = """\
   %bizml log precision=0.91 recall=0.84
 
 Subcommands:
-""" + "\n".join(f"  {name:<11} {text}" for name, text in SUBCOMMANDS.items()) + """
+"""
+    + "\n".join(f"  {name:<11} {text}" for name, text in SUBCOMMANDS.items())
+    + """
 
 Configuration: %config BizmlMagics.ledger = "path/to/ledger.sqlite" (or $BIZML_LEDGER);
 %config BizmlMagics.project_dir = "path/to/project". Arguments are taken literally:
 {braces} and $names are not expanded.
 """
+)
 
 
 @magics_class
@@ -85,9 +92,7 @@ class BizmlMagics(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
-        from bizml_nb.projects import Projects
-
-        self._projects: Projects = Projects()
+        self._projects: Projects | None = None  # created on first use: keeps %load_ext fast
         self._last: tuple[Project, str] | None = None
 
     # -- entry point
@@ -100,9 +105,7 @@ class BizmlMagics(Magics):
         tokens = _split(line)
         if not tokens:
             if cell is not None:
-                raise UsageError(
-                    "%%bizml needs a subcommand: %%bizml experiment NAME --target KPI"
-                )
+                raise UsageError("%%bizml needs a subcommand: %%bizml experiment NAME --target KPI")
             print(HELP)
             return None
         command, args = tokens[0], tokens[1:]
@@ -221,9 +224,7 @@ class BizmlMagics(Magics):
         run = project.ledger.add_metrics(run_id, metrics)
         print(f"added {', '.join(metrics)} to run {run.name!r}")
         if self.cards:
-            from IPython.display import display
-
-            display(project.card(run))
+            _display(project.card(run))
 
     # -- the experiment cell
 
@@ -263,7 +264,8 @@ class BizmlMagics(Magics):
 
     def _compile(self, cell: str) -> _CellCode:
         shell = self.shell
-        transformed = shell.transform_cell(cell)
+        assert shell is not None, "the magics are registered on a shell"
+        transformed = shell.transform_cell(cell)  # type: ignore[no-untyped-call]
         # the running cell's number: IPython has already advanced the counter for the next one
         number = max(shell.execution_count - 1, 0)
         filename = shell.compile.cache(transformed, number, raw_code=cell)
@@ -282,18 +284,20 @@ class BizmlMagics(Magics):
         self._last = (project, experiment.record.id)
         if not self.cards:
             return
-        from IPython.display import display
-
         try:
             card = experiment.card()
         except BizmlError as exc:
             print(f"(the run was recorded, but its card cannot be shown: {exc})", file=sys.stderr)
             return
-        display(card)
+        _display(card)
 
     # -- configuration
 
     def _project(self) -> Project:
+        if self._projects is None:
+            from bizml_nb.projects import Projects
+
+            self._projects = Projects()
         path = Path(self.project_dir) if self.project_dir else None
         return self._projects.get(path, ledger=self.ledger or None)
 
@@ -313,7 +317,8 @@ class _CellCode:
         body = list(tree.body)
         self.last: ast.expr | None = None
         if body and isinstance(body[-1], ast.Expr):
-            self.last = body.pop().value
+            self.last = body[-1].value
+            body.pop()
         self.body = ast.Module(body=body, type_ignores=[])
 
     def run(self, shell: Any) -> Any:
@@ -357,7 +362,7 @@ def _finite(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
@@ -377,7 +382,9 @@ def _metric_parser() -> _ArgumentParser:
     p = _parser("metric", SUBCOMMANDS["metric"])
     p.add_argument("name", help="the KPI's name, e.g. take_rate")
     p.add_argument("--unit", required=True, help="ratio, percent, a currency code, count, ...")
-    p.add_argument("--direction", required=True, choices=["higher", "lower"], help="which is better")
+    p.add_argument(
+        "--direction", required=True, choices=["higher", "lower"], help="which is better"
+    )
     p.add_argument("--baseline", type=_finite, help="the KPI's level today")
     p.add_argument("--target", type=_finite, help="the level the team is asked to reach")
     p.add_argument(
@@ -405,7 +412,9 @@ def _link_parser() -> _ArgumentParser:
     )
     p.add_argument("--source", help="where the elasticity comes from, e.g. 'A/B tests 2026 Q1'")
     p.add_argument(
-        "--ml-baseline", type=_finite, help="the ML metric in production (used without a baseline run)"
+        "--ml-baseline",
+        type=_finite,
+        help="the ML metric in production (used without a baseline run)",
     )
     return p
 
@@ -420,7 +429,9 @@ def _experiment_parser() -> _ArgumentParser:
     p.add_argument(
         "--baseline", action="store_true", help="this run is the KPI's baseline to compare against"
     )
-    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a parameter (repeatable)")
+    p.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="a parameter (repeatable)"
+    )
     return p
 
 
@@ -488,9 +499,7 @@ def _pairs(items: Sequence[str], where: str, form: str, *, number: bool = False)
             try:
                 pairs[key] = float(text)
             except ValueError:
-                raise UsageError(
-                    f"%bizml {where}: {item!r}: {text!r} is not a number"
-                ) from None
+                raise UsageError(f"%bizml {where}: {item!r}: {text!r} is not a number") from None
         else:
             pairs[key] = text
     return pairs
@@ -507,9 +516,15 @@ def _ends_with_semicolon(cell: str) -> bool:
     from IPython.core.displayhook import DisplayHook
 
     try:
-        return bool(DisplayHook.semicolon_at_end_of_expression(cell))
-    except Exception:  # noqa: BLE001 - tokenizing only decides whether to hide the result
+        return bool(DisplayHook.semicolon_at_end_of_expression(cell))  # type: ignore[no-untyped-call]
+    except Exception:
         return False
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)  # type: ignore[no-untyped-call]
 
 
 def _shown_path(path: Path) -> str:
@@ -539,8 +554,7 @@ def unload(ipython: Any) -> None:
         manager.magics[kind].pop("bizml", None)
     instance = manager.registry.pop("BizmlMagics", None)
     if instance is not None:
-        try:
+        with contextlib.suppress(ValueError):
             ipython.events.unregister("pre_run_cell", instance.pre_run_cell)
-        except ValueError:
-            pass
-        instance._projects.close()
+        if instance._projects is not None:
+            instance._projects.close()

@@ -6,13 +6,15 @@ The notebook is read as plain JSON (no nbformat import, no execution).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bizml_nb.display import RUN_MIME
 from bizml_nb.errors import LedgerError
 from bizml_nb.ledger import Run
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 def runs_from_notebook(path: Path) -> list[Run]:

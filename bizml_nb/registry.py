@@ -26,14 +26,15 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
 from bizml_nb.errors import RegistryError, did_you_mean, known
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     import tomlkit.toml_document
 
 FILENAME = "bizml.toml"
@@ -165,7 +166,8 @@ def _validate_linear(params: dict[str, Any]) -> None:
         if not isinstance(interval, tuple) or len(interval) != 2:
             raise InvalidValue("interval", "must be two numbers [low, high]")
         low, high = (_finite({"interval": v}, "interval") for v in interval)
-        assert low is not None and high is not None
+        assert low is not None
+        assert high is not None
         if low > high:
             raise InvalidValue("interval", f"low {low:g} is above high {high:g}; write [low, high]")
         if elasticity is not None and not low <= elasticity <= high:
@@ -534,7 +536,7 @@ class _Parser:
                 description=self.string(table, section, "description", required=False),
             )
         except InvalidValue as exc:
-            return self.fail_key(section, exc.key, table.get(exc.key), exc.problem)
+            self.fail_key(section, exc.key, table.get(exc.key), exc.problem)
 
     def links(self, raw: Any, metrics: Mapping[str, BusinessMetric]) -> list[Link]:
         if not isinstance(raw, list):
@@ -594,15 +596,15 @@ class _Parser:
         value = data.get(name, {})
         if not isinstance(value, dict):
             self.fail(f"{name} must be a table, written [{name}]", key_line=name)
-        return value
+        return cast("dict[str, Any]", value)
 
     def check_keys(self, table: dict[str, Any], section: str, allowed: tuple[str, ...]) -> None:
-        for key in table:
+        for key, value in table.items():
             if key not in allowed:
                 self.fail_key(
                     section,
                     key,
-                    table[key],
+                    value,
                     f"is not a known key{did_you_mean(key, allowed)}; {known(allowed)}",
                 )
 
@@ -646,8 +648,13 @@ class _Parser:
     # -- errors with file and line
 
     def fail(
-        self, message: str, *, line: int | None = None, header: str | None = None, key_line: str | None = None
-    ) -> Any:
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        header: str | None = None,
+        key_line: str | None = None,
+    ) -> NoReturn:
         if line is None and header is not None:
             line = self.header_line(header)
         if line is None and key_line is not None:
@@ -655,7 +662,7 @@ class _Parser:
         at = f", line {line}" if line else ""
         raise RegistryError(f"{self.where}{at}: {message}")
 
-    def fail_key(self, section: str, key: str, value: Any, problem: str) -> Any:
+    def fail_key(self, section: str, key: str, value: Any, problem: str) -> NoReturn:
         line = self.key_line(section, key)
         shown = f" = {value!r}" if value is not None else ""
         raise RegistryError(f"{self.where}{_at(line)}: {section}.{key}{shown}: {problem}")

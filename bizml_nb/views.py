@@ -48,8 +48,12 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
         )
     fixed = ["id", "started_at", "name", "target", "status", "baseline"]
     metric_names = list(dict.fromkeys(name for run in runs for name in run.metrics))
-    columns = fixed + [m for m in metric_names if m not in fixed] + [
-        "business_delta",
-        "value_per_year",
-    ]
+    columns = (
+        fixed
+        + [m for m in metric_names if m not in fixed]
+        + [
+            "business_delta",
+            "value_per_year",
+        ]
+    )
     return pd.DataFrame(rows, columns=columns)

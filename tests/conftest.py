@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def ip(_shell: Any, project_dir: Path) -> Iterator[Any]:
 
 RECSYS_SETUP = [
     "init --project recsys-home --currency USD",
-    'metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.120 '
+    "metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.120 "
     '--value-per-unit 2.5e9 --owner "growth PM" --description "quality plays / recommendations seen"',
     'link ndcg@10 take_rate --elasticity 0.35 --interval 0.20 0.50 --source "A/B tests 2026 Q1-Q3"',
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -10,13 +10,20 @@ import pytest
 import bizml_nb
 from bizml_nb.errors import BizmlWarning, ExperimentError, LedgerError, RegistryError
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @pytest.fixture
 def declared(project_dir: Path) -> Path:
     """A project with the quickstart's KPI and link, declared from Python."""
     bizml_nb.init("recsys-home", currency="USD")
     bizml_nb.metric(
-        "take_rate", unit="ratio", direction="higher", baseline=0.112, target=0.12,
+        "take_rate",
+        unit="ratio",
+        direction="higher",
+        baseline=0.112,
+        target=0.12,
         value_per_unit=2.5e9,
     )
     bizml_nb.link("ndcg@10", "take_rate", elasticity=0.35, interval=(0.2, 0.5), source="A/B")
@@ -26,7 +33,11 @@ def declared(project_dir: Path) -> Path:
 def test_experiment_records_one_run(declared: Path) -> None:
     """A with-block records one ok run with what was logged, by mapping and by keyword."""
     with bizml_nb.experiment(
-        "two-tower v2", target="take_rate", hypothesis="h", expect="+0.3pp", tags=["retrieval"],
+        "two-tower v2",
+        target="take_rate",
+        hypothesis="h",
+        expect="+0.3pp",
+        tags=["retrieval"],
         params={"lr": 0.01},
     ) as run:
         run.log({"ndcg@10": 0.4125})
@@ -97,11 +108,14 @@ def test_experiments_do_not_nest(declared: Path) -> None:
 
 def test_failure_is_recorded_and_propagates(declared: Path) -> None:
     """An exception in the block is recorded as failed and re-raised unchanged."""
-    with pytest.raises(KeyError, match="missing"), bizml_nb.experiment(
-        "crash", target="take_rate"
-    ) as run:
-        run.log(a=1)
-        raise KeyError("missing")
+
+    def crash() -> None:
+        with bizml_nb.experiment("crash", target="take_rate") as run:
+            run.log(a=1)
+            raise KeyError("missing")
+
+    with pytest.raises(KeyError, match="missing"):
+        crash()
     stored = bizml_nb.project().run("crash")
     assert stored.status == "failed"
     assert stored.error == "KeyError: 'missing'"
@@ -158,9 +172,12 @@ def test_ledger_failure_during_a_failing_block_warns_and_keeps_the_users_error(
     blocker = declared / "blocker"
     blocker.write_text("not a folder")
     monkeypatch.setenv("BIZML_LEDGER", str(blocker / "ledger.sqlite"))
-    with pytest.warns(BizmlWarning, match="was not recorded"), pytest.raises(ValueError, match="mine"):
-        with bizml_nb.experiment("both fail", target="take_rate"):
-            raise ValueError("mine")
+    with (
+        pytest.warns(BizmlWarning, match="was not recorded"),
+        pytest.raises(ValueError, match="mine"),
+        bizml_nb.experiment("both fail", target="take_rate"),
+    ):
+        raise ValueError("mine")
 
 
 def test_runs_returns_a_dataframe(declared: Path) -> None:

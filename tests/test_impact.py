@@ -103,7 +103,9 @@ def test_no_reference_leaves_a_note_instead_of_a_number() -> None:
 
 def test_unlogged_ml_metric_is_noted() -> None:
     """A link whose ML metric the run did not log contributes nothing and says so."""
-    impact = estimate(registry(NDCG, LATENCY), {"ndcg@10": 0.41}, {"ndcg@10": 0.4}, target="take_rate")
+    impact = estimate(
+        registry(NDCG, LATENCY), {"ndcg@10": 0.41}, {"ndcg@10": 0.4}, target="take_rate"
+    )
     assert len(impact.contributions) == 1
     assert impact.notes == ("latency_ms -> take_rate: latency_ms was not logged",)
 
@@ -117,7 +119,9 @@ def test_no_link_at_all_says_how_to_declare_one() -> None:
 def test_unpriced_kpi_has_a_change_but_no_money() -> None:
     """Without value_per_unit the KPI change is known and the yearly value is not."""
     kpi = BusinessMetric("take_rate", "ratio", "higher", baseline=0.112)
-    impact = estimate(registry(NDCG, metric=kpi), {"ndcg@10": 0.41}, {"ndcg@10": 0.4}, target="take_rate")
+    impact = estimate(
+        registry(NDCG, metric=kpi), {"ndcg@10": 0.41}, {"ndcg@10": 0.4}, target="take_rate"
+    )
     assert impact.business_delta is not None
     assert impact.value_per_year is None
 
@@ -126,7 +130,9 @@ def test_zero_kpi_baseline_has_no_relative_change() -> None:
     """A KPI whose baseline is 0 has no relative change (no division by zero)."""
     kpi = BusinessMetric("incidents", "count", "lower", baseline=0.0, value_per_unit=-1000)
     link = Link("recall", "incidents", params={"elasticity": -10})
-    impact = estimate(registry(link, metric=kpi), {"recall": 0.9}, {"recall": 0.8}, target="incidents")
+    impact = estimate(
+        registry(link, metric=kpi), {"recall": 0.9}, {"recall": 0.8}, target="incidents"
+    )
     assert impact.relative_delta is None
     assert impact.value_per_year is not None
     assert impact.value_per_year.mid == pytest.approx(1000.0)

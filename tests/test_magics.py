@@ -531,7 +531,7 @@ class _Collector(HTMLParser):
 
 def test_html_card_escapes_user_strings(recsys: Any) -> None:
     """Names, hypotheses and tags with markup appear as text, never as elements."""
-    nasty = "<script>alert(1)</script> & \"O'Brien\""
+    nasty = '<script>alert(1)</script> & "O\'Brien"'
     result, captured = run_cell(
         recsys,
         f"%%bizml experiment {json.dumps(nasty)} --target take_rate "

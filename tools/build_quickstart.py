@@ -15,7 +15,9 @@ from nbclient import NotebookClient
 HERE = Path(__file__).resolve().parent.parent / "notebooks"
 
 CELLS = [
-    ("md", """# bizml_nb quickstart: what did this model do for the business?
+    (
+        "md",
+        """# bizml_nb quickstart: what did this model do for the business?
 
 A recommender team is judged on **take-rate** (quality plays / recommendations seen, the
 business metric Netflix uses for its recommender; Gomez-Uribe and Hunt, ACM TMIS 2015).
@@ -24,25 +26,40 @@ declares how NDCG moves it, and then annotates each experiment cell with
 `%%bizml experiment`, so every result arrives with its business change, its interval
 and its money per year.
 
-All figures for the KPI and the link below are **illustrations**, not measurements."""),
-    ("code", """# Work in a fresh scratch folder, so this notebook re-runs from scratch every time.
+All figures for the KPI and the link below are **illustrations**, not measurements.""",
+    ),
+    (
+        "code",
+        """# Work in a fresh scratch folder, so this notebook re-runs from scratch every time.
 import os, tempfile
-os.chdir(tempfile.mkdtemp(prefix="bizml-quickstart-"))"""),
+os.chdir(tempfile.mkdtemp(prefix="bizml-quickstart-"))""",
+    ),
     ("code", "%load_ext bizml_nb"),
-    ("md", """## 1. Declare the business metric and the link
+    (
+        "md",
+        """## 1. Declare the business metric and the link
 
 `value_per_unit` is what +1 unit of the KPI is worth per year (for a ratio, +1.0 = +100 pp,
 so $2.5B per unit is $25M per percentage point). The elasticity says how many units of
-take-rate one unit of NDCG@10 buys, with the range past A/B tests support."""),
-    ("code", """%bizml init --project recsys-home --currency USD
+take-rate one unit of NDCG@10 buys, with the range past A/B tests support.""",
+    ),
+    (
+        "code",
+        """%bizml init --project recsys-home --currency USD
 %bizml metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.120 --value-per-unit 2.5e9 --owner "growth PM" --description "quality plays / recommendations seen"
-%bizml link ndcg@10 take_rate --elasticity 0.35 --interval 0.20 0.50 --source "A/B tests 2026 Q1-Q3\""""),
+%bizml link ndcg@10 take_rate --elasticity 0.35 --interval 0.20 0.50 --source "A/B tests 2026 Q1-Q3\"""",
+    ),
     ("code", "%bizml metrics"),
-    ("md", """## 2. A small, self-contained recommender
+    (
+        "md",
+        """## 2. A small, self-contained recommender
 
 Generated interactions (seeded): 400 users, 300 items, strong item popularity plus a weaker
-low-rank taste structure. Each user's last 5 interactions are held out; models are scored by NDCG@10 on them."""),
-    ("code", """import numpy as np
+low-rank taste structure. Each user's last 5 interactions are held out; models are scored by NDCG@10 on them.""",
+    ),
+    (
+        "code",
+        """import numpy as np
 
 rng = np.random.default_rng(7)
 n_users, n_items, rank = 400, 300, 6
@@ -77,41 +94,70 @@ def low_rank_model(k: int) -> np.ndarray:
 
 
 def evaluate(model_scores: np.ndarray) -> float:
-    return round(ndcg_at_10(model_scores), 4)"""),
-    ("md", """## 3. Experiments, each against the KPI it is meant to move
+    return round(ndcg_at_10(model_scores), 4)""",
+    ),
+    (
+        "md",
+        """## 3. Experiments, each against the KPI it is meant to move
 
-The first run is the **baseline** the others are compared with."""),
-    ("code", """%%bizml experiment "popularity baseline" --target take_rate --baseline
+The first run is the **baseline** the others are compared with.""",
+    ),
+    (
+        "code",
+        """%%bizml experiment "popularity baseline" --target take_rate --baseline
 score = evaluate(popularity_model())
-bizml_nb.log({"ndcg@10": score, "latency_ms": 12.0})"""),
-    ("code", """%%bizml experiment "two-tower v2" --target take_rate --hypothesis "better cold-start recall lifts take-rate" --expect "+0.3pp" --tag retrieval
+bizml_nb.log({"ndcg@10": score, "latency_ms": 12.0})""",
+    ),
+    (
+        "code",
+        """%%bizml experiment "two-tower v2" --target take_rate --hypothesis "better cold-start recall lifts take-rate" --expect "+0.3pp" --tag retrieval
 score = evaluate(low_rank_model(k=2))  # a low-rank factorisation stands in for the two-tower model
-bizml_nb.log(**{"ndcg@10": score}, latency_ms=38.0)  # latency: p95 from the load test"""),
-    ("md", """A later metric can still be added to the last run (here: precision and recall from a
-slower offline job)."""),
+bizml_nb.log(**{"ndcg@10": score}, latency_ms=38.0)  # latency: p95 from the load test""",
+    ),
+    (
+        "md",
+        """A later metric can still be added to the last run (here: precision and recall from a
+slower offline job).""",
+    ),
     ("code", "%bizml log precision=0.91 recall=0.84"),
-    ("md", """## 4. The ledger
+    (
+        "md",
+        """## 4. The ledger
 
 Every run is in `.bizml/ledger.sqlite` beside `bizml.toml`, with its notebook, cell, git
-commit and versions. `%bizml runs` lists them with the predicted value per year."""),
+commit and versions. `%bizml runs` lists them with the predicted value per year.""",
+    ),
     ("code", "%bizml runs --target take_rate"),
-    ("code", "%bizml show \"two-tower v2\""),
+    ("code", '%bizml show "two-tower v2"'),
     ("md", """The same from plain Python, e.g. in a script or a scheduled job:"""),
-    ("code", """import bizml_nb
+    (
+        "code",
+        """import bizml_nb
 
 frame = bizml_nb.runs(target="take_rate")
-frame[["name", "status", "is_baseline", "ndcg@10", "latency_ms"]]"""),
+frame[["name", "status", "is_baseline", "ndcg@10", "latency_ms"]]""",
+    ),
     ("code", "%bizml help"),
 ]
 
 
 def main() -> None:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     for kind, source in CELLS:
-        cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        cell = (
+            nbformat.v4.new_markdown_cell(source)
+            if kind == "md"
+            else nbformat.v4.new_code_cell(source)
+        )
         nb.cells.append(cell)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+    ).execute()
     nbformat.write(nb, HERE / "quickstart.ipynb")
 
 

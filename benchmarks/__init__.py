@@ -1,0 +1,1 @@
+"""Speed and scale measurements of bizml_nb: `python -m benchmarks` prints the table."""

@@ -1,0 +1,150 @@
+"""Core figures of the foundation: %load_ext, cell overhead, ledger write and read.
+
+    python -m benchmarks.bench_core [--runs 10000] [--cells 300]
+
+Prints a table of measured figures beside their goals. Nothing here is a
+pass/fail test: machines are shared and noisy, so read the figures, do not
+assert on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LOAD_EXT_PROBE = """
+import sys, time
+from IPython.testing.globalipapp import start_ipython
+ip = start_ipython()
+heavy = ("pandas", "matplotlib", "ipywidgets", "scipy", "numpy", "tomlkit")
+before = {m for m in heavy if m in sys.modules}
+t0 = time.perf_counter()
+ip.run_line_magic("load_ext", "bizml_nb")
+elapsed = time.perf_counter() - t0
+print(elapsed, ",".join(sorted(m for m in heavy if m in sys.modules and m not in before)))
+"""
+
+SETUP = [
+    "init --project bench --currency USD",
+    "metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.12 "
+    "--value-per-unit 2.5e9",
+    "link ndcg@10 take_rate --elasticity 0.35 --interval 0.2 0.5",
+]
+BARE = 'x = 1\nbizml_log = {"ndcg@10": 0.41, "latency_ms": 38.0}\n'
+MAGIC = (
+    '%%bizml experiment "bench" --target take_rate\n'
+    'x = 1\nbizml_nb.log({"ndcg@10": 0.41, "latency_ms": 38.0})\n'
+)
+
+
+def load_ext_ms(repeats: int = 7) -> tuple[float, str]:
+    """Median time of %load_ext bizml_nb in a fresh running IPython, and heavy imports seen."""
+    times, heavy = [], set()
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", LOAD_EXT_PROBE], capture_output=True, text=True, check=True
+        ).stdout.split()
+        times.append(float(out[0]) * 1000)
+        if len(out) > 1:
+            heavy.update(out[1].split(","))
+    return statistics.median(times), ",".join(sorted(heavy)) or "none"
+
+
+def cell_overhead_ms(cells: int) -> tuple[float, float, float]:
+    """Median time of a bare cell, of the same cell under %%bizml experiment, and the gap."""
+    from IPython.testing.globalipapp import start_ipython
+
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "bizml_nb")
+    for line in SETUP:
+        with contextlib.redirect_stdout(io.StringIO()):
+            ip.run_line_magic("bizml", line)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ip.run_cell(
+            '%%bizml experiment "base" --target take_rate --baseline\n'
+            'bizml_nb.log({"ndcg@10": 0.40})\n'
+        )
+    bare, magic = [], []
+    sink = io.StringIO()
+    for _ in range(cells):
+        for source, into in ((BARE, bare), (MAGIC, magic)):
+            with contextlib.redirect_stdout(sink):
+                t0 = time.perf_counter()
+                ip.run_cell(source)
+                into.append((time.perf_counter() - t0) * 1000)
+        sink.seek(0)
+        sink.truncate()
+    b, m = statistics.median(bare), statistics.median(magic)
+    return b, m, m - b
+
+
+def ledger_write_read(n: int) -> tuple[float, float, float]:
+    """Seconds to record n runs (one transaction each) and to read them back as a DataFrame."""
+    import pandas  # a notebook has pandas loaded already; do not time its import
+
+    from bizml_nb import api
+
+    del pandas
+    project = api.project()
+    names = [f"m{i}" for i in range(10)]
+    t0 = time.perf_counter()
+    for i in range(n):
+        with project.experiment(f"run {i}", target="take_rate", tags=("a", "b")) as run:
+            run.log(dict.fromkeys(names, i * 0.001))
+    write = time.perf_counter() - t0
+    project.ledger.close()
+    t0 = time.perf_counter()
+    frame = project.runs()
+    read = time.perf_counter() - t0
+    assert len(frame) >= n
+    return write, read, write / n * 1000
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--cells", type=int, default=300)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bizml-bench-") as tmp:
+        os.chdir(tmp)
+        os.environ.pop("BIZML_LEDGER", None)
+        load_ms, heavy = load_ext_ms()
+        bare, magic, overhead = cell_overhead_ms(args.cells)
+        write, read, per_run = ledger_write_read(args.runs)
+        os.chdir(Path.home())
+
+    rows = [
+        ("%load_ext bizml_nb in a running IPython", f"{load_ms:.1f} ms", "< 30 ms"),
+        ("heavy modules imported by %load_ext", heavy, "none"),
+        ("bare cell (median)", f"{bare:.2f} ms", ""),
+        ("same cell under %%bizml experiment (median)", f"{magic:.2f} ms", ""),
+        ("overhead of %%bizml experiment", f"{overhead:.2f} ms", "< 2 ms"),
+        (
+            f"record {args.runs:,} runs via experiment()",
+            f"{write:.2f} s ({per_run:.3f} ms/run)",
+            "< 5 s",
+        ),
+        (f"read {args.runs:,} runs as a DataFrame", f"{read:.3f} s", "< 0.5 s"),
+    ]
+    print(
+        f"bizml_nb core benchmarks: Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'result':<28}  goal")
+    for name, result, goal in rows:
+        print(f"{name:<{width}}  {result:<28}  {goal}")
+
+
+if __name__ == "__main__":
+    main()
