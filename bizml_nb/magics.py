@@ -124,10 +124,15 @@ class BizmlMagics(Magics):
                     "experiment is a cell magic: write %%bizml experiment NAME --target KPI "
                     "at the top of the cell, with the experiment's code below it"
                 )
-            return self._experiment(args, cell)
+            try:
+                return self._experiment(args, cell)
+            except _HelpShown:
+                return None
         handler: Callable[[list[str]], Any] = getattr(self, f"_{command}")
         try:
             return handler(args)
+        except _HelpShown:
+            return None
         except BizmlError as exc:
             raise UsageError(str(exc)) from None
         except OSError as exc:
@@ -471,10 +476,7 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
 
 def _parse(name: str, args: Sequence[str]) -> argparse.Namespace:
     parser = PARSERS[name]()
-    try:
-        ns, extra = parser.parse_known_args(list(args))
-    except _HelpShown:
-        raise UsageError(f"(help for %bizml {name} shown above)") from None
+    ns, extra = parser.parse_known_args(list(args))  # -h raises _HelpShown after printing
     if extra:
         unknown = extra[0]
         if unknown.startswith("-"):

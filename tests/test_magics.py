@@ -559,3 +559,28 @@ def test_names_with_newlines_keep_the_text_card_on_its_lines(recsys: Any) -> Non
     text = run.card().text()
     assert text.splitlines()[0] == "first second  ->  take_rate   [ok]"
     assert bizml_nb.project().run("last").name == "first\nsecond"
+
+
+def test_subcommand_help_prints_and_raises_nothing(recsys: Any) -> None:
+    """-h on a subcommand prints its flags; on an experiment cell it runs nothing."""
+    with capture_output() as captured:
+        recsys.run_line_magic("bizml", "metric -h")
+    assert "--value-per-unit" in captured.stdout
+    result, captured = run_cell(recsys, "%%bizml experiment -h\nran_body = True\n")
+    assert result.success
+    assert "--hypothesis" in captured.stdout
+    assert "ran_body" not in recsys.user_ns
+
+
+def test_help_lists_every_subcommand(recsys: Any) -> None:
+    """%bizml help names every subcommand; %bizml help NAME shows that one's flags."""
+    from bizml_nb.magics import SUBCOMMANDS
+
+    with capture_output() as captured:
+        recsys.run_line_magic("bizml", "help")
+    for name in SUBCOMMANDS:
+        assert f"  {name} " in captured.stdout
+    with capture_output() as captured:
+        recsys.run_line_magic("bizml", "help link")
+    assert "--elasticity" in captured.stdout
+    assert "did you mean 'link'" in usage_error(recsys, "help lnk")
