@@ -151,6 +151,11 @@ class Run:
             )
         data = dict(record["run"])
         known = set(cls.__dataclass_fields__)
+        for key in ("id", "name", "target", "started_at"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise LedgerError(f"malformed run record: {key} is {data.get(key)!r}")
+        if data.get("status", "ok") not in ("ok", "failed"):
+            raise LedgerError(f"malformed run record: status is {data['status']!r}")
         try:
             data["tags"] = tuple(data.get("tags") or ())
             data["params"] = dict(data.get("params") or {})
@@ -239,7 +244,9 @@ class Ledger:
         with self._writing() as conn:
             try:
                 conn.execute(_INSERT, run._row())
-            except sqlite3.IntegrityError:
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" not in str(exc):  # a NOT NULL or CHECK constraint, not a duplicate
+                    raise LedgerError(f"run {run.id} is not valid ({exc})") from None
                 raise LedgerError(f"a run with id {run.id} is already in {self.path}") from None
 
     def record_many(self, runs: Sequence[Run]) -> int:
@@ -422,13 +429,26 @@ class Ledger:
                     self._create_schema(conn)
                 else:
                     self._check_schema(conn)
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._use_wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
         except BaseException:
             conn.close()
             raise
         self._conn = conn
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching a new file to WAL needs an exclusive lock; when several processes
+        # create the ledger at once SQLite answers "locked" at once instead of waiting.
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def _check_file(self) -> None:
         """Refuse a file that is not SQLite before SQLite writes anything to it."""
@@ -476,9 +496,14 @@ class Ledger:
             raise
 
     def _check_schema(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
+        conn.execute("BEGIN")  # one snapshot: another process may be creating the schema now
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        if version == 0:
             if tables:
                 raise LedgerError(
                     f"{self.path} is a SQLite file but not a bizml ledger; it was left untouched. "

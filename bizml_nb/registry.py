@@ -97,25 +97,13 @@ class BusinessMetric:
             )
         for key in ("baseline", "target", "value_per_unit"):
             value = getattr(self, key)
-            if value is not None and not math.isfinite(value):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidValue(key, f"must be a number (not {value!r})")
+            if not math.isfinite(value):
                 raise InvalidValue(key, f"must be a finite number (not {value!r})")
-        vpu = self.value_per_unit
-        if vpu is not None:
-            if vpu == 0:
-                raise InvalidValue("value_per_unit", "is 0; omit it when the value is not known")
-            if self.direction == "higher" and vpu < 0:
-                raise InvalidValue(
-                    "value_per_unit",
-                    f"{vpu:g} is negative but higher is better: +1 unit of "
-                    f"{self.name} should earn money, so use {-vpu:g}",
-                )
-            if self.direction == "lower" and vpu > 0:
-                raise InvalidValue(
-                    "value_per_unit",
-                    f"{vpu:g} is positive but lower is better: +1 unit of "
-                    f"{self.name} costs money, so use {-vpu:g} "
-                    "(value_per_unit is per year per +1 unit of the metric)",
-                )
+        self._check_value()
         if self.baseline is not None and self.target is not None:
             worse = (
                 self.target < self.baseline
@@ -128,6 +116,26 @@ class BusinessMetric:
                     f"{self.target:g} is worse than baseline {self.baseline:g} "
                     f"for a metric where {self.direction} is better",
                 )
+
+    def _check_value(self) -> None:
+        vpu = self.value_per_unit
+        if vpu is None:
+            return
+        if vpu == 0:
+            raise InvalidValue("value_per_unit", "is 0; omit it when the value is not known")
+        if self.direction == "higher" and vpu < 0:
+            raise InvalidValue(
+                "value_per_unit",
+                f"{vpu:g} is negative but higher is better: +1 unit of "
+                f"{self.name} should earn money, so use {-vpu:g}",
+            )
+        if self.direction == "lower" and vpu > 0:
+            raise InvalidValue(
+                "value_per_unit",
+                f"{vpu:g} is positive but lower is better: +1 unit of "
+                f"{self.name} costs money, so use {-vpu:g} "
+                "(value_per_unit is per year per +1 unit of the metric)",
+            )
 
     @property
     def better(self) -> int:
@@ -222,12 +230,16 @@ class Link:
         spec = LINK_KINDS[self.kind]
         missing = [k for k in spec.required if k not in self.params]
         if missing:
-            raise RegistryError(f"link {self.label}: a {self.kind} link needs {missing[0]}")
+            raise InvalidValue(
+                missing[0], f"is needed by a {self.kind} link", prefix=f"link {self.label}: "
+            )
         extra = [k for k in self.params if k not in spec.keys]
         if extra:
-            raise RegistryError(
-                f"link {self.label}: {extra[0]!r} is not a parameter of a {self.kind} link"
-                f"{did_you_mean(extra[0], spec.keys)}; {known(spec.keys)}"
+            raise InvalidValue(
+                extra[0],
+                f"is not a parameter of a {self.kind} link"
+                f"{did_you_mean(extra[0], spec.keys)}; {known(spec.keys)}",
+                prefix=f"link {self.label}: ",
             )
         try:
             spec.validate(dict(self.params))
@@ -375,7 +387,8 @@ def upsert_metric(path: Path, metric: BusinessMetric) -> Literal["created", "upd
         if metric.name in metrics:
             table = metrics[metric.name]
             for key, value in metric.to_table().items():
-                table[key] = value
+                if key not in table or table[key] != value:
+                    table[key] = value
             return True
         table = tomlkit.table()
         for key, value in metric.to_table().items():
@@ -404,7 +417,8 @@ def upsert_link(path: Path, link: Link) -> Literal["created", "updated", "unchan
                 for key in [k for k in table if k not in new]:
                     del table[key]
                 for key, value in new.items():
-                    table[key] = value
+                    if key not in table or table[key] != value:
+                        table[key] = value
                 return True
         table = tomlkit.table()
         for key, value in new.items():
@@ -494,6 +508,7 @@ class _Parser:
                     f"unknown section [{section}]{did_you_mean(section, ['project', 'metrics', 'links'])}"
                     "; a bizml.toml holds [project], [metrics.NAME] and [[links]]",
                     header=section,
+                    key_line=section,
                 )
         project = self.table(data, "project")
         self.check_keys(project, "project", PROJECT_KEYS)
@@ -577,16 +592,14 @@ class _Parser:
                     params[key] = self.pair(table, section, key)
                 else:
                     params[key] = self.number(table, section, key)
+            source = self.string(table, section, "source", required=False)
             try:
-                link = Link(
-                    ml_metric,
-                    business,
-                    kind,
-                    params,
-                    self.string(table, section, "source", required=False),
-                )
+                link = Link(ml_metric, business, kind, params, source)
             except InvalidValue as exc:
-                self.fail_key(section, exc.key, table.get(exc.key), exc.problem)
+                problem = f"{exc.problem} (link {ml_metric} -> {business})"
+                self.fail_key(section, exc.key, table.get(exc.key), problem)
+            except RegistryError as exc:
+                self.fail(str(exc), line=self.header_line(section))
             links.append(link)
         return links
 
@@ -663,25 +676,25 @@ class _Parser:
         raise RegistryError(f"{self.where}{at}: {message}")
 
     def fail_key(self, section: str, key: str, value: Any, problem: str) -> NoReturn:
-        line = self.key_line(section, key)
+        line = self.key_line(section, key) or self.header_line(section)
         shown = f" = {value!r}" if value is not None else ""
-        raise RegistryError(f"{self.where}{_at(line)}: {section}.{key}{shown}: {problem}")
+        raise RegistryError(f"{self.where}{_at(line)}: {section}.{key}{shown} {problem}")
 
     def header_line(self, section: str) -> int | None:
-        target = _section_parts(section)
-        for number, header, _index in self._headers():
-            if header[: len(target)] == target:
+        target, index = _split_index(section)
+        count = -1
+        for number, header, is_array in self._headers():
+            if index is None and header[: len(target)] == target:
                 return number
+            if index is not None and is_array and header == target:
+                count += 1
+                if count == index:
+                    return number
         return None
 
     def key_line(self, section: str | None, key: str) -> int | None:
         """The 1-based line where ``key`` is set inside ``section`` (best effort)."""
-        target = _section_parts(section) if section else []
-        index = None
-        if target and target[-1].endswith("]"):
-            name, _, rest = target[-1].partition("[")
-            target[-1] = name
-            index = int(rest.rstrip("]"))
+        target, index = _split_index(section) if section else ([], None)
         current: list[str] = []
         current_index = -1
         key_re = re.compile(r"^\s*(?:\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+))\s*=")
@@ -726,6 +739,14 @@ def _parse_header(line: str) -> tuple[list[str], bool] | None:
 
 def _section_parts(section: str) -> list[str]:
     return [next(g for g in m.groups() if g is not None) for m in _PART_RE.finditer(section)]
+
+
+def _split_index(section: str) -> tuple[list[str], int | None]:
+    """``links[2]`` -> (['links'], 2); any other section -> (its parts, None)."""
+    match = re.fullmatch(r"(\w+)\[(\d+)\]", section)
+    if match:
+        return [match[1]], int(match[2])
+    return _section_parts(section), None
 
 
 def _key(name: str) -> str:
