@@ -289,7 +289,9 @@ class Ledger:
                         (run_id.upper(), run_id.upper() + "~"),
                     ).fetchall()
         if not rows:
-            raise LedgerError(f"no run with id {run_id!r} in {self.path}; `%bizml runs` lists them")
+            raise LedgerError(
+                f"no run with id {run_id!r} in {self.path}; `%bizml runs` or `bizml ledger list` lists them"
+            )
         if len(rows) > 1:
             raise LedgerError(f"run id prefix {run_id!r} is ambiguous; give more characters")
         return Run._from_row(rows[0])

@@ -42,8 +42,27 @@ FORMAT_VERSION = 1
 DIRECTIONS = ("higher", "lower")
 Direction = Literal["higher", "lower"]
 
-PROJECT_KEYS = ("name", "currency", "format")
-METRIC_KEYS = ("unit", "direction", "baseline", "target", "value_per_unit", "owner", "description")
+PROJECT_KEYS = (
+    "name",
+    "currency",
+    "format",
+    "min_annual_value",
+    "compute_cost_per_hour",
+    "eng_cost_per_hour",
+)
+SETTING_KEYS = ("min_annual_value", "compute_cost_per_hour", "eng_cost_per_hour")
+METRIC_KEYS = (
+    "unit",
+    "direction",
+    "baseline",
+    "target",
+    "value_per_unit",
+    "owner",
+    "description",
+    "traffic_per_week",
+    "test_weeks",
+    "std",
+)
 LINK_COMMON_KEYS = ("ml_metric", "business_metric", "kind", "source")
 
 
@@ -77,6 +96,9 @@ class BusinessMetric:
     value_per_unit: float | None = None
     owner: str | None = None
     description: str | None = None
+    traffic_per_week: float | None = None
+    test_weeks: float | None = None
+    std: float | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -95,7 +117,14 @@ class BusinessMetric:
                 f"must be 'higher' or 'lower' (not {self.direction!r}): "
                 "which way is better for the business?",
             )
-        for key in ("baseline", "target", "value_per_unit"):
+        for key in (
+            "baseline",
+            "target",
+            "value_per_unit",
+            "traffic_per_week",
+            "test_weeks",
+            "std",
+        ):
             value = getattr(self, key)
             if value is None:
                 continue
@@ -103,6 +132,10 @@ class BusinessMetric:
                 raise InvalidValue(key, f"must be a number (not {value!r})")
             if not math.isfinite(value):
                 raise InvalidValue(key, f"must be a finite number (not {value!r})")
+        for key in ("traffic_per_week", "test_weeks", "std"):
+            value = getattr(self, key)
+            if value is not None and value <= 0:
+                raise InvalidValue(key, f"must be positive (not {value:g})")
         self._check_value()
         if self.baseline is not None and self.target is not None:
             worse = (
@@ -138,6 +171,13 @@ class BusinessMetric:
             )
 
     @property
+    def is_ratio(self) -> bool:
+        """Whether the KPI is a proportion between 0 and 1 (shown in percent)."""
+        from bizml_nb.units import RATIO_UNITS
+
+        return self.unit in RATIO_UNITS
+
+    @property
     def better(self) -> int:
         """+1 when higher is better, -1 when lower is better."""
         return 1 if self.direction == "higher" else -1
@@ -154,12 +194,19 @@ class BusinessMetric:
 
 @dataclass(frozen=True)
 class LinkKind:
-    """How one kind of link is declared: its parameters and their validation."""
+    """How one kind of link is declared: its parameters, their types and their checks.
+
+    ``types`` maps each parameter to how it is written in bizml.toml: ``number``,
+    ``count`` (a whole number), ``pair`` ([low, high]), ``matrix`` ([[TN, FP], [FN, TP]])
+    or ``text``.
+    """
 
     name: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
+    types: Mapping[str, str]
     validate: Callable[[dict[str, Any]], None]
+    chainable: bool = False  # may its source be another KPI?
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -184,6 +231,49 @@ def _validate_linear(params: dict[str, Any]) -> None:
             )
 
 
+def _validate_fitted(params: dict[str, Any]) -> None:
+    _validate_linear(
+        {k: params[k] for k in ("elasticity", "interval", "ml_baseline") if k in params}
+    )
+    _finite(params, "intercept")
+    n = params["n"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise InvalidValue("n", f"must be a whole number of past experiments (not {n!r})")
+    r2 = _finite(params, "r2")
+    if r2 is not None and not 0 <= r2 <= 1:
+        raise InvalidValue("r2", f"must lie between 0 and 1 (not {r2!r})")
+    if params["grade"] not in GRADES:
+        raise InvalidValue("grade", f"must be one of {', '.join(GRADES)} (not {params['grade']!r})")
+
+
+def _validate_confusion(params: dict[str, Any]) -> None:
+    matrix = params["value_matrix"]
+    if (
+        not isinstance(matrix, tuple)
+        or len(matrix) != 2
+        or any(not isinstance(row, tuple) or len(row) != 2 for row in matrix)
+    ):
+        raise InvalidValue("value_matrix", "must be [[TN, FP], [FN, TP]]: value per case of each")
+    for row in matrix:
+        for value in row:
+            _finite({"value_matrix": value}, "value_matrix")
+    cases = _finite(params, "cases_per_year")
+    if cases is None or cases <= 0:
+        raise InvalidValue("cases_per_year", f"must be a positive number (not {cases!r})")
+
+
+def _validate_formula(params: dict[str, Any]) -> None:
+    from bizml_nb.formula import Formula
+
+    expr = params["expr"]
+    if not isinstance(expr, str):
+        raise InvalidValue("expr", "must be a string (in quotes)")
+    try:
+        Formula.parse(expr)
+    except RegistryError as exc:
+        raise InvalidValue("expr", f"is not allowed: {exc}") from None
+
+
 def _finite(params: dict[str, Any], key: str) -> float | None:
     value = params.get(key)
     if value is None:
@@ -193,12 +283,46 @@ def _finite(params: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
+GRADES = ("strong", "weak", "none")
 LINK_KINDS: dict[str, LinkKind] = {
     "linear": LinkKind(
         name="linear",
         required=("elasticity",),
         optional=("interval", "ml_baseline"),
+        types={"elasticity": "number", "interval": "pair", "ml_baseline": "number"},
         validate=_validate_linear,
+        chainable=True,
+    ),
+    "fitted": LinkKind(
+        name="fitted",
+        required=("elasticity", "n", "grade"),
+        optional=("interval", "r2", "intercept", "history", "ml_baseline"),
+        types={
+            "elasticity": "number",
+            "n": "count",
+            "grade": "text",
+            "interval": "pair",
+            "r2": "number",
+            "intercept": "number",
+            "history": "text",
+            "ml_baseline": "number",
+        },
+        validate=_validate_fitted,
+        chainable=True,
+    ),
+    "confusion": LinkKind(
+        name="confusion",
+        required=("value_matrix", "cases_per_year"),
+        optional=(),
+        types={"value_matrix": "matrix", "cases_per_year": "number"},
+        validate=_validate_confusion,
+    ),
+    "formula": LinkKind(
+        name="formula",
+        required=("expr",),
+        optional=(),
+        types={"expr": "text"},
+        validate=_validate_formula,
     ),
 }
 
@@ -272,11 +396,17 @@ class Link:
         }
         for key in LINK_KINDS[self.kind].keys:
             if key in self.params:
-                value = self.params[key]
-                table[key] = list(value) if isinstance(value, tuple) else value
+                table[key] = _plain(self.params[key])
         if self.source is not None:
             table["source"] = self.source
         return table
+
+
+def _plain(value: Any) -> Any:
+    """Tuples (intervals, matrices) as the lists TOML writes."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -288,6 +418,12 @@ class Registry:
     currency: str = "USD"
     metrics: Mapping[str, BusinessMetric] = field(default_factory=dict)
     links: tuple[Link, ...] = ()
+    min_annual_value: float = 0.0
+    compute_cost_per_hour: float | None = None
+    eng_cost_per_hour: float | None = None
+
+    def __post_init__(self) -> None:
+        check_tree(self.metrics, self.links)
 
     @classmethod
     def load(cls, path: Path) -> Registry:
@@ -328,6 +464,67 @@ class Registry:
     def links_to(self, business_metric: str) -> list[Link]:
         """The links whose business metric is ``business_metric``, in file order."""
         return [link for link in self.links if link.business_metric == business_metric]
+
+    def links_from_kpi(self, kpi: str) -> list[Link]:
+        """The links that carry a change of KPI ``kpi`` on to another KPI."""
+        return [link for link in self.links if link.ml_metric == kpi and kpi in self.metrics]
+
+    def ml_links_to(self, business_metric: str) -> list[Link]:
+        """The links from ML metrics (not from other KPIs) to ``business_metric``."""
+        return [
+            link for link in self.links_to(business_metric) if link.ml_metric not in self.metrics
+        ]
+
+    def downstream(self, kpi: str) -> list[str]:
+        """The KPIs a change of ``kpi`` flows on to, nearest first (not ``kpi`` itself)."""
+        order: list[str] = []
+        frontier = [kpi]
+        while frontier:
+            current = frontier.pop(0)
+            for link in self.links_from_kpi(current):
+                if link.business_metric not in order and link.business_metric != kpi:
+                    order.append(link.business_metric)
+                    frontier.append(link.business_metric)
+        return order
+
+
+def check_tree(metrics: Mapping[str, BusinessMetric], links: tuple[Link, ...]) -> None:
+    """Refuse cycles between KPIs, and money counted twice along a chain of KPIs.
+
+    Value is taken where ``value_per_unit`` is declared; declaring it on a KPI and
+    on a KPI downstream of it would count the same money twice.
+    """
+    edges: dict[str, list[str]] = {}
+    for link in links:
+        if link.ml_metric in metrics:
+            edges.setdefault(link.ml_metric, []).append(link.business_metric)
+
+    def reachable(start: str) -> list[str]:
+        seen: list[str] = []
+        stack = list(edges.get(start, []))
+        while stack:
+            node = stack.pop()
+            if node == start:
+                raise RegistryError(
+                    f"the links between KPIs form a cycle through {start!r}; a change cannot "
+                    "flow back to where it started, so remove one of those links"
+                )
+            if node not in seen:
+                seen.append(node)
+                stack.extend(edges.get(node, []))
+        return seen
+
+    for kpi in edges:
+        below = reachable(kpi)
+        if metrics[kpi].value_per_unit is None:
+            continue
+        priced = [k for k in below if metrics[k].value_per_unit is not None]
+        if priced:
+            raise RegistryError(
+                f"money would be counted twice: {kpi!r} and {priced[0]!r} (downstream of it) "
+                "both declare value_per_unit; keep it only where the money is realised "
+                f"(usually {priced[0]!r})"
+            )
 
 
 # --------------------------------------------------------------------------- finding
@@ -525,11 +722,21 @@ class _Parser:
                 f"this file was written by a newer bizml_nb (format {version}; this one reads "
                 f"up to {FORMAT_VERSION}); upgrade with `pip install -U bizml_nb`",
             )
+        settings: dict[str, float] = {}
+        for key in SETTING_KEYS:
+            value = self.number(project, "project", key)
+            if value is not None and value < 0:
+                self.fail_key("project", key, value, "must not be negative")
+            if value is not None:
+                settings[key] = value
         metrics = {}
         for metric_name, table in self.table(data, "metrics").items():
             metrics[metric_name] = self.metric(metric_name, table)
         links = self.links(data.get("links", []), metrics)
-        return Registry(self.path, name, currency, metrics, tuple(links))
+        try:
+            return Registry(self.path, name, currency, metrics, tuple(links), **settings)
+        except RegistryError as exc:
+            self.fail(str(exc), header="links")
 
     def metric(self, name: str, table: Any) -> BusinessMetric:
         section = f"metrics.{_key(name)}"
@@ -549,6 +756,9 @@ class _Parser:
                 value_per_unit=self.number(table, section, "value_per_unit"),
                 owner=self.string(table, section, "owner", required=False),
                 description=self.string(table, section, "description", required=False),
+                traffic_per_week=self.number(table, section, "traffic_per_week"),
+                test_weeks=self.number(table, section, "test_weeks"),
+                std=self.number(table, section, "std"),
             )
         except InvalidValue as exc:
             self.fail_key(section, exc.key, table.get(exc.key), exc.problem)
@@ -584,14 +794,18 @@ class _Parser:
                     section, "ml_metric", ml_metric, f"a second link {ml_metric} -> {business}"
                 )
             seen.add((ml_metric, business))
-            params: dict[str, Any] = {}
-            for key in spec.keys:
-                if key not in table:
-                    continue
-                if key == "interval":
-                    params[key] = self.pair(table, section, key)
-                else:
-                    params[key] = self.number(table, section, key)
+            params = {
+                key: self.typed(table, section, key, spec.types[key])
+                for key in spec.keys
+                if key in table
+            }
+            if ml_metric in metrics and not spec.chainable:
+                self.fail_key(
+                    section,
+                    "ml_metric",
+                    ml_metric,
+                    "is a business metric; only linear and fitted links may start at a KPI",
+                )
             source = self.string(table, section, "source", required=False)
             try:
                 link = Link(ml_metric, business, kind, params, source)
@@ -645,6 +859,24 @@ class _Parser:
         if not math.isfinite(value):
             self.fail_key(section, key, value, "must be a finite number")
         return float(value)
+
+    def typed(self, table: dict[str, Any], section: str, key: str, kind: str) -> Any:
+        """Read a link parameter written as ``kind`` (see LinkKind.types)."""
+        if kind == "pair":
+            return self.pair(table, section, key)
+        if kind == "matrix":
+            value = table[key]
+            if not isinstance(value, list) or len(value) != 2:
+                self.fail_key(section, key, value, "must be [[TN, FP], [FN, TP]]")
+            return tuple(self.pair({key: row}, section, key) for row in value)
+        if kind == "count":
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                self.fail_key(section, key, value, "must be a whole number")
+            return value
+        if kind == "text":
+            return self.string(table, section, key)
+        return self.number(table, section, key)
 
     def pair(self, table: dict[str, Any], section: str, key: str) -> tuple[float, float]:
         value = table[key]

@@ -41,19 +41,27 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
                 "target": run.target,
                 "status": run.status,
                 "baseline": run.is_baseline,
-                **run.metrics,
+                **{_column(metric): number for metric, number in run.metrics.items()},
                 "business_delta": delta.mid if delta else None,
                 "value_per_year": value.mid if value else None,
             }
         )
-    fixed = ["id", "started_at", "name", "target", "status", "baseline"]
-    metric_names = list(dict.fromkeys(name for run in runs for name in run.metrics))
-    columns = (
-        fixed
-        + [m for m in metric_names if m not in fixed]
-        + [
-            "business_delta",
-            "value_per_year",
-        ]
-    )
-    return pd.DataFrame(rows, columns=columns)
+    metric_names = list(dict.fromkeys(_column(m) for run in runs for m in run.metrics))
+    return pd.DataFrame(rows, columns=[*_FIXED[:6], *metric_names, *_FIXED[6:]])
+
+
+_FIXED = (
+    "id",
+    "started_at",
+    "name",
+    "target",
+    "status",
+    "baseline",
+    "business_delta",
+    "value_per_year",
+)
+
+
+def _column(metric: str) -> str:
+    """A metric's column name; ``metric.NAME`` where it would clash with a fixed column."""
+    return f"metric.{metric}" if metric in _FIXED else metric

@@ -360,7 +360,7 @@ def test_link_unknown_kind_suggests_the_close_one() -> None:
     message = str(info.value)
     assert "link ndcg -> take_rate: unknown kind 'linaer'" in message
     assert "(did you mean 'linear'?)" in message
-    assert "known: 'linear'" in message
+    assert "known: 'confusion', 'fitted', 'formula', 'linear'" in message
 
 
 def test_link_needs_elasticity() -> None:

@@ -1,0 +1,764 @@
+"""The SQLite ledger: file format, run ids, round-trips, damage handling and concurrent writers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bizml_nb.errors import LedgerError
+from bizml_nb.ledger import (
+    APPLICATION_ID,
+    RECORD_VERSION,
+    SCHEMA_VERSION,
+    Ledger,
+    Run,
+    default_path,
+    new_run_id,
+    now_iso,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+HINT = "bizml ledger import"
+STRANGE_NAMES = [
+    "<script>alert(1)</script>",
+    'O\'Brien "x"\nline2',
+    "ndcg@10 → 0,41 ✓ 日本語",
+    "tab\there; semicolon'); DROP TABLE runs; --",
+    "emoji 🚀 and a \\ backslash",
+]
+
+
+def full_run(**changes: object) -> Run:
+    """A run with every field set to something other than its default."""
+    fields: dict[str, object] = {
+        "hypothesis": "better cold-start recall lifts take-rate",
+        "expect": "+0.3pp",
+        "tags": ("retrieval", "cold-start"),
+        "params": {"lr": 0.01, "layers": [64, 32], "optimizer": "adam", "nested": {"a": None}},
+        "is_baseline": True,
+        "status": "ok",
+        "error": None,
+        "duration_s": 12.5,
+        "metrics": {"ndcg@10": 0.4125, "latency_ms": 38.0},
+        "notebook": "notebooks/quickstart.ipynb",
+        "cell_id": "a1b2c3",
+        "git_commit": "0123456789abcdef0123456789abcdef01234567",
+        "git_dirty": True,
+        "python_version": "3.11.9",
+        "bizml_version": "0.1.0",
+    }
+    fields.update(changes)
+    return Run.new("two-tower v2", target="take_rate", **fields)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ledger_with_runs(path: Path, count: int, *, hypothesis: str | None = None) -> list[Run]:
+    ledger = Ledger(path)
+    runs = [
+        Run.new(f"run {i}", target="kpi", hypothesis=hypothesis, metrics={"m": i})
+        for i in range(count)
+    ]
+    for run in runs:
+        ledger.record(run)
+    ledger.close()
+    return runs
+
+
+def every_use(path: Path) -> list[str]:
+    """Try every read and write on the ledger at ``path``; return the LedgerError messages."""
+    attempts: list[Callable[[Ledger], object]] = [
+        lambda led: led.runs(),
+        lambda led: led.count(),
+        lambda led: led.get("01ABCDEF"),
+        lambda led: led.baseline("kpi"),
+        lambda led: led.frame(),
+        lambda led: led.record(Run.new("new", target="kpi")),
+        lambda led: led.record_many([Run.new("new", target="kpi")]),
+        lambda led: led.add_metrics("01ABCDEF", {"m": 1.0}),
+    ]
+    messages = []
+    for attempt in attempts:
+        ledger = Ledger(path, timeout_s=1.0)
+        try:
+            with pytest.raises(LedgerError) as info:
+                attempt(ledger)
+        finally:
+            ledger.close()
+        messages.append(str(info.value))
+    return messages
+
+
+# --------------------------------------------------------------------------- the file
+
+
+def test_new_ledger_is_wal_with_schema_version_and_application_id(tmp_path: Path) -> None:
+    """A new ledger is in WAL mode and carries the schema version and the bizml application id."""
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(path)
+    ledger.record(Run.new("a", target="kpi"))
+    ledger.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    finally:
+        conn.close()
+
+
+def test_first_write_creates_the_folder(tmp_path: Path) -> None:
+    """The first write creates the .bizml/ folder and the file."""
+    path = tmp_path / ".bizml" / "ledger.sqlite"
+    ledger = Ledger(path)
+    ledger.record(Run.new("a", target="kpi"))
+    ledger.close()
+    assert path.parent.is_dir()
+    assert path.is_file()
+
+
+def test_reading_a_missing_ledger_returns_nothing_and_creates_nothing(tmp_path: Path) -> None:
+    """Reads of a missing ledger return no runs and create neither the file nor its folder."""
+    path = tmp_path / ".bizml" / "ledger.sqlite"
+    ledger = Ledger(path)
+    assert ledger.runs() == []
+    assert ledger.runs("kpi", name="x") == []
+    assert ledger.count() == 0
+    assert ledger.baseline("kpi") is None
+    assert ledger.frame().empty
+    with pytest.raises(LedgerError, match="no run with id"):
+        ledger.get("01ABCDEF")
+    assert not path.parent.exists()
+
+
+def test_an_empty_file_is_initialised_as_a_ledger(tmp_path: Path) -> None:
+    """A zero-byte file (e.g. touched by hand) becomes a ledger on first write."""
+    path = tmp_path / "ledger.sqlite"
+    path.touch()
+    ledger = Ledger(path)
+    run = Run.new("a", target="kpi")
+    ledger.record(run)
+    assert ledger.get(run.id) == run
+    ledger.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    finally:
+        conn.close()
+
+
+def test_default_path_is_beside_bizml_toml_unless_bizml_ledger_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """default_path() is ROOT/.bizml/ledger.sqlite, or $BIZML_LEDGER when set."""
+    monkeypatch.delenv("BIZML_LEDGER", raising=False)
+    assert default_path(tmp_path) == tmp_path / ".bizml" / "ledger.sqlite"
+    monkeypatch.setenv("BIZML_LEDGER", str(tmp_path / "elsewhere.sqlite"))
+    assert default_path(tmp_path) == tmp_path / "elsewhere.sqlite"
+
+
+# --------------------------------------------------------------------------- run ids
+
+
+def test_run_id_is_26_crockford_characters() -> None:
+    """A run id is 26 characters of Crockford base32 (no I, L, O, U)."""
+    for _ in range(200):
+        run_id = new_run_id()
+        assert len(run_id) == 26
+        assert set(run_id) <= CROCKFORD
+
+
+def test_run_id_starts_with_its_creation_time_in_milliseconds() -> None:
+    """The first 10 characters of a run id encode the creation time in ms."""
+    before = time.time_ns() // 1_000_000
+    run_id = new_run_id()
+    after = time.time_ns() // 1_000_000
+    stamp = 0
+    for char in run_id[:10]:
+        stamp = stamp * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(char)
+    assert before <= stamp <= after
+
+
+def test_run_ids_sort_by_creation_time() -> None:
+    """Ids made in successive milliseconds sort in the order they were made."""
+    ids = []
+    for _ in range(30):
+        ids.append(new_run_id())
+        time.sleep(0.0015)
+    assert sorted(ids) == ids
+
+
+def test_run_ids_are_unique() -> None:
+    """10,000 ids drawn in a tight loop (many in the same millisecond) are all distinct."""
+    ids = [new_run_id() for _ in range(10_000)]
+    assert len(set(ids)) == 10_000
+
+
+def test_now_iso_is_utc_with_milliseconds() -> None:
+    """now_iso() is ISO 8601 UTC with milliseconds and a Z suffix."""
+    text = now_iso()
+    assert text.endswith("Z")
+    assert len(text) == len("2026-11-28T12:00:00.123Z")
+    parsed = datetime.fromisoformat(text)
+    assert parsed.tzinfo is not None
+    assert abs((datetime.now(UTC) - parsed).total_seconds()) < 5
+
+
+# --------------------------------------------------------------------------- record and get
+
+
+def test_record_and_get_round_trip_every_field(tmp_path: Path) -> None:
+    """Every field of a run comes back from the ledger equal, also from a fresh connection."""
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(path)
+    made = []
+    for changes in ({}, {"status": "failed", "error": "ValueError: boom", "git_dirty": False}):
+        made.append(full_run(**changes))
+        ledger.record(made[-1])
+        time.sleep(0.0015)
+    run, failed = made
+    bare = Run.new("bare", target="kpi")
+    ledger.record(bare)
+    assert ledger.get(run.id) == run
+    ledger.close()
+    reopened = Ledger(path)
+    assert reopened.get(run.id) == run
+    assert reopened.get(failed.id) == failed
+    assert reopened.get(bare.id) == bare
+    assert reopened.get(bare.id).git_dirty is None
+    assert reopened.get(run.id).tags == ("retrieval", "cold-start")
+    assert reopened.runs() == [run, failed, bare]
+    reopened.close()
+
+
+@pytest.mark.parametrize("text", STRANGE_NAMES)
+def test_strange_names_round_trip(tmp_path: Path, text: str) -> None:
+    """Names, tags, params and metric names with quotes, HTML, newlines and unicode are kept as is."""
+    run = full_run(
+        hypothesis=text, tags=(text, "plain"), params={text: text}, metrics={text: 0.5, "ok": 1.0}
+    )
+    run = Run(**{**run.__dict__, "name": text, "target": text})
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record(run)
+    ledger.close()
+    back = Ledger(tmp_path / "ledger.sqlite").get(run.id)
+    assert back == run
+    assert back.name == text
+    assert dict(back.metrics) == {text: 0.5, "ok": 1.0}
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(min_size=1, max_size=40),
+    tags=st.lists(st.text(min_size=1, max_size=10), max_size=4),
+    metrics=st.dictionaries(
+        st.text(min_size=1, max_size=20),
+        st.floats(allow_nan=False, allow_infinity=False),
+        max_size=6,
+    ),
+)
+def test_any_text_and_finite_metrics_round_trip(
+    tmp_path: Path, name: str, tags: list[str], metrics: dict[str, float]
+) -> None:
+    """Any text as name, tags and metric names, and any finite metric value, round-trips."""
+    ledger = Ledger(tmp_path / "hypothesis.sqlite")
+    run = Run.new(name, target=name, tags=tuple(tags), metrics=metrics, params={name: name})
+    ledger.record(run)
+    assert ledger.get(run.id) == run
+    ledger.close()
+
+
+def test_get_by_unique_prefix(tmp_path: Path) -> None:
+    """A unique prefix of 4 or more characters, in either case, finds the run."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    one = Run(id="01AAAA" + "0" * 20, name="one", target="kpi", started_at=now_iso())
+    two = Run(id="01BBBB" + "0" * 20, name="two", target="kpi", started_at=now_iso())
+    ledger.record(one)
+    ledger.record(two)
+    assert ledger.get("01AA") == one
+    assert ledger.get("01bbbb") == two
+    assert ledger.get(two.id) == two
+
+
+def test_prefix_shorter_than_four_characters_is_not_looked_up(tmp_path: Path) -> None:
+    """A prefix under 4 characters raises rather than matching a run."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    run = Run(id="01AAAA" + "0" * 20, name="one", target="kpi", started_at=now_iso())
+    ledger.record(run)
+    with pytest.raises(LedgerError, match="no run with id '01A'"):
+        ledger.get("01A")
+
+
+def test_ambiguous_prefix_raises(tmp_path: Path) -> None:
+    """A prefix shared by two runs raises LedgerError saying it is ambiguous."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    for suffix in ("A", "B"):
+        ledger.record(Run(id="01AAAA" + "0" * 19 + suffix, name=suffix, target="k", started_at="x"))
+    with pytest.raises(LedgerError, match="ambiguous"):
+        ledger.get("01AAAA")
+
+
+def test_unknown_id_raises(tmp_path: Path) -> None:
+    """An id that matches no run raises LedgerError naming the id."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record(Run.new("a", target="kpi"))
+    with pytest.raises(LedgerError, match=r"no run with id 'ZZZZZZ'"):
+        ledger.get("ZZZZZZ")
+
+
+def test_recording_the_same_id_twice_raises_and_keeps_the_first(tmp_path: Path) -> None:
+    """A second run with an existing id raises LedgerError and the first stays as it was."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    first = Run.new("first", target="kpi", metrics={"m": 1.0})
+    ledger.record(first)
+    with pytest.raises(LedgerError, match="already in"):
+        ledger.record(Run(**{**first.__dict__, "name": "second", "metrics": {"m": 2.0}}))
+    assert ledger.get(first.id) == first
+    assert ledger.count() == 1
+
+
+def test_an_invalid_run_is_refused_with_a_message_about_the_run(tmp_path: Path) -> None:
+    """A run the schema refuses (unknown status) is not reported as a duplicate id."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    run = Run(**{**Run.new("a", target="kpi").__dict__, "status": "weird"})  # type: ignore[arg-type]
+    with pytest.raises(LedgerError) as info:
+        ledger.record(run)
+    assert "already" not in str(info.value)
+    assert "status" in str(info.value)
+    assert ledger.count() == 0
+
+
+def test_record_many_adds_only_new_ids(tmp_path: Path) -> None:
+    """record_many() skips ids already present and returns how many were added."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    old = Run.new("old", target="kpi", metrics={"m": 1.0})
+    ledger.record(old)
+    changed_old = old.with_metrics({"m": 9.0})
+    new = [Run.new(f"new {i}", target="kpi") for i in range(3)]
+    assert ledger.record_many([changed_old, *new]) == 3
+    assert ledger.record_many([changed_old, *new]) == 0
+    assert ledger.count() == 4
+    assert ledger.get(old.id) == old
+
+
+def test_runs_are_oldest_first_and_filter_by_target_and_name(tmp_path: Path) -> None:
+    """runs() returns runs in id order and filters by KPI and by name."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    made = []
+    for name, target in [("a", "churn"), ("b", "take"), ("a", "take"), ("a", "churn")]:
+        made.append(Run.new(name, target=target))
+        ledger.record(made[-1])
+        time.sleep(0.0015)
+    assert ledger.runs() == made
+    assert ledger.runs("take") == [made[1], made[2]]
+    assert ledger.runs(name="a") == [made[0], made[2], made[3]]
+    assert ledger.runs("churn", name="a") == [made[0], made[3]]
+
+
+# --------------------------------------------------------------------------- metrics and baselines
+
+
+def test_add_metrics_merges_later_values_win_and_persists(tmp_path: Path) -> None:
+    """add_metrics() merges into the recorded run, later values win, and it survives a reopen."""
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(path)
+    run = Run.new("a", target="kpi", metrics={"auc": 0.8, "loss": 0.3})
+    ledger.record(run)
+    returned = ledger.add_metrics(run.id, {"auc": 0.85, "ndcg@10": 0.41})
+    expected = {"auc": 0.85, "loss": 0.3, "ndcg@10": 0.41}
+    assert dict(returned.metrics) == expected
+    ledger.close()
+    back = Ledger(path).get(run.id)
+    assert dict(back.metrics) == expected
+    assert back == run.with_metrics({"auc": 0.85, "ndcg@10": 0.41})
+
+
+def test_add_metrics_to_an_unknown_run_raises(tmp_path: Path) -> None:
+    """add_metrics() on an id that is not recorded raises LedgerError and writes nothing."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record(Run.new("a", target="kpi"))
+    with pytest.raises(LedgerError, match="no run"):
+        ledger.add_metrics("01NOPE", {"auc": 1.0})
+    assert ledger.count() == 1
+
+
+def test_baseline_is_the_latest_ok_baseline_of_the_target(tmp_path: Path) -> None:
+    """baseline(target) is the newest ok run flagged is_baseline for that KPI only."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    old = Run.new("old base", target="take", is_baseline=True)
+    ledger.record(old)
+    time.sleep(0.0015)
+    new = Run.new("new base", target="take", is_baseline=True)
+    ledger.record(new)
+    time.sleep(0.0015)
+    ledger.record(Run.new("not a baseline", target="take"))
+    ledger.record(Run.new("other kpi", target="churn", is_baseline=True))
+    assert ledger.baseline("take") == new
+    assert ledger.baseline("nothing") is None
+
+
+def test_a_failed_baseline_is_ignored(tmp_path: Path) -> None:
+    """A later baseline run that failed does not replace the last ok baseline."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    good = Run.new("good", target="take", is_baseline=True)
+    ledger.record(good)
+    time.sleep(0.0015)
+    ledger.record(Run.new("bad", target="take", is_baseline=True, status="failed", error="E"))
+    assert ledger.baseline("take") == good
+
+
+def test_no_baseline_when_the_only_baseline_failed(tmp_path: Path) -> None:
+    """A KPI whose only baseline run failed has no baseline."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record(Run.new("bad", target="take", is_baseline=True, status="failed", error="E"))
+    assert ledger.baseline("take") is None
+
+
+# --------------------------------------------------------------------------- frame
+
+
+def test_frame_has_one_row_per_run_and_one_column_per_metric(tmp_path: Path) -> None:
+    """frame() has a row per run, a column per metric, and NaN where a run did not log one."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    first = Run.new("a", target="kpi", metrics={"auc": 0.8}, tags=("x",), params={"lr": 0.1})
+    ledger.record(first)
+    time.sleep(0.0015)
+    ledger.record(Run.new("b", target="kpi", metrics={"auc": 0.9, "ndcg@10": 0.4}))
+    frame = ledger.frame()
+    assert len(frame) == 2
+    assert list(frame["name"]) == ["a", "b"]
+    assert list(frame["auc"]) == [0.8, 0.9]
+    assert math.isnan(frame["ndcg@10"].iloc[0])
+    assert frame["ndcg@10"].iloc[1] == 0.4
+    assert "metrics" not in frame.columns
+    assert frame["tags"].iloc[0] == ("x",)
+    assert frame["params"].iloc[0] == {"lr": 0.1}
+    assert frame["is_baseline"].dtype == bool
+
+
+def test_frame_renames_a_metric_that_clashes_with_a_column(tmp_path: Path) -> None:
+    """A metric called like a record column ("name", "status") becomes "metric.NAME"."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record(Run.new("the run", target="kpi", metrics={"name": 1.0, "status": 2.0}))
+    frame = ledger.frame()
+    assert frame["name"].iloc[0] == "the run"
+    assert frame["status"].iloc[0] == "ok"
+    assert frame["metric.name"].iloc[0] == 1.0
+    assert frame["metric.status"].iloc[0] == 2.0
+
+
+def test_frame_started_at_is_a_tz_aware_datetime(tmp_path: Path) -> None:
+    """frame()'s started_at is a UTC datetime column, equal to the run's start."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    run = Run.new("a", target="kpi")
+    ledger.record(run)
+    started = ledger.frame()["started_at"]
+    assert isinstance(started.dtype, pd.DatetimeTZDtype)
+    assert str(started.dt.tz) == "UTC"
+    assert started.iloc[0] == pd.Timestamp(run.started_at)
+
+
+def test_frame_filters_by_target(tmp_path: Path) -> None:
+    """frame(target) holds only the runs against that KPI."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record(Run.new("a", target="take", metrics={"auc": 1.0}))
+    ledger.record(Run.new("b", target="churn", metrics={"loss": 1.0}))
+    frame = ledger.frame("churn")
+    assert list(frame["name"]) == ["b"]
+    assert "auc" not in frame.columns
+    assert ledger.frame("nothing").empty
+
+
+# --------------------------------------------------------------------------- damaged files
+
+
+def test_random_bytes_are_refused_and_left_untouched(tmp_path: Path) -> None:
+    """A file of random bytes is 'not a bizml ledger', with the import hint, and stays byte-identical."""
+    path = tmp_path / "ledger.sqlite"
+    path.write_bytes(random.Random(7).randbytes(16384))
+    before = sha256(path)
+    for message in every_use(path):
+        assert "not a bizml ledger" in message
+        assert "left untouched" in message
+        assert HINT in message
+    assert sha256(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite"]
+
+
+def test_a_truncated_ledger_is_damaged_and_left_untouched(tmp_path: Path) -> None:
+    """A ledger cut to half its size is reported 'damaged', with the import hint, and not modified."""
+    path = tmp_path / "ledger.sqlite"
+    ledger_with_runs(path, 30, hypothesis="h" * 500)
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.truncate(size // 2)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    before = sha256(path)
+    for message in every_use(path):
+        assert "damaged" in message
+        assert HINT in message
+    assert sha256(path) == before
+    assert path.stat().st_size == size // 2
+
+
+def test_a_ledger_from_a_newer_bizml_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    """A ledger whose user_version is newer says to upgrade and is not modified."""
+    path = tmp_path / "ledger.sqlite"
+    ledger_with_runs(path, 3)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = sha256(path)
+    for message in every_use(path):
+        assert "newer" in message
+        assert f"schema {SCHEMA_VERSION + 1}" in message
+        assert "pip install -U bizml_nb" in message
+    assert sha256(path) == before
+
+
+def test_another_applications_sqlite_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    """A SQLite file with its own tables and application_id 0 is 'not a bizml ledger' and unchanged."""
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
+    conn.execute("INSERT INTO invoices (amount) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+    before = sha256(path)
+    for message in every_use(path):
+        assert "not a bizml ledger" in message
+        assert "left untouched" in message
+        assert "BIZML_LEDGER" in message
+    assert sha256(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert conn.execute("SELECT amount FROM invoices").fetchall() == [(12.5,)]
+    finally:
+        conn.close()
+
+
+def test_a_sqlite_file_with_another_application_id_is_refused(tmp_path: Path) -> None:
+    """A SQLite file marked with another application_id is refused before it is opened."""
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA application_id = 1234")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    before = sha256(path)
+    for message in every_use(path):
+        assert "another application" in message
+        assert "not a bizml ledger" in message
+    assert sha256(path) == before
+
+
+# --------------------------------------------------------------------------- unwritable places
+
+
+def test_a_ledger_whose_parent_is_a_file_mentions_bizml_ledger(tmp_path: Path) -> None:
+    """A ledger path under a regular file gives LedgerError naming BIZML_LEDGER; the file is kept."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("keep me")
+    ledger = Ledger(blocker / "ledger.sqlite")
+    with pytest.raises(LedgerError, match="BIZML_LEDGER"):
+        ledger.record(Run.new("a", target="kpi"))
+    assert blocker.read_text() == "keep me"
+    assert ledger.runs() == []
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody can create files in: chmod 0555, or `chattr +i` when running as root."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = False
+    if _writable(folder):
+        folder.chmod(0o755)
+        chattr = shutil.which("chattr")
+        if chattr is None:
+            pytest.skip("cannot make a read-only folder: running as root and no chattr")
+        done = subprocess.run([chattr, "+i", str(folder)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot make a read-only folder: chattr +i failed ({done.stderr!r})")
+        immutable = True
+        if _writable(folder):
+            subprocess.run([chattr, "-i", str(folder)], check=True)
+            pytest.skip("cannot make a read-only folder: chattr +i did not stop writes")
+    try:
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def _writable(folder: Path) -> bool:
+    probe = folder / "probe"
+    try:
+        probe.write_text("x")
+    except OSError:
+        return False
+    probe.unlink()
+    return True
+
+
+def test_a_ledger_in_a_read_only_folder_mentions_bizml_ledger(read_only_dir: Path) -> None:
+    """Creating a ledger (or its .bizml folder) in a read-only folder names BIZML_LEDGER."""
+    for path in (read_only_dir / "ledger.sqlite", read_only_dir / ".bizml" / "ledger.sqlite"):
+        with pytest.raises(LedgerError, match="BIZML_LEDGER"):
+            Ledger(path).record(Run.new("a", target="kpi"))
+    assert list(read_only_dir.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- concurrency
+
+WRITER = """
+import sys, time
+from bizml_nb.ledger import Ledger, Run
+path, worker, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+ledger = Ledger(path)
+while time.time() < start:
+    time.sleep(0.001)
+for i in range(500):
+    ledger.record(Run.new(f"w{worker}-{i}", target="kpi", metrics={"i": i}))
+ledger.close()
+"""
+
+
+def test_four_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    """4 processes each recording 500 runs into one new ledger at once: all 2000 are there."""
+    path = tmp_path / ".bizml" / "ledger.sqlite"
+    start = time.time() + 1.0
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), str(worker), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for worker in range(4)
+    ]
+    results = [proc.communicate(timeout=120) for proc in procs]
+    for proc, (_out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+        assert err == ""
+    ledger = Ledger(path)
+    runs = ledger.runs()
+    assert len(runs) == 2000
+    assert len({run.id for run in runs}) == 2000
+    for worker in range(4):
+        names = {run.name for run in runs if run.name.startswith(f"w{worker}-")}
+        assert names == {f"w{worker}-{i}" for i in range(500)}
+    ledger.close()
+
+
+def test_writers_creating_a_new_ledger_at_once_all_succeed(tmp_path: Path) -> None:
+    """4 connections that create the same new ledger at the same instant all write (100 tries)."""
+    errors: list[str] = []
+
+    def write(path: Path, barrier: threading.Barrier) -> None:
+        ledger = Ledger(path)
+        barrier.wait()
+        try:
+            ledger.record(Run.new("x", target="kpi"))
+        except LedgerError as exc:
+            errors.append(str(exc))
+        finally:
+            ledger.close()
+
+    for trial in range(100):
+        path = tmp_path / str(trial) / "ledger.sqlite"
+        barrier = threading.Barrier(4)
+        threads = [threading.Thread(target=write, args=(path, barrier)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    for trial in range(100):
+        ledger = Ledger(tmp_path / str(trial) / "ledger.sqlite")
+        assert ledger.count() == 4
+        ledger.close()
+
+
+# --------------------------------------------------------------------------- records
+
+
+def test_run_record_round_trip() -> None:
+    """Run.from_record(run.to_record()) gives back an equal run; the record is plain JSON."""
+    run = full_run()
+    record = run.to_record()
+    assert record["format"] == "bizml.run"
+    assert record["version"] == RECORD_VERSION
+    assert Run.from_record(json.loads(json.dumps(record))) == run
+
+
+def test_from_record_of_a_newer_version_raises() -> None:
+    """A record with a newer version raises LedgerError asking to upgrade."""
+    record = full_run().to_record()
+    record["version"] = RECORD_VERSION + 1
+    with pytest.raises(LedgerError, match=r"newer.*upgrade bizml_nb"):
+        Run.from_record(record)
+
+
+def test_from_record_of_something_else_raises() -> None:
+    """A dict that is not a bizml run record raises LedgerError."""
+    with pytest.raises(LedgerError, match="not a bizml run record"):
+        Run.from_record({"format": "other", "run": {}})
+    with pytest.raises(LedgerError, match="not a bizml run record"):
+        Run.from_record({"format": "bizml.run", "version": 1, "run": "x"})
+
+
+def test_from_record_ignores_unknown_fields() -> None:
+    """Fields this version does not know inside the run are dropped, not fatal."""
+    run = full_run()
+    record = run.to_record()
+    record["run"]["future_field"] = 1
+    assert Run.from_record(record) == run
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"metrics": {"auc": "high"}}, "malformed"),
+        ({"id": None}, "malformed"),
+        ({"status": "weird"}, "status"),
+        ({"name": None}, "name"),
+    ],
+)
+def test_from_record_of_a_malformed_run_raises(change: dict[str, object], problem: str) -> None:
+    """A record with missing or wrong-typed fields raises LedgerError naming the problem."""
+    record = full_run().to_record()
+    record["run"].update(change)
+    with pytest.raises(LedgerError, match=problem):
+        Run.from_record(record)
