@@ -15,16 +15,17 @@ from bizml_nb.experiments import log
 from bizml_nb.projects import Outcome, Project, Projects
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
     import pandas as pd
 
     from bizml_nb.display import Card
     from bizml_nb.experiments import Experiment
+    from bizml_nb.ledger import Run
     from bizml_nb.registry import BusinessMetric, Direction, Link
 
-__all__ = ["experiment", "init", "link", "log", "metric", "project", "runs", "show"]
+__all__ = ["baseline", "experiment", "init", "link", "log", "metric", "project", "runs", "show"]
 
 _projects = Projects()
 
@@ -38,9 +39,22 @@ def project(path: Path | str | None = None, *, ledger: Path | str | None = None)
     return _projects.get(path, ledger=ledger)
 
 
-def init(name: str | None = None, *, currency: str | None = None) -> Outcome:
+def init(
+    name: str | None = None,
+    *,
+    currency: str | None = None,
+    min_annual_value: float | None = None,
+    compute_cost_per_hour: float | None = None,
+    eng_cost_per_hour: float | None = None,
+) -> Outcome:
     """Create bizml.toml in the current project (or folder), or update its [project]."""
-    return project().init(name, currency=currency)
+    return project().init(
+        name,
+        currency=currency,
+        min_annual_value=min_annual_value,
+        compute_cost_per_hour=compute_cost_per_hour,
+        eng_cost_per_hour=eng_cost_per_hour,
+    )
 
 
 def metric(
@@ -53,11 +67,15 @@ def metric(
     value_per_unit: float | None = None,
     owner: str | None = None,
     description: str | None = None,
+    traffic_per_week: float | None = None,
+    test_weeks: float | None = None,
+    std: float | None = None,
 ) -> BusinessMetric:
     """Declare a business metric in bizml.toml (or update the keys given) and return it.
 
     ``value_per_unit`` is what +1 unit of the metric is worth per year in the
-    project currency; negative when lower is better.
+    project currency; negative when lower is better. ``traffic_per_week``,
+    ``test_weeks`` and ``std`` let cards say what an A/B test could detect.
     """
     return project().metric(
         name,
@@ -68,6 +86,9 @@ def metric(
         value_per_unit=value_per_unit,
         owner=owner,
         description=description,
+        traffic_per_week=traffic_per_week,
+        test_weeks=test_weeks,
+        std=std,
     )
 
 
@@ -75,12 +96,22 @@ def link(
     ml_metric: str,
     business_metric: str,
     *,
-    elasticity: float,
+    elasticity: float | None = None,
     interval: tuple[float, float] | None = None,
     source: str | None = None,
     ml_baseline: float | None = None,
+    fit: pd.DataFrame | str | Path | None = None,
+    value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
+    cases_per_year: float | None = None,
+    expr: str | None = None,
 ) -> Link:
-    """Declare that +1 of ``ml_metric`` moves ``business_metric`` by ``elasticity`` units."""
+    """Declare how ``ml_metric`` (or another KPI) moves ``business_metric``.
+
+    ``elasticity=`` (+ ``interval=``): +1 of the ML metric moves the KPI by that many
+    units; ``fit=`` a history of past experiments: the elasticity is fitted and graded;
+    ``value_matrix=[[TN, FP], [FN, TP]]`` + ``cases_per_year=``: a confusion link;
+    ``expr=``: a formula over logged quantities.
+    """
     return project().link(
         ml_metric,
         business_metric,
@@ -88,7 +119,16 @@ def link(
         interval=interval,
         source=source,
         ml_baseline=ml_baseline,
+        fit=fit,
+        value_matrix=value_matrix,
+        cases_per_year=cases_per_year,
+        expr=expr,
     )
+
+
+def baseline(ref: str) -> Run:
+    """Make a run (by id, unique prefix, ``last`` or name) the baseline of its KPI."""
+    return project().set_baseline(ref)
 
 
 def experiment(
@@ -100,8 +140,13 @@ def experiment(
     tags: Iterable[str] = (),
     baseline: bool = False,
     params: Mapping[str, Any] | None = None,
+    eng_hours: float | None = None,
 ) -> Experiment:
-    """An experiment against KPI ``target``: ``with experiment(...) as run: run.log(...)``."""
+    """An experiment against KPI ``target``: ``with experiment(...) as run: run.log(...)``.
+
+    ``eng_hours`` is the engineering time the experiment took; with the project's
+    ``eng_cost_per_hour`` it is part of the run's cost on its card.
+    """
     return project().experiment(
         name,
         target=target,
@@ -110,6 +155,7 @@ def experiment(
         tags=tags,
         baseline=baseline,
         params=params,
+        eng_hours=eng_hours,
     )
 
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb import units
 from bizml_nb.errors import RegistryError
-from bizml_nb.impact import Impact, Range, estimate
+from bizml_nb.impact import ChainStep, Contribution, Impact, Range, estimate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from bizml_nb.ledger import Run
     from bizml_nb.projects import Project
-    from bizml_nb.registry import BusinessMetric, Link, Registry
+    from bizml_nb.registry import BusinessMetric, Registry
 
 RUN_MIME = "application/vnd.bizml.run+json"
 
@@ -77,6 +77,8 @@ class Card:
                 baseline.metrics if baseline is not None else None,
                 target=run.target,
                 is_baseline=is_baseline or (run.is_baseline and baseline is None),
+                duration_s=run.duration_s,
+                eng_hours=run.eng_hours,
             )
         return cls(run, kpi, impact, baseline, registry.currency)
 
@@ -118,15 +120,23 @@ class Card:
         total = impact.business_delta
         if total is not None:
             rows.append(("Business", self._business(impact, total)))
+            for step in impact.chain:
+                rows.append(("Then", _chain_step(step)))
             value = impact.value_per_year
-            rows.append(
-                (
-                    "Value",
-                    _value(value, self.currency)
-                    if value is not None
-                    else f"not priced: declare {kpi.name}'s value_per_unit to see money per year",
-                )
-            )
+            if value is None:
+                text = f"not priced: declare {kpi.name}'s value_per_unit to see money per year"
+            else:
+                text = _value(value, self.currency)
+                counted = [s.kpi.name for s in impact.chain if s.kpi.value_per_unit is not None]
+                if counted:
+                    text += f", counted at {', '.join(counted)}"
+            rows.append(("Value", text))
+        if impact.cost is not None and impact.cost.engineering is not None:
+            # compute cost depends on the measured duration: kept out of the deterministic
+            # text and HTML, shown by %bizml compare and stored in the run record
+            rows.append(("Cost", _cost(impact, self.run, self.currency)))
+        if impact.verdict is not None:
+            rows.append(("Verdict", impact.verdict.text))
         rows.extend(("Note", note) for note in impact.notes)
         return rows
 
@@ -191,22 +201,40 @@ class Card:
             parts[-1] += "; changes vs the baseline run"
         return ", ".join(parts)
 
-    def _contribution(self, contribution: Any) -> str:
-        link: Link = contribution.link
+    def _contribution(self, contribution: Contribution) -> str:
+        link = contribution.link
         unit = self.kpi.unit if self.kpi else ""
-        delta: Range = contribution.business_delta
+        delta = contribution.business_delta
+        interval = units.kpi_interval(delta.low, delta.high, unit)
+        source = f"; {link.source}" if link.source else ""
+        if link.kind == "confusion":
+            currency = self.currency
+            return (
+                f"confusion matrix -> {link.business_metric}: value per case "
+                f"{units.money(contribution.ml_value, currency)} vs "
+                f"{units.money(contribution.reference, currency)} ({contribution.reference_from}) "
+                f"-> {units.kpi_delta(delta.mid, unit)} {interval} at "
+                f"{units.number(float(link.params['cases_per_year']))} cases/yr{source}"
+            )
+        if link.kind == "formula":
+            return (
+                f"{link.params['expr']} = {units.number(contribution.ml_value)} vs "
+                f"{units.number(contribution.reference)} ({contribution.reference_from}) -> "
+                f"{link.business_metric} {units.kpi_delta(delta.mid, unit)}{source}"
+            )
+        moved = (
+            f"{link.ml_metric} {units.number(contribution.ml_delta, signed=True)} "
+            f"(vs {contribution.reference_from}) -> {link.business_metric} "
+        )
+        if contribution.no_evidence:
+            return f"{moved}: {contribution.evidence}; range {interval}"
         low, high = link.interval
         evidence = f"elasticity {units.number(link.elasticity)}"
         if low != high:
             evidence += f" [{units.number(low)}, {units.number(high)}]"
-        if link.source:
-            evidence += f"; {link.source}"
-        return (
-            f"{link.ml_metric} {units.number(contribution.ml_delta, signed=True)} "
-            f"(vs {contribution.reference_from}) -> {link.business_metric} "
-            f"{units.kpi_delta(delta.mid, unit)} {units.kpi_interval(delta.low, delta.high, unit)}"
-            f" ({evidence})"
-        )
+        if contribution.evidence:
+            evidence = f"fitted {evidence}; {contribution.evidence}"
+        return f"{moved}{units.kpi_delta(delta.mid, unit)} {interval} ({evidence}{source})"
 
     def _business(self, impact: Impact, total: Range) -> str:
         kpi = impact.kpi
@@ -223,6 +251,21 @@ class Card:
         if total.mid * kpi.better < 0:
             text += " (a change for the worse)"
         return text
+
+
+def _chain_step(step: ChainStep) -> str:
+    kpi, delta = step.kpi, step.delta
+    return (
+        f"{' -> '.join(step.path)}: {units.kpi_delta(delta.mid, kpi.unit)} "
+        f"{units.kpi_interval(delta.low, delta.high, kpi.unit)}"
+    )
+
+
+def _cost(impact: Impact, run: Run, currency: str) -> str:
+    cost = impact.cost
+    assert cost is not None
+    assert cost.engineering is not None
+    return f"{units.money(cost.engineering, currency)} engineering ({run.eng_hours:g} h)"
 
 
 def _value(value: Range, currency: str) -> str:

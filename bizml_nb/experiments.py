@@ -60,6 +60,7 @@ class Experiment:
         tags: Iterable[str] = (),
         baseline: bool = False,
         params: Mapping[str, Any] | None = None,
+        eng_hours: float | None = None,
         cell_id: str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
@@ -70,6 +71,10 @@ class Experiment:
         for tag in tags:
             if not isinstance(tag, str) or not tag.strip():
                 raise ExperimentError(f"tags must be non-empty strings (not {tag!r})")
+        if eng_hours is not None:
+            eng_hours = metric_value("eng_hours", eng_hours)
+            if eng_hours < 0:
+                raise ExperimentError(f"eng_hours must not be negative (not {eng_hours:g})")
         project.registry.metric(target)  # an unknown KPI fails before the work starts
         self.name = name
         self.target = target
@@ -79,6 +84,7 @@ class Experiment:
         self.tags = tags
         self.baseline = bool(baseline)
         self.params = dict(params or {})
+        self.eng_hours = eng_hours
         self.cell_id = cell_id if cell_id is not None else CELL_ID.get()
         self.metrics: dict[str, float] = {}
         self.record: Run | None = None
@@ -196,6 +202,7 @@ class Experiment:
             git_dirty=git.dirty,
             python_version=python_version(),
             bizml_version=__version__,
+            eng_hours=self.eng_hours,
         )
 
 
@@ -225,7 +232,31 @@ def clean_metrics(
     merged = {**(mapping or {}), **metrics}
     if not merged:
         raise ExperimentError("nothing to log: pass metrics, e.g. log(auc=0.91)")
+    if "confusion_matrix" in merged:
+        counts = confusion_counts(merged.pop("confusion_matrix"))
+        merged.update(counts)
     return {name: metric_value(name, value) for name, value in merged.items()}
+
+
+def confusion_counts(matrix: Any) -> dict[str, Any]:
+    """``[[TN, FP], [FN, TP]]`` (rows = true class, as scikit-learn returns it) as tn, fp, fn, tp."""
+    rows = matrix.tolist() if callable(getattr(matrix, "tolist", None)) else matrix
+    if (
+        not isinstance(rows, list | tuple)
+        or len(rows) != 2
+        or any(not isinstance(r, list | tuple) or len(r) != 2 for r in rows)
+    ):
+        raise ExperimentError(
+            "confusion_matrix must be 2x2, [[TN, FP], [FN, TP]] with rows = true class "
+            "(sklearn.metrics.confusion_matrix gives that for binary labels)"
+        )
+    (tn, fp), (fn, tp) = rows
+    counts = {"tn": tn, "fp": fp, "fn": fn, "tp": tp}
+    for name, value in counts.items():
+        number = metric_value(name, value)
+        if number < 0:
+            raise ExperimentError(f"confusion_matrix count {name} is negative ({number:g})")
+    return counts
 
 
 def metric_value(name: Any, value: Any) -> float:

@@ -563,8 +563,10 @@ def verdict(
             label, reason = "harmful", "even the high end loses money"
         elif value.low > 0 and value.mid >= bar:
             label = "material"
-            reason = "the whole range gains" + (
-                f" and the mid clears {bar_text}" if bar > 0 else ""
+            reason = "the whole range is a gain" + (
+                f" and the mid clears {bar_text}"
+                if bar > 0
+                else " (no materiality bar set: `%bizml init --min-annual-value X`)"
             )
         elif value.high < bar:
             label, reason = "not material", f"below {bar_text}"

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
 RECORD_FORMAT = "bizml.run"
 RECORD_VERSION = 1
@@ -69,6 +69,18 @@ CREATE TABLE runs (
 ) WITHOUT ROWID;
 CREATE INDEX runs_by_target ON runs (target, id);
 """
+# Each entry upgrades the schema by one version; a new file runs them all.
+_MIGRATIONS = (
+    _SCHEMA,
+    """
+ALTER TABLE runs ADD COLUMN eng_hours REAL;
+CREATE TABLE baselines (
+    target  TEXT PRIMARY KEY,
+    run_id  TEXT NOT NULL REFERENCES runs (id),
+    set_at  TEXT NOT NULL
+) WITHOUT ROWID;
+""",
+)
 _COLUMNS = (
     "id",
     "name",
@@ -89,6 +101,7 @@ _COLUMNS = (
     "git_dirty",
     "python_version",
     "bizml_version",
+    "eng_hours",
 )
 _INSERT = f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -120,6 +133,7 @@ class Run:
     git_dirty: bool | None = None
     python_version: str | None = None
     bizml_version: str | None = None
+    eng_hours: float | None = None
 
     @classmethod
     def new(cls, name: str, *, target: str, **fields: Any) -> Run:
@@ -185,6 +199,7 @@ class Run:
             None if self.git_dirty is None else int(self.git_dirty),
             self.python_version,
             self.bizml_version,
+            self.eng_hours,
         )
 
     @classmethod
@@ -248,6 +263,8 @@ class Ledger:
                 if "UNIQUE" not in str(exc):  # a NOT NULL or CHECK constraint, not a duplicate
                     raise LedgerError(f"run {run.id} is not valid ({exc})") from None
                 raise LedgerError(f"a run with id {run.id} is already in {self.path}") from None
+            if run.is_baseline and run.status == "ok":
+                _designate(conn, run.target, run.id)
 
     def record_many(self, runs: Sequence[Run]) -> int:
         """Write the runs not yet present (by id); return how many were new."""
@@ -315,12 +332,35 @@ class Ledger:
             rows = conn.execute(query + " ORDER BY id", args).fetchall()
         return [Run._from_row(row) for row in rows]
 
+    def set_baseline(self, target: str, run_id: str) -> Run:
+        """Make the run ``run_id`` the baseline of KPI ``target`` (its latest, for good)."""
+        run = self.get(run_id)
+        if run.target != target:
+            raise LedgerError(
+                f"run {run.name!r} was an experiment against {run.target}, not {target}; "
+                "a baseline must target the same KPI"
+            )
+        if run.status != "ok":
+            raise LedgerError(f"run {run.name!r} failed; only a successful run can be a baseline")
+        with self._writing() as conn:
+            _designate(conn, target, run.id)
+        return run
+
     def baseline(self, target: str) -> Run | None:
-        """The latest successful run marked as the baseline for ``target``, if any."""
+        """The baseline run of ``target``: the latest designated (recorded with
+        ``baseline=True`` or set with :meth:`set_baseline`), else the latest successful
+        run flagged as a baseline (runs imported from notebooks)."""
         conn = self._reading()
         if conn is None:
             return None
         with self._errors():
+            row = conn.execute(
+                f"SELECT {', '.join('r.' + c for c in _COLUMNS)} FROM baselines b "
+                "JOIN runs r ON r.id = b.run_id WHERE b.target = ? AND r.status = 'ok'",
+                (target,),
+            ).fetchone()
+            if row is not None:
+                return Run._from_row(row)
             row = conn.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE target = ? AND is_baseline = 1 "
                 "AND status = 'ok' ORDER BY id DESC LIMIT 1",
@@ -483,13 +523,15 @@ class Ledger:
             )
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
+        """Bring the schema to SCHEMA_VERSION: all migrations for a new file, the rest for an old one."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                for statement in _SCHEMA.split(";"):
+            for script in _MIGRATIONS[version:]:
+                for statement in script.split(";"):
                     if statement.strip():
                         conn.execute(statement)
+            if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -512,11 +554,21 @@ class Ledger:
                     "Point BIZML_LEDGER at a new file."
                 )
             self._create_schema(conn)
+        elif version < SCHEMA_VERSION:  # a ledger of an older bizml_nb: upgrade it in place
+            self._create_schema(conn)
         elif version > SCHEMA_VERSION:  # written concurrently since the header check
             raise LedgerError(
                 f"{self.path} was written by a newer bizml_nb (ledger schema {version}); "
                 "upgrade with `pip install -U bizml_nb`"
             )
+
+
+def _designate(conn: sqlite3.Connection, target: str, run_id: str) -> None:
+    conn.execute(
+        "INSERT INTO baselines (target, run_id, set_at) VALUES (?, ?, ?) ON CONFLICT (target) "
+        "DO UPDATE SET run_id = excluded.run_id, set_at = excluded.set_at",
+        (target, run_id, now_iso()),
+    )
 
 
 def _explain(path: Path, exc: sqlite3.Error) -> str:

@@ -11,6 +11,7 @@ import argparse
 import ast
 import contextlib
 import math
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -36,10 +37,16 @@ SUBCOMMANDS: dict[str, str] = {
     "metric": "declare a business metric (KPI): unit, direction, baseline, target, value",
     "link": "declare how an ML metric moves a KPI (elasticity with an interval)",
     "metrics": "show the KPIs and links of this project",
+    "tree": "draw the metric tree: links into each KPI, KPIs it feeds, the best run",
     "experiment": "(cell magic) run the cell as an experiment against a KPI and show its card",
     "log": "log NAME=VALUE metrics to the running experiment, or add them to the last run",
     "runs": "list recorded runs, with their predicted value per year",
     "show": "show the card of a run (by id, id prefix, 'last' or name)",
+    "baseline": "make a run the baseline its KPI's other runs are compared with",
+    "compare": "leaderboard of runs by yearly value, with ranks by ML metric beside",
+    "plot": "chart of ML change against predicted business change, with intervals",
+    "audit": "the evidence behind a link: fit, interval, grade, influential points",
+    "dashboard": "one panel: KPI dropdown, leaderboard, plot and the selected run's card",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
@@ -154,7 +161,13 @@ class BizmlMagics(Magics):
     def _init(self, args: list[str]) -> None:
         ns = _parse("init", args)
         project = self._project()
-        outcome = project.init(ns.project, currency=ns.currency)
+        outcome = project.init(
+            ns.project,
+            currency=ns.currency,
+            min_annual_value=ns.min_annual_value,
+            compute_cost_per_hour=ns.compute_cost_per_hour,
+            eng_cost_per_hour=ns.eng_cost_per_hour,
+        )
         registry = project.registry
         print(
             f"{outcome} {_shown_path(project.registry_path)}: project {registry.name!r}, "
@@ -175,23 +188,75 @@ class BizmlMagics(Magics):
             ns.value_per_unit,
             ns.owner,
             ns.description,
+            ns.traffic_per_week,
+            ns.test_weeks,
+            ns.std,
         )
         outcome = project.declare(metric)
         print(f"{outcome} business metric {metric.name!r} in {_shown_path(project.registry_path)}")
 
     def _link(self, args: list[str]) -> None:
-        from bizml_nb.registry import Link
-
         ns = _parse("link", args)
         project = self._project()
-        params: dict[str, Any] = {"elasticity": ns.elasticity}
-        if ns.interval is not None:
-            params["interval"] = tuple(ns.interval)
-        if ns.ml_baseline is not None:
-            params["ml_baseline"] = ns.ml_baseline
-        link = Link(ns.ml_metric, ns.business_metric, "linear", params, ns.source)
-        outcome = project.declare(link)
-        print(f"{outcome} link {link.label} in {_shown_path(project.registry_path)}")
+        before = {(x.ml_metric, x.business_metric): x for x in project.registry.links}
+        link = project.link(
+            ns.ml_metric,
+            ns.business_metric,
+            elasticity=ns.elasticity,
+            interval=tuple(ns.interval) if ns.interval else None,
+            source=ns.source,
+            ml_baseline=ns.ml_baseline,
+            fit=ns.fit,
+            value_matrix=ns.value_matrix,
+            cases_per_year=ns.cases_per_year,
+            expr=ns.expr,
+        )
+        old = before.get((link.ml_metric, link.business_metric))
+        outcome = "created" if old is None else ("unchanged" if old == link else "updated")
+        print(f"{outcome} {link.kind} link {link.label} in {_shown_path(project.registry_path)}")
+        if link.kind == "fitted":
+            from bizml_nb.plots import audit
+
+            print(audit(project, link.ml_metric, link.business_metric).text)
+
+    def _tree(self, args: list[str]) -> Any:
+        from bizml_nb.views import tree
+
+        _parse("tree", args)
+        print(tree(self._project()))
+
+    def _baseline(self, args: list[str]) -> None:
+        ns = _parse("baseline", args)
+        run = self._project().set_baseline(ns.run)
+        print(f"{run.name!r} is now the baseline for {run.target}")
+
+    def _compare(self, args: list[str]) -> Any:
+        from bizml_nb.views import compare
+
+        ns = _parse("compare", args)
+        return compare(self._project(), ns.target, ns.top)
+
+    def _plot(self, args: list[str]) -> Any:
+        from bizml_nb.plots import impact_plot
+
+        ns = _parse("plot", args)
+        return impact_plot(self._project(), ns.target, ns.ml)
+
+    def _audit(self, args: list[str]) -> None:
+        from bizml_nb.plots import audit
+
+        ns = _parse("audit", args)
+        result = audit(self._project(), ns.ml_metric, ns.kpi)
+        _display(result)
+        figure = result.figure()
+        if figure is not None:
+            _display(figure)
+
+    def _dashboard(self, args: list[str]) -> Any:
+        from bizml_nb.widgets import Dashboard
+
+        ns = _parse("dashboard", args)
+        return Dashboard(self._project(), ns.target)
 
     def _metrics(self, args: list[str]) -> Any:
         from bizml_nb.display import RegistryView
@@ -249,6 +314,7 @@ class BizmlMagics(Magics):
                 tags=ns.tag or (),
                 baseline=ns.baseline,
                 params=params,
+                eng_hours=ns.eng_hours,
             )
             experiment.cell_id = CELL_ID.get()
             code = self._compile(cell)
@@ -344,7 +410,14 @@ class _CellCode:
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises UsageError, with "did you mean" for unknown flags."""
+    """argparse that raises UsageError, with "did you mean" for unknown flags.
+
+    Negative numbers in scientific notation (``-2e10``) are values, not flags.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
@@ -380,6 +453,15 @@ def _init_parser() -> _ArgumentParser:
     p = _parser("init", SUBCOMMANDS["init"])
     p.add_argument("--project", help="project name (default: the folder's name)")
     p.add_argument("--currency", help="currency code for money, e.g. USD (default USD)")
+    p.add_argument(
+        "--min-annual-value",
+        type=_finite,
+        help="the yearly value a run must clear to be material (default 0)",
+    )
+    p.add_argument(
+        "--compute-cost-per-hour", type=_finite, help="cost of an hour of experiment compute"
+    )
+    p.add_argument("--eng-cost-per-hour", type=_finite, help="cost of an engineering hour")
     return p
 
 
@@ -399,6 +481,13 @@ def _metric_parser() -> _ArgumentParser:
     )
     p.add_argument("--owner", help="who answers for this KPI")
     p.add_argument("--description", help="what the KPI measures")
+    p.add_argument(
+        "--traffic-per-week",
+        type=_finite,
+        help="units an A/B test can randomise per week (for what a test can detect)",
+    )
+    p.add_argument("--test-weeks", type=_finite, help="length of an A/B test in weeks (default 2)")
+    p.add_argument("--std", type=_finite, help="per-unit standard deviation of a continuous KPI")
     return p
 
 
@@ -409,11 +498,30 @@ def _link_parser() -> _ArgumentParser:
     p.add_argument(
         "--elasticity",
         type=_finite,
-        required=True,
-        help="change of the KPI (in its units) per +1 of the ML metric",
+        help="linear link: change of the KPI (in its units) per +1 of the ML metric",
     )
     p.add_argument(
-        "--interval", type=_finite, nargs=2, metavar=("LOW", "HIGH"), help="plausible range"
+        "--interval",
+        type=_finite,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="90%% interval of the elasticity",
+    )
+    p.add_argument(
+        "--fit",
+        metavar="HISTORY.csv",
+        help="fitted link: past experiments with columns ml_delta, business_delta (weight, label)",
+    )
+    p.add_argument(
+        "--value-matrix",
+        type=_finite,
+        nargs=4,
+        metavar=("TN", "FP", "FN", "TP"),
+        help="confusion link (ML metric 'confusion'): value of one case of each outcome",
+    )
+    p.add_argument("--cases-per-year", type=_finite, help="confusion link: cases scored a year")
+    p.add_argument(
+        "--expr", help="formula link (ML metric 'formula'): e.g. 'quality_plays / shown'"
     )
     p.add_argument("--source", help="where the elasticity comes from, e.g. 'A/B tests 2026 Q1'")
     p.add_argument(
@@ -437,6 +545,7 @@ def _experiment_parser() -> _ArgumentParser:
     p.add_argument(
         "--param", action="append", metavar="NAME=VALUE", help="a parameter (repeatable)"
     )
+    p.add_argument("--eng-hours", type=_finite, help="engineering hours the experiment took")
     return p
 
 
@@ -462,11 +571,54 @@ def _metrics_parser() -> _ArgumentParser:
     return _parser("metrics", SUBCOMMANDS["metrics"])
 
 
+def _tree_parser() -> _ArgumentParser:
+    return _parser("tree", SUBCOMMANDS["tree"])
+
+
+def _baseline_parser() -> _ArgumentParser:
+    p = _parser("baseline", SUBCOMMANDS["baseline"])
+    p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
+    return p
+
+
+def _compare_parser() -> _ArgumentParser:
+    p = _parser("compare", SUBCOMMANDS["compare"])
+    p.add_argument("--target", help="only runs against this KPI")
+    p.add_argument("--top", type=int, help="only the best N")
+    return p
+
+
+def _plot_parser() -> _ArgumentParser:
+    p = _parser("plot", SUBCOMMANDS["plot"])
+    p.add_argument("--target", help="the KPI (default: the first declared)")
+    p.add_argument("--ml", help="the ML metric on the x axis (default: the KPI's first link)")
+    return p
+
+
+def _audit_parser() -> _ArgumentParser:
+    p = _parser("audit", SUBCOMMANDS["audit"])
+    p.add_argument("ml_metric", help="the ML metric (or KPI) the link starts at")
+    p.add_argument("kpi", help="the KPI it moves")
+    return p
+
+
+def _dashboard_parser() -> _ArgumentParser:
+    p = _parser("dashboard", SUBCOMMANDS["dashboard"])
+    p.add_argument("--target", help="the KPI to show first")
+    return p
+
+
 PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "init": _init_parser,
     "metric": _metric_parser,
     "link": _link_parser,
     "metrics": _metrics_parser,
+    "tree": _tree_parser,
+    "baseline": _baseline_parser,
+    "compare": _compare_parser,
+    "plot": _plot_parser,
+    "audit": _audit_parser,
+    "dashboard": _dashboard_parser,
     "experiment": _experiment_parser,
     "runs": _runs_parser,
     "show": _show_parser,

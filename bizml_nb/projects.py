@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -78,11 +79,32 @@ class Project:
 
     # -- declaring
 
-    def init(self, name: str | None = None, *, currency: str | None = None) -> Outcome:
-        """Create this project's bizml.toml, or update its name and currency."""
+    def init(
+        self,
+        name: str | None = None,
+        *,
+        currency: str | None = None,
+        min_annual_value: float | None = None,
+        compute_cost_per_hour: float | None = None,
+        eng_cost_per_hour: float | None = None,
+    ) -> Outcome:
+        """Create this project's bizml.toml, or update its [project] with what is given.
+
+        ``min_annual_value`` is the bar a run's yearly value must clear to be
+        *material*; the two costs per hour price a run's compute and engineering time.
+        """
         if currency is not None and not currency.strip():
             raise RegistryError("currency is empty; use a code such as USD or EUR")
-        return init_file(self.registry_path, project=name, currency=currency)
+        settings = {
+            key: value
+            for key, value in (
+                ("min_annual_value", min_annual_value),
+                ("compute_cost_per_hour", compute_cost_per_hour),
+                ("eng_cost_per_hour", eng_cost_per_hour),
+            )
+            if value is not None
+        }
+        return init_file(self.registry_path, project=name, currency=currency, settings=settings)
 
     def metric(
         self,
@@ -95,10 +117,28 @@ class Project:
         value_per_unit: float | None = None,
         owner: str | None = None,
         description: str | None = None,
+        traffic_per_week: float | None = None,
+        test_weeks: float | None = None,
+        std: float | None = None,
     ) -> BusinessMetric:
-        """Declare a business metric (or update it) and return it as now stored."""
+        """Declare a business metric (or update it) and return it as now stored.
+
+        ``traffic_per_week`` (units an A/B test can randomise per week), ``test_weeks``
+        (default 2) and, for a continuous KPI, its per-unit ``std`` let cards say
+        whether an A/B test could detect a change.
+        """
         metric = BusinessMetric(
-            name, unit, direction, baseline, target, value_per_unit, owner, description
+            name,
+            unit,
+            direction,
+            baseline,
+            target,
+            value_per_unit,
+            owner,
+            description,
+            traffic_per_week,
+            test_weeks,
+            std,
         )
         self.declare(metric)
         return self.registry.metric(name)
@@ -108,20 +148,75 @@ class Project:
         ml_metric: str,
         business_metric: str,
         *,
-        elasticity: float,
+        elasticity: float | None = None,
         interval: tuple[float, float] | None = None,
         source: str | None = None,
         ml_baseline: float | None = None,
+        fit: pd.DataFrame | str | Path | None = None,
+        value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
+        cases_per_year: float | None = None,
+        expr: str | None = None,
     ) -> Link:
-        """Declare a linear link from an ML metric to a business metric (or replace it)."""
-        params: dict[str, Any] = {"elasticity": elasticity}
-        if interval is not None:
-            params["interval"] = tuple(interval)
+        """Declare (or replace) a link from an ML metric, or another KPI, to a KPI.
+
+        One form per call:
+
+        - ``elasticity=`` (with ``interval=``): a linear link;
+        - ``fit=`` a history DataFrame or CSV of past experiments: a fitted link;
+        - ``value_matrix=[[TN, FP], [FN, TP]]`` with ``cases_per_year=``: a confusion link;
+        - ``expr="a / b"``: a formula over logged quantities.
+        """
+        given = [
+            name
+            for name, value in (
+                ("elasticity", elasticity),
+                ("fit", fit),
+                ("value_matrix", value_matrix),
+                ("expr", expr),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise RegistryError(
+                "a link needs exactly one of --elasticity (linear), --fit HISTORY (fitted), "
+                "--value-matrix with --cases-per-year (confusion) or --expr (formula)"
+                + (f"; got {' and '.join(given)}" if given else "")
+            )
+        params: dict[str, Any]
+        if fit is not None:
+            from bizml_nb.evidence import fit_history, fit_params
+
+            if interval is not None:
+                raise RegistryError(
+                    "a fitted link takes its interval from the fit; drop --interval"
+                )
+            history = str(fit) if isinstance(fit, str | Path) else None
+            params, kind = fit_params(fit_history(fit), history), "fitted"
+        elif value_matrix is not None:
+            if cases_per_year is None:
+                raise RegistryError("a confusion link needs --cases-per-year")
+            params = {"value_matrix": _matrix(value_matrix), "cases_per_year": cases_per_year}
+            kind = "confusion"
+        elif expr is not None:
+            params, kind = {"expr": expr}, "formula"
+        else:
+            params, kind = {"elasticity": elasticity}, "linear"
+            if interval is not None:
+                params["interval"] = tuple(interval)
         if ml_baseline is not None:
+            if kind not in ("linear", "fitted"):
+                raise RegistryError(f"a {kind} link has no ml_baseline; drop --ml-baseline")
             params["ml_baseline"] = ml_baseline
-        link = Link(ml_metric, business_metric, "linear", params, source)
+        if cases_per_year is not None and kind != "confusion":
+            raise RegistryError("--cases-per-year belongs to a confusion link (--value-matrix)")
+        link = Link(ml_metric, business_metric, kind, params, source)
         self.declare(link)
         return link
+
+    def set_baseline(self, ref: str) -> Run:
+        """Make a run (by id, prefix, ``last`` or name) the baseline of its KPI."""
+        run = self.run(ref)
+        return self.ledger.set_baseline(run.target, run.id)
 
     def declare(self, item: BusinessMetric | Link) -> Outcome:
         """Write a metric or link into bizml.toml; say whether it was created or updated."""
@@ -146,6 +241,7 @@ class Project:
         tags: Iterable[str] = (),
         baseline: bool = False,
         params: Mapping[str, Any] | None = None,
+        eng_hours: float | None = None,
     ) -> Experiment:
         """A new experiment against KPI ``target``; use it as a context manager."""
         from bizml_nb.experiments import Experiment
@@ -159,6 +255,7 @@ class Project:
             tags=tags,
             baseline=baseline,
             params=params,
+            eng_hours=eng_hours,
         )
 
     def runs(self, target: str | None = None) -> pd.DataFrame:
@@ -219,3 +316,23 @@ class Projects:
         for project in self._open.values():
             project.ledger.close()
         self._open.clear()
+
+
+def _matrix(values: Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+    """TN FP FN TP as four numbers, or [[TN, FP], [FN, TP]], as a 2x2 tuple."""
+    flat: list[Any] = []
+    for item in values:
+        if isinstance(item, Sequence) and not isinstance(item, str):
+            flat.extend(item)
+        else:
+            flat.append(item)
+    if len(flat) != 4:
+        raise RegistryError(
+            "value_matrix needs four values, TN FP FN TP (or [[TN, FP], [FN, TP]]), "
+            f"the value of one case of each; got {len(flat)}"
+        )
+    try:
+        tn, fp, fn, tp = (float(v) for v in flat)
+    except (TypeError, ValueError):
+        raise RegistryError(f"value_matrix values must be numbers (got {flat!r})") from None
+    return ((tn, fp), (fn, tp))

@@ -545,9 +545,20 @@ def find_root(start: Path | None = None) -> Path | None:
 
 
 def init_file(
-    path: Path, *, project: str | None = None, currency: str | None = None
+    path: Path,
+    *,
+    project: str | None = None,
+    currency: str | None = None,
+    settings: Mapping[str, float] | None = None,
 ) -> Literal["created", "updated", "unchanged"]:
-    """Create bizml.toml at ``path``, or update its [project] with the given values."""
+    """Create bizml.toml at ``path``, or update its [project] with the given values.
+
+    ``settings`` holds project-wide numbers: ``min_annual_value`` (the bar for a
+    material result, money per year), ``compute_cost_per_hour`` and ``eng_cost_per_hour``.
+    """
+    unknown = [key for key in settings or {} if key not in SETTING_KEYS]
+    if unknown:
+        raise RegistryError(f"unknown project setting {unknown[0]!r}; {known(SETTING_KEYS)}")
 
     def mutate(doc: tomlkit.toml_document.TOMLDocument) -> bool:
         import tomlkit
@@ -557,13 +568,15 @@ def init_file(
             table.add("name", project or path.parent.name)
             table.add("currency", currency or "USD")
             table.add("format", FORMAT_VERSION)
+            for key, value in (settings or {}).items():
+                table.add(key, value)
             doc.add("project", table)
             return False
         table = doc["project"]
-        if project is not None:
-            table["name"] = project
-        if currency is not None:
-            table["currency"] = currency
+        changes: dict[str, Any] = {"name": project, "currency": currency, **(settings or {})}
+        for key, value in changes.items():
+            if value is not None and (key not in table or table[key] != value):
+                table[key] = value
         return True
 
     return _edit(path, mutate)

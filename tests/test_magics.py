@@ -110,7 +110,10 @@ def test_experiment_cards_show_the_business_change(recsys: Any) -> None:
         "(elasticity 0.35 [0.2, 0.5]; A/B tests 2026 Q1-Q3)\n"
         "  Business    +0.44 pp take_rate [+0.25, +0.62], +3.9% relative to the KPI baseline, "
         "55% of the way to target\n"
-        "  Value       about +$10.9M/yr [+$6.25M, +$15.6M]"
+        "  Value       about +$10.9M/yr [+$6.25M, +$15.6M]\n"
+        "  Verdict     material: +0.44 pp take_rate [+0.25, +0.62], about +$10.9M/yr "
+        "[+$6.25M, +$15.6M]; the whole range is a gain (no materiality bar set: "
+        "`%bizml init --min-annual-value X`)."
     )
     impact = card[RUN_MIME]["impact"]
     assert impact["value_per_year"] == pytest.approx([6.25e6, 10.9375e6, 15.625e6])
