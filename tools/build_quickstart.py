@@ -45,7 +45,7 @@ take-rate one unit of NDCG@10 buys, with the range past A/B tests support.""",
     ),
     (
         "code",
-        """%bizml init --project recsys-home --currency USD
+        """%bizml init --project recsys-home --currency USD --min-annual-value 1e6
 %bizml metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.120 --value-per-unit 2.5e9 --owner "growth PM" --description "quality plays / recommendations seen"
 %bizml link ndcg@10 take_rate --elasticity 0.35 --interval 0.20 0.50 --source "A/B tests 2026 Q1-Q3\"""",
     ),
