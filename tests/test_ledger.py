@@ -762,3 +762,63 @@ def test_from_record_of_a_malformed_run_raises(change: dict[str, object], proble
     record["run"].update(change)
     with pytest.raises(LedgerError, match=problem):
         Run.from_record(record)
+
+
+# --------------------------------------------------------------------------- schema 2
+
+
+V1_SCHEMA = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, target TEXT NOT NULL, hypothesis TEXT,
+    expect TEXT, tags TEXT NOT NULL DEFAULT '[]', params TEXT NOT NULL DEFAULT '{}',
+    is_baseline INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')), error TEXT,
+    started_at TEXT NOT NULL, duration_s REAL, metrics TEXT NOT NULL DEFAULT '{}',
+    notebook TEXT, cell_id TEXT, git_commit TEXT, git_dirty INTEGER,
+    python_version TEXT, bizml_version TEXT
+) WITHOUT ROWID;
+CREATE INDEX runs_by_target ON runs (target, id);
+"""
+
+
+def test_a_schema_1_ledger_is_upgraded_in_place_and_keeps_its_runs(tmp_path: Path) -> None:
+    """A ledger written by schema 1 opens, gains eng_hours and baselines, and loses nothing."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_SCHEMA)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO runs (id, name, target, is_baseline, status, started_at, metrics) "
+        "VALUES ('01OLDRUN0000000000000000AA', 'old base', 'kpi', 1, 'ok', "
+        "'2026-01-01T00:00:00.000Z', '{\"auc\": 0.8}')"
+    )
+    conn.commit()
+    conn.close()
+    ledger = Ledger(path)
+    (run,) = ledger.runs()
+    assert (run.name, run.metrics, run.eng_hours) == ("old base", {"auc": 0.8}, None)
+    assert ledger.baseline("kpi") == run  # the schema-1 rule still finds it
+    ledger.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "baselines" in tables
+    check.close()
+
+
+def test_the_latest_designated_baseline_wins(tmp_path: Path) -> None:
+    """Recording with baseline=True or calling set_baseline designates; the latest counts."""
+    ledger = Ledger(tmp_path / "l.sqlite")
+    first = Run.new("first", target="kpi", is_baseline=True, metrics={"auc": 0.7})
+    second = Run.new("second", target="kpi", is_baseline=True, metrics={"auc": 0.8})
+    third = Run.new("third", target="kpi", metrics={"auc": 0.9})
+    for run in (first, second, third):
+        ledger.record(run)
+    assert ledger.baseline("kpi") == second
+    assert ledger.set_baseline("kpi", first.id) == first
+    assert ledger.baseline("kpi") == first
+    ledger.set_baseline("kpi", third.id)
+    assert ledger.baseline("kpi") == third
+    with pytest.raises(LedgerError, match="not other"):  # a baseline must share its KPI
+        ledger.set_baseline("other", first.id)
