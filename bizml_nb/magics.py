@@ -47,6 +47,7 @@ SUBCOMMANDS: dict[str, str] = {
     "plot": "chart of ML change against predicted business change, with intervals",
     "audit": "the evidence behind a link: fit, interval, grade, influential points",
     "dashboard": "one panel: KPI dropdown, leaderboard, plot and the selected run's card",
+    "roi": "NPV, ROI, payback and P(NPV > 0) of deploying a run (or a given benefit)",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
@@ -257,6 +258,31 @@ class BizmlMagics(Magics):
 
         ns = _parse("dashboard", args)
         return Dashboard(self._project(), ns.target)
+
+    def _roi(self, args: list[str]) -> Any:
+        from bizml_nb.roi_card import roi
+
+        ns = _parse("roi", args)
+        inputs = {
+            name: getattr(ns, name)
+            for name in (
+                "data_cost",
+                "eng_months",
+                "monthly_rate",
+                "infra_setup",
+                "cloud_per_year",
+                "maintenance_share",
+                "deploy_days",
+                "ramp_months",
+                "discount",
+            )
+            if getattr(ns, name) is not None
+        }
+        if ns.years is not None:
+            inputs["years"] = ns.years
+        return roi(
+            self._project(), run=ns.run, annual_benefit=ns.annual_benefit, draws=ns.draws, **inputs
+        )
 
     def _metrics(self, args: list[str]) -> Any:
         from bizml_nb.display import RegistryView
@@ -571,6 +597,33 @@ def _metrics_parser() -> _ArgumentParser:
     return _parser("metrics", SUBCOMMANDS["metrics"])
 
 
+def _roi_parser() -> _ArgumentParser:
+    p = _parser("roi", SUBCOMMANDS["roi"])
+    benefit = p.add_mutually_exclusive_group(required=True)
+    benefit.add_argument("--run", help="use this run's predicted yearly value as the benefit")
+    benefit.add_argument("--annual-benefit", type=_finite, help="the benefit per year, in money")
+    p.add_argument("--data-cost", type=_finite, help="one-off data and labelling cost")
+    p.add_argument("--eng-months", type=_finite, help="engineering person-months (default 6)")
+    p.add_argument("--monthly-rate", type=_finite, help="cost of a person-month (default 15000)")
+    p.add_argument("--infra-setup", type=_finite, help="one-off infrastructure set-up cost")
+    p.add_argument("--cloud-per-year", type=_finite, help="cloud bill per year once live")
+    p.add_argument(
+        "--maintenance-share",
+        type=_finite,
+        help="yearly maintenance as a share of engineering (default 0.2)",
+    )
+    p.add_argument(
+        "--deploy-days",
+        type=_finite,
+        help="days until the model is live (default: the Algorithmia 2020 survey prior)",
+    )
+    p.add_argument("--ramp-months", type=_finite, help="months to full benefit (default 3)")
+    p.add_argument("--years", type=int, help="horizon in years (default 5)")
+    p.add_argument("--discount", type=_finite, help="yearly discount rate (default 0.10)")
+    p.add_argument("--draws", type=int, default=100_000, help="Monte Carlo draws (default 100000)")
+    return p
+
+
 def _tree_parser() -> _ArgumentParser:
     return _parser("tree", SUBCOMMANDS["tree"])
 
@@ -614,6 +667,7 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "link": _link_parser,
     "metrics": _metrics_parser,
     "tree": _tree_parser,
+    "roi": _roi_parser,
     "baseline": _baseline_parser,
     "compare": _compare_parser,
     "plot": _plot_parser,

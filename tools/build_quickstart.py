@@ -137,7 +137,10 @@ commit and versions. `%bizml runs` lists them with the predicted value per year.
 frame = bizml_nb.runs(target="take_rate")
 frame[["name", "status", "is_baseline", "ndcg@10", "latency_ms"]]""",
     ),
-    ("code", "%bizml help"),
+    (
+        "md",
+        """`%bizml help` lists every subcommand; `%bizml help link` shows one subcommand's flags.""",
+    ),
 ]
 
 
