@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
 RECORD_FORMAT = "bizml.run"
 RECORD_VERSION = 1
@@ -80,6 +80,7 @@ CREATE TABLE baselines (
     set_at  TEXT NOT NULL
 ) WITHOUT ROWID;
 """,
+    "ALTER TABLE runs ADD COLUMN deployed_on TEXT;",
 )
 _COLUMNS = (
     "id",
@@ -102,6 +103,7 @@ _COLUMNS = (
     "python_version",
     "bizml_version",
     "eng_hours",
+    "deployed_on",
 )
 _INSERT = f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -134,6 +136,7 @@ class Run:
     python_version: str | None = None
     bizml_version: str | None = None
     eng_hours: float | None = None
+    deployed_on: str | None = None  # ISO date the run's model went live
 
     @classmethod
     def new(cls, name: str, *, target: str, **fields: Any) -> Run:
@@ -200,6 +203,7 @@ class Run:
             self.python_version,
             self.bizml_version,
             self.eng_hours,
+            self.deployed_on,
         )
 
     @classmethod
@@ -345,6 +349,13 @@ class Ledger:
         with self._writing() as conn:
             _designate(conn, target, run.id)
         return run
+
+    def mark_deployed(self, run_id: str, on: str) -> Run:
+        """Record that the model of run ``run_id`` went live on ``on`` (an ISO date)."""
+        run = self.get(run_id)
+        with self._writing() as conn:
+            conn.execute("UPDATE runs SET deployed_on = ? WHERE id = ?", (on, run.id))
+        return replace(run, deployed_on=on)
 
     def baseline(self, target: str) -> Run | None:
         """The baseline run of ``target``: the latest designated (recorded with

@@ -48,6 +48,8 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "the evidence behind a link: fit, interval, grade, influential points",
     "dashboard": "one panel: KPI dropdown, leaderboard, plot and the selected run's card",
     "roi": "NPV, ROI, payback and P(NPV > 0) of deploying a run (or a given benefit)",
+    "maturity": "ML adoption maturity questionnaire, with your time to deploy vs the survey's",
+    "deployed": "record that a run's model went live (for your own time to deploy)",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
@@ -283,6 +285,19 @@ class BizmlMagics(Magics):
         return roi(
             self._project(), run=ns.run, annual_benefit=ns.annual_benefit, draws=ns.draws, **inputs
         )
+
+    def _deployed(self, args: list[str]) -> None:
+        ns = _parse("deployed", args)
+        run = self._project().mark_deployed(ns.run, ns.on)
+        print(f"{run.name!r} went live on {run.deployed_on}")
+
+    def _maturity(self, args: list[str]) -> Any:
+        from bizml_nb.widgets import MaturityQuiz
+
+        _parse("maturity", args)
+        project = self._project()
+        history = project.deployments() if project.ledger.path.exists() else None
+        return MaturityQuiz(history)
 
     def _metrics(self, args: list[str]) -> Any:
         from bizml_nb.display import RegistryView
@@ -624,6 +639,17 @@ def _roi_parser() -> _ArgumentParser:
     return p
 
 
+def _deployed_parser() -> _ArgumentParser:
+    p = _parser("deployed", SUBCOMMANDS["deployed"])
+    p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
+    p.add_argument("--on", help="the date it went live, YYYY-MM-DD (default: today)")
+    return p
+
+
+def _maturity_parser() -> _ArgumentParser:
+    return _parser("maturity", SUBCOMMANDS["maturity"])
+
+
 def _tree_parser() -> _ArgumentParser:
     return _parser("tree", SUBCOMMANDS["tree"])
 
@@ -668,6 +694,8 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "metrics": _metrics_parser,
     "tree": _tree_parser,
     "roi": _roi_parser,
+    "deployed": _deployed_parser,
+    "maturity": _maturity_parser,
     "baseline": _baseline_parser,
     "compare": _compare_parser,
     "plot": _plot_parser,

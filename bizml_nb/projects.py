@@ -213,6 +213,41 @@ class Project:
         self.declare(link)
         return link
 
+    def mark_deployed(self, ref: str, on: str | None = None) -> Run:
+        """Record that a run's model went live on ``on`` (YYYY-MM-DD; default today)."""
+        from datetime import date
+
+        if on is None:
+            day = date.today()
+        else:
+            try:
+                day = date.fromisoformat(on)
+            except ValueError:
+                raise LedgerError(f"--on {on!r} is not a date; write it as YYYY-MM-DD") from None
+        run = self.run(ref)
+        if day.isoformat() < run.started_at[:10]:
+            raise LedgerError(
+                f"run {run.name!r} started on {run.started_at[:10]}; it cannot have gone live "
+                f"on {day.isoformat()}"
+            )
+        return self.ledger.mark_deployed(run.id, day.isoformat())
+
+    def deployments(self) -> pd.DataFrame:
+        """Runs marked deployed: model (run name), started, deployed, days to deploy."""
+        import pandas as pd
+
+        rows = [
+            {"model": r.name, "started": r.started_at, "deployed": r.deployed_on}
+            for r in self.ledger.runs()
+            if r.deployed_on
+        ]
+        frame = pd.DataFrame(rows, columns=["model", "started", "deployed"])
+        if not frame.empty:
+            from bizml_nb.maturity import deployment_days
+
+            frame["days"] = deployment_days(frame).to_numpy()
+        return frame
+
     def set_baseline(self, ref: str) -> Run:
         """Make a run (by id, prefix, ``last`` or name) the baseline of its KPI."""
         run = self.run(ref)

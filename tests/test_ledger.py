@@ -797,11 +797,16 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_keeps_its_runs(tmp_path: Pat
     conn.close()
     ledger = Ledger(path)
     (run,) = ledger.runs()
-    assert (run.name, run.metrics, run.eng_hours) == ("old base", {"auc": 0.8}, None)
+    assert (run.name, run.metrics, run.eng_hours, run.deployed_on) == (
+        "old base",
+        {"auc": 0.8},
+        None,
+        None,
+    )
     assert ledger.baseline("kpi") == run  # the schema-1 rule still finds it
     ledger.close()
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "baselines" in tables
     check.close()

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from bizml_nb.widgets.dashboard import Dashboard
+from bizml_nb.widgets.maturity_quiz import MaturityQuiz
+from bizml_nb.widgets.roi_calculator import ROICalculator
 
-__all__ = ["Dashboard"]
+__all__ = ["Dashboard", "MaturityQuiz", "ROICalculator"]

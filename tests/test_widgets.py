@@ -1,0 +1,107 @@
+"""The ROI calculator, the maturity questionnaire widget, and %bizml deployed / maturity / roi."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+import bizml_nb
+from bizml_nb.maturity import QUESTIONS
+from bizml_nb.roi import Investment, evaluate
+from bizml_nb.widgets import MaturityQuiz, ROICalculator
+
+
+def test_calculator_shows_the_npv_of_its_sliders() -> None:
+    """The summary shows the NPV that evaluate() gives for the slider values."""
+    calculator = ROICalculator(Investment(annual_benefit=2e6, deploy_days=60))
+    calculator.sliders["eng_months"].value = 12
+    expected = evaluate(Investment(annual_benefit=2e6, deploy_days=60, eng_months=12)).npv
+    assert calculator.result.npv == pytest.approx(expected)
+    from bizml_nb import units
+
+    assert units.money(expected, "USD", signed=True) in calculator.summary.value
+    assert bytes(calculator.chart.value).startswith(b"\x89PNG")
+
+
+def test_calculator_maturity_levels_move_the_npv_the_right_way() -> None:
+    """A project with engineering and cloud costs is worth more at a higher maturity level."""
+    calculator = ROICalculator(
+        Investment(annual_benefit=2e6, deploy_days=60, cloud_per_year=200_000, eng_months=10)
+    )
+    npvs = []
+    for level in range(5):
+        calculator.level.value = level
+        npvs.append(calculator.result.npv)
+    assert npvs == sorted(npvs)
+    calculator.level.value = 2
+    assert "Moving up to level 3" in calculator.maturity.value
+    calculator.level.value = 4
+    assert "no level above" in calculator.maturity.value
+
+
+def test_reference_level_is_the_sliders_as_set() -> None:
+    """At the reference level the calculator evaluates exactly what the sliders say."""
+    investment = Investment(annual_benefit=1e6, deploy_days=45)
+    calculator = ROICalculator(investment, reference_level=1)
+    assert calculator.level.value == 1
+    assert calculator.result.npv == pytest.approx(evaluate(investment).npv)
+
+
+def test_quiz_updates_the_level_as_boxes_are_ticked() -> None:
+    """Ticking every question up to level 2 moves the gauge to 2 and lists the next steps."""
+    quiz = MaturityQuiz()
+    assert quiz.gauge.value == 0
+    for question in QUESTIONS:
+        if question.level <= 2:
+            quiz.boxes[question.key].value = True
+    assert quiz.gauge.value == 2
+    assert "level 1 on Google" in quiz.levels.value
+    assert "A/B test" in quiz.steps.value
+    bundle = quiz._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data["application/vnd.bizml.maturity+json"]["level"] == 2
+    assert data["text/plain"].startswith("ML adoption maturity: level 2")
+
+
+def test_deployed_runs_feed_the_maturity_comparison(recsys: Any) -> None:
+    """%bizml deployed records go-live dates; %bizml maturity compares them with the survey."""
+    with capture_output():
+        recsys.run_cell('%%bizml experiment "m1" --target take_rate\nbizml_nb.log(auc=1)\n')
+    run = bizml_nb.project().run("m1")
+    with capture_output() as captured:
+        recsys.run_line_magic("bizml", "deployed m1 --on 2099-01-01")
+    assert "'m1' went live on 2099-01-01" in captured.stdout
+    history = bizml_nb.project().deployments()
+    assert list(history["model"]) == ["m1"]
+    assert history["days"].iloc[0] > 365 * 70
+    assert bizml_nb.project().run(run.id).deployed_on == "2099-01-01"
+    quiz = recsys.run_line_magic("bizml", "maturity")
+    assert "yours" in quiz.deploy.value
+    with pytest.raises(UsageError, match="YYYY-MM-DD"):
+        recsys.run_line_magic("bizml", "deployed m1 --on yesterday")
+    with pytest.raises(UsageError, match="cannot have gone live"):
+        recsys.run_line_magic("bizml", "deployed m1 --on 2001-01-01")
+
+
+def test_roi_magic_prices_a_run(recsys: Any) -> None:
+    """%bizml roi --run takes the run's yearly value range as the benefit."""
+    with capture_output():
+        recsys.run_cell(
+            '%%bizml experiment base --target take_rate --baseline\nbizml_nb.log({"ndcg@10": 0.4})\n'
+        )
+        recsys.run_cell(
+            '%%bizml experiment better --target take_rate\nbizml_nb.log({"ndcg@10": 0.41})\n'
+        )
+    card = recsys.run_line_magic("bizml", "roi --run better --eng-months 3 --draws 2000")
+    text = card._repr_mimebundle_()["text/plain"]
+    # +0.01 NDCG x 0.35 [0.2, 0.5] x $2.5e9 = $8.75M a year [$5M, $12.5M]
+    assert "triangular(5e+06, 8.75e+06, 1.25e+07)" in text
+    assert "Defaults" in text
+    assert "Algorithmia" in text
+    with pytest.raises(UsageError, match="one of the arguments --run --annual-benefit is required"):
+        recsys.run_line_magic("bizml", "roi")
+    with pytest.raises(UsageError, match="above -100%"):
+        recsys.run_line_magic("bizml", "roi --annual-benefit 1e6 --discount -2")
