@@ -43,13 +43,13 @@ def mde_proportion(
     """The smallest absolute change of a proportion ``p`` a test with ``n_per_arm`` detects."""
     if not 0 < p < 1:
         raise ValueError(f"a proportion must lie strictly between 0 and 1 (not {p})")
-    if n_per_arm <= 0:
+    if not n_per_arm > 0:  # also refuses NaN
         raise ValueError("n_per_arm must be positive")
     return z_total(alpha, power) * math.sqrt(2 * p * (1 - p) / n_per_arm)
 
 
 def mde_mean(sd: float, *, n_per_arm: float, alpha: float = ALPHA, power: float = POWER) -> float:
     """The smallest absolute change of a mean with per-unit standard deviation ``sd``."""
-    if sd <= 0 or n_per_arm <= 0:
+    if not (sd > 0 and n_per_arm > 0):  # also refuses NaN
         raise ValueError("sd and n_per_arm must be positive")
     return z_total(alpha, power) * sd * math.sqrt(2 / n_per_arm)

@@ -227,7 +227,7 @@ class Card:
             f"(vs {contribution.reference_from}) -> {link.business_metric} "
         )
         if contribution.no_evidence:
-            return f"{moved}: {contribution.evidence}; range {interval}"
+            return f"{moved.rstrip()}: {contribution.evidence}; range {interval}"
         low, high = link.interval
         evidence = f"elasticity {units.number(link.elasticity)}"
         if low != high:
@@ -318,13 +318,24 @@ class RegistryView:
                 text += f"; {kpi.description}"
             rows.append(("metric", kpi.name, text))
         for link in reg.links:
-            text = f"{link.kind}: elasticity {units.number(link.elasticity)}"
-            low, high = link.interval
-            if low != high:
-                text += f" [{units.number(low)}, {units.number(high)}]"
-            text += f" {link.business_metric} per +1 {link.ml_metric}"
-            if "ml_baseline" in link.params:
-                text += f"; ml_baseline {units.number(link.params['ml_baseline'])}"
+            if link.kind == "confusion":
+                (tn, fp), (fn, tp) = link.params["value_matrix"]
+                text = (
+                    f"confusion: value per case TN {tn:g}, FP {fp:g}, FN {fn:g}, TP {tp:g}; "
+                    f"{units.number(float(link.params['cases_per_year']))} cases/yr"
+                )
+            elif link.kind == "formula":
+                text = f"formula: {link.business_metric} = {link.params['expr']}"
+            else:
+                text = f"{link.kind}: elasticity {units.number(link.elasticity)}"
+                low, high = link.interval
+                if low != high:
+                    text += f" [{units.number(low)}, {units.number(high)}]"
+                text += f" {link.business_metric} per +1 {link.ml_metric}"
+                if link.kind == "fitted":
+                    text += f"; {link.params.get('grade')} evidence, n={link.params.get('n')}"
+                if "ml_baseline" in link.params:
+                    text += f"; ml_baseline {units.number(link.params['ml_baseline'])}"
             if link.source:
                 text += f"; source: {link.source}"
             rows.append(("link", link.label, text))

@@ -145,8 +145,14 @@ def _read(history: pd.DataFrame | str | Path) -> pd.DataFrame:
                 f"{where}: {column} in row {row + 1} is {frame[column].iloc[row]!r}, "
                 "not a finite number"
             )
-    if "weight" in frame and (pd.to_numeric(frame["weight"]) <= 0).any():
-        raise RegistryError(f"{where}: weights must be positive")
+    if "weight" in frame:
+        weights = pd.to_numeric(frame["weight"]).to_numpy(dtype=float)
+        if (weights <= 0).any():
+            row = int((weights <= 0).nonzero()[0][0])
+            raise RegistryError(
+                f"{where}: weight in row {row + 1} is {frame['weight'].iloc[row]!r}; "
+                "weights must be positive"
+            )
     return frame
 
 

@@ -46,6 +46,14 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
     "sqrt": math.sqrt,
     "abs": abs,
 }
+_ARITY: dict[str, tuple[int, int | None]] = {  # (fewest, most) arguments; None: no limit
+    "min": (2, None),
+    "max": (2, None),
+    "log": (1, 2),
+    "exp": (1, 1),
+    "sqrt": (1, 1),
+    "abs": (1, 1),
+}
 _MAX_LENGTH = 500
 
 
@@ -69,8 +77,9 @@ class Formula:
         except SyntaxError as exc:
             raise RegistryError(f"formula {text!r} is not an expression: {exc.msg}") from None
         names: list[str] = []
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
         for node in ast.walk(tree):
-            _check(node, text, names)
+            _check(node, text, names, called)
         return cls(text.strip(), tree, tuple(dict.fromkeys(names)))
 
     def evaluate(self, values: Mapping[str, float]) -> float:
@@ -89,7 +98,7 @@ class Formula:
         return result
 
 
-def _check(node: ast.AST, text: str, names: list[str]) -> None:
+def _check(node: ast.AST, text: str, names: list[str], called: set[int]) -> None:
     allowed_context = (ast.Expression, ast.Load, ast.operator, ast.unaryop)
     if isinstance(node, allowed_context):
         if isinstance(node, ast.operator) and type(node) not in _BINARY:
@@ -106,26 +115,46 @@ def _check(node: ast.AST, text: str, names: list[str]) -> None:
             raise RegistryError(f"formula {text!r}: the name {node.id!r} is not allowed")
         if node.id not in FUNCTIONS:
             names.append(node.id)
+        elif id(node) not in called:
+            raise RegistryError(
+                f"formula {text!r}: {node.id} is a function; call it, e.g. {node.id}(x)"
+            )
         return
     if isinstance(node, ast.BinOp | ast.UnaryOp):
         return
     if isinstance(node, ast.Call):
-        if (
-            not isinstance(node.func, ast.Name)
-            or node.func.id not in FUNCTIONS
-            or node.keywords
-            or not node.args
-            or any(isinstance(a, ast.Starred) for a in node.args)
-        ):
-            raise RegistryError(
-                f"formula {text!r}: only the functions {', '.join(FUNCTIONS)} may be called, "
-                "with plain arguments"
-            )
+        _check_call(node, text)
         return
     raise RegistryError(
         f"formula {text!r}: {type(node).__name__.lower()} is not allowed; use numbers, logged "
         f"names, + - * / ** and {', '.join(FUNCTIONS)}"
     )
+
+
+def _check_call(node: ast.Call, text: str) -> None:
+    """A call of a whitelisted function with plain arguments, as many as it takes."""
+    if (
+        not isinstance(node.func, ast.Name)
+        or node.func.id not in FUNCTIONS
+        or node.keywords
+        or not node.args
+        or any(isinstance(a, ast.Starred) for a in node.args)
+    ):
+        raise RegistryError(
+            f"formula {text!r}: only the functions {', '.join(FUNCTIONS)} may be called, "
+            "with plain arguments"
+        )
+    fewest, most = _ARITY[node.func.id]
+    if len(node.args) < fewest or (most is not None and len(node.args) > most):
+        wanted = (
+            f"{fewest} or more"
+            if most is None
+            else " or ".join(str(k) for k in range(fewest, most + 1))
+        )
+        raise RegistryError(
+            f"formula {text!r}: {node.func.id}() takes {wanted} "
+            f"argument{'' if wanted == '1' else 's'}, not {len(node.args)}"
+        )
 
 
 def _evaluate(node: ast.expr, values: Mapping[str, float]) -> float:
@@ -137,7 +166,10 @@ def _evaluate(node: ast.expr, values: Mapping[str, float]) -> float:
         left, right = _evaluate(node.left, values), _evaluate(node.right, values)
         if isinstance(node.op, ast.Pow) and abs(right) > 1000:
             raise ValueError("exponent too large")
-        return float(_BINARY[type(node.op)](left, right))
+        result = _BINARY[type(node.op)](left, right)
+        if isinstance(result, complex):  # a negative number to a fractional power
+            raise ValueError(f"{left:g} ** {right:g} is not a real number")
+        return float(result)
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_evaluate(node.operand, values))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):

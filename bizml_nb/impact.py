@@ -439,7 +439,7 @@ def _propagate(
     """Carry the target's change down the KPI tree, in order; fill ``mids`` and ``draws``."""
     steps: list[ChainStep] = []
     paths: dict[str, tuple[str, ...]] = {target: (target,)}
-    for kpi_name in registry.downstream(target):
+    for kpi_name in _in_flow_order(registry, target):
         mid, total = 0.0, None
         for link in registry.links_to(kpi_name):
             source = link.ml_metric
@@ -454,6 +454,28 @@ def _propagate(
         mids[kpi_name], draws[kpi_name] = mid, total
         steps.append(ChainStep(registry.metrics[kpi_name], paths[kpi_name], _range(mid, total)))
     return steps
+
+
+def _in_flow_order(registry: Registry, target: str) -> list[str]:
+    """The KPIs downstream of ``target``, each after every KPI that flows into it.
+
+    Nearest first where that allows: a KPI reached both directly and through another
+    KPI (a diamond) comes after that other KPI, so both paths are counted.
+    """
+    pending = registry.downstream(target)
+    reached = {target, *pending}
+    done, order = {target}, []
+    while pending:
+        for name in pending:
+            sources = {link.ml_metric for link in registry.links_to(name)} & reached
+            if sources <= done:
+                break
+        else:  # a cycle: Registry refuses those, so this is only a safeguard
+            name = pending[0]
+        pending.remove(name)
+        done.add(name)
+        order.append(name)
+    return order
 
 
 def _value(

@@ -494,6 +494,14 @@ def check_tree(metrics: Mapping[str, BusinessMetric], links: tuple[Link, ...]) -
     Value is taken where ``value_per_unit`` is declared; declaring it on a KPI and
     on a KPI downstream of it would count the same money twice.
     """
+    for link in links:
+        declared = metrics.get(link.business_metric)
+        if link.kind == "confusion" and declared is not None and declared.direction != "higher":
+            raise RegistryError(
+                f"the confusion link into {link.business_metric!r} gives a value (more is "
+                f"better), but {link.business_metric!r} is declared lower-is-better; declare it "
+                "with --direction higher and money as its unit"
+            )
     edges: dict[str, list[str]] = {}
     for link in links:
         if link.ml_metric in metrics:
