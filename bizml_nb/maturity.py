@@ -109,6 +109,13 @@ QUESTIONS: tuple[Question, ...] = (
         "Put model-quality alerts on the on-call rotation.",
     ),
     # model creation
+    Question(  # without a level-1 question, answering no to everything would score level 1
+        "data_pipeline_automated",
+        "model creation",
+        1,
+        "Is training data gathered by an automated pipeline rather than by hand?",
+        "Script the extraction of training data so it runs without manual steps.",
+    ),
     Question(
         "experiments_tracked",
         "model creation",

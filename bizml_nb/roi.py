@@ -12,9 +12,9 @@ The model, month by month over ``years`` (t = 0 .. 12 * years):
 - flows are discounted monthly at (1 + ``discount``) ** (1 / 12) - 1.
 
 NPV is the sum of discounted flows; ROI is NPV over the present value of all
-costs; payback is the first month whose cumulative (undiscounted) net flow is
-at or above zero; IRR is the yearly rate that makes NPV zero (scipy's brentq on
-the monthly rate).
+costs; payback is the first month from which the cumulative (undiscounted) net
+flow stays at or above zero to the horizon; IRR is the yearly rate that makes
+NPV zero (scipy's brentq on the monthly rate).
 
 Any input may be a distribution (:class:`Triangular`, :class:`Lognormal`,
 :class:`Uniform`, or a time-to-deploy prior from :mod:`bizml_nb.maturity`);
@@ -29,6 +29,7 @@ Any input may be a distribution (:class:`Triangular`, :class:`Lognormal`,
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -111,7 +112,7 @@ class Uniform:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.low_) and math.isfinite(self.high_)) or self.low_ > self.high_:
             raise ROIError(
-                f"a uniform distribution needs low <= high (got {self.low_:g}, {self.high_:g})"
+                f"a uniform distribution needs finite low <= high (got {self.low_:g}, {self.high_:g})"
             )
 
     def low(self) -> float:
@@ -145,7 +146,8 @@ class Lognormal:
     def __post_init__(self) -> None:
         if not (self.median > 0 and self.sigma >= 0 and math.isfinite(self.median * self.sigma)):
             raise ROIError(
-                f"a lognormal needs median > 0 and sigma >= 0 (got {self.median:g}, {self.sigma:g})"
+                f"a lognormal needs a finite median > 0 and sigma >= 0 "
+                f"(got {self.median:g}, {self.sigma:g})"
             )
 
     def low(self) -> float:
@@ -196,6 +198,17 @@ class Investment:
             if item.name == "years":
                 continue
             value = getattr(self, item.name)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool | int | float):
+                value = float(value)  # numpy scalars: plain numbers, not distributions
+                object.__setattr__(self, item.name, value)
+            is_distribution = all(
+                callable(getattr(value, m, None)) for m in ("low", "mode", "high", "sample")
+            )
+            if isinstance(value, bool) or not (isinstance(value, int | float) or is_distribution):
+                raise ROIError(
+                    f"{item.name} must be a number or a distribution such as Triangular(low, mode, "
+                    f"high) (got {type(value).__name__} {value!r})"
+                )
             for end in _ends(value):
                 if not math.isfinite(end):
                     raise ROIError(f"{item.name} must be finite (not {end!r})")
@@ -304,7 +317,7 @@ def evaluate(project: Investment) -> Result:
     )
     npv = float(discounted.sum())
     pv_cost = float((cost * factor).sum())
-    roi = npv / pv_cost if pv_cost > 0 else math.inf
+    roi = npv / pv_cost if pv_cost > 0 else (math.copysign(math.inf, npv) if npv else math.nan)
     payback = _payback(np.cumsum(net)[None, :])[0]
     return Result(
         project,
@@ -350,9 +363,11 @@ def irr(net: Array) -> float | None:
 
     low, high = -0.99, 10.0
     try:
-        if npv_at(low) * npv_at(high) > 0:
-            return None
-        monthly = brentq(npv_at, low, high, xtol=1e-12, maxiter=500)
+        # (1 - 0.99) ** -t overflows past about 13 years of months; inf still has a sign
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            if not npv_at(low) * npv_at(high) < 0:  # no sign change, all-zero flows, nan
+                return None
+            monthly = brentq(npv_at, low, high, xtol=1e-12, maxiter=500)
     except (ValueError, OverflowError, FloatingPointError):
         return None
     return float((1 + monthly) ** 12 - 1)
@@ -472,12 +487,17 @@ def _with(investment: Investment, name: str, value: float) -> Investment:
 
 
 def _payback(cumulative: Array) -> Array:
-    """First month with cumulative net >= 0 after the start, per row; nan if never."""
+    """First month after the start from which cumulative net stays >= 0, per row; nan if never.
+
+    "Stays": with nothing spent up front the cumulative is zero until go-live, which is
+    not payback when running costs then take it below zero.
+    """
     import numpy as np
 
     reached = cumulative[:, 1:] >= 0
-    first = reached.argmax(axis=1) + 1.0
-    return np.where(reached.any(axis=1), first, np.nan)
+    stays = np.logical_and.accumulate(reached[:, ::-1], axis=1)[:, ::-1]
+    first = stays.argmax(axis=1) + 1.0
+    return np.where(stays.any(axis=1), first, np.nan)
 
 
 def _ends(value: Value) -> tuple[float, float]:

@@ -1,0 +1,821 @@
+"""ROI: cash flows, NPV, ROI, payback and IRR against hand-worked numbers; Monte Carlo; the card.
+
+Every expected number is worked out in the test's docstring (or with numpy_financial),
+never by calling the code under test. The common small project, used throughout:
+
+    annual benefit 120,000 (10,000 a month), 2 person-months at 10,000 (engineering
+    20,000), data 5,000, infrastructure set-up 3,000, cloud 6,000 a year (500 a month),
+    maintenance 30% of engineering a year (6,000 a year, 500 a month), live at once,
+    no ramp, one year.
+
+    month 0:      cost 5,000 + 20,000 + 3,000 = 28,000            net -28,000
+    months 1-12:  benefit 10,000, cost 500 + 500 = 1,000          net   9,000
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy_financial as npf
+import pytest
+from scipy import stats
+
+from bizml_nb.errors import BizmlError
+from bizml_nb.maturity import survey_prior
+from bizml_nb.projects import Projects
+from bizml_nb.roi import (
+    DAYS_PER_MONTH,
+    SEED,
+    Investment,
+    Lognormal,
+    ROIError,
+    Triangular,
+    Uniform,
+    evaluate,
+    irr,
+    simulate,
+    tornado,
+)
+from bizml_nb.roi_card import INPUT_WORDS, ROI_MIME, roi
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from bizml_nb.ledger import Run
+    from bizml_nb.projects import Project
+
+SMALL = Investment(
+    annual_benefit=120_000,
+    eng_months=2,
+    monthly_rate=10_000,
+    data_cost=5_000,
+    infra_setup=3_000,
+    cloud_per_year=6_000,
+    maintenance_share=0.3,
+    deploy_days=0,
+    ramp_months=0,
+    years=1,
+    discount=0,
+)
+SMALL_NET = [-28_000.0] + [9_000.0] * 12
+
+
+def column(result: object, name: str) -> list[float]:
+    return [float(v) for v in result.cashflows[name]]  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- evaluate()
+
+
+def test_cash_flow_rows_of_the_small_project() -> None:
+    """Month 0 carries 28,000 of one-off costs; months 1-12 each 10,000 in, 1,000 out."""
+    result = evaluate(SMALL)
+    assert list(result.cashflows.columns) == [
+        "month",
+        "benefit",
+        "cost",
+        "net",
+        "discounted",
+        "cumulative",
+    ]
+    assert column(result, "month") == list(range(13))
+    assert column(result, "benefit") == [0.0] + [10_000.0] * 12
+    assert column(result, "cost") == pytest.approx([28_000.0] + [1_000.0] * 12)
+    assert column(result, "net") == pytest.approx(SMALL_NET)
+    assert column(result, "discounted") == pytest.approx(SMALL_NET)  # discount 0
+    cumulative = [-28_000, -19_000, -10_000, -1_000, 8_000, 17_000, 26_000, 35_000, 44_000]
+    cumulative.extend([53_000, 62_000, 71_000, 80_000])
+    assert column(result, "cumulative") == pytest.approx(cumulative)
+
+
+def test_npv_roi_and_payback_without_discounting() -> None:
+    """NPV -28,000 + 12 x 9,000 = 80,000; PV(costs) 28,000 + 12,000 = 40,000, ROI 2.0.
+
+    Cumulative -28,000, -19,000, -10,000, -1,000, +8,000: payback in month 4.
+    """
+    result = evaluate(SMALL)
+    assert result.npv == pytest.approx(80_000)
+    assert result.roi == pytest.approx(2.0)
+    assert result.payback_month == 4
+    assert result.payback_text == "month 4"
+
+
+def test_npv_with_a_yearly_discount_rate_is_discounted_monthly() -> None:
+    """10% a year is v = 1.1 ** (-1/12) a month; the months 1-12 form an annuity.
+
+    sum_{t=1..12} v**t = v (1 - v**12) / (1 - v), with v**12 = 1 / 1.1.
+    NPV = -28,000 + 9,000 x that sum; PV(costs) = 28,000 + 1,000 x that sum.
+    """
+    v = 1.1 ** (-1 / 12)
+    annuity = v * (1 - 1 / 1.1) / (1 - v)
+    assert annuity == pytest.approx(11.4005, abs=1e-4)  # a little under 12
+    result = evaluate(replace(SMALL, discount=0.10))
+    assert result.npv == pytest.approx(-28_000 + 9_000 * annuity, rel=1e-12)
+    assert result.roi == pytest.approx((-28_000 + 9_000 * annuity) / (28_000 + 1_000 * annuity))
+    assert column(result, "discounted") == pytest.approx(
+        [-28_000.0] + [9_000 * v**t for t in range(1, 13)]
+    )
+    assert result.payback_month == 4  # payback is on the undiscounted flows
+
+
+def test_npv_agrees_with_numpy_financial() -> None:
+    """numpy_financial.npv(monthly rate, flows) discounts the first flow at t = 0, as here."""
+    project = replace(SMALL, discount=0.07, years=3, deploy_days=61, ramp_months=2)
+    result = evaluate(project)
+    monthly = 1.07 ** (1 / 12) - 1
+    assert result.npv == pytest.approx(npf.npv(monthly, column(result, "net")), rel=1e-12)
+
+
+def test_a_year_discounts_a_month_12_flow_by_exactly_one_plus_the_rate() -> None:
+    """Live at 11 months (334.8 days): only month 12 (midpoint 11.5) earns, 132,000 / 12.
+
+    11,000 / 1.1 = 10,000 (not 11,000 / (1 + 0.1/12)**12); less 5,000 of data: NPV 5,000.
+    PV(costs) 5,000, ROI 1.0; cumulative -5,000 until month 12, then +6,000: payback 12.
+    """
+    project = Investment(
+        annual_benefit=132_000,
+        data_cost=5_000,
+        eng_months=0,
+        maintenance_share=0,
+        deploy_days=11 * DAYS_PER_MONTH,
+        ramp_months=0,
+        years=1,
+        discount=0.10,
+    )
+    result = evaluate(project)
+    assert column(result, "benefit") == [0.0] * 12 + [11_000.0]
+    assert result.npv == pytest.approx(5_000, rel=1e-12)
+    assert result.roi == pytest.approx(1.0)
+    assert result.payback_month == 12
+
+
+def test_61_days_to_deploy_starts_benefits_and_running_costs_in_month_3() -> None:
+    """61 / 30.4375 = 2.004 months: month 2's midpoint 1.5 is before it, month 3's 2.5 after.
+
+    No data or infrastructure: month 0 -20,000; months 1-2 nothing; months 3-12 9,000 each.
+    NPV -20,000 + 10 x 9,000 = 70,000; cumulative -20,000 (months 0-2), -11,000, -2,000,
+    +7,000: payback in month 5.
+    """
+    assert DAYS_PER_MONTH == 30.4375  # 365.25 / 12, on which the hand-working rests
+    result = evaluate(replace(SMALL, data_cost=0, infra_setup=0, deploy_days=61))
+    assert column(result, "benefit") == [0.0, 0.0, 0.0] + [10_000.0] * 10
+    assert column(result, "cost") == pytest.approx([20_000.0, 0.0, 0.0] + [1_000.0] * 10)
+    assert result.npv == pytest.approx(70_000)
+    assert result.payback_month == 5
+
+
+@pytest.mark.parametrize(
+    ("days", "first_month"),
+    [(0, 1), (15, 1), (15.3, 2), (45.6, 2), (45.7, 3), (60, 3), (61, 3)],
+)
+def test_the_month_midpoint_rule(days: float, first_month: int) -> None:
+    """Month t earns when its midpoint t - 0.5 is at or after days / 30.4375.
+
+    15 days = 0.493 < 0.5 (month 1); 15.3 = 0.503 (month 2); 45.6 = 1.498 (month 2);
+    45.7 = 1.501 (month 3); 60 = 1.971 (month 3).
+    """
+    result = evaluate(replace(SMALL, deploy_days=days))
+    benefit = column(result, "benefit")
+    assert benefit.index(10_000.0) == first_month
+    assert benefit[:first_month] == [0.0] * first_month
+
+
+def test_a_two_month_ramp_takes_the_level_at_month_midpoints() -> None:
+    """Ramp 2 from month 0: midpoints 0.5, 1.5, 2.5 give 0.25, 0.75, 1.0 of 10,000 a month.
+
+    12,000 of engineering, nothing else: month 0 -12,000, then 2,500, 7,500, 10,000 x 10.
+    NPV -12,000 + 10,000 + 100,000 = 98,000; cumulative -12,000, -9,500, -2,000, +8,000:
+    payback month 3.
+    """
+    project = Investment(
+        annual_benefit=120_000,
+        eng_months=1,
+        monthly_rate=12_000,
+        maintenance_share=0,
+        deploy_days=0,
+        ramp_months=2,
+        years=1,
+        discount=0,
+    )
+    result = evaluate(project)
+    assert column(result, "benefit") == pytest.approx([0, 2_500, 7_500] + [10_000] * 10)
+    assert result.npv == pytest.approx(98_000)
+    assert result.payback_month == 3
+
+
+def test_a_ramp_after_a_delay_starts_from_the_go_live_date() -> None:
+    """Live at 61 days (2.00411 months), ramp 2: month 3 is at (2.5 - 2.00411) / 2 = 0.248,
+    month 4 at (3.5 - 2.00411) / 2 = 0.748, then 1.0. Running costs start in month 3 in full.
+    """
+    live = 61 / 30.4375
+    result = evaluate(replace(SMALL, deploy_days=61, ramp_months=2))
+    levels = [(2.5 - live) / 2, (3.5 - live) / 2]
+    assert levels == pytest.approx([0.24794, 0.74794], abs=1e-5)
+    expected = [0.0, 0.0, 0.0, 10_000 * levels[0], 10_000 * levels[1]] + [10_000.0] * 8
+    assert column(result, "benefit") == pytest.approx(expected)
+    assert column(result, "cost") == pytest.approx([28_000.0, 0.0, 0.0] + [1_000.0] * 10)
+
+
+def test_payback_is_none_when_the_costs_are_never_recovered() -> None:
+    """Benefit 12,000 a year (1,000 a month) against 1,000 a month of running costs and
+    28,000 up front: the cumulative stays at -28,000. IRR: the flows never turn, so none."""
+    result = evaluate(replace(SMALL, annual_benefit=12_000))
+    assert result.npv == pytest.approx(-28_000)
+    assert result.payback_month is None
+    assert result.payback_text == "not within 1 years"
+    assert result.irr is None
+
+
+def test_payback_is_none_when_running_costs_exceed_the_benefit_without_up_front_costs() -> None:
+    """Nothing up front, live at 90 days (month 4), 2,000 a month of cloud against 1,000 of
+    benefit: cumulative 0, 0, 0, -1,000, -2,000, ... never back to zero after going live.
+
+    NPV -9 x 1,000 = -9,000. A cumulative of zero before anything happened is not payback.
+    """
+    project = Investment(
+        annual_benefit=12_000,
+        eng_months=0,
+        cloud_per_year=24_000,
+        deploy_days=90,
+        ramp_months=0,
+        years=1,
+        discount=0,
+    )
+    result = evaluate(project)
+    assert result.npv == pytest.approx(-9_000)
+    assert result.payback_month is None
+
+
+def test_payback_waits_for_the_cumulative_to_recover_after_a_dip() -> None:
+    """Nothing up front; cloud 6,000 a year (500 a month); benefit 120,000 a year ramping over
+    4 months from month 0: levels 0.125, 0.375, 0.625, 0.875, then 1 of 10,000 a month.
+
+    Net: 1,250 - 500 = +750 is positive from month 1, so the cumulative never dips: payback
+    month 1. With cloud 36,000 a year (3,000 a month) the nets are -1,750, +750, ...:
+    cumulative -1,750, -1,000, +2,250: payback month 3.
+    """
+    base = Investment(
+        annual_benefit=120_000,
+        eng_months=0,
+        cloud_per_year=6_000,
+        deploy_days=0,
+        ramp_months=4,
+        years=1,
+        discount=0,
+    )
+    assert evaluate(base).payback_month == 1
+    dipping = evaluate(replace(base, cloud_per_year=36_000))
+    assert column(dipping, "net")[:4] == pytest.approx([0, -1_750, 750, 3_250])
+    assert dipping.payback_month == 3
+
+
+def test_irr_matches_numpy_financial_on_the_same_monthly_flows() -> None:
+    """IRR is yearly: (1 + monthly IRR) ** 12 - 1, monthly IRR from numpy_financial.irr."""
+    for project in (
+        SMALL,
+        replace(SMALL, years=3, deploy_days=61, ramp_months=2, annual_benefit=30_000),
+        replace(SMALL, years=2, annual_benefit=24_000, cloud_per_year=0),
+    ):
+        net = column(evaluate(project), "net")
+        monthly = npf.irr(net)
+        assert math.isfinite(monthly)
+        assert evaluate(project).irr == pytest.approx((1 + monthly) ** 12 - 1, rel=1e-8)
+
+
+def test_irr_of_a_hand_worked_annuity() -> None:
+    """-20,000 then 24 x 2,000 (years 2, no running costs): the monthly IRR m solves
+    2,000 x (1 - (1+m)**-24) / m = 20,000: m = 8.628% (numpy_financial.rate(24, 2000, -20000, 0)),
+    checked also by substituting the answer back."""
+    project = replace(
+        SMALL, years=2, annual_benefit=24_000, data_cost=0, infra_setup=0, cloud_per_year=0
+    )
+    project = replace(project, maintenance_share=0)
+    yearly = evaluate(project).irr
+    assert yearly is not None
+    m = (1 + yearly) ** (1 / 12) - 1
+    assert 2_000 * (1 - (1 + m) ** -24) / m == pytest.approx(20_000, rel=1e-9)
+    assert m == pytest.approx(npf.rate(24, 2_000, -20_000, 0), rel=1e-8)
+    assert m == pytest.approx(0.08628, abs=1e-5)
+
+
+def test_irr_is_none_when_nothing_flows() -> None:
+    """All-zero flows have no rate of return (not -100%)."""
+    assert irr(np.zeros(13)) is None
+    project = Investment(annual_benefit=0, eng_months=0, years=1)
+    assert evaluate(project).irr is None
+
+
+def test_long_horizons_give_the_irr_without_numeric_warnings(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    """Twenty years is 241 monthly flows; the IRR still matches numpy_financial, silently."""
+    project = replace(SMALL, years=20, annual_benefit=30_000, discount=0.1)
+    result = evaluate(project)
+    monthly = npf.irr(column(result, "net"))
+    assert result.irr == pytest.approx((1 + monthly) ** 12 - 1, rel=1e-8)
+    assert [str(w.message) for w in recwarn] == []
+
+
+def test_roi_of_a_project_without_costs_has_the_sign_of_its_npv() -> None:
+    """No costs at all: ROI is unbounded, +inf for a gain and -inf for a loss."""
+    free = Investment(
+        annual_benefit=12_000, eng_months=0, deploy_days=0, ramp_months=0, years=1, discount=0
+    )
+    assert evaluate(free).npv == pytest.approx(12_000)
+    assert evaluate(free).roi == math.inf
+    harmful = replace(free, annual_benefit=-12_000)
+    assert evaluate(harmful).npv == pytest.approx(-12_000)
+    assert evaluate(harmful).roi == -math.inf
+
+
+def test_the_modes_of_distributions_are_used_by_evaluate() -> None:
+    """evaluate() on distributions equals evaluate() on their modes (Uniform: the middle)."""
+    uncertain = replace(
+        SMALL,
+        annual_benefit=Triangular(60_000, 120_000, 300_000),
+        cloud_per_year=Uniform(0, 12_000),
+        deploy_days=Lognormal(61, 0.7),
+    )
+    assert evaluate(uncertain).npv == pytest.approx(evaluate(replace(SMALL, deploy_days=61)).npv)
+    assert evaluate(uncertain).npv == pytest.approx(-28_000 + 10 * 9_000)  # live from month 3
+
+
+# --------------------------------------------------------------------------- simulate()
+
+
+def test_degenerate_distributions_give_the_deterministic_npv_in_every_draw() -> None:
+    """Triangular(x, x, x) and Uniform(x, x) are the number x: every draw is the same project.
+
+    With discount 0.1 the NPV is -28,000 + 9,000 x 11.4005 (see the annuity test).
+    """
+    degenerate = Investment(
+        annual_benefit=Triangular(120_000, 120_000, 120_000),
+        eng_months=Triangular(2, 2, 2),
+        monthly_rate=10_000,
+        data_cost=Uniform(5_000, 5_000),
+        infra_setup=3_000,
+        cloud_per_year=Uniform(6_000, 6_000),
+        maintenance_share=Triangular(0.3, 0.3, 0.3),
+        deploy_days=Triangular(0, 0, 0),
+        ramp_months=0,
+        years=1,
+        discount=Triangular(0.1, 0.1, 0.1),
+    )
+    v = 1.1 ** (-1 / 12)
+    expected = -28_000 + 9_000 * v * (1 - 1 / 1.1) / (1 - v)
+    sim = simulate(degenerate, draws=1_000)
+    assert sim.npv.shape == (1_000,)
+    assert np.allclose(sim.npv, expected, rtol=1e-12, atol=0)
+    assert sim.npv.max() == sim.npv.min()
+    assert sim.npv[0] == pytest.approx(evaluate(replace(SMALL, discount=0.1)).npv, rel=1e-12)
+    assert set(sim.payback.tolist()) == {4.0}
+    assert sim.p_positive == 1.0
+    assert sim.npv_percentiles() == pytest.approx((expected, expected, expected))
+    assert sim.payback_percentiles() == (4.0, 4.0, 4.0)
+
+
+def test_plain_numbers_give_the_deterministic_npv_in_every_draw() -> None:
+    """No distribution at all: 80,000 in every draw; nothing is uncertain."""
+    sim = simulate(SMALL, draws=500)
+    assert np.allclose(sim.npv, 80_000, rtol=1e-12, atol=0)
+    assert sim.uncertain == ()
+
+
+def test_p_npv_positive_for_a_uniform_benefit_matches_the_closed_form() -> None:
+    """NPV = -40,000 + B (discount 0, one year; costs 28,000 + 12 x 1,000; B / 12 a month).
+
+    B ~ Uniform(30,000, 70,000): P(B > 40,000) = 30,000 / 40,000 = 0.75. With 100,000 draws
+    one binomial standard error is sqrt(0.75 x 0.25 / 100,000) = 0.00137.
+    P10, P50, P90 of B are 34,000, 50,000, 66,000: NPV -6,000, +10,000, +26,000; a quantile's
+    standard error is sqrt(p (1 - p) / n) / density = at most 0.00158 x 40,000 = 63.
+    """
+    assert evaluate(replace(SMALL, annual_benefit=40_000)).npv == pytest.approx(0, abs=1e-6)
+    project = replace(SMALL, annual_benefit=Uniform(30_000, 70_000))
+    draws = 100_000
+    sim = simulate(project, draws=draws)
+    se = math.sqrt(0.75 * 0.25 / draws)
+    assert abs(sim.p_positive - 0.75) < 3 * se
+    p10, p50, p90 = sim.npv_percentiles()
+    assert p10 < p50 < p90
+    assert (p10, p50, p90) == pytest.approx((-6_000, 10_000, 26_000), abs=4 * 63)
+    assert sim.uncertain == ("annual_benefit",)
+
+
+def test_p_npv_positive_for_a_triangular_benefit_matches_the_closed_form() -> None:
+    """NPV = -40,000 + B, B ~ Triangular(0, 20,000, 100,000).
+
+    Above the mode, P(B > x) = (b - x)**2 / ((b - a)(b - c)), so
+    P(B > 40,000) = 60,000**2 / (100,000 x 80,000) = 0.45; SE sqrt(0.45 x 0.55 / 1e5) = 0.00157.
+    """
+    sim = simulate(replace(SMALL, annual_benefit=Triangular(0, 20_000, 100_000)), draws=100_000)
+    assert abs(sim.p_positive - 0.45) < 3 * math.sqrt(0.45 * 0.55 / 100_000)
+
+
+def test_simulation_is_seeded() -> None:
+    """The same seed gives the same draws; another seed other draws; the default is SEED."""
+    project = replace(SMALL, annual_benefit=Triangular(60_000, 120_000, 200_000))
+    first = simulate(project, draws=2_000, seed=7)
+    again = simulate(project, draws=2_000, seed=7)
+    other = simulate(project, draws=2_000, seed=8)
+    assert np.array_equal(first.npv, again.npv)
+    assert np.array_equal(first.payback, again.payback, equal_nan=True)
+    assert not np.array_equal(first.npv, other.npv)
+    default = simulate(project, draws=2_000)
+    assert default.seed == SEED
+    assert np.array_equal(default.npv, simulate(project, draws=2_000, seed=SEED).npv)
+
+
+def test_payback_percentiles_say_none_where_a_share_never_pays_back() -> None:
+    """B ~ Uniform(0, 100,000): paying back 28,000 within the year at B / 12 - 1,000 a month
+    needs B - 12,000 >= 28,000, i.e. B >= 40,000: 60% of draws; never for the lowest 40%."""
+    sim = simulate(replace(SMALL, annual_benefit=Uniform(0, 100_000)), draws=20_000)
+    low, mid, high = sim.payback_percentiles()
+    assert low is not None
+    assert mid is not None
+    assert high is None  # P90 of the payback: more than 10% never pay back
+    assert 1 <= low <= mid <= 12
+    assert np.isnan(sim.payback).mean() == pytest.approx(0.4, abs=0.02)
+
+
+@pytest.mark.parametrize("draws", [0, -5])
+def test_draws_must_be_positive(draws: int) -> None:
+    with pytest.raises(ROIError, match="draws must be positive"):
+        simulate(SMALL, draws=draws)
+
+
+# --------------------------------------------------------------------------- tornado()
+
+TORNADO = replace(
+    SMALL,
+    annual_benefit=Triangular(60_000, 120_000, 240_000),
+    eng_months=Triangular(1, 2, 4),
+    cloud_per_year=Uniform(0, 12_000),
+    deploy_days=Lognormal(30, 0.5),
+)
+
+
+def test_tornado_rows_are_hand_worked_and_sorted_by_swing() -> None:
+    """Base: 30 days = 0.986 months, live from month 2 (11 months); -28,000 + 11 x 9,000 = 71,000.
+
+    benefit 60k / 240k: 11 x (5,000 - 1,000) - 28,000 = 16,000; 11 x 19,000 - 28,000 = 181,000
+    eng 1 / 4 months: month 0 -18,000, 11 x 9,250 -> 83,750; -48,000, 11 x 8,500 -> 45,500
+    cloud 0 / 12,000: 11 x 9,500 - 28,000 = 76,500; 11 x 8,500 - 28,000 = 65,500
+    deploy P10 30 e^-0.641 = 15.8 days (0.52 months, still month 2) -> 71,000;
+           P90 30 e^0.641 = 56.9 days (1.87 months, month 3 on) -> 10 x 9,000 - 28,000 = 62,000
+    Swings 165,000 > 38,250 > 11,000 > 9,000.
+    """
+    table = tornado(TORNADO)
+    assert list(table["input"]) == ["annual_benefit", "eng_months", "cloud_per_year", "deploy_days"]
+    assert list(table["npv_at_low"]) == pytest.approx([16_000, 83_750, 76_500, 71_000])
+    assert list(table["npv_at_high"]) == pytest.approx([181_000, 45_500, 65_500, 62_000])
+    assert list(table["swing"]) == pytest.approx([165_000, 38_250, 11_000, 9_000])
+    assert list(table["base_npv"]) == pytest.approx([71_000] * 4)
+    assert list(table["swing"]) == sorted(table["swing"], reverse=True)
+
+
+def test_each_tornado_row_equals_evaluate_with_that_input_at_its_end() -> None:
+    """Each end against a project built from plain numbers, with the others at their mode."""
+    lognormal_low = 30 * math.exp(stats.norm.ppf(0.1) * 0.5)
+    lognormal_high = 30 * math.exp(stats.norm.ppf(0.9) * 0.5)
+    modes = replace(SMALL, deploy_days=30)
+    ends = {
+        "annual_benefit": (60_000, 240_000),
+        "eng_months": (1, 4),
+        "cloud_per_year": (0, 12_000),
+        "deploy_days": (lognormal_low, lognormal_high),
+    }
+    table = tornado(TORNADO).set_index("input")
+    for name, (low, high) in ends.items():
+        assert table.loc[name, "low"] == pytest.approx(low)
+        assert table.loc[name, "high"] == pytest.approx(high)
+        at_low = evaluate(replace(modes, **{name: low})).npv  # type: ignore[arg-type]
+        at_high = evaluate(replace(modes, **{name: high})).npv  # type: ignore[arg-type]
+        assert table.loc[name, "npv_at_low"] == pytest.approx(at_low)
+        assert table.loc[name, "npv_at_high"] == pytest.approx(at_high)
+    assert table["base_npv"].iloc[0] == pytest.approx(evaluate(modes).npv)
+
+
+def test_tornado_without_uncertain_inputs_is_empty() -> None:
+    table = tornado(SMALL)
+    assert table.empty
+    assert list(table.columns) == [
+        "input",
+        "low",
+        "high",
+        "npv_at_low",
+        "npv_at_high",
+        "swing",
+        "base_npv",
+    ]
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Triangular(3, 2, 1), r"low <= mode <= high \(got 3, 2, 1\)"),
+        (lambda: Triangular(1, 5, 4), r"low <= mode <= high \(got 1, 5, 4\)"),
+        (lambda: Triangular(0, math.nan, 1), r"finite numbers \(got \(0, nan, 1\)\)"),
+        (lambda: Triangular(0, 1, math.inf), r"finite numbers \(got \(0, 1, inf\)\)"),
+        (lambda: Uniform(2, 1), r"low <= high \(got 2, 1\)"),
+        (lambda: Uniform(math.nan, 1), r"finite .*\(got nan, 1\)"),
+        (lambda: Lognormal(0, 1), r"median > 0 and sigma >= 0 \(got 0, 1\)"),
+        (lambda: Lognormal(-30, 1), r"median > 0 and sigma >= 0 \(got -30, 1\)"),
+        (lambda: Lognormal(30, -0.5), r"median > 0 and sigma >= 0 \(got 30, -0.5\)"),
+        (lambda: Lognormal(math.inf, 0), r"finite .*\(got inf, 0\)"),
+    ],
+)
+def test_bad_distributions_are_refused_naming_the_values(make: object, message: str) -> None:
+    with pytest.raises(ROIError, match=message) as info:
+        make()  # type: ignore[operator]
+    assert "\n" not in str(info.value)
+
+
+def test_lognormal_low_and_high_are_its_10th_and_90th_percentiles() -> None:
+    """Against scipy: lognorm(s=sigma, scale=median).ppf(0.1) and .ppf(0.9)."""
+    for median, sigma in [(30, 1.0), (28.64, 1.48), (5, 0.1)]:
+        dist = Lognormal(median, sigma)
+        assert dist.low() == pytest.approx(stats.lognorm.ppf(0.1, s=sigma, scale=median))
+        assert dist.high() == pytest.approx(stats.lognorm.ppf(0.9, s=sigma, scale=median))
+        assert dist.mode() == median
+    point = Lognormal(7, 0.0)  # no spread: every percentile is the median
+    assert (point.low(), point.mode(), point.high()) == (7, 7, 7)
+
+
+def test_distributions_sample_within_their_support() -> None:
+    """Triangular and Uniform draws stay in [low, high]; the lognormal median is its median."""
+    rng = np.random.default_rng(1)
+    tri = Triangular(1, 2, 5).sample(rng, 10_000)
+    assert tri.min() >= 1
+    assert tri.max() <= 5
+    uni = Uniform(-1, 3).sample(rng, 10_000)
+    assert uni.min() >= -1
+    assert uni.max() <= 3
+    assert Uniform(-1, 3).mode() == 1
+    logn = Lognormal(30, 1).sample(rng, 40_000)
+    assert np.median(logn) == pytest.approx(30, rel=0.03)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("years", [0, -1, 2.5, True, None])
+def test_the_horizon_must_be_a_positive_whole_number_of_years(years: object) -> None:
+    with pytest.raises(ROIError, match="positive whole number of years") as info:
+        Investment(annual_benefit=1, years=years)  # type: ignore[arg-type]
+    assert repr(years) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("discount", "shown"),
+    [(-1, "-1"), (-1.5, "-1.5"), (Triangular(-1.2, 0.1, 0.2), "-1.2"), (Uniform(-1, 0), "-1")],
+)
+def test_discount_must_be_above_minus_100_percent(discount: object, shown: str) -> None:
+    with pytest.raises(ROIError, match=r"above -100% a year \(got " + shown + r"\)"):
+        Investment(annual_benefit=1, discount=discount)  # type: ignore[arg-type]
+
+
+def test_a_discount_just_above_minus_100_percent_is_accepted() -> None:
+    """-99% a year: month 12's flow is worth 1 / 0.01 = 100 times its face value."""
+    project = Investment(
+        annual_benefit=0, data_cost=1, eng_months=0, deploy_days=0, years=1, discount=-0.99
+    )
+    assert evaluate(project).npv == pytest.approx(-1)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "data_cost",
+        "eng_months",
+        "monthly_rate",
+        "infra_setup",
+        "cloud_per_year",
+        "maintenance_share",
+        "deploy_days",
+        "ramp_months",
+    ],
+)
+def test_costs_and_times_must_not_be_negative(name: str) -> None:
+    with pytest.raises(ROIError, match=rf"^{name} must not be negative \(got -1\)$"):
+        Investment(annual_benefit=1, **{name: -1.0})  # type: ignore[arg-type]
+    with pytest.raises(ROIError, match=rf"^{name} must not be negative \(got -2\)$"):
+        Investment(annual_benefit=1, **{name: Triangular(-2, 0, 1)})  # type: ignore[arg-type]
+
+
+def test_a_negative_benefit_is_allowed() -> None:
+    """A harmful model has a negative benefit: -120,000 - 40,000 of costs = -160,000."""
+    assert evaluate(replace(SMALL, annual_benefit=-120_000)).npv == pytest.approx(-160_000)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("name", ["annual_benefit", "data_cost", "discount", "deploy_days"])
+def test_non_finite_inputs_are_refused(name: str, value: float) -> None:
+    with pytest.raises(ROIError, match=rf"^{name} must be finite \(not {value!r}\)$"):
+        Investment(**{"annual_benefit": 1.0, name: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["100", None, [1, 2]])
+def test_an_input_that_is_not_a_number_is_refused_by_name(value: object) -> None:
+    with pytest.raises(ROIError, match=r"^data_cost must be a number or a distribution"):
+        Investment(annual_benefit=1, data_cost=value)  # type: ignore[arg-type]
+
+
+def test_numpy_numbers_are_accepted_as_inputs() -> None:
+    """np.int64(2) person-months and np.float64 are plain numbers: the small project's 80,000."""
+    project = replace(SMALL, eng_months=np.int64(2), annual_benefit=np.float64(120_000))
+    assert project.uncertain() == []
+    assert evaluate(project).npv == pytest.approx(80_000)
+
+
+# --------------------------------------------------------------------------- the ROI card
+
+
+@dataclass
+class Recsys:
+    project: Project
+    baseline: Run
+    better: Run
+
+
+@pytest.fixture
+def recsys(project_dir: Path) -> Iterator[Recsys]:
+    """A KPI worth 2.5e9 a unit, NDCG linked at 0.35 [0.20, 0.50], runs at 0.40 and 0.41."""
+    projects = Projects()
+    project = projects.get(project_dir)
+    project.init("recsys-home", currency="USD")
+    project.metric(
+        "take_rate", unit="ratio", direction="higher", baseline=0.112, value_per_unit=2.5e9
+    )
+    project.link("ndcg@10", "take_rate", elasticity=0.35, interval=(0.2, 0.5), source="A/B")
+    with project.experiment("popularity baseline", target="take_rate", baseline=True) as base:
+        base.log({"ndcg@10": 0.40})
+    with project.experiment("two-tower v2", target="take_rate") as better:
+        better.log({"ndcg@10": 0.41})
+    assert base.record is not None
+    assert better.record is not None
+    yield Recsys(project, base.record, better.record)
+    projects.close()
+
+
+def card_row(text: str, label: str) -> str:
+    for line in text.splitlines():
+        if line.strip().startswith(label):
+            return line
+    raise AssertionError(f"no {label!r} row in:\n{text}")
+
+
+def test_every_input_left_out_is_a_stated_default() -> None:
+    """Only the benefit given: the ten other inputs are defaults, each named on the card."""
+    card = roi(annual_benefit=500_000, draws=1_000)
+    names = [n for n in INPUT_WORDS if n != "annual_benefit"]
+    assert list(card.defaults) == names
+    row = card_row(card.text(), "Defaults")
+    for name in names:
+        assert INPUT_WORDS[name] in row
+    assert "Inputs" not in card.text()
+    assert card.benefit_from == "given"
+
+
+def test_given_inputs_are_not_defaults() -> None:
+    card = roi(annual_benefit=500_000, years=3, discount=0.05, deploy_days=45, draws=1_000)
+    assert "years" not in card.defaults
+    assert "discount" not in card.defaults
+    assert "deploy_days" not in card.defaults
+    assert "eng_months" in card.defaults
+    inputs = card_row(card.text(), "Inputs")
+    assert "horizon in years 3" in inputs
+    assert "discount rate per year 5%" in inputs
+    assert "days to deploy 45" in inputs
+    assert "Algorithmia" not in card.text()
+
+
+def test_the_default_time_to_deploy_is_the_algorithmia_survey_prior() -> None:
+    card = roi(annual_benefit=500_000, draws=1_000)
+    assert card.investment.deploy_days == survey_prior()
+    assert "deploy_days" in card.defaults
+    assert "Algorithmia" in card_row(card.text(), "Defaults")
+
+
+def test_a_runs_yearly_value_range_is_a_triangular_benefit(recsys: Recsys) -> None:
+    """NDCG +0.01 x 0.35 [0.20, 0.50] x 2.5e9 = 8.75M [5M, 12.5M] a year."""
+    card = roi(recsys.project, run="two-tower v2", draws=2_000)
+    benefit = card.investment.annual_benefit
+    assert isinstance(benefit, Triangular)
+    assert (benefit.low_, benefit.mode_, benefit.high_) == pytest.approx(
+        (5_000_000, 8_750_000, 12_500_000)
+    )
+    value = recsys.project.card("two-tower v2").impact.value_per_year  # type: ignore[union-attr]
+    assert value is not None
+    assert (benefit.low_, benefit.mode_, benefit.high_) == (value.low, value.mid, value.high)
+    assert "two-tower v2" in card.benefit_from
+    assert card.currency == "USD"
+    assert card.simulation.uncertain == ("annual_benefit", "deploy_days")
+
+
+def test_a_run_without_a_yearly_value_is_refused(recsys: Recsys) -> None:
+    """The baseline run has no delta to price (it is the reference)."""
+    with pytest.raises(BizmlError, match="pass --annual-benefit instead"):
+        roi(recsys.project, run="popularity baseline", draws=1_000)
+
+
+def test_a_run_needs_its_project() -> None:
+    with pytest.raises(BizmlError, match="needs its project"):
+        roi(run="two-tower v2", draws=1_000)
+
+
+def test_benefit_is_given_exactly_one_way(recsys: Recsys) -> None:
+    with pytest.raises(BizmlError, match="either as a run"):
+        roi(recsys.project, run="two-tower v2", annual_benefit=1.0, draws=1_000)
+    with pytest.raises(BizmlError, match="either as a run"):
+        roi(recsys.project, draws=1_000)
+
+
+def test_an_unknown_input_is_refused_with_a_suggestion() -> None:
+    with pytest.raises(BizmlError, match=r"unknown ROI input 'discount_rate' \(did you mean"):
+        roi(annual_benefit=1.0, discount_rate=0.1, draws=1_000)  # type: ignore[arg-type]
+    with pytest.raises(BizmlError, match="did you mean 'cloud_per_year'"):
+        roi(annual_benefit=1.0, cloud_per_yr=0.1, draws=1_000)  # type: ignore[arg-type]
+
+
+def test_the_card_text_is_deterministic() -> None:
+    """Two separately built cards of the same uncertain project print the same text."""
+    inputs = {"annual_benefit": Triangular(100_000, 300_000, 600_000), "draws": 3_000}
+    first = roi(**inputs).text()  # type: ignore[arg-type]
+    second = roi(**inputs).text()  # type: ignore[arg-type]
+    assert first == second
+    assert "P(NPV > 0)" in first
+    assert "3,000 draws" in first
+
+
+def test_the_record_holds_the_figures_and_defaults() -> None:
+    """The small project, every input given: NPV 80,000, ROI 2.0, payback 4, no defaults."""
+    card = roi(
+        annual_benefit=120_000,
+        eng_months=2,
+        monthly_rate=10_000,
+        data_cost=5_000,
+        infra_setup=3_000,
+        cloud_per_year=6_000,
+        maintenance_share=0.3,
+        deploy_days=0,
+        ramp_months=0,
+        years=1,
+        discount=0,
+        draws=500,
+    )
+    bundle = card._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", ROI_MIME}
+    assert ROI_MIME == "application/vnd.bizml.roi+json"
+    record = json.loads(json.dumps(bundle[ROI_MIME], allow_nan=False))
+    assert record["npv"] == pytest.approx(80_000)
+    assert record["roi"] == pytest.approx(2.0)
+    assert record["payback_month"] == 4
+    assert record["p_npv_positive"] == 1.0
+    assert record["defaults"] == []
+    assert record["draws"] == 500
+    assert "Defaults" not in bundle["text/plain"]
+    assert "100% (no input is uncertain)" in bundle["text/plain"]
+
+
+def test_the_record_lists_defaults_and_p_npv_positive_for_an_uncertain_benefit() -> None:
+    card = roi(annual_benefit=Uniform(0, 1_000_000), draws=2_000)
+    record = card.record()
+    assert record["defaults"] == [n for n in INPUT_WORDS if n != "annual_benefit"]
+    assert 0 < record["p_npv_positive"] < 1
+    assert record["inputs"]["annual_benefit"] == "uniform(0, 1e+06)"
+    assert "Algorithmia" in record["inputs"]["deploy_days"]
+
+
+class _Parsed(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_the_html_escapes_a_run_name(recsys: Recsys) -> None:
+    """A run named <script>...</script> shows as text, never as a tag."""
+    name = "<script>alert(1)</script>"
+    with recsys.project.experiment(name, target="take_rate") as run:
+        run.log({"ndcg@10": 0.42})
+    card = roi(recsys.project, run=name, draws=1_000)
+    parsed = _Parsed()
+    parsed.feed(card.html())
+    assert "script" not in parsed.tags
+    assert set(parsed.tags) <= {"div", "b", "table", "tr", "th", "td"}
+    assert name in "".join(parsed.text)
