@@ -7,6 +7,7 @@ Like experiment cards, it is one display with deterministic ``text/plain``, esca
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +90,12 @@ class ROICard:
                     else ""
                 ),
             ),
-            ("ROI", f"{res.roi * 100:,.0f}% (NPV over the present value of the costs)"),
+            (
+                "ROI",
+                f"{res.roi * 100:,.0f}% (NPV over the present value of the costs)"
+                if math.isfinite(res.roi)
+                else "n/a (no costs to relate the NPV to)",
+            ),
             (
                 "Payback",
                 res.payback_text
@@ -152,7 +158,7 @@ class ROICard:
             "defaults": list(self.defaults),
             "benefit_from": self.benefit_from,
             "npv": res.npv,
-            "roi": res.roi,
+            "roi": res.roi if math.isfinite(res.roi) else None,
             "payback_month": res.payback_month,
             "irr": res.irr,
             "p_npv_positive": sim.p_positive,
@@ -231,6 +237,11 @@ def _input(investment: Investment, name: str, currency: str = "USD") -> str:
     value = getattr(investment, name)
     if name in MONEY_INPUTS and isinstance(value, int | float):
         return f"{INPUT_WORDS[name]} {units.money(value, currency)}"
+    if name in MONEY_INPUTS and isinstance(value, Triangular):
+        ends = (value.low_, value.mode_, value.high_)
+        return (
+            f"{INPUT_WORDS[name]} triangular({', '.join(units.money(v, currency) for v in ends)})"
+        )
     if name in ("maintenance_share", "discount") and isinstance(value, int | float):
         return f"{INPUT_WORDS[name]} {value * 100:g}%"
     return f"{INPUT_WORDS[name]} {describe(value)}"

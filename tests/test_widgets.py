@@ -98,7 +98,7 @@ def test_roi_magic_prices_a_run(recsys: Any) -> None:
     card = recsys.run_line_magic("bizml", "roi --run better --eng-months 3 --draws 2000")
     text = card._repr_mimebundle_()["text/plain"]
     # +0.01 NDCG x 0.35 [0.2, 0.5] x $2.5e9 = $8.75M a year [$5M, $12.5M]
-    assert "triangular(5e+06, 8.75e+06, 1.25e+07)" in text
+    assert "annual benefit triangular($5M, $8.75M, $12.5M)" in text
     assert "Defaults" in text
     assert "Algorithmia" in text
     with pytest.raises(UsageError, match="one of the arguments --run --annual-benefit is required"):
