@@ -19,13 +19,34 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pandas as pd
+    from matplotlib.figure import Figure
 
     from bizml_nb.display import Card
     from bizml_nb.experiments import Experiment
     from bizml_nb.ledger import Run
+    from bizml_nb.plots import Audit
     from bizml_nb.registry import BusinessMetric, Direction, Link
+    from bizml_nb.roi_card import ROICard
+    from bizml_nb.widgets import Dashboard
 
-__all__ = ["baseline", "experiment", "init", "link", "log", "metric", "project", "runs", "show"]
+__all__ = [
+    "audit",
+    "baseline",
+    "compare",
+    "dashboard",
+    "deployed",
+    "evaluate_roi",
+    "experiment",
+    "init",
+    "link",
+    "log",
+    "metric",
+    "plot",
+    "project",
+    "runs",
+    "show",
+    "tree",
+]
 
 _projects = Projects()
 
@@ -167,3 +188,61 @@ def runs(target: str | None = None) -> pd.DataFrame:
 def show(ref: str) -> Card:
     """The card of a run: by id, unique id prefix, ``last``, or name."""
     return project().card(ref)
+
+
+def deployed(ref: str, on: str | None = None) -> Run:
+    """Record that a run's model went live on ``on`` (YYYY-MM-DD; default today)."""
+    return project().mark_deployed(ref, on)
+
+
+def compare(target: str | None = None, top: int | None = None) -> pd.DataFrame:
+    """Leaderboard of runs by yearly value, with the rank by each linked ML metric beside it."""
+    from bizml_nb.views import compare as leaderboard
+
+    return leaderboard(project(), target, top)
+
+
+def tree() -> str:
+    """The metric tree as text: links into each KPI, the KPIs it feeds, the best run."""
+    from bizml_nb.views import tree as draw
+
+    return draw(project())
+
+
+def plot(target: str | None = None, ml: str | None = None) -> Figure:
+    """ML change against predicted KPI change per run, with 90% bars (a matplotlib Figure)."""
+    from bizml_nb.plots import impact_plot
+
+    return impact_plot(project(), target, ml)
+
+
+def audit(ml_metric: str, kpi: str) -> Audit:
+    """The evidence behind the link from ``ml_metric`` to ``kpi``; ``.figure()`` charts it."""
+    from bizml_nb.plots import audit as evidence
+
+    return evidence(project(), ml_metric, kpi)
+
+
+def dashboard(target: str | None = None) -> Dashboard:
+    """The dashboard widget: KPI dropdown, leaderboard, plot and a run's card."""
+    from bizml_nb.widgets import Dashboard
+
+    return Dashboard(project(), target)
+
+
+def evaluate_roi(
+    run: str | None = None,
+    *,
+    annual_benefit: float | None = None,
+    draws: int = 100_000,
+    **inputs: Any,
+) -> ROICard:
+    """The ROI card of deploying ``run`` (its yearly value as the benefit) or a given benefit.
+
+    Inputs: data_cost, eng_months, monthly_rate, infra_setup, cloud_per_year,
+    maintenance_share, deploy_days, ramp_months, years, discount (numbers or
+    distributions from :mod:`bizml_nb.roi`). Every input left out is stated on the card.
+    """
+    from bizml_nb.roi_card import roi as card
+
+    return card(project(), run=run, annual_benefit=annual_benefit, draws=draws, **inputs)

@@ -37,6 +37,18 @@ _TH_STYLE = (
     "color:var(--jp-ui-font-color2,#57606a);white-space:nowrap"
 )
 _TD_STYLE = "text-align:left;vertical-align:top;padding:2px 0"
+_TEXT_STYLE = "font:inherit;background:none;padding:0;color:inherit;white-space:normal"
+
+
+def text_html(text: str) -> str:
+    """``text`` escaped and wrapped in ``<code>`` styled as plain text.
+
+    JupyterLab typesets ``$...$`` in HTML outputs as LaTeX; MathJax never looks
+    inside ``<code>``, so amounts like "$1.2M to $3.4M" stay as written.
+    """
+    return f'<code class="bizml-text" style="{_TEXT_STYLE}">{html.escape(text)}</code>'
+
+
 _BADGE = {
     "ok": "background:#dafbe1;color:#116329",
     "failed": "background:#ffebe9;color:#a40e26",
@@ -156,14 +168,14 @@ class Card:
         rows = "".join(
             f'<tr><th style="{_TH_STYLE}">{e(label)}</th>'
             f'<td style="{_TD_STYLE}" class="bizml-{e(label.lower().replace(" ", "-"))}">'
-            f"{e(text)}</td></tr>"
+            f"{text_html(text)}</td></tr>"
             for label, text in self.rows()
         )
         return (
             f'<div class="bizml-card bizml-status-{e(run.status)}" style="{_CARD_STYLE}">'
             f'<div class="bizml-card-title" style="font-size:14px;margin-bottom:4px">'
-            f"<b>{e(run.name)}</b> &rarr; "
-            f'<span class="bizml-card-kpi">{e(run.target)}</span> '
+            f"<b>{text_html(run.name)}</b> &rarr; "
+            f'<span class="bizml-card-kpi">{text_html(run.target)}</span> '
             f'<span class="bizml-badge" style="{_BADGE[badge]};border-radius:10px;'
             f'padding:0 8px;font-size:11px">{e(badge)}</span></div>'
             f'<table class="bizml-card-table" style="border-collapse:collapse">{rows}</table>'
@@ -222,6 +234,8 @@ class Card:
                 f"{units.number(contribution.reference)} ({contribution.reference_from}) -> "
                 f"{link.business_metric} {units.kpi_delta(delta.mid, unit)}{source}"
             )
+        if contribution.ml_delta == 0:
+            return f"{link.ml_metric} unchanged (vs {contribution.reference_from})"
         moved = (
             f"{link.ml_metric} {units.number(contribution.ml_delta, signed=True)} "
             f"(vs {contribution.reference_from}) -> {link.business_metric} "
@@ -246,10 +260,10 @@ class Card:
         if relative is not None:
             text += f", {relative.mid * 100:+.1f}% relative to the KPI baseline"
         progress = impact.progress
-        if progress is not None:
-            text += f", {progress * 100:.0f}% of the way to target"
         if total.mid * kpi.better < 0:
-            text += " (a change for the worse)"
+            text += ", a change for the worse"
+        elif progress is not None:
+            text += f", {progress * 100:.0f}% of the way to target"
         return text
 
 
@@ -358,12 +372,13 @@ class RegistryView:
         reg = self.registry
         body = "".join(
             f'<tr><td style="{_TD_STYLE};padding-right:12px">{e(kind)}</td>'
-            f'<th style="{_TH_STYLE}">{e(name)}</th><td style="{_TD_STYLE}">{e(text)}</td></tr>'
+            f'<th style="{_TH_STYLE}">{text_html(name)}</th>'
+            f'<td style="{_TD_STYLE}">{text_html(text)}</td></tr>'
             for kind, name, text in self.rows()
         )
         return (
             f'<div class="bizml-registry" style="{_CARD_STYLE}">'
-            f"<b>{e(reg.name or 'project')}</b> ({e(reg.currency)})"
+            f"<b>{text_html(reg.name or 'project')}</b> ({text_html(reg.currency)})"
             f'<table style="border-collapse:collapse">{body}</table></div>'
         )
 

@@ -501,6 +501,21 @@ def _value(
     return _range(mid, total)
 
 
+def value_per_unit(registry: Registry, kpi: str) -> float | None:
+    """Money per year for +1 unit of ``kpi``: its own value_per_unit, or what it is worth
+    through the KPIs downstream (mid elasticities along each path). None if unpriced."""
+    own = registry.metrics[kpi].value_per_unit
+    if own is not None:
+        return own
+    total, priced = 0.0, False
+    for link in registry.links_from_kpi(kpi):
+        below = value_per_unit(registry, link.business_metric)
+        if below is not None:
+            total += link.elasticity * below
+            priced = True
+    return total if priced else None
+
+
 def _range(mid: float, draws: Samples) -> Range:
     import numpy as np
 
@@ -641,5 +656,6 @@ __all__ = [
     "elasticity_draws",
     "estimate",
     "minimum_detectable",
+    "value_per_unit",
     "verdict",
 ]

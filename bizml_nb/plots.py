@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb import units
 from bizml_nb.display import Card
 from bizml_nb.errors import RegistryError
+from bizml_nb.impact import value_per_unit
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -61,8 +62,9 @@ def impact_plot(project: Project, target: str | None = None, ml: str | None = No
         highs.append((delta.high - delta.mid) * scale)
         names.append(run.name)
     figure, axes = plt.subplots(figsize=(7, 4.2))
-    if kpi.value_per_unit and registry.min_annual_value > 0:
-        band = registry.min_annual_value / abs(kpi.value_per_unit) * scale
+    worth = value_per_unit(registry, kpi_name)
+    if worth and registry.min_annual_value > 0:
+        band = registry.min_annual_value / abs(worth) * scale
         axes.axhspan(-band, band, color="0.9", label="below the materiality bar")
     if kpi.baseline is not None and kpi.target is not None:
         axes.axhline(
@@ -186,9 +188,10 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
             lines.append(f"intercept {units.number(fit.intercept)} (not used for predictions)")
             lines.append("points that most influence the fit (Cook's distance):")
             lines.extend(f"  {label}: {distance:.2f}" for label, distance in fit.influence)
-            if fit.influence and fit.influence[0][1] > 4 / max(fit.n, 1):
+            if fit.influence and fit.influence[0][1] > 1:
                 lines.append(
-                    f"  {fit.influence[0][0]} alone moves the fit (above 4/n); check it before trusting the slope"
+                    f"  {fit.influence[0][0]} alone moves the fit (Cook's distance above 1); "
+                    "check it before trusting the slope"
                 )
     elif link.kind == "linear":
         low, high = link.interval

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb import units
+from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
 from bizml_nb.roi import (
     DRAWS,
@@ -137,7 +138,7 @@ class ROICard:
         e = html.escape
         body = "".join(
             f'<tr><th style="text-align:left;padding-right:12px;vertical-align:top">{e(label)}</th>'
-            f"<td>{e(text)}</td></tr>"
+            f"<td>{text_html(text)}</td></tr>"
             for label, text in self.rows()
         )
         return (

@@ -25,7 +25,7 @@ def number(x: float, *, signed: bool = False) -> str:
     """A plain number with 3-4 significant digits, e.g. 0.4125, 38, 1.23e+06."""
     if x == 0:
         text = "0"
-    elif abs(x) >= 1e6 or abs(x) < 1e-4:
+    elif abs(x) >= 1e15 or abs(x) < 1e-4:
         text = f"{x:.3g}"
     elif abs(x) >= 1000:
         text = f"{x:,.0f}"
@@ -76,7 +76,7 @@ def money(x: float, currency: str, *, signed: bool = False) -> str:
             amount = f"{size / scale:.3g}{suffix}"
             break
     else:
-        amount = f"{size:.3g}" if size < 1 else f"{size:.0f}"
+        amount = f"{size:.3g}"
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
     if symbol:
         return f"{sign}{symbol}{amount}"

@@ -122,7 +122,9 @@ def compare(project: Project, target: str | None = None, top: int | None = None)
             if link.kind not in ("linear", "fitted") or column not in frame:
                 continue
             higher_is_good = link.elasticity * kpi.better >= 0
-            frame[f"rank_by_{link.ml_metric}"] = pd.to_numeric(frame[column]).rank(
+            # rank the runs that have a value, so both rankings cover the same runs
+            ranked = pd.to_numeric(frame[column]).where(frame["value_mid"].notna())
+            frame[f"rank_by_{link.ml_metric}"] = ranked.rank(
                 ascending=not higher_is_good, method="min"
             )
         frames.append(frame)

@@ -9,6 +9,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb import units
+from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def leaderboard_html(board: pd.DataFrame, currency: str) -> str:
         cells = [_rank(row.get("rank_by_value"))]
         cells += [_rank(row.get(c)) for c in rank_columns]
         cells += [str(row["name"]), str(row.get("verdict") or ""), value]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td>{text_html(c)}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     return (
         '<table class="bizml-leaderboard" style="border-collapse:collapse">'
