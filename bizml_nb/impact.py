@@ -40,7 +40,7 @@ from bizml_nb import units
 from bizml_nb.errors import RegistryError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     import numpy as np
     import numpy.typing as npt
@@ -245,9 +245,9 @@ def estimate(
             cost=cost,
             min_annual_value=registry.min_annual_value,
         )
-    rng = _rng()
+    rng = _LazyRng()
     contributions: list[Contribution] = []
-    samples: list[Samples] = []
+    samplers: list[Callable[[], Samples]] = []
     notes: list[str] = []
     ml_links = registry.ml_links_to(target)
     for link in ml_links:
@@ -257,7 +257,7 @@ def estimate(
             notes.append(f"{link.label}: {skip}")
             continue
         contributions.append(result[0])
-        samples.append(result[1])
+        samplers.append(result[1])
     if not ml_links:
         notes.append(
             f"no link points at {target}; declare one with "
@@ -271,12 +271,18 @@ def estimate(
             cost=cost,
             min_annual_value=registry.min_annual_value,
         )
-    mids = {target: sum(c.business_delta.mid for c in contributions)}
-    draws = {target: sum(samples[1:], samples[0])}
-    chain = _propagate(registry, target, mids, draws, rng)
-    exact = len(contributions) == 1 and not chain
-    delta = contributions[0].business_delta if exact else _range(mids[target], draws[target])
-    value = _value(registry, kpi, mids, draws, exact=exact, delta=delta)
+    if len(contributions) == 1 and not registry.downstream(target):
+        # one link, no chain: the range is exact and no sampling is needed
+        delta = contributions[0].business_delta
+        price = kpi.value_per_unit
+        value = delta.scaled(price) if price is not None else None
+        chain: list[ChainStep] = []
+    else:
+        mids = {target: sum(c.business_delta.mid for c in contributions)}
+        draws = {target: sum((sample() for sample in samplers[1:]), samplers[0]())}
+        chain = _propagate(registry, target, mids, draws, rng.get())
+        delta = _range(mids[target], draws[target])
+        value = _value(registry, kpi, mids, draws, exact=False, delta=delta)
     impact = Impact(
         kpi,
         registry.currency,
@@ -300,8 +306,8 @@ def _contribution(
     kpi: BusinessMetric,
     metrics: Mapping[str, float],
     baseline: Mapping[str, float] | None,
-    rng: np.random.Generator,
-) -> tuple[Contribution, Samples]:
+    rng: _LazyRng,
+) -> tuple[Contribution, Callable[[], Samples]]:
     if link.kind in ("linear", "fitted"):
         return _elastic(link, metrics, baseline, rng)
     if link.kind == "confusion":
@@ -315,8 +321,8 @@ def _elastic(
     link: Link,
     metrics: Mapping[str, float],
     baseline: Mapping[str, float] | None,
-    rng: np.random.Generator,
-) -> tuple[Contribution, Samples]:
+    rng: _LazyRng,
+) -> tuple[Contribution, Callable[[], Samples]]:
     name = link.ml_metric
     if name not in metrics:
         raise _Skip(f"{name} was not logged")
@@ -341,7 +347,7 @@ def _elastic(
     if link.kind == "fitted":
         evidence = _fitted_sentence(link)
     contribution = Contribution(link, metrics[name], reference, reference_from, business, evidence)
-    return contribution, elasticity_draws(link, rng) * d
+    return contribution, lambda: elasticity_draws(link, rng.get()) * d
 
 
 def _confusion(
@@ -349,10 +355,11 @@ def _confusion(
     kpi: BusinessMetric,
     metrics: Mapping[str, float],
     baseline: Mapping[str, float] | None,
-    rng: np.random.Generator,
-) -> tuple[Contribution, Samples]:
+    lazy: _LazyRng,
+) -> tuple[Contribution, Callable[[], Samples]]:
     import numpy as np
 
+    rng = lazy.get()
     value = np.array(link.params["value_matrix"], dtype=float).ravel()  # TN FP FN TP
     cases = float(link.params["cases_per_year"])
     counts = _counts(metrics, "the run")
@@ -376,7 +383,7 @@ def _confusion(
         )
     business = _range(mid, draws)
     contribution = Contribution(link, per_case, reference, reference_from, business)
-    return contribution, draws
+    return contribution, lambda: draws
 
 
 def _formula(
@@ -384,7 +391,7 @@ def _formula(
     kpi: BusinessMetric,
     metrics: Mapping[str, float],
     baseline: Mapping[str, float] | None,
-) -> tuple[Contribution, Samples]:
+) -> tuple[Contribution, Callable[[], Samples]]:
     import numpy as np
 
     from bizml_nb.formula import Formula
@@ -405,7 +412,7 @@ def _formula(
         raise _Skip(str(exc)) from None
     d = value - reference
     contribution = Contribution(link, value, reference, reference_from, Range(d, d, d))
-    return contribution, np.full(DRAWS, d)
+    return contribution, lambda: np.full(DRAWS, d)
 
 
 def _counts(metrics: Mapping[str, float], whose: str) -> Samples:
@@ -523,10 +530,18 @@ def _range(mid: float, draws: Samples) -> Range:
     return Range(min(low, mid), mid, max(high, mid))
 
 
-def _rng() -> np.random.Generator:
-    import numpy as np
+class _LazyRng:
+    """The seeded generator, created on first use (the exact path never needs it)."""
 
-    return np.random.default_rng(SEED)
+    def __init__(self) -> None:
+        self._rng: np.random.Generator | None = None
+
+    def get(self) -> np.random.Generator:
+        if self._rng is None:
+            import numpy as np
+
+            self._rng = np.random.default_rng(SEED)
+        return self._rng
 
 
 def _fitted_sentence(link: Link) -> str:
