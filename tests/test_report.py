@@ -1,0 +1,121 @@
+"""The decision-maker report: content, escaping, self-containment, Markdown."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import bizml_nb
+from bizml_nb.report import build_report
+
+NASTY = "<script>alert(1)</script> | O'Brien"
+
+
+@pytest.fixture
+def reported(project_dir: Path) -> Path:
+    """A project with a baseline, a material run, a harmful run and a hostile name."""
+    bizml_nb.init("recsys <b>home</b>", currency="USD", min_annual_value=1e6)
+    bizml_nb.metric(
+        "take_rate",
+        unit="ratio",
+        direction="higher",
+        baseline=0.112,
+        target=0.12,
+        value_per_unit=2.5e9,
+        owner="growth PM",
+    )
+    bizml_nb.link("ndcg@10", "take_rate", elasticity=0.35, interval=(0.2, 0.5), source="A/B")
+    for name, value, flag in (("base", 0.40, True), ("better", 0.41, False), (NASTY, 0.39, False)):
+        with bizml_nb.experiment(name, target="take_rate", baseline=flag) as run:
+            run.log({"ndcg@10": value})
+    return project_dir
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.urls += [v or "" for k, v in attrs if k in ("src", "href")]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_report_escapes_names_and_needs_no_network(reported: Path) -> None:
+    """A run named <script>... appears as text; every src/href is inline data."""
+    path = build_report(bizml_nb.project())
+    page = _Page()
+    page.feed(path.read_text())
+    assert "script" not in page.tags
+    text = "".join(page.text)
+    assert NASTY in text
+    assert "recsys <b>home</b>" in text
+    assert all(url.startswith("data:image/png;base64,") for url in page.urls)
+    assert page.urls  # the impact chart is embedded
+
+
+def test_report_ranks_by_value_and_says_what_to_decide(reported: Path) -> None:
+    """+0.01 NDCG x 0.35 x $2.5e9 = $8.75M/yr: ship 'better'; the -0.01 run loses money."""
+    path = build_report(bizml_nb.project(), fmt="md")
+    text = path.read_text()
+    decide = text.split("## What to decide")[1].split("##")[0]
+    assert "Ship or A/B test 'better': about +$8.75M/yr" in decide
+    assert "Do not ship" in decide
+    rows = [
+        line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")
+    ]
+    assert "better" in rows[0]
+    assert "harmful" in rows[1]
+
+
+def test_markdown_cells_cannot_break_the_table(reported: Path) -> None:
+    """Pipes and markup in names are escaped in Markdown table cells."""
+    text = build_report(bizml_nb.project(), fmt="md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| ") and "Brien" in line)
+    assert "<script>" not in row
+    assert row.count(" | ") == 4  # five cells, the name's own pipe escaped
+
+
+def test_report_reads_records_from_notebooks(reported: Path) -> None:
+    """ROI records in an executed notebook show up in the report and its decisions."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "data": {
+                            "application/vnd.bizml.roi+json": {
+                                "npv": 1_234_000.0,
+                                "p_npv_positive": 0.93,
+                                "payback_month": 7,
+                                "defaults": ["discount"],
+                            }
+                        },
+                    }
+                ],
+            }
+        ]
+    }
+    (reported / "roi.ipynb").write_text(json.dumps(notebook))
+    text = build_report(
+        bizml_nb.project(), fmt="md", notebooks=[str(reported / "*.ipynb")]
+    ).read_text()
+    assert "NPV +$1.23M; P(NPV &gt; 0) 93%" in text or "NPV +$1.23M; P(NPV > 0) 93%" in text
+    assert re.search(r"The ROI case: NPV \+\$1\.23M", text)
+
+
+def test_unknown_format_is_refused(reported: Path) -> None:
+    """Only html and md are written."""
+    with pytest.raises(bizml_nb.BizmlError, match="use html or md"):
+        build_report(bizml_nb.project(), fmt="pdf")
