@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import bizml_nb
 from bizml_nb.report import build_report
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NASTY = "<script>alert(1)</script> | O'Brien"
 
@@ -71,7 +74,7 @@ def test_report_ranks_by_value_and_says_what_to_decide(reported: Path) -> None:
     assert "Ship or A/B test 'better': about +$8.75M/yr" in decide
     assert "Do not ship" in decide
     rows = [
-        line for line in text.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")
+        line for line in text.splitlines() if line.startswith(("| 1 |", "| 2 |"))
     ]
     assert "better" in rows[0]
     assert "harmful" in rows[1]
