@@ -262,26 +262,14 @@ class BizmlMagics(Magics):
         return Dashboard(self._project(), ns.target)
 
     def _roi(self, args: list[str]) -> Any:
-        from bizml_nb.roi_card import roi
+        from bizml_nb.roi_card import INPUT_WORDS, roi
 
         ns = _parse("roi", args)
         inputs = {
             name: getattr(ns, name)
-            for name in (
-                "data_cost",
-                "eng_months",
-                "monthly_rate",
-                "infra_setup",
-                "cloud_per_year",
-                "maintenance_share",
-                "deploy_days",
-                "ramp_months",
-                "discount",
-            )
-            if getattr(ns, name) is not None
+            for name in INPUT_WORDS
+            if name != "annual_benefit" and getattr(ns, name) is not None
         }
-        if ns.years is not None:
-            inputs["years"] = ns.years
         return roi(
             self._project(), run=ns.run, annual_benefit=ns.annual_benefit, draws=ns.draws, **inputs
         )
