@@ -1,0 +1,567 @@
+"""Template notebooks: `bizml templates`, `bizml new`, `bizml run`, each template run by papermill."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+import pytest
+
+from bizml_nb import templates
+from bizml_nb.cli import main
+from bizml_nb.maturity import QUESTIONS, assess, deployment_days, survey_prior
+from bizml_nb.roi import Investment, Triangular, evaluate
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+ROI_MIME = "application/vnd.bizml.roi+json"
+MATURITY_MIME = "application/vnd.bizml.maturity+json"
+
+ROI_RUNS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    # twice the benefit, a known time to deploy, a more mature team
+    "bigger": {
+        "annual_benefit_low": 120_000.0,
+        "annual_benefit_mode": 360_000.0,
+        "annual_benefit_high": 900_000.0,
+        "deploy_days": 30.0,
+        "maturity_level": 3,
+        "draws": 4_000,
+    },
+    # five times the engineering, a dearer cloud, a shorter horizon; the top maturity level
+    "costly": {
+        "eng_months": 40.0,
+        "cloud_per_year": 120_000.0,
+        "years": 3,
+        "maturity_level": 4,
+        "currency": "EUR",
+        "project_name": "fraud model",
+        "draws": 4_000,
+    },
+}
+HISTORY_DAYS = [5, 12, 20, 25, 28, 33, 40, 60, 95, 150]
+MATURITY_RUNS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "none": {q.key: False for q in QUESTIONS},
+    "all": {**{q.key: True for q in QUESTIONS}, "organisation": "platform team"},
+}
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every template run by papermill with each parameter set, three at a time.
+
+    The ROI "costly" set goes through `new` then `run`: its currency is given at run time,
+    the rest at `new` time, so the run must keep what `new` injected.
+    """
+    folder = tmp_path_factory.mktemp("templates")
+    history = folder / "deployments.csv"
+    rows = [f"m{i},2025-01-01,{(_date(2025, 1, 1, days))}" for i, days in enumerate(HISTORY_DAYS)]
+    history.write_text("model,started,deployed\n" + "\n".join(rows) + "\n")
+    MATURITY_RUNS["all"]["deployment_history"] = str(history)
+
+    def execute(job: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+        name, label, values = job
+        out = folder / f"{name}-{label}.ipynb"
+        if label == "costly":
+            at_new = {k: v for k, v in values.items() if k != "currency"}
+            templates.new(name, out, at_new)
+            done = templates.run(out, {"currency": values["currency"]}, progress=False, cwd=folder)
+        else:
+            done = templates.run(name, values, out, progress=False, cwd=folder)
+        return {"execution": done, "record": done.record, "notebook": nbformat.read(out, 4)}
+
+    jobs = [("roi_analysis", k, v) for k, v in ROI_RUNS.items()] + [
+        ("adoption_maturity", k, v) for k, v in MATURITY_RUNS.items()
+    ]
+    before = Path.cwd()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(execute, jobs))
+    assert Path.cwd() == before  # run(cwd=...) moves the kernel, never this process
+    return {(name, label): result for (name, label, _), result in zip(jobs, results, strict=True)}
+
+
+def _date(year: int, month: int, day: int, plus: int) -> str:
+    from datetime import date, timedelta
+
+    return (date(year, month, day) + timedelta(days=plus)).isoformat()
+
+
+def _defaults(name: str) -> dict[str, Any]:
+    return {p.name: p.default for p in templates.get_template(name).parameters}
+
+
+def _expected_npv(values: Mapping[str, Any]) -> float:
+    """The NPV the ROI template's most likely case should show, computed here from the model."""
+    v = {**_defaults("roi_analysis"), **values}
+    return evaluate(
+        Investment(
+            annual_benefit=Triangular(
+                v["annual_benefit_low"], v["annual_benefit_mode"], v["annual_benefit_high"]
+            ),
+            data_cost=v["data_cost"],
+            eng_months=v["eng_months"],
+            monthly_rate=v["monthly_rate"],
+            infra_setup=v["infra_setup"],
+            cloud_per_year=v["cloud_per_year"],
+            maintenance_share=v["maintenance_share"],
+            deploy_days=survey_prior() if v["deploy_days"] is None else v["deploy_days"],
+            ramp_months=v["ramp_months"],
+            years=v["years"],
+            discount=v["discount"],
+        )
+    ).npv
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def test_templates_lists_both_with_their_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    """`bizml templates` names each template and every parameter with its type, default, comment."""
+    assert main(["templates"]) == 0
+    blocks = capsys.readouterr().out.split("\n\n")
+    listed = {t.name: t for t in templates.list_templates()}
+    assert {"adoption_maturity", "roi_analysis"} <= set(listed)
+    assert len(blocks) == len(listed)
+    for block, template in zip(blocks, listed.values(), strict=True):
+        lines = block.splitlines()
+        assert lines[0] == f"{template.name}: {template.title}"
+        rows = {line.split()[0]: line for line in lines[2:]}
+        assert list(rows) == [p.name for p in template.parameters]
+        for p in template.parameters:
+            assert f" {p.type} " in rows[p.name]
+            assert f"= {p.default!r}  # {p.comment}" in rows[p.name]
+
+
+def test_every_parameter_is_typed_commented_and_its_default_fits_its_type() -> None:
+    """Each parameters cell holds typed defaults with one comment each (papermill's convention)."""
+    for template in templates.list_templates():
+        assert template.parameters
+        for p in template.parameters:
+            assert p.type, p.name
+            assert p.comment, p.name
+            assert p.convert(p.default) == p.default
+
+
+def test_templates_are_saved_without_outputs_and_match_their_build_script() -> None:
+    """templates/*.ipynb carry no outputs and are what tools/build_templates.py writes now."""
+    spec = importlib.util.spec_from_file_location(
+        "build_templates", ROOT / "tools" / "build_templates.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    for name, cells in (
+        ("roi_analysis", build.ROI_CELLS),
+        ("adoption_maturity", build.MATURITY_CELLS),
+    ):
+        saved = nbformat.read(ROOT / "templates" / f"{name}.ipynb", as_version=4)
+        for cell in saved.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == []
+                assert cell.execution_count is None
+        expected = build._notebook(name.split("_")[0], cells)
+        assert [c.source for c in saved.cells] == [c.source for c in expected.cells], (
+            f"templates/{name}.ipynb is out of date: run python tools/build_templates.py templates"
+        )
+        tags = [c.metadata.get("tags", []) for c in saved.cells]
+        assert tags.count(["parameters"]) == 1
+        assert tags.count(["decision-summary"]) == 1
+        assert tags[-1] == ["decision-summary"]
+
+
+def test_the_wheel_ships_the_templates(tmp_path: Path) -> None:
+    """pyproject's force-include puts templates/ inside the package, where templates_dir() looks."""
+    pytest.importorskip("hatchling")
+    result = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "bizml_nb/templates/roi_analysis.ipynb" in names
+    assert "bizml_nb/templates/adoption_maturity.ipynb" in names
+    assert "bizml_nb/templates.py" in names
+
+
+def test_the_roi_example_is_the_template_with_the_recommender_parameters() -> None:
+    """notebooks/roi_example.ipynb: the template's cells, the injected values, and outputs."""
+    example = nbformat.read(ROOT / "notebooks" / "roi_example.ipynb", as_version=4)
+    template = nbformat.read(templates.get_template("roi_analysis").path, as_version=4)
+    tags = [c.metadata.get("tags", []) for c in example.cells]
+    injected = example.cells[tags.index(["injected-parameters"])]
+    kept = [c.source for i, c in enumerate(example.cells) if i and c is not injected]
+    assert kept == [c.source for c in template.cells], (
+        "notebooks/roi_example.ipynb is out of date: run python tools/build_templates.py example"
+    )
+    assert "annual_benefit_mode = 3950000.0" in injected.source
+    summary = example.cells[tags.index(["decision-summary"])]
+    assert any(o.get("name") == "stdout" for o in summary.outputs)
+    assert templates.read_record(example)["decision"] == "fund"
+
+
+# --------------------------------------------------------------------------- bizml new
+
+
+def test_new_writes_a_notebook_whose_injected_cell_holds_the_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Values typed as text arrive typed: float, int, None and str, right after the parameters."""
+    dest = tmp_path / "mine.ipynb"
+    argv = ["new", "roi_analysis", str(dest), "-p", "annual_benefit_mode", "2e5"]
+    argv += ["-p", "years", "3", "-p", "deploy_days", "None", "-p", "project_name", "fraud model"]
+    assert main(argv) == 0
+    assert f"wrote {dest}" in capsys.readouterr().out
+    nb = nbformat.read(dest, as_version=4)
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    injected = tags.index(["injected-parameters"])
+    assert tags[injected - 1] == ["parameters"]
+    source = nb.cells[injected].source
+    for line in ("annual_benefit_mode = 200000.0", "years = 3", "deploy_days = None"):
+        assert line in source.splitlines()
+    assert 'project_name = "fraud model"' in source
+    assert nb.metadata.papermill.parameters == {
+        "annual_benefit_mode": 200000.0,
+        "years": 3,
+        "deploy_days": None,
+        "project_name": "fraud model",
+    }
+    assert all(c.get("outputs", []) == [] for c in nb.cells)
+
+
+def test_new_reads_yes_and_no_as_answers(tmp_path: Path) -> None:
+    """A bool parameter takes true/false, yes/no, 1/0."""
+    dest = templates.new(
+        "adoption_maturity",
+        tmp_path / "m.ipynb",
+        {"experiments_tracked": "no", "app_has_tests": "YES"},
+    )
+    injected = next(
+        c
+        for c in nbformat.read(dest, 4).cells
+        if "injected-parameters" in c.metadata.get("tags", [])
+    )
+    assert "experiments_tracked = False" in injected.source
+    assert "app_has_tests = True" in injected.source
+
+
+def _error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert lines[0].startswith("bizml: error: ")
+    return captured.err.strip()
+
+
+def test_unknown_template_lists_the_templates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = _error(["new", "roi", str(tmp_path / "x.ipynb")], capsys)
+    assert message == (
+        "bizml: error: unknown template 'roi' (did you mean 'roi_analysis'?); "
+        f"the templates are: {', '.join(t.name for t in templates.list_templates())}"
+    )
+    assert not (tmp_path / "x.ipynb").exists()
+
+
+def test_unknown_parameter_lists_the_parameters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = _error(
+        ["new", "roi_analysis", str(tmp_path / "x.ipynb"), "-p", "benefit", "3"], capsys
+    )
+    assert message.startswith(
+        "bizml: error: unknown parameter 'benefit' for template roi_analysis "
+        "(did you mean 'benefit_source'?); its parameters are: project_name, benefit_source, "
+    )
+    for p in templates.get_template("roi_analysis").parameters:
+        assert p.name in message
+    assert not (tmp_path / "x.ipynb").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("annual_benefit_mode", "lots", "a finite number (float), e.g. 0.2, 15000 or 1.5e6"),
+        ("years", "2.5", "a whole number (int), e.g. 5"),
+        ("deploy_days", "soon", "a finite number (float), e.g. 0.2, 15000 or 1.5e6, or None"),
+    ],
+)
+def test_wrong_type_names_the_parameter_the_type_and_the_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, value: str, expected: str
+) -> None:
+    message = _error(["new", "roi_analysis", str(tmp_path / "x.ipynb"), "-p", name, value], capsys)
+    assert message == (
+        f"bizml: error: parameter {name!r} of template roi_analysis expects {expected}, not {value!r}"
+    )
+
+
+def test_wrong_type_for_a_bool(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message = _error(
+        [
+            "new",
+            "adoption_maturity",
+            str(tmp_path / "x.ipynb"),
+            "-p",
+            "experiments_tracked",
+            "maybe",
+        ],
+        capsys,
+    )
+    assert message == (
+        "bizml: error: parameter 'experiments_tracked' of template adoption_maturity expects "
+        "true or false (bool), not 'maybe'"
+    )
+
+
+def test_new_refuses_to_replace_a_notebook_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dest = tmp_path / "mine.ipynb"
+    dest.write_text("keep me")
+    message = _error(["new", "roi_analysis", str(dest)], capsys)
+    assert message == (
+        f"bizml: error: {dest} already exists; pass --force to replace it, or pick another name"
+    )
+    assert dest.read_text() == "keep me"
+    assert main(["new", "roi_analysis", str(dest), "--force", "-p", "years", "2"]) == 0
+    assert "years = 2" in dest.read_text()
+
+
+def test_run_refuses_bad_input_before_starting_a_kernel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Unknown parameters and names are refused with the valid ones; nothing is written."""
+    mine = tmp_path / "mine.ipynb"
+    templates.new("roi_analysis", mine)
+    message = _error(["run", str(mine), "-p", "yeras", "3"], capsys)
+    assert "unknown parameter 'yeras'" in message
+    assert "(did you mean 'years'?)" in message
+    message = _error(["run", str(tmp_path / "missing.ipynb")], capsys)
+    assert "no notebook at" in message
+    assert ", ".join(t.name for t in templates.list_templates()) in message
+    message = _error(["run", "roi_analysis"], capsys)
+    assert "give --out OUT.ipynb" in message
+    template = templates.get_template("roi_analysis").path
+    before = template.read_bytes()
+    message = _error(["run", str(template)], capsys)
+    assert "is in the templates folder, which is never written to" in message
+    assert template.read_bytes() == before
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), plain)
+    message = _error(["run", str(plain), "-p", "x", "1"], capsys)
+    assert message.endswith("has no cell tagged 'parameters', so it takes no parameters")
+
+
+# --------------------------------------------------------------------------- bizml run
+
+
+@pytest.mark.slow
+def test_run_names_the_failing_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cell that raises: its number in the notebook as given, In [n], the error, where it is."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    parameters = nbformat.v4.new_code_cell("divisor: int = 1  # what to divide by")
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A notebook that fails"),
+        parameters,
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("y = x / divisor\nprint(y)"),
+    ]
+    path = tmp_path / "fails.ipynb"
+    nbformat.write(nb, path)
+    out = tmp_path / "fails.out.ipynb"
+    message = _error(
+        ["run", str(path), "-p", "divisor", "0", "--out", str(out), "--no-progress"], capsys
+    )
+    # papermill adds the injected-parameters cell (In [2]) and error banners; cell 4 is ours
+    assert message == (
+        f"bizml: error: {path} failed in cell 4 (In [4]): ZeroDivisionError: division by zero\n"
+        "  the cell begins: y = x / divisor\n"
+        f"  the notebook as executed so far, with the error marked, is in {out}"
+    )
+    saved = nbformat.read(out, 4)
+    assert "papermill-error-cell-tag" in saved.cells[0].metadata.get("tags", [])
+
+
+# --------------------------------------------------------------------------- the ROI template
+
+
+@pytest.mark.slow
+def test_roi_defaults(executed: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """With its defaults: the model's NPV, a decision, percentiles in order, the summary printed."""
+    done = executed["roi_analysis", "defaults"]
+    record = done["record"]
+    assert record["format"] == "bizml.roi"
+    assert record["template"] == "roi_analysis"
+    assert record["parameters"] == _defaults("roi_analysis")
+    assert record["npv"] == pytest.approx(_expected_npv({}))
+    p10, p50, p90 = record["npv_p10_p50_p90"]
+    assert p10 < p50 < p90
+    assert record["decision"] == "fund"
+    assert record["p_npv_positive"] >= record["required_confidence"]
+    assert [d["input"] for d in record["drivers"]] == ["annual_benefit", "deploy_days"]
+    assert record["breakeven_annual_benefit"] < record["parameters"]["annual_benefit_mode"]
+    assert record["maturity"]["level"] == 1
+    assert record["maturity"]["illustrative"] is True
+    assert len(record["maturity"]["npv_p50_by_level"]) == 5
+    assert record["maturity"]["gain_next_level"] > 0
+    assert record["defaults"] == list(record["inputs"])  # every input still the template's
+    summary = done["execution"].summary
+    assert summary == record["summary"]
+    assert summary.startswith("Decision summary: churn model\nRecommendation: fund;")
+    assert "(illustrative)" in summary
+
+
+@pytest.mark.slow
+def test_roi_more_benefit_is_worth_more(executed: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """Twice the benefit and a known time to deploy: a higher NPV, an earlier or equal payback."""
+    base = executed["roi_analysis", "defaults"]["record"]
+    record = executed["roi_analysis", "bigger"]["record"]
+    assert record["npv"] == pytest.approx(_expected_npv(ROI_RUNS["bigger"]))
+    assert record["npv"] > base["npv"]
+    assert record["payback_month"] <= base["payback_month"]
+    assert record["inputs"]["deploy_days"] == "30"
+    assert "annual_benefit" not in record["defaults"]
+    assert "deploy_days" not in record["defaults"]
+    assert "eng_months" in record["defaults"]
+    assert [d["input"] for d in record["drivers"]] == ["annual_benefit"]  # deploy_days is known
+    assert record["draws"] == 4_000
+    assert record["maturity"]["level"] == 3
+    assert "time to deploy 30 days (given)." in record["summary"]
+
+
+@pytest.mark.slow
+def test_roi_costly_project_is_not_funded(executed: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """More cost, shorter horizon: a lower NPV; parameters from `new` survive `run -p`."""
+    base = executed["roi_analysis", "defaults"]["record"]
+    record = executed["roi_analysis", "costly"]["record"]
+    assert record["parameters"]["eng_months"] == 40.0  # injected by `new`
+    assert record["parameters"]["currency"] == "EUR"  # injected by `run`
+    assert record["npv"] == pytest.approx(_expected_npv(ROI_RUNS["costly"]))
+    assert record["npv"] < base["npv"]
+    assert record["decision"] == "do not fund as scoped"
+    assert record["p_npv_positive"] < 0.5
+    assert record["currency"] == "EUR"
+    assert "€" in record["summary"]
+    assert record["maturity"]["gain_next_level"] is None  # level 4 is the top
+    assert record["summary"].startswith("Decision summary: fraud model\n")
+
+
+@pytest.mark.slow
+def test_roi_notebook_shows_charts_and_no_errors(
+    executed: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """Four charts (cash flows, NPV spread, tornado, maturity), every output error-free."""
+    for label in ROI_RUNS:
+        nb = executed["roi_analysis", label]["notebook"]
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not [o for o in outputs if o.output_type == "error"]
+        assert sum("image/png" in o.get("data", {}) for o in outputs) == 4
+        assert not any(o.get("name") == "stderr" for o in outputs), label
+
+
+# --------------------------------------------------------------------------- the maturity template
+
+
+@pytest.mark.slow
+def test_maturity_level_rises_with_more_yes_answers(
+    executed: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    records = {label: executed["adoption_maturity", label]["record"] for label in MATURITY_RUNS}
+    levels = [records[label]["level"] for label in ("none", "defaults", "all")]
+    yes = [records[label]["yes_answers"] for label in ("none", "defaults", "all")]
+    assert levels == [0, 1, 4]  # the defaults describe a team at level 1
+    for label, values in MATURITY_RUNS.items():
+        answers = {**_defaults("adoption_maturity"), **values}
+        assert records[label]["level"] == assess({q.key: answers[q.key] for q in QUESTIONS}).level
+    assert yes == [0, sum(_defaults("adoption_maturity")[q.key] for q in QUESTIONS), len(QUESTIONS)]
+    assert [records[label]["google_level"] for label in ("none", "defaults", "all")] == [0, 0, 2]
+    for record in records.values():
+        assert record["format"] == "bizml.maturity"
+        assert record["template"] == "adoption_maturity"
+        assert record["deploy_prior"]["illustrative"] is True
+
+
+@pytest.mark.slow
+def test_maturity_lists_what_would_lift_the_level(
+    executed: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """The questions to answer yes to are exactly those at or below the next level still no."""
+    for label, values in MATURITY_RUNS.items():
+        record = executed["adoption_maturity", label]["record"]
+        answers = {**_defaults("adoption_maturity"), **values}
+        expected = [
+            q.key
+            for q in QUESTIONS
+            if record["level"] < 4 and q.level <= record["level"] + 1 and not answers[q.key]
+        ]
+        assert record["to_next_level"] == expected
+    defaults = executed["adoption_maturity", "defaults"]["record"]
+    assert defaults["to_next_level"]
+    assert executed["adoption_maturity", "all"]["record"]["to_next_level"] == []
+
+
+@pytest.mark.slow
+def test_maturity_compares_a_deployment_history(
+    executed: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """With a CSV of deployments: their count, median and share within 30 days are recorded."""
+    import pandas as pd
+
+    record = executed["adoption_maturity", "all"]["record"]
+    history = record["history"]
+    frame = pd.DataFrame(
+        {
+            "started": ["2025-01-01"] * len(HISTORY_DAYS),
+            "deployed": [_date(2025, 1, 1, d) for d in HISTORY_DAYS],
+        }
+    )
+    days = deployment_days(frame)
+    assert history["deployments"] == len(HISTORY_DAYS)
+    assert history["median_days"] == pytest.approx(float(days.median()))
+    assert history["within_30_days"] == pytest.approx(0.5)
+    assert math.isclose(sum(history["shares"].values()), 1.0)
+    assert "Own deployments: 10" in record["summary"]
+    assert executed["adoption_maturity", "defaults"]["record"]["history"] is None
+    summary = executed["adoption_maturity", "all"]["execution"].summary
+    assert summary.startswith("Decision summary: platform team\nLevel 4")
+
+
+@pytest.mark.slow
+def test_records_read_back_from_the_saved_notebooks(
+    executed: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """read_record() finds the same record in the file, by MIME type too; it is plain JSON."""
+    for (name, _), done in executed.items():
+        mime = ROI_MIME if name == "roi_analysis" else MATURITY_MIME
+        path = done["execution"].notebook
+        assert templates.read_record(path) == done["record"]
+        assert templates.read_record(path, mime) == done["record"]
+        json.dumps(done["record"], allow_nan=False)
+
+
+def test_read_record_of_a_notebook_that_was_not_run() -> None:
+    with pytest.raises(templates.TemplateError, match=r"displayed no application/vnd\.bizml"):
+        templates.read_record(ROOT / "templates" / "roi_analysis.ipynb")
