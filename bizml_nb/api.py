@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from bizml_nb.capacity import CapacityCard
     from bizml_nb.display import Card
     from bizml_nb.experiments import Experiment
     from bizml_nb.ledger import Run
@@ -41,6 +42,7 @@ __all__ = [
     "link",
     "log",
     "metric",
+    "plan_capacity",
     "plot",
     "project",
     "runs",
@@ -246,3 +248,21 @@ def evaluate_roi(
     from bizml_nb.roi_card import roi as card
 
     return card(project(), run=run, annual_benefit=annual_benefit, draws=draws, **inputs)
+
+
+def plan_capacity(
+    params: float,
+    dtype: str = "fp32",
+    *,
+    rps: float,
+    latency_ms: float,
+    **assumptions: Any,
+) -> CapacityCard:
+    """Memory, replicas, the cheapest instance and the yearly cost of serving a model.
+
+    Any field of ``bizml_nb.capacity.MemoryAssumptions`` or ``ServingAssumptions``
+    may be given by name (``batch_size=8``, ``runtime_gb=1.5``...).
+    """
+    from bizml_nb.capacity import capacity
+
+    return capacity(params, dtype, rps=rps, latency_ms=latency_ms, **assumptions)

@@ -50,6 +50,7 @@ SUBCOMMANDS: dict[str, str] = {
     "roi": "NPV, ROI, payback and P(NPV > 0) of deploying a run (or a given benefit)",
     "maturity": "ML adoption maturity questionnaire, with your time to deploy vs the survey's",
     "deployed": "record that a run's model went live (for your own time to deploy)",
+    "capacity": "memory, replicas, cheapest instance and yearly cost of serving a model",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
@@ -272,6 +273,19 @@ class BizmlMagics(Magics):
         }
         return roi(
             self._project(), run=ns.run, annual_benefit=ns.annual_benefit, draws=ns.draws, **inputs
+        )
+
+    def _capacity(self, args: list[str]) -> Any:
+        from bizml_nb.capacity import capacity
+
+        ns = _parse("capacity", args)
+        return capacity(
+            ns.params,
+            ns.dtype,
+            rps=ns.rps,
+            latency_ms=ns.latency_ms,
+            batch_size=ns.batch_size,
+            hardware=None if ns.hardware in (None, "any") else ns.hardware,
         )
 
     def _deployed(self, args: list[str]) -> None:
@@ -627,6 +641,19 @@ def _roi_parser() -> _ArgumentParser:
     return p
 
 
+def _capacity_parser() -> _ArgumentParser:
+    p = _parser("capacity", SUBCOMMANDS["capacity"])
+    p.add_argument("--params", type=_finite, required=True, help="parameter count, e.g. 1e8")
+    p.add_argument("--dtype", default="fp32", help="fp32, fp16, bf16, int8 or int4 (default fp32)")
+    p.add_argument("--rps", type=_finite, required=True, help="requests per second at peak")
+    p.add_argument("--latency-ms", type=_finite, required=True, help="time to serve one batch")
+    p.add_argument("--batch-size", type=int, default=1, help="requests served together (default 1)")
+    p.add_argument(
+        "--hardware", choices=["any", "cpu", "gpu"], default="any", help="instance kind to consider"
+    )
+    return p
+
+
 def _deployed_parser() -> _ArgumentParser:
     p = _parser("deployed", SUBCOMMANDS["deployed"])
     p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
@@ -683,6 +710,7 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "tree": _tree_parser,
     "roi": _roi_parser,
     "deployed": _deployed_parser,
+    "capacity": _capacity_parser,
     "maturity": _maturity_parser,
     "baseline": _baseline_parser,
     "compare": _compare_parser,

@@ -105,3 +105,15 @@ def test_roi_magic_prices_a_run(recsys: Any) -> None:
         recsys.run_line_magic("bizml", "roi")
     with pytest.raises(UsageError, match="above -100%"):
         recsys.run_line_magic("bizml", "roi --annual-benefit 1e6 --discount -2")
+
+
+def test_capacity_magic_gives_a_card(ip: Any) -> None:
+    """%bizml capacity prices a model; a bad dtype is one clear message."""
+    card = ip.run_line_magic(
+        "bizml", "capacity --params 1e8 --dtype fp16 --rps 100 --latency-ms 50"
+    )
+    text = card._repr_mimebundle_()["text/plain"]
+    assert "weights                0.2 GB  100M params x 2 bytes (fp16)" in text
+    assert "ceil(5 / 0.7) = 8" in text  # 100 req/s x 0.05 s in flight over 0.7 per replica
+    with pytest.raises(UsageError, match="did you mean 'fp32'"):
+        ip.run_line_magic("bizml", "capacity --params 1e8 --dtype fp12 --rps 100 --latency-ms 50")
