@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bizml_nb import __version__
 from bizml_nb.errors import BizmlError, RegistryError
@@ -126,7 +126,62 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(handler=_run)
+
+    _add_report_commands(commands)
     return parser
+
+
+def _report(args: argparse.Namespace) -> None:
+    from bizml_nb.projects import Projects
+    from bizml_nb.report import build_report
+
+    project = Projects().get(args.project or args.project_dir, ledger=args.ledger)
+    notebooks = args.notebooks or [str(project.root / "**" / "*.ipynb")]
+    path = build_report(project, args.out, notebooks=notebooks, fmt=args.format)
+    print(f"wrote {path}")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from bizml_nb.demo import run_demo
+
+    result = run_demo(args.dir, progress=not args.no_progress)
+    print(result.text())
+
+
+def _add_report_commands(commands: Any) -> None:
+    report = commands.add_parser(
+        "report", help="write the report for decision makers (self-contained HTML, or Markdown)"
+    )
+    report.add_argument(
+        "project",
+        nargs="?",
+        type=Path,
+        default=None,
+        metavar="PROJECT_DIR",
+        help="the project (default: the one holding the current folder)",
+    )
+    report.add_argument(
+        "--out", type=Path, help="the file to write (default PROJECT/bizml-report.html)"
+    )
+    report.add_argument(
+        "--notebooks",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="executed notebooks whose ROI, maturity, monitoring and capacity records to include "
+        "(repeatable; default PROJECT/**/*.ipynb)",
+    )
+    report.add_argument("--format", choices=["html", "md"], default="html")
+    report.set_defaults(handler=_report)
+
+    demo = commands.add_parser(
+        "demo", help="build a demo project: run the examples and templates, write the reports"
+    )
+    demo.add_argument(
+        "--dir", type=Path, default=Path("bizml-demo"), help="where (default ./bizml-demo)"
+    )
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    demo.set_defaults(handler=_demo)
 
 
 def _parameter_option(parser: argparse.ArgumentParser) -> None:

@@ -60,7 +60,7 @@ def gather(
     project: Project, notebooks: list[str] | None = None, *, charts: bool = True
 ) -> Findings:
     """Read everything the report needs from the project and the executed notebooks."""
-    from bizml_nb.display import describe_kpi, worth
+    from bizml_nb.display import describe_kpi
     from bizml_nb.views import compare
 
     registry = project.registry
@@ -70,9 +70,7 @@ def gather(
             {
                 "name": kpi.name,
                 "about": describe_kpi(kpi),
-                "worth": worth(kpi, registry.currency)
-                if kpi.value_per_unit is not None
-                else "not priced",
+                "worth": _worth(registry, kpi.name),
                 "description": kpi.description or "",
             }
         )
@@ -244,6 +242,21 @@ def to_markdown(found: Findings) -> str:
 
 
 # --------------------------------------------------------------------------- pieces
+
+
+def _worth(registry: Any, name: str) -> str:
+    from bizml_nb.display import worth
+    from bizml_nb.impact import value_per_unit
+
+    kpi = registry.metrics[name]
+    if kpi.value_per_unit is not None:
+        return str(worth(kpi, registry.currency))
+    through = value_per_unit(registry, name)
+    if through is None:
+        return "not priced"
+    per = "pp" if kpi.is_ratio else kpi.unit
+    amount = through / 100 if kpi.is_ratio else through
+    return f"{units.money(amount, registry.currency)}/yr per +1 {per}, through the KPIs it moves"
 
 
 def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:

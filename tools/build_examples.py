@@ -42,9 +42,14 @@ measurement.""",
     ),
     (
         "code",
-        """# Work in a fresh scratch folder, so this notebook re-runs from scratch every time.
-import os, tempfile
-os.chdir(tempfile.mkdtemp(prefix="bizml-recsys-"))""",
+        """# Where to work (a papermill parameter): None is a fresh scratch folder, so the
+# notebook re-runs from scratch every time; `bizml demo` passes its project folder.
+workdir: str | None = None""",
+    ),
+    (
+        "code",
+        """import os, tempfile
+os.chdir(workdir or tempfile.mkdtemp(prefix="bizml-recsys-"))""",
     ),
     ("code", "%load_ext bizml_nb"),
     (
@@ -270,9 +275,14 @@ figures are **illustrations**.""",
     ),
     (
         "code",
-        """# Work in a fresh scratch folder, so this notebook re-runs from scratch every time.
-import os, tempfile
-os.chdir(tempfile.mkdtemp(prefix="bizml-fraud-"))""",
+        """# Where to work (a papermill parameter): None is a fresh scratch folder, so the
+# notebook re-runs from scratch every time; `bizml demo` passes its project folder.
+workdir: str | None = None""",
+    ),
+    (
+        "code",
+        """import os, tempfile
+os.chdir(workdir or tempfile.mkdtemp(prefix="bizml-fraud-"))""",
     ),
     ("code", "%load_ext bizml_nb"),
     (
@@ -438,6 +448,8 @@ def build(name: str, cells: Cells) -> float:
             if kind == "md"
             else nbformat.v4.new_code_cell(source)
         )
+        if kind == "code" and source.endswith("workdir: str | None = None"):
+            cell.metadata["tags"] = ["parameters"]  # papermill injects workdir after it
         nb.cells.append(cell)
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}

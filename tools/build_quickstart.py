@@ -30,9 +30,14 @@ All figures for the KPI and the link below are **illustrations**, not measuremen
     ),
     (
         "code",
-        """# Work in a fresh scratch folder, so this notebook re-runs from scratch every time.
-import os, tempfile
-os.chdir(tempfile.mkdtemp(prefix="bizml-quickstart-"))""",
+        """# Where to work (a papermill parameter): None is a fresh scratch folder, so the
+# notebook re-runs from scratch every time; `bizml demo` passes its project folder.
+workdir: str | None = None""",
+    ),
+    (
+        "code",
+        """import os, tempfile
+os.chdir(workdir or tempfile.mkdtemp(prefix="bizml-quickstart-"))""",
     ),
     ("code", "%load_ext bizml_nb"),
     (
@@ -157,6 +162,8 @@ def main() -> None:
             if kind == "md"
             else nbformat.v4.new_code_cell(source)
         )
+        if kind == "code" and source.endswith("workdir: str | None = None"):
+            cell.metadata["tags"] = ["parameters"]  # papermill injects workdir after it
         nb.cells.append(cell)
     NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
