@@ -4,7 +4,10 @@
   training matrix and held-out items per user, for a toy recommender;
 - :func:`ndcg_at_k`: the mean NDCG@k of a score matrix on those held-out items;
 - :func:`ab_history`: a table of past A/B tests (offline ML change, measured
-  business change), to fit a link from with ``%bizml link ML KPI --fit history.csv``.
+  business change), to fit a link from with ``%bizml link ML KPI --fit history.csv``;
+- :func:`classifier_drift`: a binary classifier's labelled reference period and a
+  later period with covariate shift or concept drift, for label-free monitoring
+  (``bizml_nb.monitor``).
 
 Everything is generated from a seed, so the same call returns the same data on
 every run. The data are illustrations, not measurements of any real system.
@@ -182,4 +185,118 @@ def ab_history(
     return pd.DataFrame({"ml_delta": ml_delta, "business_delta": business_delta, "label": labels})
 
 
-__all__ = ["Interactions", "ab_history", "ndcg_at_k", "recsys_interactions"]
+@dataclass(frozen=True)
+class ClassifierDrift:
+    """A binary classifier's labelled reference period and a later analysis period.
+
+    Both frames hold the features ``x0, x1, ...`` (and ``segment`` when asked for), the
+    model's ``proba`` and ``prediction``, the true ``target`` and a ``timestamp``.
+    ``shifted`` names the features whose distribution moves (covariate shift; empty
+    otherwise); the drift applies from analysis row ``drift_from`` on.
+    """
+
+    reference: pd.DataFrame
+    analysis: pd.DataFrame
+    features: tuple[str, ...]
+    shifted: tuple[str, ...]
+    drift_from: int
+    kind: str
+
+
+DRIFT_KINDS = ("none", "covariate", "concept")
+
+
+def classifier_drift(
+    n_reference: int = 50_000,
+    n_analysis: int = 100_000,
+    *,
+    n_features: int = 6,
+    drift: str = "covariate",
+    n_shifted: int = 2,
+    shift: float = 1.0,
+    drift_from: float = 0.5,
+    overconfidence: float = 2.0,
+    segment: bool = True,
+    rows_per_day: int = 5_000,
+    seed: int = 0,
+) -> ClassifierDrift:
+    """A classifier's data with known truth: no drift, covariate shift, or concept drift.
+
+    Features are independent standard normals; the true ``P(y=1 | x) = sigmoid(x @ w - 0.5)``
+    with ``w_j = 1.5 * (-0.7)**j`` (the later features barely matter). The model ranks
+    perfectly but is overconfident: ``proba = sigmoid(overconfidence * (x @ w - 0.5))``,
+    ``prediction = proba >= 0.5``; so its probabilities need calibrating. ``segment``
+    (``a``, ``b``, ``c`` with shares 0.5, 0.3, 0.2) is an uninformative categorical feature.
+
+    From analysis row ``int(drift_from * n_analysis)`` on:
+
+    - ``"covariate"``: the first ``n_shifted`` features' means move by ``shift``
+      (P(x) moves, P(y | x) stays): label-free estimates remain valid;
+    - ``"concept"``: the sign of the first ``n_shifted`` weights flips in the true
+      ``P(y | x)`` while the features keep their distribution: the model gets worse and
+      nothing in the unlabelled data shows it;
+    - ``"none"``: the analysis period is drawn like the reference.
+
+    ``timestamp`` advances by ``1 / rows_per_day`` days a row from 2026-01-01, the
+    analysis period right after the reference.
+
+    >>> data = classifier_drift(1_000, 2_000, n_features=3, seed=1)
+    >>> list(data.analysis.columns)
+    ['x0', 'x1', 'x2', 'segment', 'proba', 'prediction', 'target', 'timestamp']
+    >>> data.shifted, data.drift_from
+    (('x0', 'x1'), 1000)
+    """
+    import numpy as np
+    import pandas as pd
+
+    if drift not in DRIFT_KINDS:
+        raise ValueError(f"drift must be one of {', '.join(DRIFT_KINDS)} (not {drift!r})")
+    if min(n_reference, n_analysis, n_features) < 1:
+        raise ValueError("n_reference, n_analysis and n_features must be positive")
+    if not 0 <= n_shifted <= n_features:
+        raise ValueError(f"n_shifted must lie between 0 and n_features ({n_features})")
+    if not 0.0 <= drift_from <= 1.0:
+        raise ValueError("drift_from must lie between 0 and 1 (a share of the analysis rows)")
+    if rows_per_day < 1:
+        raise ValueError("rows_per_day must be positive")
+    rng = np.random.default_rng(seed)
+    names = tuple(f"x{j}" for j in range(n_features))
+    weights = 1.5 * (-0.7) ** np.arange(n_features)
+    start = int(drift_from * n_analysis)
+    n = n_reference + n_analysis
+    x = rng.standard_normal((n, n_features))
+    late = slice(n_reference + start, n)
+    if drift == "covariate":
+        x[late, :n_shifted] += shift
+    logit = x @ weights - 0.5
+    true_logit = logit.copy()
+    if drift == "concept":
+        flipped = weights.copy()
+        flipped[:n_shifted] *= -1.0
+        true_logit[late] = x[late] @ flipped - 0.5
+    target = (rng.random(n) < 1.0 / (1.0 + np.exp(-true_logit))).astype(np.int64)
+    proba = 1.0 / (1.0 + np.exp(-overconfidence * logit))
+    columns: dict[str, object] = {name: x[:, j] for j, name in enumerate(names)}
+    if segment:
+        codes = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
+        columns["segment"] = pd.Categorical.from_codes(codes, categories=pd.Index(["a", "b", "c"]))
+    columns["proba"] = proba
+    columns["prediction"] = (proba >= 0.5).astype(np.int64)
+    columns["target"] = target
+    step = np.int64(round(86_400e9 / rows_per_day))
+    columns["timestamp"] = np.datetime64("2026-01-01T00:00:00", "ns") + np.arange(n) * step
+    frame = pd.DataFrame(columns)
+    reference = frame.iloc[:n_reference].reset_index(drop=True)
+    analysis = frame.iloc[n_reference:].reset_index(drop=True)
+    shifted = names[:n_shifted] if drift == "covariate" else ()
+    return ClassifierDrift(reference, analysis, names, shifted, start, drift)
+
+
+__all__ = [
+    "ClassifierDrift",
+    "Interactions",
+    "ab_history",
+    "classifier_drift",
+    "ndcg_at_k",
+    "recsys_interactions",
+]
