@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bizml_nb.display import Card
     from bizml_nb.experiments import Experiment
     from bizml_nb.ledger import Run
+    from bizml_nb.monitor import MonitorResult
     from bizml_nb.plots import Audit
     from bizml_nb.registry import BusinessMetric, Direction, Link
     from bizml_nb.roi_card import ROICard
@@ -42,6 +43,7 @@ __all__ = [
     "link",
     "log",
     "metric",
+    "monitor_model",
     "plan_capacity",
     "plot",
     "project",
@@ -266,3 +268,33 @@ def plan_capacity(
     from bizml_nb.capacity import capacity
 
     return capacity(params, dtype, rps=rps, latency_ms=latency_ms, **assumptions)
+
+
+def monitor_model(
+    reference: Any,
+    analysis: pd.DataFrame,
+    *,
+    proba: str,
+    prediction: str | None = None,
+    label: str = "label",
+    chunk_size: int | None = None,
+    kpi: str | None = None,
+) -> MonitorResult:
+    """Drift and label-free performance of ``analysis`` against a labelled ``reference``.
+
+    With ``kpi``, each chunk is priced through that KPI's confusion link. For the
+    full interface (saved references, drift methods, thresholds), use
+    :class:`bizml_nb.monitor.Reference`.
+    """
+    from bizml_nb.monitor import monitor_frames
+
+    return monitor_frames(
+        reference,
+        analysis,
+        proba=proba,
+        prediction=prediction,
+        label=label,
+        chunk_size=chunk_size,
+        project=project() if kpi else None,
+        kpi=kpi,
+    )

@@ -449,6 +449,10 @@ class Ledger:
         except sqlite3.OperationalError as exc:
             raise LedgerError(_explain(self.path, exc)) from None
         except sqlite3.DatabaseError as exc:
+            # Let go of a damaged file (and its -wal and -shm): the message says to move it
+            # aside, and a connection kept open would go on using the moved file's sidecars
+            # under the old name, beside the ledger rebuilt there.
+            self.close()
             raise LedgerError(
                 f"the ledger {self.path} is damaged ({exc}); it was left untouched. {RECOVER_HINT}"
             ) from None
@@ -530,7 +534,7 @@ class Ledger:
             raise LedgerError(
                 f"{self.path} was written by a newer bizml_nb (ledger schema {user_version}; "
                 f"this one reads up to {SCHEMA_VERSION}); it was left untouched. "
-                "Upgrade with `pip install -U bizml_nb`."
+                f"Upgrade with `pip install -U bizml_nb`, or: {RECOVER_HINT}"
             )
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
@@ -570,7 +574,8 @@ class Ledger:
         elif version > SCHEMA_VERSION:  # written concurrently since the header check
             raise LedgerError(
                 f"{self.path} was written by a newer bizml_nb (ledger schema {version}); "
-                "upgrade with `pip install -U bizml_nb`"
+                "it was left untouched. Upgrade with `pip install -U bizml_nb`, or: "
+                f"{RECOVER_HINT}"
             )
 
 

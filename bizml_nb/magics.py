@@ -51,6 +51,7 @@ SUBCOMMANDS: dict[str, str] = {
     "maturity": "ML adoption maturity questionnaire, with your time to deploy vs the survey's",
     "deployed": "record that a run's model went live (for your own time to deploy)",
     "capacity": "memory, replicas, cheapest instance and yearly cost of serving a model",
+    "monitor": "drift and label-free performance of a deployed model, priced in money",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
@@ -274,6 +275,32 @@ class BizmlMagics(Magics):
         return roi(
             self._project(), run=ns.run, annual_benefit=ns.annual_benefit, draws=ns.draws, **inputs
         )
+
+    def _monitor(self, args: list[str]) -> Any:
+        from bizml_nb.monitor import monitor_frames
+
+        ns = _parse("monitor", args)
+        frames = [self._user_frame(name) for name in (ns.reference, ns.analysis)]
+        return monitor_frames(
+            frames[0],
+            frames[1],
+            proba=ns.proba,
+            prediction=ns.pred,
+            label=ns.label,
+            chunk_size=ns.chunk_size,
+            project=self._project() if ns.target else None,
+            kpi=ns.target,
+        )
+
+    def _user_frame(self, name: str) -> Any:
+        """A DataFrame (or a saved Reference) named in the notebook; never evaluated as code."""
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        if name not in namespace:
+            raise UsageError(
+                f"%bizml monitor: no variable {name!r} in the notebook{did_you_mean(name, namespace)}"
+                "; pass the names of DataFrames"
+            )
+        return namespace[name]
 
     def _capacity(self, args: list[str]) -> Any:
         from bizml_nb.capacity import capacity
@@ -641,6 +668,20 @@ def _roi_parser() -> _ArgumentParser:
     return p
 
 
+def _monitor_parser() -> _ArgumentParser:
+    p = _parser("monitor", SUBCOMMANDS["monitor"])
+    p.add_argument(
+        "reference", help="a labelled reference DataFrame (or a saved Reference) by name"
+    )
+    p.add_argument("analysis", help="the DataFrame of production data to check, by name")
+    p.add_argument("--proba", required=True, help="column with the probability of class 1")
+    p.add_argument("--pred", help="column with the predicted class (default: proba >= 0.5)")
+    p.add_argument("--label", default="label", help="column with the true class (default: label)")
+    p.add_argument("--target", help="the KPI whose confusion link prices each chunk")
+    p.add_argument("--chunk-size", type=int, help="rows per chunk (default: 10 chunks)")
+    return p
+
+
 def _capacity_parser() -> _ArgumentParser:
     p = _parser("capacity", SUBCOMMANDS["capacity"])
     p.add_argument("--params", type=_finite, required=True, help="parameter count, e.g. 1e8")
@@ -711,6 +752,7 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "roi": _roi_parser,
     "deployed": _deployed_parser,
     "capacity": _capacity_parser,
+    "monitor": _monitor_parser,
     "maturity": _maturity_parser,
     "baseline": _baseline_parser,
     "compare": _compare_parser,

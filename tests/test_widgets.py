@@ -117,3 +117,20 @@ def test_capacity_magic_gives_a_card(ip: Any) -> None:
     assert "ceil(5 / 0.7) = 8" in text  # 100 req/s x 0.05 s in flight over 0.7 per replica
     with pytest.raises(UsageError, match="did you mean 'fp32'"):
         ip.run_line_magic("bizml", "capacity --params 1e8 --dtype fp12 --rps 100 --latency-ms 50")
+
+
+def test_monitor_magic_checks_named_dataframes(recsys: Any) -> None:
+    """%bizml monitor REF ANALYSIS fits on the reference and flags the shifted features."""
+    from bizml_nb.datasets import classifier_drift
+
+    case = classifier_drift(n_reference=20_000, n_analysis=40_000, seed=3)
+    recsys.user_ns["ref"] = case.reference
+    recsys.user_ns["prod"] = case.analysis
+    result = recsys.run_line_magic(
+        "bizml", "monitor ref prod --proba proba --pred prediction --label target --chunk-size 5000"
+    )
+    alerted = set(result.alerted_columns())
+    assert set(case.shifted) <= alerted
+    assert "timestamp" not in alerted
+    with pytest.raises(UsageError, match="no variable 'prdo'"):
+        recsys.run_line_magic("bizml", "monitor ref prdo --proba proba")
