@@ -405,14 +405,15 @@ class Ledger:
                 args = (target,)
             with self._errors():
                 rows = conn.execute(query + " ORDER BY id", args).fetchall()
-        base = pd.DataFrame.from_records(rows, columns=list(_COLUMNS))
-        loads = json.loads
-        metrics = pd.DataFrame.from_records(
-            [loads(m) for m in base.pop("metrics")], index=base.index
+        columns = dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+        decoded = {name: _json_column(columns.get(name, ())) for name in _JSON_COLUMNS}
+        base = pd.DataFrame(
+            {name: list(columns.get(name, ())) for name in _COLUMNS if name not in _JSON_COLUMNS}
         )
+        base.insert(_COLUMNS.index("tags"), "tags", [tuple(t) for t in decoded["tags"]])
+        base.insert(_COLUMNS.index("params"), "params", decoded["params"])
+        metrics = pd.DataFrame.from_records(decoded["metrics"], index=base.index)
         metrics.columns = [f"metric.{c}" if c in _COLUMNS else c for c in metrics.columns]
-        base["tags"] = [tuple(loads(t)) for t in base["tags"]]
-        base["params"] = [loads(p) for p in base["params"]]
         base["is_baseline"] = base["is_baseline"].astype(bool)
         base["started_at"] = pd.to_datetime(base["started_at"], utc=True, format="ISO8601")
         return pd.concat([base, metrics], axis=1)
@@ -577,6 +578,14 @@ class Ledger:
                 "it was left untouched. Upgrade with `pip install -U bizml_nb`, or: "
                 f"{RECOVER_HINT}"
             )
+
+
+_JSON_COLUMNS = ("tags", "params", "metrics")
+
+
+def _json_column(texts: Sequence[str]) -> list[Any]:
+    """Decode a column of JSON texts in one call (one parse, not one per row)."""
+    return list(json.loads("[" + ",".join(texts) + "]")) if texts else []
 
 
 def _designate(conn: sqlite3.Connection, target: str, run_id: str) -> None:

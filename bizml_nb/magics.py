@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import functools
 import math
 import re
 import shlex
@@ -766,8 +767,14 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
 }
 
 
+@functools.cache
+def _built(name: str) -> _ArgumentParser:
+    """The parser of a subcommand, built once (building costs more than parsing)."""
+    return PARSERS[name]()
+
+
 def _parse(name: str, args: Sequence[str]) -> argparse.Namespace:
-    parser = PARSERS[name]()
+    parser = _built(name)
     ns, extra = parser.parse_known_args(list(args))  # -h raises _HelpShown after printing
     if extra:
         unknown = extra[0]

@@ -30,14 +30,21 @@ class Provenance:
 
     dirty_ttl_s: float = 5.0
     _dirty_cache: dict[Path, tuple[float, bool | None]] = field(default_factory=dict)
+    _dir_cache: dict[Path, tuple[float, Path | None]] = field(default_factory=dict)
 
     def git(self, start: Path) -> GitState:
         """The git state of the repository that holds ``start``; Nones outside git."""
-        git_dir = _find_git_dir(start)
+        now = time.monotonic()
+        found = self._dir_cache.get(start)
+        if (
+            found is None or now - found[0] >= self.dirty_ttl_s
+        ):  # where .git is: re-looked every 5 s
+            found = (now, _find_git_dir(start))
+            self._dir_cache[start] = found
+        git_dir = found[1]
         if git_dir is None:
             return GitState(None, None)
         commit = _read_head(git_dir)
-        now = time.monotonic()
         cached = self._dirty_cache.get(git_dir)
         if cached is not None and now - cached[0] < self.dirty_ttl_s:
             dirty = cached[1]
