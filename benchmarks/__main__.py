@@ -1,8 +1,46 @@
-"""Run every benchmark and print one table: `python -m benchmarks`."""
+"""Run every benchmark and print one table: `python -m benchmarks`.
+
+    python -m benchmarks [--runs 10000] [--cells 300]                 # bench_core
+                         [--records 200] [--peer-runs 10000] [--starts 5] [--full-fill]
+                         [--core-only | --peers-only]
+
+The core figures (benchmarks/bench_core.py) come first, then bizml_nb beside its
+peers (benchmarks/bench_peers.py; peers installed by benchmarks/install_peers.sh).
+The peer figures are measured first, before the core ones start an IPython shell
+in this process, so that bizml_nb's own recording is timed in a plain interpreter.
+"""
 
 from __future__ import annotations
 
-from benchmarks import bench_core
+import argparse
+
+from benchmarks import bench_core, bench_peers
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    bench_core.add_arguments(parser)
+    bench_peers.add_arguments(parser)
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--core-only", action="store_true", help="skip the peer comparison")
+    only.add_argument("--peers-only", action="store_true", help="skip the core figures")
+    args = parser.parse_args(argv)
+    load = bench_core.load_average()
+
+    rows: list[bench_core.Row] = []
+    notes: list[str] = []
+    peer_rows: list[bench_core.Row] = []
+    if not args.core_only:
+        figures = bench_peers.measure(args)
+        peer_rows = bench_peers.rows(figures, args)
+        notes = bench_peers.notes(figures)
+    if not args.peers_only:
+        rows += bench_core.measure(args)
+    if peer_rows:
+        rows.append(("-- beside its peers (ratio = peer's time / bizml_nb's)", "", ""))
+        rows += peer_rows
+    bench_core.print_table("bizml_nb benchmarks", rows, notes, load_at_start=load)
+
 
 if __name__ == "__main__":
-    bench_core.main()
+    main()

@@ -20,6 +20,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+Row = tuple[str, str, str]
 
 LOAD_EXT_PROBE = """
 import sys, time
@@ -109,21 +115,29 @@ def ledger_write_read(n: int) -> tuple[float, float, float]:
     return write, read, write / n * 1000
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10_000)
-    parser.add_argument("--cells", type=int, default=300)
-    args = parser.parse_args(argv)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=10_000, help="runs recorded then read back")
+    parser.add_argument(
+        "--cells", type=int, default=300, help="cells timed bare and under the magic"
+    )
 
+
+def measure(args: argparse.Namespace) -> list[Row]:
+    """The core figures as (measure, result, goal) rows."""
+    home = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="bizml-bench-") as tmp:
         os.chdir(tmp)
-        os.environ.pop("BIZML_LEDGER", None)
-        load_ms, heavy = load_ext_ms()
-        bare, magic, overhead = cell_overhead_ms(args.cells)
-        write, read, per_run = ledger_write_read(args.runs)
-        os.chdir(Path.home())
+        ledger = os.environ.pop("BIZML_LEDGER", None)
+        try:
+            load_ms, heavy = load_ext_ms()
+            bare, magic, overhead = cell_overhead_ms(args.cells)
+            write, read, per_run = ledger_write_read(args.runs)
+        finally:
+            os.chdir(home)
+            if ledger is not None:
+                os.environ["BIZML_LEDGER"] = ledger
 
-    rows = [
+    return [
         ("%load_ext bizml_nb in a running IPython", f"{load_ms:.1f} ms", "< 30 ms"),
         ("heavy modules imported by %load_ext", heavy, "none"),
         ("bare cell (median)", f"{bare:.2f} ms", ""),
@@ -136,14 +150,42 @@ def main(argv: list[str] | None = None) -> None:
         ),
         (f"read {args.runs:,} runs as a DataFrame", f"{read:.3f} s", "< 0.5 s"),
     ]
-    print(
-        f"bizml_nb core benchmarks: Python {platform.python_version()}, {platform.machine()}, "
-        f"{os.cpu_count()} CPUs"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, e.g. ``0.52 0.80 0.91``."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine(load_at_start: str) -> str:
+    """The machine, the moment and the load, for the table's heading."""
+    return (
+        f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M')}; load average "
+        f"{load_at_start} at start, {load_average()} at end"
     )
+
+
+def print_table(
+    title: str, rows: Sequence[Row], notes: Sequence[str] = (), *, load_at_start: str
+) -> None:
+    """One table: a heading with the machine, then measure, result and goal columns."""
+    print(f"{title}: {machine(load_at_start)}")
     width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'result':<28}  goal")
+    result_width = max(28, *(len(r[1]) for r in rows))
+    print(f"{'measure':<{width}}  {'result':<{result_width}}  goal")
     for name, result, goal in rows:
-        print(f"{name:<{width}}  {result:<28}  {goal}")
+        print(f"{name:<{width}}  {result:<{result_width}}  {goal}".rstrip())
+    for note in notes:
+        print(f"- {note}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    load = load_average()
+    print_table("bizml_nb core benchmarks", measure(args), load_at_start=load)
 
 
 if __name__ == "__main__":
