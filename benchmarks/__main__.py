@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_core, bench_peers
+from benchmarks import bench_core, bench_monitor, bench_peers, bench_roi
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,10 +36,23 @@ def main(argv: list[str] | None = None) -> None:
         notes = bench_peers.notes(figures)
     if not args.peers_only:
         rows += bench_core.measure(args)
+        rows += bench_roi.measure()
     if peer_rows:
         rows.append(("-- beside its peers (ratio = peer's time / bizml_nb's)", "", ""))
         rows += peer_rows
     bench_core.print_table("bizml_nb benchmarks", rows, notes, load_at_start=load)
+    if not args.core_only and not args.peers_only:
+        print()
+        monitor = argparse.Namespace(
+            rows=1_000_000,
+            features=20,
+            chunk_size=10_000,
+            reference=100_000,
+            repeat=3,
+            seed=0,
+            no_peer=False,
+        )
+        bench_monitor.print_table(bench_monitor.measure(monitor))
 
 
 if __name__ == "__main__":
