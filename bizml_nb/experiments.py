@@ -279,7 +279,12 @@ def metric_value(name: Any, value: Any) -> float:
         raise ExperimentError(
             f"metric {name!r} must be a number (got {type(value).__name__} {shown})"
         )
-    number = float(item)
+    try:
+        number = float(item)
+    except OverflowError:
+        raise ExperimentError(
+            f"metric {name!r} is too large for a number (beyond 1.8e308); log a finite number"
+        ) from None
     if not math.isfinite(number):
         raise ExperimentError(
             f"metric {name!r} is {number}; log a finite number "

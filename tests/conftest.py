@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,8 +29,11 @@ def _shell() -> Any:
 
 
 @pytest.fixture
-def ip(_shell: Any, project_dir: Path) -> Iterator[Any]:
+def ip(_shell: Any, project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The test IPython shell with bizml_nb loaded, working in a fresh project folder."""
+    # As in a fresh kernel, no builtins._: IPython does not set `_` while it exists, and
+    # plain Python's displayhook (doctest.testmod in another test) leaves it behind.
+    monkeypatch.delattr(builtins, "_", raising=False)
     _shell.run_line_magic("load_ext", "bizml_nb")
     yield _shell
     _shell.run_line_magic("unload_ext", "bizml_nb")

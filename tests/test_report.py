@@ -73,9 +73,7 @@ def test_report_ranks_by_value_and_says_what_to_decide(reported: Path) -> None:
     decide = text.split("## What to decide")[1].split("##")[0]
     assert "Ship or A/B test 'better': about +$8.75M/yr" in decide
     assert "Do not ship" in decide
-    rows = [
-        line for line in text.splitlines() if line.startswith(("| 1 |", "| 2 |"))
-    ]
+    rows = [line for line in text.splitlines() if line.startswith(("| 1 |", "| 2 |"))]
     assert "better" in rows[0]
     assert "harmful" in rows[1]
 
