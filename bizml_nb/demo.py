@@ -18,7 +18,12 @@ from bizml_nb.errors import BizmlError
 
 MARKER = ".bizml-demo"
 EXAMPLES = ("quickstart", "recsys_take_rate", "fraud_threshold")
-TEMPLATES = ("roi_analysis", "adoption_maturity", "scalability_planning")
+TEMPLATES = (
+    "roi_analysis",
+    "adoption_maturity",
+    "scalability_planning",
+    "silent_failure_monitoring",
+)
 
 
 @dataclass

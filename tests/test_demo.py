@@ -26,6 +26,7 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
             "roi_analysis.ipynb",
             "adoption_maturity.ipynb",
             "scalability_planning.ipynb",
+            "silent_failure_monitoring.ipynb",
         ]
     )
     recsys = tmp_path / "demo" / "recsys_take_rate"
