@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb import units
 from bizml_nb.errors import BizmlError
+from bizml_nb.views import rank_text as _rank
 
 if TYPE_CHECKING:
     from bizml_nb.projects import Project
@@ -369,15 +370,6 @@ def _money_range(row: dict[str, Any], cur: str) -> str:
         f"{units.money(float(mid), cur, signed=True)} [{units.money(float(row['value_low']), cur, signed=True)}, "
         f"{units.money(float(row['value_high']), cur, signed=True)}]"
     )
-
-
-def _rank(value: Any) -> str:
-    try:
-        import pandas as pd
-
-        return "" if value is None or pd.isna(value) else str(int(value))
-    except (TypeError, ValueError):
-        return ""
 
 
 def _md(text: str) -> str:

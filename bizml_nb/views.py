@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bizml_nb.display import Card
 
@@ -224,3 +224,13 @@ def _best_runs(project: Project) -> dict[str, tuple[str, float]]:
             if name not in best or delta.mid * kpi.better > best[name][1] * kpi.better:
                 best[name] = (run.name, delta.mid)
     return best
+
+
+def rank_text(value: Any) -> str:
+    """A rank as shown in tables: a whole number, or empty where there is none."""
+    import pandas as pd
+
+    try:
+        return "" if value is None or pd.isna(value) else str(int(value))
+    except (TypeError, ValueError):
+        return ""

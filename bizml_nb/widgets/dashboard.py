@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb import units
 from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
+from bizml_nb.views import rank_text as _rank
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,9 +119,3 @@ def leaderboard_html(board: pd.DataFrame, currency: str) -> str:
         '<table class="bizml-leaderboard" style="border-collapse:collapse">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
-
-
-def _rank(value: Any) -> str:
-    import pandas as pd
-
-    return "" if value is None or pd.isna(value) else str(int(value))
