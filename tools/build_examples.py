@@ -15,15 +15,11 @@ The time each one took to execute is printed.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
-HERE = Path(__file__).resolve().parent.parent / "notebooks"
-
-Cells = list[tuple[str, str]]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared notebook_cells module
+from notebook_cells import NOTEBOOKS as HERE
+from notebook_cells import Cells, execute_example
 
 RECSYS: Cells = [
     (
@@ -436,29 +432,7 @@ NOTEBOOKS: dict[str, Cells] = {"recsys_take_rate": RECSYS, "fraud_threshold": FR
 
 def build(name: str, cells: Cells) -> float:
     """Write notebooks/NAME.ipynb from ``cells``, execute it, save it; return the seconds."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    for kind, source in cells:
-        cell = (
-            nbformat.v4.new_markdown_cell(source)
-            if kind == "md"
-            else nbformat.v4.new_code_cell(source)
-        )
-        if kind == "code" and source.endswith("workdir: str | None = None"):
-            cell.metadata["tags"] = ["parameters"]  # papermill injects workdir after it
-        nb.cells.append(cell)
-    client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
-    )
-    start = time.perf_counter()
-    client.execute()
-    seconds = time.perf_counter() - start
-    nbformat.write(nb, HERE / f"{name}.ipynb")
-    return seconds
+    return execute_example(cells, HERE / f"{name}.ipynb")
 
 
 def main(argv: list[str] | None = None) -> None:

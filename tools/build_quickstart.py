@@ -7,12 +7,12 @@ The notebook is saved with its outputs; the test suite re-runs it with nbval.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
-HERE = Path(__file__).resolve().parent.parent / "notebooks"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared notebook_cells module
+from notebook_cells import NOTEBOOKS as HERE
+from notebook_cells import execute_example
 
 CELLS = [
     (
@@ -150,25 +150,7 @@ frame[["name", "status", "is_baseline", "ndcg@10", "latency_ms"]]""",
 
 
 def main() -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    for kind, source in CELLS:
-        cell = (
-            nbformat.v4.new_markdown_cell(source)
-            if kind == "md"
-            else nbformat.v4.new_code_cell(source)
-        )
-        if kind == "code" and source.endswith("workdir: str | None = None"):
-            cell.metadata["tags"] = ["parameters"]  # papermill injects workdir after it
-        nb.cells.append(cell)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
-    ).execute()
-    nbformat.write(nb, HERE / "quickstart.ipynb")
+    execute_example(CELLS, HERE / "quickstart.ipynb", timeout=120)
 
 
 if __name__ == "__main__":

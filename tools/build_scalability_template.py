@@ -15,17 +15,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "templates"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared notebook_cells module
+from notebook_cells import (
+    ROOT,
+    TEMPLATES,
+    Cells,
+    Parameters,
+)
+from notebook_cells import notebook as _notebook
+from notebook_cells import parameters_cell as _parameters_cell
+from notebook_cells import parameters_dict as _parameters_dict
+
 NAME = "scalability_planning"
 
-Cells = list[tuple[str, str]]
 # (name, type, default as Python source, comment)
-Parameters = list[tuple[str, str, str, str]]
 
 PARAMETERS: Parameters = [
     ("model_name", "str", '"ranking network"', "what is being planned; the summary names it"),
@@ -76,17 +82,6 @@ PARAMETERS: Parameters = [
         "the model's yearly business value, to set the cloud bill against (None: not compared)",
     ),
 ]
-
-
-def _parameters_cell(parameters: Parameters, header: str) -> str:
-    lines = [header]
-    for name, kind, default, comment in parameters:
-        lines.append(f"{name}: {kind} = {default}  # {comment}")
-    return "\n".join(lines)
-
-
-def _parameters_dict(names: list[str], indent: str = "        ") -> str:
-    return "\n".join(f'{indent}"{name}": {name},' for name in names)
 
 
 CELLS: Cells = [
@@ -417,29 +412,6 @@ display(
 )""".replace("PARAMETERS_DICT", _parameters_dict([p[0] for p in PARAMETERS])),
     ),
 ]
-
-
-def _notebook(name: str, cells: Cells) -> Any:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    for index, (kind, source) in enumerate(cells):
-        if kind == "md":
-            cell = nbformat.v4.new_markdown_cell(source)
-        else:
-            cell = nbformat.v4.new_code_cell(source)
-            if kind == "parameters":
-                cell.metadata["tags"] = ["parameters"]
-            elif kind == "summary":
-                cell.metadata["tags"] = ["decision-summary"]
-        cell.id = f"{name}-{index:02d}"  # stable ids: rebuilding changes nothing it need not
-        nb.cells.append(cell)
-    nbformat.validate(nb)
-    return nb
 
 
 def build() -> Path:

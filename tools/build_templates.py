@@ -29,13 +29,20 @@ import nbformat
 
 from bizml_nb.maturity import QUESTIONS
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "templates"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared notebook_cells module
+from notebook_cells import (
+    ROOT,
+    TEMPLATES,
+    Cells,
+    Parameters,
+)
+from notebook_cells import notebook as _notebook
+from notebook_cells import parameters_cell as _parameters_cell
+from notebook_cells import parameters_dict as _parameters_dict
+
 NOTEBOOKS = ROOT / "notebooks"
 
-Cells = list[tuple[str, str]]
 # (name, type, default as Python source, comment)
-Parameters = list[tuple[str, str, str, str]]
 
 # --------------------------------------------------------------------------- ROI template
 
@@ -81,17 +88,6 @@ ROI_PARAMETERS: Parameters = [
     ("draws", "int", "20_000", "Monte Carlo draws"),
     ("seed", "int", "20_261_128", "random seed: the same seed gives the same figures"),
 ]
-
-
-def _parameters_cell(parameters: Parameters, header: str) -> str:
-    lines = [header]
-    for name, kind, default, comment in parameters:
-        lines.append(f"{name}: {kind} = {default}  # {comment}")
-    return "\n".join(lines)
-
-
-def _parameters_dict(names: list[str], indent: str = "        ") -> str:
-    return "\n".join(f'{indent}"{name}": {name},' for name in names)
 
 
 INVESTMENT_PARAMETERS = (  # the parameters that are inputs of bizml_nb.roi.Investment
@@ -899,29 +895,6 @@ through the functions behind `bizml new` and `bizml run`). The yearly benefit is
 of run **SVD rank 6**: about +$3.95M a year, 90% range +$1.22M to +$7.07M. Those figures, and
 the costs below, are **illustrations**, not measurements. The parameters papermill injected
 are in the cell tagged `injected-parameters`, just after the template's defaults."""
-
-
-def _notebook(name: str, cells: Cells) -> Any:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    for index, (kind, source) in enumerate(cells):
-        if kind == "md":
-            cell = nbformat.v4.new_markdown_cell(source)
-        else:
-            cell = nbformat.v4.new_code_cell(source)
-            if kind == "parameters":
-                cell.metadata["tags"] = ["parameters"]
-            elif kind == "summary":
-                cell.metadata["tags"] = ["decision-summary"]
-        cell.id = f"{name}-{index:02d}"  # stable ids: rebuilding changes nothing it need not
-        nb.cells.append(cell)
-    nbformat.validate(nb)
-    return nb
 
 
 def build_templates() -> None:
