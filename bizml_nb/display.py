@@ -29,7 +29,7 @@ RUN_MIME = "application/vnd.bizml.run+json"
 
 _CARD_STYLE = (
     "border:1px solid var(--jp-border-color1,#d0d7de);border-radius:6px;padding:8px 12px;"
-    "margin:4px 0;font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;"
+    "margin:4px 0;font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;line-height:1.4;"
     "color:var(--jp-ui-font-color1,#1f2328);background:var(--jp-layout-color1,#fff);max-width:960px"
 )
 _TH_STYLE = (

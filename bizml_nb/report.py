@@ -373,5 +373,9 @@ def _money_range(row: dict[str, Any], cur: str) -> str:
 
 
 def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML."""
-    return html.escape(" ".join(text.split()), quote=False).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML.
+
+    Dollar signs are escaped too: GitHub reads "+$1M [+$2M" as inline math.
+    """
+    text = html.escape(" ".join(text.split()), quote=False).replace("\\", "\\\\")
+    return text.replace("|", "\\|").replace("$", "\\$")

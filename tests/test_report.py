@@ -71,7 +71,7 @@ def test_report_ranks_by_value_and_says_what_to_decide(reported: Path) -> None:
     path = build_report(bizml_nb.project(), fmt="md")
     text = path.read_text()
     decide = text.split("## What to decide")[1].split("##")[0]
-    assert "Ship or A/B test 'better': about +$8.75M/yr" in decide
+    assert "Ship or A/B test 'better': about +\\$8.75M/yr" in decide
     assert "Do not ship" in decide
     rows = [line for line in text.splitlines() if line.startswith(("| 1 |", "| 2 |"))]
     assert "better" in rows[0]
@@ -84,6 +84,15 @@ def test_markdown_cells_cannot_break_the_table(reported: Path) -> None:
     row = next(line for line in text.splitlines() if line.startswith("| ") and "Brien" in line)
     assert "<script>" not in row
     assert row.count(" | ") == 4  # five cells, the name's own pipe escaped
+
+
+def test_markdown_escapes_dollars_and_backslashes(reported: Path) -> None:
+    """GitHub reads "+$1M [+$2M" as inline math; every $ in the report is escaped."""
+    bizml_nb.metric("cost\\per|play", unit="USD", direction="lower", baseline=0.1)
+    text = build_report(bizml_nb.project(), fmt="md").read_text()
+    assert re.search(r"(?<!\\)\$", text) is None
+    assert "+\\$8.75M" in text  # the material run's yearly value
+    assert "cost\\\\per\\|play" in text  # a literal backslash, then an escaped pipe
 
 
 def test_report_reads_records_from_notebooks(reported: Path) -> None:
@@ -112,8 +121,8 @@ def test_report_reads_records_from_notebooks(reported: Path) -> None:
     text = build_report(
         bizml_nb.project(), fmt="md", notebooks=[str(reported / "*.ipynb")]
     ).read_text()
-    assert "NPV +$1.23M; P(NPV &gt; 0) 93%" in text or "NPV +$1.23M; P(NPV > 0) 93%" in text
-    assert re.search(r"The ROI case: NPV \+\$1\.23M", text)
+    assert "NPV +\\$1.23M; P(NPV &gt; 0) 93%" in text  # &gt; shows as > in Markdown
+    assert re.search(r"The ROI case: NPV \+\\\$1\.23M", text)
 
 
 def test_unknown_format_is_refused(reported: Path) -> None:

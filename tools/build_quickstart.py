@@ -45,7 +45,7 @@ os.chdir(workdir or tempfile.mkdtemp(prefix="bizml-quickstart-"))""",
         """## 1. Declare the business metric and the link
 
 `value_per_unit` is what +1 unit of the KPI is worth per year (for a ratio, +1.0 = +100 pp,
-so $2.5B per unit is $25M per percentage point). The elasticity says how many units of
+so \\$2.5B per unit is \\$25M per percentage point). The elasticity says how many units of
 take-rate one unit of NDCG@10 buys, with the range past A/B tests support.""",
     ),
     (
@@ -142,6 +142,36 @@ commit and versions. `%bizml runs` lists them with the predicted value per year.
 frame = bizml_nb.runs(target="take_rate")
 frame[["name", "status", "is_baseline", "ndcg@10", "latency_ms"]]""",
     ),
+    (
+        "md",
+        """## 5. A second KPI and the dashboard
+
+Teams rarely answer to one number. The serving team is judged on **session abandonment**
+(sessions that end without a play; lower is better), and latency drives it. As an
+**illustration**: +1 ms of p95 latency adds 0.02 pp of abandonment [0.01, 0.03], and +1 pp of
+abandonment costs \\$12M a year. Is a distilled, faster ranker worth shipping?""",
+    ),
+    (
+        "code",
+        """%bizml metric abandonment --unit ratio --direction lower --baseline 0.18 --value-per-unit -1.2e9 --owner "serving lead" --description "sessions that end without a play"
+%bizml link latency_ms abandonment --elasticity 2e-4 --interval 1e-4 3e-4 --source "illustration\"""",
+    ),
+    (
+        "code",
+        """%%bizml experiment "full ranker" --target abandonment --baseline
+bizml_nb.log(latency_ms=38.0)""",
+    ),
+    (
+        "code",
+        """%%bizml experiment "distilled ranker" --target abandonment --hypothesis "a 17 ms faster ranker keeps more sessions"
+bizml_nb.log(latency_ms=21.0)""",
+    ),
+    (
+        "md",
+        """`%bizml dashboard` puts it together: pick a KPI to see its leaderboard (ranked by value per
+year, beside the rank by each ML metric), the impact plot, and any run's card.""",
+    ),
+    ("ignore", "%bizml dashboard"),
     (
         "md",
         """`%bizml help` lists every subcommand; `%bizml help link` shows one subcommand's flags.""",

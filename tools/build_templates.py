@@ -867,16 +867,18 @@ display(
 # --------------------------------------------------------------------------- the example
 
 # The benefit is the predicted yearly value of run "SVD rank 6" in
-# notebooks/recsys_take_rate.ipynb (its card: about +$3.95M/yr [+$1.22M, +$7.07M]).
+# notebooks/recsys_take_rate.ipynb, read from that notebook's saved run record
+# (its card: about +$3.95M/yr [+$1.22M, +$7.07M]); tests/test_notebooks_agree.py
+# fails when the two notebooks disagree.
+RECSYS_RUN = "SVD rank 6"
+BENEFIT_KEYS = ("annual_benefit_low", "annual_benefit_mode", "annual_benefit_high")
 ROI_EXAMPLE: dict[str, Any] = {
     "project_name": "recommender: SVD rank 6",
     "benefit_source": (
         "the predicted yearly value of run 'SVD rank 6' in notebooks/recsys_take_rate.ipynb "
         "(90% range; illustrative figures)"
     ),
-    "annual_benefit_low": 1_220_000.0,
-    "annual_benefit_mode": 3_950_000.0,
-    "annual_benefit_high": 7_070_000.0,
+    **dict.fromkeys(BENEFIT_KEYS, 0.0),  # filled in by recsys_benefit()
     "data_cost": 30_000.0,
     "eng_months": 18.0,
     "monthly_rate": 20_000.0,
@@ -892,7 +894,7 @@ EXAMPLE_INTRO = """# Worked example: is the recommender worth shipping?
 This is `templates/roi_analysis.ipynb` instantiated for the recommender of
 `notebooks/recsys_take_rate.ipynb` and executed (`python tools/build_templates.py example`,
 through the functions behind `bizml new` and `bizml run`). The yearly benefit is that notebook's predicted value
-of run **SVD rank 6**: about +$3.95M a year, 90% range +$1.22M to +$7.07M. Those figures, and
+of run **SVD rank 6**: about MID a year, 90% range LOW to HIGH. Those figures, and
 the costs below, are **illustrations**, not measurements. The parameters papermill injected
 are in the cell tagged `injected-parameters`, just after the template's defaults."""
 
@@ -904,12 +906,26 @@ def build_templates() -> None:
         print(f"templates/{name}.ipynb: written (no outputs)")
 
 
-def build_example() -> float:
-    from bizml_nb import templates
+def recsys_benefit() -> tuple[float, float, float]:
+    """Run "SVD rank 6"'s yearly value (low, mid, high) as its saved card rounds it."""
+    for cell in nbformat.read(NOTEBOOKS / "recsys_take_rate.ipynb", as_version=4).cells:
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get("application/vnd.bizml.run+json")
+            if record and record["run"]["name"] == RECSYS_RUN:
+                low, mid, high = (float(f"{v:.3g}") for v in record["impact"]["value_per_year"])
+                return low, mid, high
+    raise SystemExit(f"no saved card for run {RECSYS_RUN!r}: run tools/build_examples.py first")
 
+
+def build_example() -> float:
+    from bizml_nb import templates, units
+
+    benefit = recsys_benefit()
+    parameters = {**ROI_EXAMPLE, **dict(zip(BENEFIT_KEYS, benefit, strict=True))}
+    low, mid, high = (units.money(v, "USD", signed=True).replace("$", "\\$") for v in benefit)
     out = NOTEBOOKS / "roi_example.ipynb"
     with tempfile.TemporaryDirectory() as scratch:
-        prepared = templates.new("roi_analysis", Path(scratch) / "roi_example.ipynb", ROI_EXAMPLE)
+        prepared = templates.new("roi_analysis", Path(scratch) / "roi_example.ipynb", parameters)
         done = templates.run(prepared, out=out, progress=False, cwd=NOTEBOOKS)
     nb = nbformat.read(out, as_version=4)
     nb.metadata.papermill.update(input_path="templates/roi_analysis.ipynb", output_path=None)
@@ -920,7 +936,9 @@ def build_example() -> float:
         cell.metadata.pop("execution", None)
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.id = "injected-parameters"
-    intro = nbformat.v4.new_markdown_cell(EXAMPLE_INTRO)
+    intro = nbformat.v4.new_markdown_cell(
+        EXAMPLE_INTRO.replace("MID", mid).replace("LOW", low).replace("HIGH", high)
+    )
     intro.id = "example-intro"
     nb.cells.insert(0, intro)
     nbformat.write(nb, out)

@@ -1,7 +1,8 @@
 """Shared by the tools/build_*.py scripts: notebooks written from (kind, source) cells.
 
 Kinds: ``md`` (markdown), ``code``, ``parameters`` (a code cell tagged for
-papermill) and ``summary`` (a code cell tagged ``decision-summary``).
+papermill), ``summary`` (a code cell tagged ``decision-summary``) and ``ignore``
+(a code cell whose output nbval does not compare).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ NOTEBOOKS = ROOT / "notebooks"
 Cells = list[tuple[str, str]]
 Parameters = list[tuple[str, str, str, str]]  # name, type, default, comment
 
-_TAGS = {"parameters": ["parameters"], "summary": ["decision-summary"]}
+_TAGS = {
+    "parameters": ["parameters"],
+    "summary": ["decision-summary"],
+    "ignore": ["nbval-ignore-output"],  # widget views: their model ids change every run
+}
 
 
 def parameters_cell(parameters: Parameters, header: str) -> str:

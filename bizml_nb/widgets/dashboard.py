@@ -92,6 +92,9 @@ class Dashboard:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
+_PAD = ' style="padding:2px 14px 2px 0;text-align:left;white-space:nowrap"'
+
+
 def leaderboard_html(board: pd.DataFrame, currency: str) -> str:
     """The leaderboard as an escaped HTML table with money and ranges in words."""
     import pandas as pd
@@ -113,8 +116,8 @@ def leaderboard_html(board: pd.DataFrame, currency: str) -> str:
         cells = [_rank(row.get("rank_by_value"))]
         cells += [_rank(row.get(c)) for c in rank_columns]
         cells += [str(row["name"]), str(row.get("verdict") or ""), value]
-        rows.append("<tr>" + "".join(f"<td>{text_html(c)}</td>" for c in cells) + "</tr>")
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        rows.append("<tr>" + "".join(f"<td{_PAD}>{text_html(c)}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th{_PAD}>{html.escape(h)}</th>" for h in header)
     return (
         '<table class="bizml-leaderboard" style="border-collapse:collapse">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -1,0 +1,63 @@
+"""Saved notebooks that quote each other still agree.
+
+nbval proves each notebook reproduces its own outputs; this proves that a figure
+one notebook takes from another is still the figure the other one prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _cells(name: str) -> list[dict[str, Any]]:
+    cells: list[dict[str, Any]] = json.loads((NOTEBOOKS / name).read_text())["cells"]
+    return cells
+
+
+def _run_record(notebook: str, run: str) -> dict[str, Any]:
+    for cell in _cells(notebook):
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get("application/vnd.bizml.run+json")
+            if record and record["run"]["name"] == run:
+                return dict(record)
+    raise AssertionError(f"no card for run {run!r} in {notebook}")
+
+
+def _injected_parameters(notebook: str) -> dict[str, Any]:
+    """The values papermill injected, read as literals (never evaluated)."""
+    import ast
+
+    cell = next(
+        c for c in _cells(notebook) if "injected-parameters" in c["metadata"].get("tags", [])
+    )
+    values = {}
+    for node in ast.parse("".join(cell["source"])).body:
+        assert isinstance(node, ast.Assign)
+        assert isinstance(node.targets[0], ast.Name)
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def test_roi_example_prices_the_recommenders_run() -> None:
+    """The ROI example's benefit is run 'SVD rank 6''s yearly value, to 3 figures as its card."""
+    low, mid, high = _run_record("recsys_take_rate.ipynb", "SVD rank 6")["impact"]["value_per_year"]
+    parameters = _injected_parameters("roi_example.ipynb")
+    assert parameters["annual_benefit_low"] == float(f"{low:.3g}")
+    assert parameters["annual_benefit_mode"] == float(f"{mid:.3g}")
+    assert parameters["annual_benefit_high"] == float(f"{high:.3g}")
+    card = "".join(
+        "".join(o["data"]["text/plain"])
+        for c in _cells("recsys_take_rate.ipynb")
+        for o in c.get("outputs", [])
+        if "application/vnd.bizml.run+json" in o.get("data", {})
+        and o["data"]["application/vnd.bizml.run+json"]["run"]["name"] == "SVD rank 6"
+    )
+    intro = "".join(_cells("roi_example.ipynb")[0]["source"])
+    for amount in (parameters["annual_benefit_mode"], parameters["annual_benefit_low"]):
+        text = f"{amount / 1e6:.3g}M"
+        assert f"+${text}" in card  # what the recommender's card prints
+        assert f"+\\${text}" in intro  # and what the example's introduction quotes
