@@ -48,6 +48,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOT = "quickstart-lab.png"
+ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 STARTUP_S = 120  # server start and kernel start, on a busy 2-core machine
 RUN_S = 180  # Run All over the quickstart (a few seconds when the machine is idle)
 
@@ -90,6 +91,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+_LAB_SETTINGS = {
+    # no "get notified about Jupyter news?" pop-up over the cells
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+    # every cell in the DOM, whatever a later JupyterLab's default windowing mode is
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+}
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when pytest dies, even by SIGKILL (Linux)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _jupyter_lab(base: Path) -> Iterator[Lab]:
     """Start `jupyter lab` in folders of its own; always stop it and its kernels."""
@@ -99,9 +116,10 @@ def _jupyter_lab(base: Path) -> Iterator[Lab]:
     }
     for folder in folders.values():
         folder.mkdir(parents=True)
-    news = folders["settings"] / "@jupyterlab" / "apputils-extension"
-    news.mkdir(parents=True)  # no "get notified about Jupyter news?" pop-up over the cells
-    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    for plugin, settings in _LAB_SETTINGS.items():
+        path = folders["settings"] / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "BIZML_"))}
     env.update(
         JUPYTER_CONFIG_DIR=str(folders["config"]),
@@ -125,17 +143,33 @@ def _jupyter_lab(base: Path) -> Iterator[Lab]:
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={folders['root']}",
         f"--IdentityProvider.token={token}",
+        "--ServerApp.shutdown_no_activity_timeout=900",  # a last resort if all else fails
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads are running yet)
         )
     lab = Lab(port, token, folders["root"], log, process)
     try:
         _wait_for_server(lab)
         yield lab
     finally:
-        _stop(process)
+        _stop(lab)
+
+
+def _request(lab: Lab, method: str, path: str) -> int:
+    """The HTTP status of one request to the server (OSError when it is not listening)."""
+    connection = HTTPConnection("127.0.0.1", lab.port, timeout=5)
+    try:
+        connection.request(method, path, headers={"Authorization": f"token {lab.token}"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def _wait_for_server(lab: Lab) -> None:
@@ -143,30 +177,31 @@ def _wait_for_server(lab: Lab) -> None:
     while time.monotonic() < deadline:
         if lab.process.poll() is not None:
             pytest.fail(f"jupyter lab exited with {lab.process.returncode}:\n{lab.log_tail()}")
-        connection = HTTPConnection("127.0.0.1", lab.port, timeout=2)
-        try:
-            connection.request(
-                "GET", "/api/status", headers={"Authorization": f"token {lab.token}"}
-            )
-            if connection.getresponse().status == 200:
+        with contextlib.suppress(OSError):  # not listening yet
+            if _request(lab, "GET", "/api/status") == 200:
                 return
-        except OSError:
-            pass  # not listening yet
-        finally:
-            connection.close()
         time.sleep(0.25)
     pytest.fail(f"jupyter lab did not answer within {STARTUP_S} s:\n{lab.log_tail()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM lets the server shut its kernels down; the whole group is killed if it hangs."""
+def _stop(lab: Lab) -> None:
+    """Ask the server to shut down (it stops its kernels, which run in sessions of their
+    own); SIGTERM, then SIGKILL to its process group, if it does not."""
+    process = lab.process
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(OSError):
+            _request(lab, "POST", "/api/shutdown")
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # kernels left behind, if any
-    process.wait(timeout=20)
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------- the browser
@@ -189,6 +224,9 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     _require_browser()
     from playwright.sync_api import sync_playwright
 
+    # A first matplotlib import may build its font cache and warn on stderr while doing it,
+    # which would show up as an error output in the dashboard's cell.
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True)
     base = tmp_path_factory.mktemp("lab")
     with _jupyter_lab(base) as lab:
         shutil.copy(QUICKSTART, lab.root / QUICKSTART.name)
@@ -211,7 +249,12 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
                     ),
                 )
                 page.on("pageerror", lambda exc: session.problems.append(f"page error: {exc}"))
-                _open_and_run(session)
+                try:
+                    _open_and_run(session)
+                except Exception:
+                    page.screenshot(path=str(base / "failed.png"))
+                    print(f"screenshot: {base / 'failed.png'}\njupyter lab log:\n{lab.log_tail()}")
+                    raise
                 yield session
             finally:
                 browser.close()
@@ -230,17 +273,21 @@ def _open_and_run(session: Session) -> None:
             && ![...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
                 .some((p) => /\\d/.test(p.textContent))"""
     )
-    assert page.locator(".bizml-card").count() == 0  # nothing left from the saved outputs
     _menu(page, "Run", "runmenu:run-all")
+    # Done when every code cell has its number (JupyterLab sets it once the cell's outputs
+    # are all in), or at the first error output, which Run All stops at.
     page.wait_for_function(
         """(expected) => {
+            if (document.querySelector(ERROR_OUTPUT)) return true;
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
             const done = prompts.filter((p) => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
             return prompts.length === expected && done.length === expected;
-        }""",
+        }""".replace("ERROR_OUTPUT", json.dumps(ERROR_OUTPUT)),
         arg=session.code_cells,
         timeout=RUN_S * 1000,
     )
+    errors = page.locator(ERROR_OUTPUT).all_text_contents()
+    assert not errors, f"a cell wrote to stderr or failed under Run All: {errors}"
     _kernel_idle(page).wait_for(timeout=RUN_S * 1000)
 
 
@@ -300,49 +347,48 @@ def test_every_experiment_card_renders_with_its_numbers(quickstart: Session) -> 
 
 
 def test_dashboard_kpi_dropdown_updates_the_leaderboard(quickstart: Session) -> None:
-    """Choosing the second KPI shows its runs; choosing the first brings them back."""
+    """Choosing the second KPI shows its runs and card; choosing the first brings them back."""
     from playwright.sync_api import expect
 
-    page = quickstart.page
-    dashboard = page.locator(".bizml-dashboard")
+    wait = {"timeout": RUN_S * 1000}  # each widget update is a message of its own
+    dashboard = quickstart.page.locator(".bizml-dashboard")
     dashboard.scroll_into_view_if_needed()
     board = dashboard.locator(".bizml-leaderboard")
+    card = dashboard.locator(".bizml-card")
     kpi = dashboard.locator(".widget-dropdown", has_text="KPI").locator("select")
-    assert kpi.input_value() == "take_rate"
-    assert "two-tower v2" in board.text_content()
-    assert "distilled ranker" not in board.text_content()
-    assert dashboard.locator("img").count() == 1  # the impact plot
+    expect(kpi).to_have_value("take_rate", **wait)
+    expect(board).to_contain_text("two-tower v2", **wait)
+    expect(board).not_to_contain_text("distilled ranker")
+    expect(dashboard.locator("img")).to_have_count(1, **wait)  # the impact plot
+    expect(card).to_contain_text("two-tower v2", **wait)  # the best run's card
 
     kpi.select_option("abandonment")
-    page.wait_for_function(
-        "() => document.querySelector('.bizml-dashboard .bizml-leaderboard')"
-        ".textContent.includes('distilled ranker')"
-    )
+    expect(board).to_contain_text("distilled ranker", **wait)
+    expect(card).to_contain_text("distilled ranker", **wait)  # the card follows the KPI
     rows = board.locator("tbody tr").evaluate_all(
         "(rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim()))"
     )
     # rank by value, rank by latency_ms, run, verdict, value per year (90%)
     assert rows[0] == ["1", "1", "distilled ranker", "material", "+$4.08M [+$2.04M, +$6.12M]"]
     assert rows[1][2:4] == ["full ranker", "baseline"]
-    assert "two-tower v2" not in board.text_content()
-    expect(dashboard.locator(".bizml-card")).to_contain_text("distilled ranker")  # follows
+    expect(board).not_to_contain_text("two-tower v2")
     _screenshot(quickstart)
 
     kpi.select_option("take_rate")
-    page.wait_for_function(
-        "() => document.querySelector('.bizml-dashboard .bizml-leaderboard')"
-        ".textContent.includes('two-tower v2')"
-    )
+    expect(board).to_contain_text("two-tower v2", **wait)
+    expect(card).to_contain_text("two-tower v2", **wait)
+    assert quickstart.problems == []  # nothing on the console while switching
 
 
 def test_no_widget_or_browser_errors(quickstart: Session) -> None:
     """No error output, no widget that failed to render, nothing on the console."""
     page = quickstart.page
-    errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-    assert errors.count() == 0, errors.all_text_contents()
+    assert page.locator(ERROR_OUTPUT).count() == 0
+    assert page.locator(".jupyter-widgets-error-widget").count() == 0
     outputs = " ".join(page.locator(".jp-OutputArea-output").all_text_contents())
-    for sign in ("Error displaying widget", "Model not found", "Traceback"):
+    for sign in ("Error displaying widget", "Loading widget", "Traceback"):
         assert sign not in outputs
+    assert page.locator(".bizml-dashboard .widget-dropdown").count() == 2  # KPI and run
     assert quickstart.problems == []
 
 
