@@ -900,6 +900,8 @@ def cost_chart(curve: pd.DataFrame, currency: str = "USD") -> Figure:
     """Yearly cost against traffic (one line per model size) and against model size."""
     import matplotlib.pyplot as plt
 
+    from bizml_nb.plots import money_axis
+
     figure, (by_traffic, by_size) = plt.subplots(1, 2, figsize=(10, 3.8))
     for p in sorted(float(v) for v in curve["params"].unique()):
         group = curve[curve["params"] == p].sort_values("rps")
@@ -914,6 +916,7 @@ def cost_chart(curve: pd.DataFrame, currency: str = "USD") -> Figure:
         axes.set_xscale("log")
         axes.set_yscale("log")
         axes.set_xlabel(xlabel)
+        money_axis(axes.yaxis, currency)
         axes.set_ylabel(f"yearly cost ({currency})")
         axes.grid(True, which="major", alpha=0.3)
         axes.legend(fontsize=8)

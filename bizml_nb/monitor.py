@@ -1328,6 +1328,8 @@ def _plot_metric(ax: Any, x: IntArray, est: Estimate) -> None:
 
 
 def _plot_value(ax: Any, x: IntArray, v: Value) -> None:
+    from bizml_nb.plots import money_axis
+
     cases = v.pricing.cases_per_year
     low = (v.per_prediction - BAND_Z * v.sampling_error) * cases
     high = (v.per_prediction + BAND_Z * v.sampling_error) * cases
@@ -1338,6 +1340,7 @@ def _plot_value(ax: Any, x: IntArray, v: Value) -> None:
         ax.plot(x, realised, color="#202124", marker="s", ms=3, lw=1, label="realised")
     reference = v.reference_per_prediction * cases
     ax.axhline(reference, color="#5f6368", ls=":", lw=1, label="reference")
+    money_axis(ax.yaxis, v.pricing.currency)
     ax.set_ylabel(_tex_safe(f"value/yr ({v.pricing.currency})"))
     ax.legend(loc="best", fontsize=7)
 

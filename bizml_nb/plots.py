@@ -217,6 +217,19 @@ def literal(text: str) -> str:
     return text.replace("$", r"\$")
 
 
+def money_axis(axis: Any, currency: str) -> None:
+    """Label an axis's ticks as money (``$2M``, ``-$250k``), not as ``1e6`` multiples.
+
+    >>> money_axis(axes.yaxis, "USD")  # doctest: +SKIP
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value: float, _position: Any) -> str:
+        return literal(units.money(float(value), currency))
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
 def figure_png(figure: Figure) -> bytes:
     """The figure as PNG bytes."""
     import io

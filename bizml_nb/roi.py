@@ -409,6 +409,7 @@ def tornado_chart(table: pd.DataFrame, currency: str = "USD") -> Figure:
     import matplotlib.pyplot as plt
 
     from bizml_nb import units
+    from bizml_nb.plots import money_axis
 
     figure, axes = plt.subplots(figsize=(7, 0.5 * max(len(table), 2) + 1.2))
     if table.empty:
@@ -424,6 +425,7 @@ def tornado_chart(table: pd.DataFrame, currency: str = "USD") -> Figure:
             base, color="0.3", linestyle="--", label=f"base NPV {units.money(base, currency)}"
         )
         axes.legend(fontsize=8)
+    money_axis(axes.xaxis, currency)
     axes.set_xlabel(f"NPV ({currency})")
     axes.set_title("What moves the NPV most")
     figure.tight_layout()
@@ -435,6 +437,8 @@ def cashflow_chart(result: Result, currency: str = "USD") -> Figure:
     """Monthly net flows as bars and the cumulative position as a line."""
     import matplotlib.pyplot as plt
 
+    from bizml_nb.plots import money_axis
+
     frame = result.cashflows
     figure, axes = plt.subplots(figsize=(7, 3.5))
     colors = ["tab:green" if v >= 0 else "tab:red" for v in frame["net"]]
@@ -444,6 +448,7 @@ def cashflow_chart(result: Result, currency: str = "USD") -> Figure:
     if result.payback_month is not None:
         axes.axvline(result.payback_month, color="tab:blue", linestyle=":", label="payback")
     axes.set_xlabel("month")
+    money_axis(axes.yaxis, currency)
     axes.set_ylabel(currency)
     axes.legend(fontsize=8)
     figure.tight_layout()

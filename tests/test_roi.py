@@ -827,3 +827,25 @@ def test_the_html_escapes_a_run_name(recsys: Recsys) -> None:
         "code",
     }  # code: MathJax-free text
     assert name in "".join(parsed.text)
+
+
+def test_money_charts_label_their_ticks_as_money() -> None:
+    """Cash-flow ticks read $1M, -$200k, ... rather than multiples of a 1e6 offset."""
+    from bizml_nb.plots import money_axis
+    from bizml_nb.roi import Investment, cashflow_chart, evaluate
+
+    figure = cashflow_chart(evaluate(Investment(annual_benefit=2e6)), "USD")
+    axis = figure.axes[0].yaxis
+    formatter = axis.get_major_formatter()
+    assert formatter(2_000_000, 0) == r"\$2M"  # escaped: matplotlib would read $...$ as math
+    assert formatter(-250_000, 0) == r"-\$250k"
+    assert formatter(0, 0) == r"\$0"
+    figure.canvas.draw()
+    assert axis.get_offset_text().get_text() == ""  # no "1e6" above the axis
+
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots()
+    money_axis(axes.xaxis, "CHF")
+    assert axes.xaxis.get_major_formatter()(1.5e6, 0) == "1.5M CHF"
+    plt.close(fig)

@@ -170,6 +170,7 @@ from IPython.display import display
 
 from bizml_nb import units
 from bizml_nb.maturity import LEVEL_NAMES, by_maturity, check_level, survey_prior
+from bizml_nb.plots import money_axis
 from bizml_nb.roi import (
     Investment,
     Triangular,
@@ -309,6 +310,7 @@ print(f"Payback: {month(pay_p10)} at best (1 in 10), {month(pay_p50)} typically,
 
 figure, axes = plt.subplots(figsize=(7, 3))
 axes.hist(sim.npv, bins=60, color="tab:blue")
+money_axis(axes.xaxis, currency)
 axes.axvline(0, color="tab:red", linestyle="--", label="NPV = 0")
 axes.set_xlabel(f"NPV ({currency})")
 axes.set_ylabel("futures")
