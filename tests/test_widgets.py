@@ -26,6 +26,15 @@ def test_calculator_shows_the_npv_of_its_sliders() -> None:
     assert bytes(calculator.chart.value).startswith(b"\x89PNG")
 
 
+def test_calculator_readouts_can_be_typed_into() -> None:
+    """No thousands separators: ipywidgets reads a typed "3,500,000" as 0 (seen in Chromium)."""
+    calculator = ROICalculator(annual_benefit=2e6)
+    formats = {name: s.readout_format for name, s in calculator.sliders.items()}
+    assert not [name for name, fmt in formats.items() if "," in fmt]
+    assert formats["annual_benefit"] == ".0f"  # 2000000, not 2000000.00
+    assert formats["discount"] == ".2f"  # 0.10: a rate keeps its decimals
+
+
 def test_calculator_maturity_levels_move_the_npv_the_right_way() -> None:
     """A project with engineering and cloud costs is worth more at a higher maturity level."""
     calculator = ROICalculator(

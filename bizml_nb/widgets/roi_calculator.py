@@ -42,13 +42,18 @@ class ROICalculator:
         style = {"description_width": "190px"}
         layout = w.Layout(width="520px")
 
-        def slider(value: float, low: float, high: float, step: float, text: str) -> w.FloatSlider:
+        def slider(
+            value: float, low: float, high: float, step: float, text: str, *, fmt: str = ".0f"
+        ) -> w.FloatSlider:
+            # No thousands separators: a value typed into the readout as "3,500,000"
+            # would be read as 0 by the slider.
             return w.FloatSlider(
                 value=value,
                 min=low,
                 max=max(high, value),
                 step=step,
                 description=text,
+                readout_format=fmt,
                 continuous_update=False,
                 style=style,
                 layout=layout,
@@ -59,7 +64,9 @@ class ROICalculator:
             "annual_benefit": slider(
                 benefit, 0, benefit * 3 or 1e6, benefit / 100 or 1e4, "annual benefit"
             ),
-            "eng_months": slider(_num(base.eng_months), 0, 36, 0.5, "engineering person-months"),
+            "eng_months": slider(
+                _num(base.eng_months), 0, 36, 0.5, "engineering person-months", fmt=".1f"
+            ),
             "monthly_rate": slider(
                 _num(base.monthly_rate), 0, 50_000, 500, "cost of a person-month"
             ),
@@ -68,7 +75,9 @@ class ROICalculator:
             ),
             "deploy_days": slider(_num(base.deploy_days), 0, 365, 1, "days to deploy"),
             "ramp_months": slider(_num(base.ramp_months), 0, 24, 1, "months to full benefit"),
-            "discount": slider(_num(base.discount), 0, 0.3, 0.01, "discount rate per year"),
+            "discount": slider(
+                _num(base.discount), 0, 0.3, 0.01, "discount rate per year", fmt=".2f"
+            ),
         }
         self.years = w.IntSlider(
             value=base.years,
