@@ -4,7 +4,9 @@
   and its KPI dropdown changes the leaderboard and the run card;
 - the ROI calculator and the maturity quiz: moving a slider reprices the project,
   ticking answers moves the level;
-- no error output, no widget that failed to render, nothing on the console.
+- no error output, no widget that failed to render, nothing on the console;
+- the HTML report: no request leaves the file, and a hostile experiment name is
+  shown as text, never run.
 
 Each notebook's saved outputs are cleared first, so what the assertions see was
 rendered by this run's kernel. The machinery is in tests/jupyterlab.py. Without
@@ -230,6 +232,51 @@ def test_maturity_quiz_level_follows_the_answers(widgets: Session) -> None:
     assert widgets.page.locator(ERROR_OUTPUT).count() == 0
     assert widgets.page.locator(".jupyter-widgets-error-widget").count() == 0
     assert widgets.problems == []
+
+
+# --------------------------------------------------------------------------- the report
+
+
+HOSTILE = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+
+
+def test_report_opens_offline_and_runs_no_user_text(project_dir: Path) -> None:
+    """The HTML report in Chromium: no request leaves the file, hostile names stay text."""
+    require_browser()
+    import bizml_nb
+    from bizml_nb.report import build_report
+
+    bizml_nb.init("recsys", currency="USD", min_annual_value=1e6)
+    bizml_nb.metric(
+        "take_rate", unit="ratio", direction="higher", baseline=0.112, value_per_unit=2.5e9
+    )
+    bizml_nb.link("ndcg@10", "take_rate", elasticity=0.35, interval=(0.2, 0.5), source="A/B")
+    for name, value, flag in (("base", 0.40, True), (HOSTILE, 0.41, False)):
+        with bizml_nb.experiment(name, target="take_rate", baseline=flag) as run:
+            run.log({"ndcg@10": value})
+    report = build_report(bizml_nb.project())
+
+    with chromium() as browser:
+        page = browser.new_page()
+        requests: list[str] = []
+        problems: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.goto(report.as_uri())
+        page.wait_for_load_state("load")
+        body = page.locator("body").inner_text()
+        assert page.evaluate("() => window.pwned") is None  # neither handler nor script ran
+        images = page.evaluate(
+            "() => [...document.images].map((i) => [i.src.slice(0, 22), i.naturalWidth])"
+        )
+
+    assert [url for url in requests if not url.startswith(("file://", "data:"))] == []
+    assert HOSTILE in body  # shown as the text it is
+    assert "+$8.75M" in body  # +0.01 NDCG x 0.35 x $2.5e9 a year
+    assert images  # the charts are inline PNGs that decoded
+    assert all(src == "data:image/png;base64," and width > 0 for src, width in images)
+    assert problems == []
 
 
 def _screenshot(session: Session) -> None:
