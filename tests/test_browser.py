@@ -240,9 +240,10 @@ def test_maturity_quiz_level_follows_the_answers(widgets: Session) -> None:
 HOSTILE = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
 
 
-def test_report_opens_offline_and_runs_no_user_text(project_dir: Path) -> None:
+def test_report_opens_offline_and_runs_no_user_text(
+    lab: tuple[Lab, Any, Path], project_dir: Path
+) -> None:
     """The HTML report in Chromium: no request leaves the file, hostile names stay text."""
-    require_browser()
     import bizml_nb
     from bizml_nb.report import build_report
 
@@ -256,8 +257,10 @@ def test_report_opens_offline_and_runs_no_user_text(project_dir: Path) -> None:
             run.log({"ndcg@10": value})
     report = build_report(bizml_nb.project())
 
-    with chromium() as browser:
-        page = browser.new_page()
+    _server, browser, _base = lab  # one Playwright per thread: the module's browser
+    context = browser.new_context()  # a page of its own: no cookies or storage shared
+    try:
+        page = context.new_page()
         requests: list[str] = []
         problems: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
@@ -270,6 +273,8 @@ def test_report_opens_offline_and_runs_no_user_text(project_dir: Path) -> None:
         images = page.evaluate(
             "() => [...document.images].map((i) => [i.src.slice(0, 22), i.naturalWidth])"
         )
+    finally:
+        context.close()
 
     assert [url for url in requests if not url.startswith(("file://", "data:"))] == []
     assert HOSTILE in body  # shown as the text it is

@@ -143,3 +143,30 @@ def test_monitor_magic_checks_named_dataframes(recsys: Any) -> None:
     assert "timestamp" not in alerted
     with pytest.raises(UsageError, match="no variable 'prdo'"):
         recsys.run_line_magic("bizml", "monitor ref prdo --proba proba")
+
+
+def _plain(bundle: Any) -> str:
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data  # still a live widget
+    return str(data["text/plain"])
+
+
+def test_panels_fall_back_to_words_not_widget_reprs(recsys: Any) -> None:
+    """Where a widget cannot be shown, text/plain says the result instead of VBox(...)."""
+    for name, ndcg, baseline in (("base", 0.40, True), ("better", 0.41, False)):
+        with bizml_nb.experiment(name, target="take_rate", baseline=baseline) as run:
+            run.log({"ndcg@10": ndcg})
+    text = _plain(bizml_nb.widgets.Dashboard(bizml_nb.project())._repr_mimebundle_())
+    lines = [line.split() for line in text.splitlines()]
+    assert text.startswith("bizml dashboard: take_rate\n")
+    # +0.01 NDCG x 0.35 [0.2, 0.5] x $2.5e9 per unit = +$8.75M [+$5M, +$12.5M] a year
+    assert lines[2] == ["1", "1", "better", "material", "+$8.75M", "[+$5M,", "+$12.5M]"]
+    assert lines[3] == ["base", "baseline"]
+    calculator = ROICalculator(annual_benefit=2e6)
+    result = evaluate(Investment(annual_benefit=2e6).at_mode())
+    text = _plain(calculator._repr_mimebundle_())
+    assert text.startswith("ROI calculator at maturity level 2: NPV ")
+    assert f"payback {result.payback_text}" in text
+    quiz = _plain(MaturityQuiz()._repr_mimebundle_())
+    assert "VBox" not in quiz
+    assert "0" in quiz  # nothing answered: level 0

@@ -171,7 +171,7 @@ bizml_nb.log(latency_ms=21.0)""",
         """`%bizml dashboard` puts it together: pick a KPI to see its leaderboard (ranked by value per
 year, beside the rank by each ML metric), the impact plot, and any run's card.""",
     ),
-    ("ignore", "%bizml dashboard"),
+    ("code", "%bizml dashboard"),
     (
         "md",
         """`%bizml help` lists every subcommand; `%bizml help link` shows one subcommand's flags.""",

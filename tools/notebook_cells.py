@@ -1,8 +1,7 @@
 """Shared by the tools/build_*.py scripts: notebooks written from (kind, source) cells.
 
 Kinds: ``md`` (markdown), ``code``, ``parameters`` (a code cell tagged for
-papermill), ``summary`` (a code cell tagged ``decision-summary``) and ``ignore``
-(a code cell whose output nbval does not compare).
+papermill) and ``summary`` (a code cell tagged ``decision-summary``).
 """
 
 from __future__ import annotations
@@ -20,11 +19,7 @@ NOTEBOOKS = ROOT / "notebooks"
 Cells = list[tuple[str, str]]
 Parameters = list[tuple[str, str, str, str]]  # name, type, default, comment
 
-_TAGS = {
-    "parameters": ["parameters"],
-    "summary": ["decision-summary"],
-    "ignore": ["nbval-ignore-output"],  # widget views: their model ids change every run
-}
+_TAGS = {"parameters": ["parameters"], "summary": ["decision-summary"]}
 
 
 def parameters_cell(parameters: Parameters, header: str) -> str:

@@ -12,6 +12,7 @@ from bizml_nb import units
 from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
 from bizml_nb.views import rank_text as _rank
+from bizml_nb.widgets.bundle import with_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +55,7 @@ class Dashboard:
             layout=w.Layout(width="100%"),
         )
         self.widget.add_class("bizml-dashboard")
+        self._board: pd.DataFrame | None = None
         self.kpi.observe(lambda _change: self.refresh(), names="value")
         self.run.observe(lambda _change: self._show_run(), names="value")
         self.refresh()
@@ -70,6 +72,7 @@ class Dashboard:
             )
             return
         board = compare(self.project, target)
+        self._board = board
         self.leaderboard.value = leaderboard_html(board, self.project.registry.currency)
         try:
             self.plot.value = figure_png(impact_plot(self.project, target))
@@ -88,23 +91,38 @@ class Dashboard:
             return
         self.card.value = self.project.card(self.run.value).html()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def text(self) -> str:
+        """The selected KPI's leaderboard in words, for where the panel cannot be shown."""
+        kpis = list(self.project.registry.metrics)
+        if self.kpi.value is None or self._board is None:
+            return "bizml dashboard: no business metrics yet (declare one with %bizml metric)"
+        head = f"bizml dashboard: {self.kpi.value}"
+        if len(kpis) > 1:
+            head += f" (pick another KPI in Jupyter: {', '.join(k for k in kpis if k != self.kpi.value)})"
+        board, more = self._board.head(TEXT_ROWS), max(len(self._board) - TEXT_ROWS, 0)
+        text = f"{head}\n{leaderboard_text(board, self.project.registry.currency)}"
+        return text + (f"\n  ... and {more} more runs" if more else "")
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return with_text(self.widget._repr_mimebundle_(**kwargs), self.text())
+
+
+TEXT_ROWS = 10  # the plain-text leaderboard shows the best runs only
 
 _PAD = ' style="padding:2px 14px 2px 0;text-align:left;white-space:nowrap"'
 
 
-def leaderboard_html(board: pd.DataFrame, currency: str) -> str:
-    """The leaderboard as an escaped HTML table with money and ranges in words."""
+_EMPTY = "No successful runs against this KPI yet."
+
+
+def leaderboard_cells(board: pd.DataFrame, currency: str) -> tuple[list[str], list[list[str]]]:
+    """The leaderboard's header and rows as text: ranks, run, verdict, yearly value range."""
     import pandas as pd
 
-    if board.empty:
-        return "<p>No successful runs against this KPI yet.</p>"
-    rows = []
     rank_columns = [c for c in board.columns if c.startswith("rank_by_") and c != "rank_by_value"]
     header = ["rank by value", *(c.replace("rank_by_", "rank by ") for c in rank_columns)]
     header += ["run", "verdict", "value per year (90%)"]
+    rows = []
     for _, row in board.iterrows():
         value = ""
         if not pd.isna(row.get("value_mid")):
@@ -116,7 +134,31 @@ def leaderboard_html(board: pd.DataFrame, currency: str) -> str:
         cells = [_rank(row.get("rank_by_value"))]
         cells += [_rank(row.get(c)) for c in rank_columns]
         cells += [str(row["name"]), str(row.get("verdict") or ""), value]
-        rows.append("<tr>" + "".join(f"<td{_PAD}>{text_html(c)}</td>" for c in cells) + "</tr>")
+        rows.append(cells)
+    return header, rows
+
+
+def leaderboard_text(board: pd.DataFrame, currency: str) -> str:
+    """The leaderboard as aligned plain-text columns."""
+    if board.empty:
+        return _EMPTY
+    header, rows = leaderboard_cells(board, currency)
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  "
+        + "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *rows]
+    )
+
+
+def leaderboard_html(board: pd.DataFrame, currency: str) -> str:
+    """The leaderboard as an escaped HTML table with money and ranges in words."""
+    if board.empty:
+        return f"<p>{_EMPTY}</p>"
+    header, cells = leaderboard_cells(board, currency)
+    rows = [
+        "<tr>" + "".join(f"<td{_PAD}>{text_html(c)}</td>" for c in line) + "</tr>" for line in cells
+    ]
     head = "".join(f"<th{_PAD}>{html.escape(h)}</th>" for h in header)
     return (
         '<table class="bizml-leaderboard" style="border-collapse:collapse">'

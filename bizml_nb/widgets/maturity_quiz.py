@@ -15,6 +15,7 @@ from bizml_nb.maturity import (
     survey_prior,
     survey_shares,
 )
+from bizml_nb.widgets.bundle import with_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,18 +107,8 @@ class MaturityQuiz:
         return text + f"<table><tr><th>days</th><th>yours</th><th>survey</th></tr>{rows}</table>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        record = self.assessment.record()
-        if isinstance(bundle, tuple):
-            data, metadata = bundle
-            data = {
-                **data,
-                "text/plain": self.assessment.text(),
-                "application/vnd.bizml.maturity+json": record,
-            }
-            return data, metadata
-        return {
-            **bundle,
-            "text/plain": self.assessment.text(),
-            "application/vnd.bizml.maturity+json": record,
-        }
+        return with_text(
+            self.widget._repr_mimebundle_(**kwargs),
+            self.assessment.text(),
+            {"application/vnd.bizml.maturity+json": self.assessment.record()},
+        )

@@ -12,6 +12,7 @@ from typing import Any
 from bizml_nb import units
 from bizml_nb.maturity import DEFAULT_ASSUMPTIONS, LEVEL_NAMES, MaturityAssumptions
 from bizml_nb.roi import Investment, Result, evaluate
+from bizml_nb.widgets.bundle import with_text
 
 
 class ROICalculator:
@@ -175,8 +176,19 @@ class ROICalculator:
             f"{html.escape(self.assumptions.note)}).</p>"
         )
 
+    def text(self) -> str:
+        """The result in words, for where the sliders cannot be shown."""
+        result = self.result
+        irr = "none" if result.irr is None else f"{result.irr * 100:,.0f}%/yr"
+        return (
+            f"ROI calculator at maturity level {self.level.value}: "
+            f"NPV {units.money(result.npv, self.currency, signed=True)}, "
+            f"ROI {result.roi * 100:,.0f}%, payback {result.payback_text}, IRR {irr} "
+            f"(over {int(self.years.value)} years; sliders in Jupyter)"
+        )
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        return with_text(self.widget._repr_mimebundle_(**kwargs), self.text())
 
 
 def _num(value: Any) -> float:
