@@ -388,17 +388,19 @@ def by_maturity(
     *,
     draws: int = 20_000,
     reference_level: int = 2,
+    seed: int | None = None,
 ) -> pd.DataFrame:
     """The same project at each maturity level: time to deploy, effort, cloud, NPV.
 
     The investment's own engineering months and cloud bill are taken as its
     values at ``reference_level`` (multiplier 1.0 by default) and scaled by the
     level's multipliers relative to that level; its time to deploy is replaced by
-    the level's (illustrative) prior.
+    the level's (illustrative) prior. Every level is simulated with the same
+    ``seed`` (default: :data:`bizml_nb.roi.SEED`), so a rerun gives the same table.
     """
     import pandas as pd
 
-    from bizml_nb.roi import evaluate, simulate
+    from bizml_nb.roi import SEED, evaluate, simulate
 
     check_level(reference_level)
     rows = []
@@ -412,7 +414,7 @@ def by_maturity(
             eng_months=_scale(investment.eng_months, eng),
             cloud_per_year=_scale(investment.cloud_per_year, cloud),
         )
-        sim = simulate(at_level, draws=draws)
+        sim = simulate(at_level, draws=draws, seed=SEED if seed is None else seed)
         p10, p50, p90 = sim.npv_percentiles()
         rows.append(
             {

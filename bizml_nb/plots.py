@@ -71,6 +71,15 @@ def impact_plot(project: Project, target: str | None = None, ml: str | None = No
             (kpi.target - kpi.baseline) * scale, color="tab:green", linestyle="--", label="target"
         )
     axes.axhline(0, color="0.5", linewidth=0.8)
+    if xs and baseline is not None:  # the origin: every run is measured from it
+        axes.plot(
+            [0],
+            [0],
+            marker="s",
+            linestyle="none",
+            color="0.3",
+            label=literal(f"baseline run: {baseline.name}"),
+        )
     axes.errorbar(
         xs, ys, yerr=[lows, highs], fmt="o", capsize=4, color="tab:blue", label="runs (90%)"
     )

@@ -16,6 +16,7 @@ from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
 from bizml_nb.roi import (
     DRAWS,
+    SEED,
     Investment,
     Result,
     Simulation,
@@ -65,11 +66,12 @@ class ROICard:
         defaults: tuple[str, ...] = (),
         benefit_from: str = "given",
         draws: int = DRAWS,
+        seed: int = SEED,
     ) -> ROICard:
         return cls(
             investment,
             evaluate(investment),
-            simulate(investment, draws=draws),
+            simulate(investment, draws=draws, seed=seed),
             currency,
             defaults,
             benefit_from,

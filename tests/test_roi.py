@@ -849,3 +849,20 @@ def test_money_charts_label_their_ticks_as_money() -> None:
     money_axis(axes.xaxis, "CHF")
     assert axes.xaxis.get_major_formatter()(1.5e6, 0) == "1.5M CHF"
     plt.close(fig)
+
+
+def test_roi_card_and_by_maturity_take_a_seed() -> None:
+    """The same seed gives the same draws; another seed gives other draws."""
+    from bizml_nb.maturity import by_maturity
+    from bizml_nb.roi import Triangular
+    from bizml_nb.roi_card import ROICard
+
+    project = Investment(annual_benefit=Triangular(1e5, 3e5, 9e5))
+    first = ROICard.build(project, draws=2_000, seed=1).simulation
+    assert first.seed == 1
+    assert (ROICard.build(project, draws=2_000, seed=1).simulation.npv == first.npv).all()
+    assert (ROICard.build(project, draws=2_000, seed=2).simulation.npv != first.npv).any()
+    same = by_maturity(project, draws=2_000, seed=1)
+    assert same.equals(by_maturity(project, draws=2_000, seed=1))
+    assert not same.equals(by_maturity(project, draws=2_000, seed=2))
+    assert by_maturity(project, draws=2_000).equals(by_maturity(project, draws=2_000, seed=SEED))

@@ -137,6 +137,11 @@ def test_plot_has_one_point_per_compared_run(two_links: Any) -> None:
     assert labels == ["deep slow", "fast", "tiny"]
     assert "ndcg@10" in axes.get_xlabel()
     assert "pp" in axes.get_ylabel()
+    (origin,) = [line for line in axes.lines if line.get_marker() == "s"]
+    assert list(origin.get_xydata()[0]) == [0.0, 0.0]  # the baseline run, at the origin
+    assert origin.get_label().startswith("baseline run: ")
+    low, high = axes.get_xlim()
+    assert low <= 0 <= high  # even when every run moved the same way
 
 
 def test_plot_shows_dollar_signs_literally(recsys: Any) -> None:
