@@ -787,6 +787,14 @@ def _parse(name: str, args: Sequence[str]) -> argparse.Namespace:
         raise UsageError(
             f"%bizml {name}: unexpected argument {unknown!r}; put names with spaces in quotes"
         )
+    for action in parser._actions:
+        # argparse (3.11) gives a one-value positional an empty list for a "--" after "--"
+        positional = action.nargs is None and not action.option_strings
+        if positional and isinstance(getattr(ns, action.dest, None), list):
+            raise UsageError(
+                f"%bizml {name}: {action.dest.upper()} is missing (a lone '--' is not a "
+                f"name); `%bizml help {name}` shows the arguments"
+            )
     return ns
 
 

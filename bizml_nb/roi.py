@@ -82,6 +82,50 @@ class Triangular:
                 f"(got {self.low_:g}, {self.mode_:g}, {self.high_:g})"
             )
 
+    @classmethod
+    def from_interval(
+        cls, low: float, mode: float, high: float, coverage: float = 0.9
+    ) -> Triangular:
+        """The triangular with this ``mode`` whose central ``coverage`` is [low, high].
+
+        A 90% range (a run's yearly value, say) leaves 5% on each side; taken as
+        the hard ends it would cut both tails. Here the ends reach past it so that
+        P(X < low) = P(X > high) = (1 - coverage) / 2.
+
+        >>> t = Triangular.from_interval(1.0, 4.0, 7.0)
+        >>> round(t.low_, 3), round(t.high_, 3)
+        (-0.387, 8.387)
+        """
+        if not low <= mode <= high:
+            raise ROIError(
+                f"an interval needs low <= mode <= high (got {low:g}, {mode:g}, {high:g})"
+            )
+        if not 0 < coverage < 1:
+            raise ROIError(f"coverage is a share between 0 and 1 (got {coverage:g})")
+        if low == high:
+            return cls(low, mode, high)
+        import numpy as np
+        from scipy.optimize import fsolve
+
+        tail, width = (1 - coverage) / 2, high - low
+
+        def ends(logs: Array) -> tuple[float, float]:
+            return low - width * math.exp(logs[0]), high + width * math.exp(logs[1])
+
+        def residuals(logs: Array) -> list[float]:
+            a, b = ends(logs)
+            below = (low - a) ** 2 / ((b - a) * (mode - a))
+            above = (b - high) ** 2 / ((b - a) * (b - mode))
+            return [below - tail, above - tail]
+
+        solution, _info, found, message = fsolve(
+            residuals, np.log([0.3, 0.3]), full_output=True, xtol=1e-12
+        )
+        if found != 1 or max(abs(r) for r in residuals(solution)) > 1e-9:
+            raise ROIError(f"no triangular has [{low:g}, {high:g}] as its range: {message}")
+        a, b = ends(solution)
+        return cls(a, mode, b)
+
     def low(self) -> float:
         return self.low_
 

@@ -189,7 +189,8 @@ def roi(
     """The ROI card of a project whose benefit is a run's yearly value or a given amount.
 
     With ``run``, the benefit is that run's predicted yearly value as a triangular
-    distribution (low, mid, high). Without ``deploy_days``, the time to deploy is
+    distribution peaking at its mid whose central 90% is the run's 90% range
+    (:meth:`~bizml_nb.roi.Triangular.from_interval`). Without ``deploy_days``, the time to deploy is
     the Algorithmia 2020 survey prior. Every input left out is a stated default.
     """
     from bizml_nb.maturity import survey_prior
@@ -213,9 +214,15 @@ def roi(
                 "pass --annual-benefit instead"
             )
         benefit: Value = (
-            Triangular(value.low, value.mid, value.high) if value.low < value.high else value.mid
+            Triangular.from_interval(value.low, value.mid, value.high)
+            if value.low < value.high
+            else value.mid
         )
-        benefit_from = f"the predicted yearly value of run {card.run.name!r} (90% range)"
+        benefit_from = (
+            f"the predicted yearly value of run {card.run.name!r}: a triangular with 5% of "
+            f"draws below {units.money(value.low, card.currency, signed=True)} and 5% above "
+            f"{units.money(value.high, card.currency, signed=True)} (its 90% range)"
+        )
         currency = card.currency
     else:
         assert annual_benefit is not None

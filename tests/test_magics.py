@@ -365,6 +365,12 @@ def test_unknown_flag_suggests(recsys: Any) -> None:
     assert "did you mean '--baseline'" in message
 
 
+def test_a_lone_double_dash_is_not_a_name(recsys: Any) -> None:
+    """`-- --` reached the KPI lookup as a list (an argparse quirk); now a plain message."""
+    message = usage_error(recsys, "audit ndcg@10 -- --")
+    assert "KPI is missing" in message
+
+
 def test_missing_required_flag(recsys: Any) -> None:
     """A missing required flag is named."""
     message = usage_error(recsys, "metric churn --unit ratio")

@@ -698,6 +698,24 @@ def test_given_inputs_are_not_defaults() -> None:
     assert "Algorithmia" not in card.text()
 
 
+def test_a_90_percent_range_becomes_a_triangular_that_keeps_its_tails() -> None:
+    """Symmetric case by hand: ends c -+ d with (low - a)^2 / (2 d^2) = 0.05, so
+    d = (c - low) / (1 - sqrt(0.1)) = 3 / 0.683772 = 4.387426 around c = 4."""
+    t = Triangular.from_interval(1.0, 4.0, 7.0)
+    assert (t.low_, t.mode_, t.high_) == pytest.approx((4 - 4.387426, 4.0, 4 + 4.387426))
+    draws = t.sample(np.random.default_rng(0), 200_000)
+    assert float(np.mean(draws < 1.0)) == pytest.approx(0.05, abs=0.003)
+    assert float(np.mean(draws > 7.0)) == pytest.approx(0.05, abs=0.003)
+    skewed = Triangular.from_interval(0.0, 0.0, 1.0)  # mode at the low end of the range
+    assert skewed.low_ < 0.0
+    assert skewed.high_ > 1.0
+    assert Triangular.from_interval(2.0, 2.0, 2.0) == Triangular(2.0, 2.0, 2.0)
+    with pytest.raises(ROIError, match="low <= mode <= high"):
+        Triangular.from_interval(3.0, 1.0, 2.0)
+    with pytest.raises(ROIError, match="coverage"):
+        Triangular.from_interval(1.0, 2.0, 3.0, coverage=1.0)
+
+
 def test_the_default_time_to_deploy_is_the_algorithmia_survey_prior() -> None:
     card = roi(annual_benefit=500_000, draws=1_000)
     assert card.investment.deploy_days == survey_prior()
@@ -706,17 +724,22 @@ def test_the_default_time_to_deploy_is_the_algorithmia_survey_prior() -> None:
 
 
 def test_a_runs_yearly_value_range_is_a_triangular_benefit(recsys: Recsys) -> None:
-    """NDCG +0.01 x 0.35 [0.20, 0.50] x 2.5e9 = 8.75M [5M, 12.5M] a year."""
-    card = roi(recsys.project, run="two-tower v2", draws=2_000)
+    """NDCG +0.01 x 0.35 [0.20, 0.50] x 2.5e9 = 8.75M [5M, 12.5M] a year: the triangular
+    peaks at 8.75M and keeps 5% of its draws below 5M and 5% above 12.5M."""
+    from scipy import stats
+
+    card = roi(recsys.project, run="two-tower v2", draws=20_000)
     benefit = card.investment.annual_benefit
     assert isinstance(benefit, Triangular)
-    assert (benefit.low_, benefit.mode_, benefit.high_) == pytest.approx(
-        (5_000_000, 8_750_000, 12_500_000)
-    )
+    a, c, b = benefit.low_, benefit.mode_, benefit.high_
+    assert c == pytest.approx(8_750_000)
+    shape = stats.triang(c=(c - a) / (b - a), loc=a, scale=b - a)
+    assert shape.ppf([0.05, 0.95]) == pytest.approx([5_000_000, 12_500_000])
     value = recsys.project.card("two-tower v2").impact.value_per_year  # type: ignore[union-attr]
     assert value is not None
-    assert (benefit.low_, benefit.mode_, benefit.high_) == (value.low, value.mid, value.high)
+    assert (value.low, value.mid, value.high) == pytest.approx((5e6, 8.75e6, 12.5e6))
     assert "two-tower v2" in card.benefit_from
+    assert "5% of draws below +$5M and 5% above +$12.5M" in card.benefit_from
     assert card.currency == "USD"
     assert card.simulation.uncertain == ("annual_benefit", "deploy_days")
 

@@ -107,7 +107,9 @@ def test_roi_magic_prices_a_run(recsys: Any) -> None:
     card = recsys.run_line_magic("bizml", "roi --run better --eng-months 3 --draws 2000")
     text = card._repr_mimebundle_()["text/plain"]
     # +0.01 NDCG x 0.35 [0.2, 0.5] x $2.5e9 = $8.75M a year [$5M, $12.5M]
-    assert "annual benefit triangular($5M, $8.75M, $12.5M)" in text
+    # as a triangular keeping 5% of draws beyond each end of the range: symmetric, so
+    # its ends are 8.75M -+ 3.75M / (1 - sqrt(0.1)) = 8.75M -+ 5.484M
+    assert "annual benefit triangular($3.27M, $8.75M, $14.2M)" in text
     assert "Defaults" in text
     assert "Algorithmia" in text
     with pytest.raises(UsageError, match="one of the arguments --run --annual-benefit is required"):
