@@ -29,11 +29,12 @@ MATURITY_MIME = "application/vnd.bizml.maturity+json"
 
 ROI_RUNS: dict[str, dict[str, Any]] = {
     "defaults": {},
-    # twice the benefit, a known time to deploy, a more mature team
+    # twice the benefit, read as a 90% range; a known time to deploy, a more mature team
     "bigger": {
         "annual_benefit_low": 120_000.0,
         "annual_benefit_mode": 360_000.0,
         "annual_benefit_high": 900_000.0,
+        "benefit_range": "90%",
         "deploy_days": 30.0,
         "maturity_level": 3,
         "draws": 4_000,
@@ -284,10 +285,10 @@ def test_unknown_parameter_lists_the_parameters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     message = _error(
-        ["new", "roi_analysis", str(tmp_path / "x.ipynb"), "-p", "benefit", "3"], capsys
+        ["new", "roi_analysis", str(tmp_path / "x.ipynb"), "-p", "benefit_sorce", "3"], capsys
     )
     assert message.startswith(
-        "bizml: error: unknown parameter 'benefit' for template roi_analysis "
+        "bizml: error: unknown parameter 'benefit_sorce' for template roi_analysis "
         "(did you mean 'benefit_source'?); its parameters are: project_name, benefit_source, "
     )
     for p in templates.get_template("roi_analysis").parameters:
@@ -373,6 +374,16 @@ def test_run_refuses_bad_input_before_starting_a_kernel(
 
 
 @pytest.mark.slow
+def test_roi_refuses_an_unknown_benefit_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """benefit_range is "ends" or "90%"; anything else stops the notebook with that message."""
+    out = tmp_path / "roi.ipynb"
+    argv = ["run", "roi_analysis", "-p", "benefit_range", "95%", "--out", str(out)]
+    message = _error([*argv, "--no-progress"], capsys)
+    assert 'benefit_range is "ends" or "90%" (got \'95%\')' in message
+
+
 def test_run_names_the_failing_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A cell that raises: its number in the notebook as given, In [n], the error, where it is."""
     nb = nbformat.v4.new_notebook()
@@ -448,6 +459,8 @@ def test_roi_more_benefit_is_worth_more(executed: dict[tuple[str, str], dict[str
     assert "eng_months" in record["defaults"]
     assert [d["input"] for d in record["drivers"]] == ["annual_benefit"]  # deploy_days is known
     assert record["draws"] == 4_000
+    # a 90% range: the triangular's ends reach past 120k and 900k
+    assert record["inputs"]["annual_benefit"] == str(Triangular.from_interval(1.2e5, 3.6e5, 9e5))
     assert record["maturity"]["level"] == 3
     assert "time to deploy 30 days (given)." in record["summary"]
 

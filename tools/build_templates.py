@@ -57,6 +57,13 @@ ROI_PARAMETERS: Parameters = [
     ("annual_benefit_low", "float", "60_000.0", "benefit per year at full speed: pessimistic end"),
     ("annual_benefit_mode", "float", "180_000.0", "benefit per year at full speed: most likely"),
     ("annual_benefit_high", "float", "450_000.0", "benefit per year at full speed: optimistic end"),
+    (
+        "benefit_range",
+        "str",
+        '"ends"',
+        'how to read low and high: "ends" (no future beyond them) or "90%" (a 90% range, as a '
+        "run's card gives: 5% of futures fall beyond each)",
+    ),
     ("data_cost", "float", "20_000.0", "one-off data and labelling cost"),
     ("eng_months", "float", "8.0", "engineering person-months to build and deploy"),
     ("monthly_rate", "float", "15_000.0", "fully loaded cost of one person-month"),
@@ -188,6 +195,8 @@ if not annual_benefit_low <= annual_benefit_mode <= annual_benefit_high:
         "the benefit needs annual_benefit_low <= annual_benefit_mode <= annual_benefit_high "
         f"(got {annual_benefit_low:g}, {annual_benefit_mode:g}, {annual_benefit_high:g})"
     )
+if benefit_range not in ("ends", "90%"):
+    raise ValueError(f'benefit_range is "ends" or "90%" (got {benefit_range!r})')
 if not 0 < required_confidence < 1:
     raise ValueError(f"required_confidence is a share between 0 and 1 (got {required_confidence!r})")
 
@@ -209,8 +218,11 @@ def percent(x):
     return f"{x * 100:,.3g}%"
 
 
+benefit = (Triangular if benefit_range == "ends" else Triangular.from_interval)(
+    annual_benefit_low, annual_benefit_mode, annual_benefit_high
+)
 project = Investment(
-    annual_benefit=Triangular(annual_benefit_low, annual_benefit_mode, annual_benefit_high),
+    annual_benefit=benefit,
     data_cost=data_cost,
     eng_months=eng_months,
     monthly_rate=monthly_rate,
@@ -881,6 +893,7 @@ ROI_EXAMPLE: dict[str, Any] = {
         "(90% range; illustrative figures)"
     ),
     **dict.fromkeys(BENEFIT_KEYS, 0.0),  # filled in by recsys_benefit()
+    "benefit_range": "90%",
     "data_cost": 30_000.0,
     "eng_months": 18.0,
     "monthly_rate": 20_000.0,
@@ -896,7 +909,8 @@ EXAMPLE_INTRO = """# Worked example: is the recommender worth shipping?
 This is `templates/roi_analysis.ipynb` instantiated for the recommender of
 `notebooks/recsys_take_rate.ipynb` and executed (`python tools/build_templates.py example`,
 through the functions behind `bizml new` and `bizml run`). The yearly benefit is that notebook's predicted value
-of run **SVD rank 6**: about MID a year, 90% range LOW to HIGH. Those figures, and
+of run **SVD rank 6**: about MID a year, 90% range LOW to HIGH (`benefit_range = "90%"`:
+5% of the simulated futures fall below LOW and 5% above HIGH). Those figures, and
 the costs below, are **illustrations**, not measurements. The parameters papermill injected
 are in the cell tagged `injected-parameters`, just after the template's defaults."""
 
