@@ -9,7 +9,7 @@
   shown as text, never run.
 
 Each notebook's saved outputs are cleared first, so what the assertions see was
-rendered by this run's kernel. The machinery is in tests/jupyterlab.py. Without
+rendered by this run's kernel. The machinery is in tests/lab_browser.py. Without
 Chromium (``apt-get install chromium chromium-driver``) or Playwright the tests
 skip with the reason; with ``BIZML_BROWSER=required`` (set by ``.ci/run``) they
 fail instead. ``BIZML_SCREENSHOT_DIR=docs/img`` also writes the screenshot shown
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.jupyterlab import (
+from tests.lab_browser import (
     ERROR_OUTPUT,
     RUN_S,
     Lab,

@@ -140,6 +140,7 @@ def jupyter_lab(base: Path) -> Iterator[Lab]:
         process = subprocess.Popen(
             command,
             env=env,
+            cwd=folders["root"],  # `-m jupyterlab` must not find a module of the caller's folder
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
