@@ -493,6 +493,20 @@ class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        ns, extra = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            # argparse (3.11) gives a one-value positional an empty list for a "--" after "--"
+            positional = action.nargs is None and not action.option_strings
+            if positional and isinstance(getattr(ns, action.dest, None), list):
+                self.error(
+                    f"{action.dest.upper()} is missing (a lone '--' is not a name); "
+                    f"`{self.prog.replace('%bizml ', '%bizml help ')}` shows the arguments"
+                )
+        return ns, extra
+
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
             print(message, file=sys.stderr)
@@ -787,14 +801,6 @@ def _parse(name: str, args: Sequence[str]) -> argparse.Namespace:
         raise UsageError(
             f"%bizml {name}: unexpected argument {unknown!r}; put names with spaces in quotes"
         )
-    for action in parser._actions:
-        # argparse (3.11) gives a one-value positional an empty list for a "--" after "--"
-        positional = action.nargs is None and not action.option_strings
-        if positional and isinstance(getattr(ns, action.dest, None), list):
-            raise UsageError(
-                f"%bizml {name}: {action.dest.upper()} is missing (a lone '--' is not a "
-                f"name); `%bizml help {name}` shows the arguments"
-            )
     return ns
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb import units
 from bizml_nb.errors import BizmlError
 from bizml_nb.views import rank_text as _rank
+from bizml_nb.views import value_text
 
 if TYPE_CHECKING:
     from bizml_nb.projects import Project
@@ -147,7 +148,7 @@ def to_html(found: Findings) -> str:
             css = verdict.split(",", maxsplit=1)[0].replace(" ", "-")
             parts.append(
                 f"<tr><td>{e(_rank(row.get('rank_by_value')))}</td><td>{e(str(row['name']))}</td>"
-                f"<td>{e(str(row['target']))}</td><td>{e(_money_range(row, cur))}</td>"
+                f"<td>{e(str(row['target']))}</td><td>{e(value_text(row, cur))}</td>"
                 f"<td class='{e(css)}'>{e(verdict)}</td></tr>"
             )
         parts.append("</table>")
@@ -218,7 +219,7 @@ def to_markdown(found: Findings) -> str:
         ]
         lines += [
             f"| {_rank(r.get('rank_by_value'))} | {_md(str(r['name']))} | {_md(str(r['target']))} | "
-            f"{_md(_money_range(r, cur))} | {_md(str(r.get('verdict') or ''))} |"
+            f"{_md(value_text(r, cur))} | {_md(str(r.get('verdict') or ''))} |"
             for r in found.experiments
         ]
     else:
@@ -299,7 +300,7 @@ def _decisions(found: Findings) -> list[str]:
         best = material[0]
         lines.append(
             f"Ship or A/B test {best['name']!r}: about {units.money(best['value_mid'], cur, signed=True)}/yr "
-            f"on {best['target']} ({_money_range(best, cur)})."
+            f"on {best['target']} ({value_text(best, cur)})."
         )
     else:
         lines.append("No experiment is a material gain yet: keep the current models.")
@@ -358,18 +359,6 @@ def _charts(project: Project) -> list[tuple[str, bytes]]:
         except BizmlError:
             continue
     return charts
-
-
-def _money_range(row: dict[str, Any], cur: str) -> str:
-    import math
-
-    mid = row.get("value_mid")
-    if mid is None or (isinstance(mid, float) and math.isnan(mid)):
-        return "no estimate"
-    return (
-        f"{units.money(float(mid), cur, signed=True)} [{units.money(float(row['value_low']), cur, signed=True)}, "
-        f"{units.money(float(row['value_high']), cur, signed=True)}]"
-    )
 
 
 def _md(text: str) -> str:

@@ -104,7 +104,6 @@ class Triangular:
             raise ROIError(f"coverage is a share between 0 and 1 (got {coverage:g})")
         if low == high:
             return cls(low, mode, high)
-        import numpy as np
         from scipy.optimize import fsolve
 
         tail, width = (1 - coverage) / 2, high - low
@@ -119,7 +118,7 @@ class Triangular:
             return [below - tail, above - tail]
 
         solution, _info, found, message = fsolve(
-            residuals, np.log([0.3, 0.3]), full_output=True, xtol=1e-12
+            residuals, [math.log(0.3)] * 2, full_output=True, xtol=1e-12
         )
         if found != 1 or max(abs(r) for r in residuals(solution)) > 1e-9:
             raise ROIError(f"no triangular has [{low:g}, {high:g}] as its range: {message}")

@@ -226,6 +226,20 @@ def _best_runs(project: Project) -> dict[str, tuple[str, float]]:
     return best
 
 
+def value_text(row: Any, currency: str, missing: str = "no estimate") -> str:
+    """A leaderboard row's yearly value as "+$8.75M [+$5M, +$12.5M]" (``missing`` if none)."""
+    import math
+
+    from bizml_nb import units
+
+    mid = row.get("value_mid")
+    if mid is None or math.isnan(float(mid)):  # NaN: a numeric column with no estimate
+        return missing
+    low, high = float(row["value_low"]), float(row["value_high"])
+    money = [units.money(v, currency, signed=True) for v in (float(mid), low, high)]
+    return f"{money[0]} [{money[1]}, {money[2]}]"
+
+
 def rank_text(value: Any) -> str:
     """A rank as shown in tables: a whole number, or empty where there is none."""
     import pandas as pd

@@ -18,7 +18,6 @@ in the README there.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -106,13 +105,9 @@ def _cards(page: Any) -> list[str]:
 
 def _saved_cards() -> list[str]:
     """The text/plain cards in the saved notebook, as nbval checks them, in order."""
-    cards = []
-    for cell in json.loads(QUICKSTART.read_text())["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "application/vnd.bizml.run+json" in data:
-                cards.append("".join(data["text/plain"]))
-    return cards
+    from bizml_nb.nbimport import cards_in_notebook
+
+    return ["".join(card["text/plain"]) for card in cards_in_notebook(QUICKSTART)]
 
 
 def _value(card_text: str) -> str | None:

@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bizml_nb.display import RUN_MIME
+from bizml_nb.nbimport import cards_in_notebook
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -18,12 +21,11 @@ def _cells(name: str) -> list[dict[str, Any]]:
     return cells
 
 
-def _run_record(notebook: str, run: str) -> dict[str, Any]:
-    for cell in _cells(notebook):
-        for output in cell.get("outputs", []):
-            record = output.get("data", {}).get("application/vnd.bizml.run+json")
-            if record and record["run"]["name"] == run:
-                return dict(record)
+def _card(notebook: str, run: str) -> dict[str, Any]:
+    """The first card of ``run`` in ``notebook``: its display data, record included."""
+    for card in cards_in_notebook(NOTEBOOKS / notebook):
+        if card[RUN_MIME]["run"]["name"] == run:
+            return card
     raise AssertionError(f"no card for run {run!r} in {notebook}")
 
 
@@ -44,18 +46,13 @@ def _injected_parameters(notebook: str) -> dict[str, Any]:
 
 def test_roi_example_prices_the_recommenders_run() -> None:
     """The ROI example's benefit is run 'SVD rank 6''s yearly value, to 3 figures as its card."""
-    low, mid, high = _run_record("recsys_take_rate.ipynb", "SVD rank 6")["impact"]["value_per_year"]
+    svd = _card("recsys_take_rate.ipynb", "SVD rank 6")
+    low, mid, high = svd[RUN_MIME]["impact"]["value_per_year"]
     parameters = _injected_parameters("roi_example.ipynb")
     assert parameters["annual_benefit_low"] == float(f"{low:.3g}")
     assert parameters["annual_benefit_mode"] == float(f"{mid:.3g}")
     assert parameters["annual_benefit_high"] == float(f"{high:.3g}")
-    card = "".join(
-        "".join(o["data"]["text/plain"])
-        for c in _cells("recsys_take_rate.ipynb")
-        for o in c.get("outputs", [])
-        if "application/vnd.bizml.run+json" in o.get("data", {})
-        and o["data"]["application/vnd.bizml.run+json"]["run"]["name"] == "SVD rank 6"
-    )
+    card = "".join(svd["text/plain"])
     intro = "".join(_cells("roi_example.ipynb")[0]["source"])
     for amount in (parameters["annual_benefit_mode"], parameters["annual_benefit_low"]):
         text = f"{amount / 1e6:.3g}M"

@@ -30,6 +30,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared notebook_cells module
 from notebook_cells import (
+    NOTEBOOKS,
     ROOT,
     TEMPLATES,
     Cells,
@@ -39,7 +40,6 @@ from notebook_cells import notebook as _notebook
 from notebook_cells import parameters_cell as _parameters_cell
 from notebook_cells import parameters_dict as _parameters_dict
 
-NOTEBOOKS = ROOT / "notebooks"
 NAME = "silent_failure_monitoring"
 
 # (name, type, default as Python source, comment)

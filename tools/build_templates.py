@@ -31,7 +31,7 @@ from bizml_nb.maturity import QUESTIONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared notebook_cells module
 from notebook_cells import (
-    ROOT,
+    NOTEBOOKS,
     TEMPLATES,
     Cells,
     Parameters,
@@ -39,8 +39,6 @@ from notebook_cells import (
 from notebook_cells import notebook as _notebook
 from notebook_cells import parameters_cell as _parameters_cell
 from notebook_cells import parameters_dict as _parameters_dict
-
-NOTEBOOKS = ROOT / "notebooks"
 
 # (name, type, default as Python source, comment)
 
@@ -924,12 +922,13 @@ def build_templates() -> None:
 
 def recsys_benefit() -> tuple[float, float, float]:
     """Run "SVD rank 6"'s yearly value (low, mid, high) as its saved card rounds it."""
-    for cell in nbformat.read(NOTEBOOKS / "recsys_take_rate.ipynb", as_version=4).cells:
-        for output in cell.get("outputs", []):
-            record = output.get("data", {}).get("application/vnd.bizml.run+json")
-            if record and record["run"]["name"] == RECSYS_RUN:
-                low, mid, high = (float(f"{v:.3g}") for v in record["impact"]["value_per_year"])
-                return low, mid, high
+    from bizml_nb.display import RUN_MIME
+    from bizml_nb.nbimport import cards_in_notebook
+
+    for card in cards_in_notebook(NOTEBOOKS / "recsys_take_rate.ipynb"):
+        if card[RUN_MIME]["run"]["name"] == RECSYS_RUN:
+            low, mid, high = (float(f"{v:.3g}") for v in card[RUN_MIME]["impact"]["value_per_year"])
+            return low, mid, high
     raise SystemExit(f"no saved card for run {RECSYS_RUN!r}: run tools/build_examples.py first")
 
 

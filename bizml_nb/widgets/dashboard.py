@@ -8,10 +8,10 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb import units
 from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
 from bizml_nb.views import rank_text as _rank
+from bizml_nb.views import value_text
 from bizml_nb.widgets.bundle import with_text
 
 if TYPE_CHECKING:
@@ -93,12 +93,12 @@ class Dashboard:
 
     def text(self) -> str:
         """The selected KPI's leaderboard in words, for where the panel cannot be shown."""
-        kpis = list(self.project.registry.metrics)
         if self.kpi.value is None or self._board is None:
             return "bizml dashboard: no business metrics yet (declare one with %bizml metric)"
         head = f"bizml dashboard: {self.kpi.value}"
-        if len(kpis) > 1:
-            head += f" (pick another KPI in Jupyter: {', '.join(k for k in kpis if k != self.kpi.value)})"
+        others = [k for k in self.project.registry.metrics if k != self.kpi.value]
+        if others:
+            head += f" (pick another KPI in Jupyter: {', '.join(others)})"
         board, more = self._board.head(TEXT_ROWS), max(len(self._board) - TEXT_ROWS, 0)
         text = f"{head}\n{leaderboard_text(board, self.project.registry.currency)}"
         return text + (f"\n  ... and {more} more runs" if more else "")
@@ -108,33 +108,21 @@ class Dashboard:
 
 
 TEXT_ROWS = 10  # the plain-text leaderboard shows the best runs only
-
 _PAD = ' style="padding:2px 14px 2px 0;text-align:left;white-space:nowrap"'
-
-
 _EMPTY = "No successful runs against this KPI yet."
 
 
 def leaderboard_cells(board: pd.DataFrame, currency: str) -> tuple[list[str], list[list[str]]]:
     """The leaderboard's header and rows as text: ranks, run, verdict, yearly value range."""
-    import pandas as pd
-
     rank_columns = [c for c in board.columns if c.startswith("rank_by_") and c != "rank_by_value"]
     header = ["rank by value", *(c.replace("rank_by_", "rank by ") for c in rank_columns)]
     header += ["run", "verdict", "value per year (90%)"]
     rows = []
     for _, row in board.iterrows():
-        value = ""
-        if not pd.isna(row.get("value_mid")):
-            value = (
-                f"{units.money(row['value_mid'], currency, signed=True)} "
-                f"[{units.money(row['value_low'], currency, signed=True)}, "
-                f"{units.money(row['value_high'], currency, signed=True)}]"
-            )
         cells = [_rank(row.get("rank_by_value"))]
         cells += [_rank(row.get(c)) for c in rank_columns]
-        cells += [str(row["name"]), str(row.get("verdict") or ""), value]
-        rows.append(cells)
+        cells += [str(row["name"]), str(row.get("verdict") or "")]
+        rows.append([*cells, value_text(row, currency, missing="")])
     return header, rows
 
 
