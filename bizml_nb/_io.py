@@ -1,0 +1,218 @@
+"""Safe writes: atomic replacement, refusal to overwrite, and cross-process locks.
+
+Every file bizml_nb writes goes through here, so three promises hold everywhere:
+
+- **Nothing half-written.** Text and bytes go to a uniquely named temporary file
+  in the target's folder (``tempfile.mkstemp``: created with ``O_EXCL``, so it
+  never follows or replaces a file or link that happens to exist), are flushed to
+  disk, then renamed over the target. On any failure the temporary file is
+  removed and the target is untouched.
+- **Nothing overwritten unasked.** ``force=False`` refuses an existing target
+  with a message naming the file and the flag that allows it.
+- **Links are edited through.** When the target is a symbolic link, the file it
+  points to is replaced and the link stays a link.
+
+``locked(path)`` holds an exclusive lock file beside ``path`` (``fcntl.flock``)
+for a read-modify-write; the lock file records its holder (pid, host, command) so
+a timeout can say who holds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bizml_nb.errors import BizmlError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+LOCK_TIMEOUT_S = 30.0
+
+
+class WriteError(BizmlError):
+    """A file could not be written, or would have overwritten one the user did not name."""
+
+
+def refuse_existing(path: Path, *, force: bool, flag: str = "--force") -> None:
+    """Raise ``WriteError`` when ``path`` exists and ``force`` is not set.
+
+    ``flag`` names how the caller allows a replacement (``--force`` on the command
+    line, ``force=True`` from Python).
+    """
+    if force or not (path.exists() or path.is_symlink()):
+        return
+    kind = "a folder" if path.is_dir() else "a file"
+    raise WriteError(
+        f"{path} already exists ({kind}); nothing was written. "
+        f"Choose another name, or pass {flag} to replace it"
+    )
+
+
+def target_of(path: Path) -> Path:
+    """The file a write to ``path`` should replace: the link's target for a symlink."""
+    path = Path(path)
+    if path.is_symlink():
+        return path.resolve()
+    return path
+
+
+def atomic_write_text(
+    path: Path | str, text: str, *, force: bool = True, flag: str = "--force"
+) -> Path:
+    """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically; return the path."""
+    return atomic_write_bytes(path, text.encode("utf-8"), force=force, flag=flag)
+
+
+def atomic_write_bytes(
+    path: Path | str, data: bytes, *, force: bool = True, flag: str = "--force"
+) -> Path:
+    """Write ``data`` to ``path`` atomically (see the module's promises); return the path."""
+
+    def write(handle_path: Path) -> None:
+        with handle_path.open("wb") as handle:
+            handle.write(data)
+
+    return atomic_write_with(path, write, force=force, flag=flag)
+
+
+def atomic_write_with(
+    path: Path | str,
+    write: Callable[[Path], None],
+    *,
+    force: bool = True,
+    flag: str = "--force",
+) -> Path:
+    """Let ``write`` fill a fresh temporary file, then rename it over ``path``.
+
+    For writers that want a path rather than bytes (``DataFrame.to_parquet``,
+    ``nbformat.write``). The temporary file is in the target's folder, has a name
+    no other file has, and is removed if ``write`` or the rename fails.
+    """
+    path = Path(path)
+    refuse_existing(path, force=force, flag=flag)
+    target = target_of(path)
+    if target.is_dir():
+        raise WriteError(f"{path} is a folder; give the name of a file to write")
+    folder = target.parent
+    if not folder.is_dir():
+        raise WriteError(
+            f"cannot write {path}: the folder {folder} does not exist; create it first"
+        )
+    mode = _mode_of(target)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {_reason(exc)}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        if force:
+            os.replace(tmp, target)
+        else:
+            _link_new(tmp, path, flag)
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {_reason(exc)}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return path
+
+
+def _link_new(tmp: Path, path: Path, flag: str) -> None:
+    """Put ``tmp`` at ``path`` only if nothing is there yet (no check-then-write race)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        refuse_existing(path, force=False, flag=flag)
+        raise  # pragma: no cover - refuse_existing raised already
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        refuse_existing(path, force=False, flag=flag)
+        os.replace(tmp, path)  # a file system without hard links
+
+
+def _mode_of(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied; choose a folder you can write to"
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    return exc.strerror or str(exc)
+
+
+@contextlib.contextmanager
+def locked(path: Path | str, *, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an exclusive cross-process lock for a read-modify-write of ``path``.
+
+    The lock is a file beside the (link-resolved) target, ``.NAME.lock``; it is
+    left in place (removing it would race with the next holder). Re-entrant within
+    a process is not supported: take the lock once per edit.
+    """
+    import fcntl
+
+    target = target_of(Path(path))
+    lock_path = target.with_name(f".{target.name}.lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise WriteError(f"cannot lock {path} ({lock_path}): {_reason(exc)}") from None
+    try:
+        deadline = time.monotonic() + timeout_s
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _holder(fd)
+                    raise WriteError(
+                        f"{path} is being edited by another process ({holder}); waited "
+                        f"{timeout_s:.0f} s for its lock {lock_path}. Try again when it has "
+                        "finished; if that process is gone, delete the lock file"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        _record_holder(fd)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _record_holder(fd: int) -> None:
+    command = " ".join(sys.argv[:3])[:200]
+    text = f"pid {os.getpid()} on {socket.gethostname()}: {command}\n".encode()
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text, 0)
+
+
+def _holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 400, 0).decode("utf-8", "replace").strip()
+    except OSError:
+        text = ""
+    return text or "holder unknown"
