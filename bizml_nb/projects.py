@@ -42,12 +42,12 @@ Outcome = Literal["created", "updated", "unchanged"]
 
 @dataclass
 class Project:
-    """The registry and ledger of one project, with the registry re-read when its file changes."""
+    """The registry and ledger of one project, with the registry re-read when its text changes."""
 
     root: Path
     ledger: Ledger
     provenance: Provenance = field(default_factory=Provenance)
-    _registry: tuple[tuple[int, int], Registry] | None = field(default=None, repr=False)
+    _registry: tuple[str, Registry] | None = field(default=None, repr=False)
 
     @classmethod
     def at(cls, root: Path, *, ledger: Path | None = None) -> Project:
@@ -60,17 +60,23 @@ class Project:
 
     @property
     def registry(self) -> Registry:
-        """The registry as the file says now (parsed again only when the file changed)."""
+        """The registry as the file says now (parsed again only when its text changed).
+
+        The cache is keyed by the file's text, not its size and time: two edits within
+        one tick of the file system's clock can leave both the same.
+        """
+        path = self.registry_path
         try:
-            stat = self.registry_path.stat()
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise RegistryError(
                 f"no {FILENAME} in {self.root} or above; run `%bizml init` (or `bizml init`) "
                 "to start a project here"
             ) from None
-        key = (stat.st_mtime_ns, stat.st_size)
-        if self._registry is None or self._registry[0] != key:
-            self._registry = (key, Registry.load(self.registry_path))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RegistryError(f"cannot read {path}: {exc}") from None
+        if self._registry is None or self._registry[0] != text:
+            self._registry = (text, Registry.from_text(text, path))
         return self._registry[1]
 
     @property

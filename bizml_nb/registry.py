@@ -2,9 +2,10 @@
 
 The registry lives in ``bizml.toml`` at the project root. It is read with the
 standard library's ``tomllib`` (fast, used on every cell) and edited with
-``tomlkit``, which keeps the user's comments and key order. Every edit is
-validated as a whole file before it is written, and written atomically (a
-temporary file, then a rename), so a failed edit never leaves a broken file.
+``tomlkit``, which keeps the user's comments and key order. Every edit holds a
+cross-process lock, re-reads the file, is validated as a whole file before it is
+written, and is written atomically (``bizml_nb._io``), so concurrent edits are
+all kept and a failed edit never leaves a broken file.
 
 >>> reg = Registry.from_text('''
 ... [project]
@@ -22,9 +23,7 @@ temporary file, then a rename), so a failed edit never leaves a broken file.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     import tomlkit.toml_document
 
 FILENAME = "bizml.toml"
+LOCK_TIMEOUT_S = 30.0  # how long an edit waits for another process's edit to finish
 FORMAT_VERSION = 1
 DIRECTIONS = ("higher", "lower")
 Direction = Literal["higher", "lower"]
@@ -428,15 +428,7 @@ class Registry:
     @classmethod
     def load(cls, path: Path) -> Registry:
         """Read and validate ``path``; raise RegistryError naming file, line and key."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RegistryError(
-                f"{path} does not exist; create it with `%bizml init` or `bizml init`"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RegistryError(f"cannot read {path}: {exc}") from None
-        return cls.from_text(text, path)
+        return cls.from_text(read_text(path), path)
 
     @classmethod
     def from_text(cls, text: str, path: Path | None = None) -> Registry:
@@ -486,6 +478,18 @@ class Registry:
                     order.append(link.business_metric)
                     frontier.append(link.business_metric)
         return order
+
+
+def read_text(path: Path) -> str:
+    """The text of a bizml.toml; RegistryError saying what to do when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryError(
+            f"{path} does not exist; create it with `%bizml init` or `bizml init`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"cannot read {path}: {exc}") from None
 
 
 def check_tree(metrics: Mapping[str, BusinessMetric], links: tuple[Link, ...]) -> None:
@@ -655,57 +659,44 @@ def _edit(
 ) -> Literal["created", "updated", "unchanged"]:
     """Apply ``mutate`` to the file's document, validate the result, write it atomically.
 
-    ``mutate`` returns whether the item it edits existed before.
+    The whole read-modify-write holds the file's edit lock (``.bizml.toml.lock``
+    beside it), so edits by other processes are never lost; a symlinked file is
+    edited through its link. ``mutate`` returns whether the item it edits existed.
     """
     import tomlkit
     import tomlkit.exceptions
 
-    if path.exists():
-        old = Registry.load(path)  # refuse to edit on top of a broken file
-        del old
-        text = path.read_text(encoding="utf-8")
-    elif require_existing:
-        raise RegistryError(
-            f"no {FILENAME} in {path.parent} or above; run `%bizml init` (or `bizml init`) first"
+    from bizml_nb._io import WriteError, atomic_write_text, locked, target_of
+
+    folder = target_of(path).parent
+    if not folder.is_dir():
+        raise WriteError(
+            f"cannot write {path}: the folder {folder} does not exist; create it first"
         )
-    else:
-        text = ""
-    try:
-        doc = tomlkit.parse(text)
-        existed = mutate(doc)
-        new_text = tomlkit.dumps(doc)
-    except tomlkit.exceptions.TOMLKitError as exc:
-        raise RegistryError(f"cannot edit {path}: {exc}") from None
-    Registry.from_text(new_text, path)
-    if new_text == text:
-        return "unchanged"
-    atomic_write(path, new_text)
+    missing = RegistryError(
+        f"no {FILENAME} in {path.parent} or above; run `%bizml init` (or `bizml init`) first"
+    )
+    if require_existing and not path.exists():
+        raise missing  # before taking the lock, which would leave its file behind
+    with locked(path, timeout_s=LOCK_TIMEOUT_S):
+        if path.exists():
+            text = read_text(path)
+            Registry.from_text(text, path)  # refuse to edit on top of a broken file
+        elif require_existing:
+            raise missing
+        else:
+            text = ""
+        try:
+            doc = tomlkit.parse(text)
+            existed = mutate(doc)
+            new_text = tomlkit.dumps(doc)
+        except tomlkit.exceptions.TOMLKitError as exc:
+            raise RegistryError(f"cannot edit {path}: {exc}") from None
+        Registry.from_text(new_text, path)
+        if new_text == text:
+            return "unchanged"
+        atomic_write_text(path, new_text)
     return "updated" if existed else "created"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else _default_mode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise RegistryError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise RegistryError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 # --------------------------------------------------------------------------- parsing

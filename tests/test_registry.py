@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bizml_nb._io import WriteError
 from bizml_nb.errors import RegistryError
 from bizml_nb.projects import Project
 from bizml_nb.registry import (
@@ -104,8 +105,11 @@ def _assert_located(message: str, path: Path, key: str, line: int) -> None:
     assert key in message, message
 
 
+LOCK = f".{FILENAME}.lock"  # the edit lock's file stays beside bizml.toml once created
+
+
 def _temp_leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name != FILENAME)
+    return sorted(p.name for p in folder.iterdir() if p.name not in (FILENAME, LOCK))
 
 
 # --------------------------------------------------------------------------- loading
@@ -1134,12 +1138,12 @@ def test_upsert_without_file_says_to_init(tmp_path: Path, edit: Callable[[Path],
 
 
 def test_successful_edits_leave_no_temporary_files(tmp_path: Path) -> None:
-    """After init, metric and link edits the folder holds only bizml.toml."""
+    """After init, metric and link edits the folder holds only bizml.toml and its lock file."""
     path = tmp_path / FILENAME
     init_file(path)
     upsert_metric(path, TAKE_RATE)
     upsert_link(path, Link("a", "take_rate", params={"elasticity": 1.0}))
-    assert [p.name for p in tmp_path.iterdir()] == [FILENAME]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LOCK, FILENAME]
 
 
 def test_failed_write_leaves_file_and_no_temporary_files(
@@ -1152,10 +1156,52 @@ def test_failed_write_leaves_file_and_no_temporary_files(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(RegistryError, match=f"cannot write {path}: Permission denied"):
+    with pytest.raises(WriteError) as info:
         upsert_metric(path, BusinessMetric("churn", "ratio", "lower"))
+    assert str(info.value) == (
+        f"cannot write {path}: permission denied; choose a folder you can write to"
+    )
     assert path.read_text(encoding="utf-8") == COMMENTED
     assert _temp_leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("relative", [False, True], ids=["absolute", "relative"])
+def test_edits_through_a_symlinked_bizml_toml_change_the_shared_file(
+    tmp_path: Path, relative: bool
+) -> None:
+    """init, metric and link edits through a symlinked bizml.toml write the file it points
+    to; the link stays the same link, and the lock file sits beside the shared file."""
+    shared = tmp_path / "shared" / FILENAME
+    shared.parent.mkdir()
+    shared.write_text(COMMENTED, encoding="utf-8")
+    project_dir = tmp_path / "project"
+    project_dir.mkdir()
+    link = project_dir / FILENAME
+    pointed = os.path.join("..", "shared", FILENAME) if relative else str(shared)
+    link.symlink_to(pointed)
+    project = Project.at(project_dir)
+    assert project.init(currency="EUR") == "updated"
+    assert project.metric("churn", unit="ratio", direction="lower").name == "churn"
+    project.link("auc", "churn", elasticity=-0.1)
+    assert link.is_symlink()
+    assert os.readlink(link) == pointed
+    registry = Registry.load(shared)
+    assert (registry.currency, list(registry.metrics)) == ("EUR", ["take_rate", "churn"])
+    assert [(k.ml_metric, k.business_metric) for k in registry.links] == [("auc", "churn")]
+    assert shared.read_text(encoding="utf-8").startswith(COMMENTED.partition("currency")[0])
+    assert sorted(p.name for p in shared.parent.iterdir()) == [LOCK, FILENAME]
+    assert sorted(p.name for p in project_dir.iterdir()) == [FILENAME]
+
+
+def test_init_in_a_missing_folder_names_it_and_creates_nothing(tmp_path: Path) -> None:
+    """init_file into a folder that does not exist says which folder, and makes none."""
+    path = tmp_path / "nowhere" / FILENAME
+    with pytest.raises(WriteError) as info:
+        init_file(path)
+    assert str(info.value) == (
+        f"cannot write {path}: the folder {path.parent} does not exist; create it first"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_edit_keeps_file_permissions(tmp_path: Path) -> None:
@@ -1242,6 +1288,27 @@ def test_project_registry_rereads_same_size_change(tmp_path: Path) -> None:
     assert path.stat().st_size == old.st_size
     os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns + 1_000_000_000))
     assert project.registry.metric("take_rate").baseline == 0.113
+
+
+def test_project_registry_sees_a_change_within_one_clock_tick(tmp_path: Path) -> None:
+    """A change that keeps the size and the modification time (two writes within one tick
+    of a coarse file-system clock) is still seen by the next read."""
+    path = _write(tmp_path, COMMENTED)
+    project = Project.at(tmp_path)
+    assert project.registry.metric("take_rate").baseline == 0.112
+    old = path.stat()
+    path.write_text(COMMENTED.replace("0.112", "0.113"), encoding="utf-8")
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    assert project.registry.metric("take_rate").baseline == 0.113
+
+
+def test_project_registry_that_cannot_be_decoded_says_which_file(tmp_path: Path) -> None:
+    """A bizml.toml that is not UTF-8 gives a RegistryError naming the file."""
+    path = tmp_path / FILENAME
+    path.write_bytes(b"[project]\nname = '\xff'\n")
+    with pytest.raises(RegistryError, match=f"^cannot read {path}: 'utf-8' codec"):
+        _ = Project.at(tmp_path).registry
 
 
 def test_project_registry_without_file_says_to_init(tmp_path: Path) -> None:
