@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from typing import Any
+
+import pytest
 
 # Each card also carries the whole run record (ids, times) as JSON: a copy of what
 # text/plain and text/html already show, so nbval compares those two instead.
@@ -107,7 +110,60 @@ def unblock_network() -> None:
 
 def pytest_configure(config: Any) -> None:
     block_network()
+    if os.environ.get(NO_SKIP_ENV, "") not in ("", "0"):
+        config.pluginmanager.register(NoSkip(), "bizml-no-skip")
 
 
 def pytest_unconfigure(config: Any) -> None:
     unblock_network()
+
+
+# --------------------------------------------------------------------------- no skips in CI
+#
+# On a developer machine a test may skip and say why (no Chromium, no chattr). In CI
+# every such reason must be met: `.ci/run` sets BIZML_NO_SKIP=1, and then a skipped
+# test, module or notebook cell fails the session, listed with its reason. An xfail is
+# not a skip and is left alone.
+
+NO_SKIP_ENV = "BIZML_NO_SKIP"
+
+
+class NoSkip:
+    """Collects every skip of the session and turns a passing session into a failed one."""
+
+    def __init__(self) -> None:
+        self.skipped: list[tuple[str, str]] = []
+
+    def _record(self, report: pytest.CollectReport | pytest.TestReport) -> None:
+        if not report.skipped or hasattr(report, "wasxfail"):
+            return
+        reason = report.longrepr
+        if isinstance(reason, tuple) and len(reason) == 3:  # (path, line, "Skipped: why")
+            reason = str(reason[2]).removeprefix("Skipped: ")
+        self.skipped.append((report.nodeid, str(reason)))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._record(report)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._record(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        passing = (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+        if self.skipped and session.exitstatus in passing:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.skipped:
+            return
+        write = terminalreporter.line
+        terminalreporter.section(f"skipped, and {NO_SKIP_ENV}=1 forbids it", red=True, bold=True)
+        for nodeid, reason in self.skipped:
+            write(f"SKIPPED {nodeid or '(collection)'}: {reason}", red=True)
+        write(
+            f"{len(self.skipped)} skipped: with {NO_SKIP_ENV}=1 (set by .ci/run) a skip fails "
+            "the run. Give this machine what each reason asks for; to let tests skip on a "
+            f"developer machine, run pytest without {NO_SKIP_ENV}.",
+            red=True,
+            bold=True,
+        )
