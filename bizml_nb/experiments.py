@@ -18,16 +18,17 @@ ends, writes one run to the ledger in one transaction: status ``ok``, or
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb import __version__
+from bizml_nb import __version__, schema
 from bizml_nb.errors import BizmlWarning, ExperimentError, LedgerError
 from bizml_nb.ledger import Run, new_run_id, now_iso
 from bizml_nb.provenance import notebook_path, python_version
@@ -75,6 +76,15 @@ class Experiment:
             eng_hours = metric_value("eng_hours", eng_hours)
             if eng_hours < 0:
                 raise ExperimentError(f"eng_hours must not be negative (not {eng_hours:g})")
+        # What the ledger will refuse is refused now, before the work starts.
+        params = clean_params(params)
+        with _as_experiment_error():
+            schema.text(name, "the experiment's name", limit=schema.NAME_CHARS)
+            schema.text(target, "the target KPI's name", limit=schema.NAME_CHARS)
+            schema.optional_text(hypothesis, "hypothesis")
+            schema.optional_text(expect, "expect")
+            schema.tags(tags)
+            schema.optional_number(eng_hours, "eng_hours", low=0.0, high=schema.ENG_HOURS_LIMIT)
         project.registry.metric(target)  # an unknown KPI fails before the work starts
         self.name = name
         self.target = target
@@ -83,7 +93,7 @@ class Experiment:
         self.expect = expect
         self.tags = tags
         self.baseline = bool(baseline)
-        self.params = dict(params or {})
+        self.params = params
         self.eng_hours = eng_hours
         self.cell_id = cell_id if cell_id is not None else CELL_ID.get()
         self.metrics: dict[str, float] = {}
@@ -113,6 +123,12 @@ class Experiment:
         if self.record is not None:
             self.record = self.project.ledger.add_metrics(self.record.id, values)
             return
+        total = len(self.metrics.keys() | values.keys())
+        if total > schema.MAX_METRICS:
+            raise ExperimentError(
+                f"a run holds at most {schema.MAX_METRICS:,} metrics; this log would make "
+                f"{total:,}. Log summaries, or split the work into several experiments"
+            )
         self.metrics.update(values)
 
     def __enter__(self) -> Experiment:
@@ -182,6 +198,7 @@ class Experiment:
         error = None
         if exc is not None:
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            error = schema.fit_text(error, schema.TEXT_CHARS)
         return Run(
             id=self._id,
             name=self.name,
@@ -196,8 +213,8 @@ class Experiment:
             error=error,
             duration_s=duration,
             metrics=dict(self.metrics),
-            notebook=notebook_path(self.project.root),
-            cell_id=self.cell_id,
+            notebook=_optional_fit(notebook_path(self.project.root)),
+            cell_id=_optional_fit(self.cell_id),
             git_commit=git.commit,
             git_dirty=git.dirty,
             python_version=python_version(),
@@ -267,6 +284,8 @@ def metric_value(name: Any, value: Any) -> float:
     """
     if not isinstance(name, str) or not name.strip():
         raise ExperimentError(f"metric names must be non-empty strings (not {name!r})")
+    with _as_experiment_error():
+        schema.text(name, f"the metric name {name[:60]!r}", limit=schema.NAME_CHARS)
     item = value
     if not isinstance(item, numbers.Real) and callable(getattr(item, "item", None)):
         try:
@@ -290,7 +309,67 @@ def metric_value(name: Any, value: Any) -> float:
             f"metric {name!r} is {number}; log a finite number "
             "(leave the metric out if it could not be computed)"
         )
+    if abs(number) > schema.METRIC_LIMIT:
+        raise ExperimentError(
+            f"metric {name!r} is {number:g}, beyond the +-{schema.METRIC_LIMIT:g} a metric may "
+            "be (the business arithmetic on it would overflow); log it in larger units"
+        )
     return number
+
+
+def clean_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``params`` as JSON data the ledger stores exactly; ExperimentError naming a bad one.
+
+    NumPy numbers and arrays become plain numbers and lists, tuples become lists, and
+    any other object its text (``str``); numbers must be finite.
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise ExperimentError(
+            f"params must be a mapping of names to values, e.g. {{'lr': 0.01}} "
+            f"(not {type(params).__name__})"
+        )
+    cleaned = {}
+    for key, value in params.items():
+        if not isinstance(key, str) or not key:
+            raise ExperimentError(f"param names must be non-empty strings (not {key!r})")
+        cleaned[key] = _json_value(value, f"params.{key}", 1)
+    with _as_experiment_error():
+        schema.params(cleaned)
+    return cleaned
+
+
+def _json_value(value: Any, field: str, depth: int) -> Any:
+    if depth > schema.MAX_DEPTH:
+        raise ExperimentError(f"{field} nests deeper than {schema.MAX_DEPTH} levels")
+    if value is None or isinstance(value, bool | str | int | float):
+        return value
+    item = getattr(value, "item", None)
+    if isinstance(value, numbers.Number) and callable(item):
+        return _json_value(item(), field, depth)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and not isinstance(value, Mapping):
+        value = tolist()
+        if not isinstance(value, list):  # a 0-d array
+            return _json_value(value, field, depth)
+    if isinstance(value, list | tuple):
+        return [_json_value(v, f"{field}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v, f"{field}.{k}", depth + 1) for k, v in value.items()}
+    return str(value)
+
+
+def _optional_fit(value: str | None) -> str | None:
+    return None if value is None else schema.fit_text(value, schema.TEXT_CHARS)
+
+
+@contextlib.contextmanager
+def _as_experiment_error() -> Iterator[None]:
+    try:
+        yield
+    except schema.Invalid as exc:
+        raise ExperimentError(exc.message) from None
 
 
 def is_metric_mapping(value: Any) -> bool:

@@ -22,6 +22,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
 RECORD_FORMAT = "bizml.run"
 RECORD_VERSION = 1
@@ -81,6 +82,18 @@ CREATE TABLE baselines (
 ) WITHOUT ROWID;
 """,
     "ALTER TABLE runs ADD COLUMN deployed_on TEXT;",
+    # Schema 4: the order runs were recorded in, across every process writing the file
+    # (`last`); runs already present count as recorded in id order.
+    """
+CREATE TABLE run_order (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id  TEXT NOT NULL UNIQUE
+);
+INSERT INTO run_order (run_id) SELECT id FROM runs ORDER BY id;
+CREATE TRIGGER run_recorded AFTER INSERT ON runs BEGIN
+    INSERT INTO run_order (run_id) VALUES (NEW.id);
+END;
+""",
 )
 _COLUMNS = (
     "id",
@@ -156,30 +169,15 @@ class Run:
         return {"format": RECORD_FORMAT, "version": RECORD_VERSION, "run": run}
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> Run:
-        """Rebuild a run from :meth:`to_record` output; LedgerError if it is not one."""
-        if record.get("format") != RECORD_FORMAT or not isinstance(record.get("run"), dict):
-            raise LedgerError("not a bizml run record")
-        version = record.get("version")
-        if not isinstance(version, int) or version > RECORD_VERSION:
-            raise LedgerError(
-                f"run record version {version!r} is newer than this bizml_nb reads "
-                f"({RECORD_VERSION}); upgrade bizml_nb"
-            )
-        data = dict(record["run"])
-        known = set(cls.__dataclass_fields__)
-        for key in ("id", "name", "target", "started_at"):
-            if not isinstance(data.get(key), str) or not data[key]:
-                raise LedgerError(f"malformed run record: {key} is {data.get(key)!r}")
-        if data.get("status", "ok") not in ("ok", "failed"):
-            raise LedgerError(f"malformed run record: status is {data['status']!r}")
-        try:
-            data["tags"] = tuple(data.get("tags") or ())
-            data["params"] = dict(data.get("params") or {})
-            data["metrics"] = {str(k): float(v) for k, v in (data.get("metrics") or {}).items()}
-            return cls(**{k: v for k, v in data.items() if k in known})
-        except (TypeError, ValueError) as exc:
-            raise LedgerError(f"malformed run record: {exc}") from None
+    def from_record(cls, record: Mapping[str, Any], where: str | None = None) -> Run:
+        """Rebuild a run from :meth:`to_record` output; LedgerError if it is not one.
+
+        The record is checked against the run record schema (:mod:`bizml_nb.schema`):
+        the error names the field and what it may hold, after ``where`` if given.
+        """
+        from bizml_nb.schema import validate_record
+
+        return validate_record(record, where)
 
     def _row(self) -> tuple[Any, ...]:
         return (
@@ -220,12 +218,44 @@ class Run:
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class _IdSequence:
+    """The last id this process made, so that the next one sorts after it."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the last id (in a forked child: start a sequence of its own)."""
+        self.last = 0
+        self.lock = threading.Lock()
+
+    def after(self, fresh: int) -> int:
+        """``fresh``, or the last id plus one when ``fresh`` is not in a later millisecond."""
+        with self.lock:
+            if fresh >> 80 <= self.last >> 80:
+                fresh = self.last + 1
+            self.last = fresh
+            return fresh
+
+
+_ids = _IdSequence()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.reset)
+
+
 def new_run_id() -> str:
     """A 26-character ULID: 48 bits of milliseconds then 80 random bits.
 
     Ids sort by creation time and are unique across machines without coordination.
+    Within a process they are monotonic (the ULID spec's monotonic mode): an id made
+    in the same millisecond as the one before it, or after the clock was set back,
+    is that id plus one, so a process's ids sort in the order they were made.
     """
-    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    value = _ids.after(_now_ms() << 80 | secrets.randbits(80))
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])
@@ -259,7 +289,13 @@ class Ledger:
     # -- writing
 
     def record(self, run: Run) -> None:
-        """Write ``run`` in one transaction; LedgerError if it cannot be written."""
+        """Write ``run`` in one transaction; LedgerError if it cannot be written.
+
+        A run that breaks the run record schema is refused before anything is written.
+        """
+        from bizml_nb.schema import check_run
+
+        check_run(run)
         with self._writing() as conn:
             try:
                 conn.execute(_INSERT, run._row())
@@ -272,15 +308,32 @@ class Ledger:
 
     def record_many(self, runs: Sequence[Run]) -> int:
         """Write the runs not yet present (by id); return how many were new."""
+        return len(self.record_new(runs))
+
+    def record_new(self, runs: Sequence[Run]) -> list[str]:
+        """Write the runs not yet present (by id), all in one transaction; return their ids.
+
+        Every run is checked against the run record schema first: one bad run and
+        nothing is written.
+        """
+        from bizml_nb.schema import check_run
+
+        for run in runs:
+            check_run(run)
+        insert = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
+        written: list[str] = []
         with self._writing() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                _INSERT.replace("INSERT", "INSERT OR IGNORE", 1), [r._row() for r in runs]
-            )
-            return conn.total_changes - before
+            for run in runs:
+                before = conn.total_changes
+                conn.execute(insert, run._row())
+                if conn.total_changes > before:
+                    written.append(run.id)
+        return written
 
     def add_metrics(self, run_id: str, metrics: Mapping[str, float]) -> Run:
         """Merge ``metrics`` into a recorded run (later values win) and return it."""
+        from bizml_nb.schema import check_run
+
         with self._writing() as conn:
             row = conn.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)
@@ -288,6 +341,7 @@ class Ledger:
             if row is None:
                 raise LedgerError(f"no run {run_id} in {self.path}")
             run = Run._from_row(row).with_metrics(metrics)
+            check_run(run)  # nothing is written when the merged run breaks the schema
             conn.execute(
                 "UPDATE runs SET metrics = ? WHERE id = ?",
                 (json.dumps(dict(run.metrics), ensure_ascii=False), run_id),
@@ -335,6 +389,26 @@ class Ledger:
         with self._errors():
             rows = conn.execute(query + " ORDER BY id", args).fetchall()
         return [Run._from_row(row) for row in rows]
+
+    def last(self, *, name: str | None = None) -> Run | None:
+        """The run recorded most recently (optionally the latest of that name), or None.
+
+        "Most recently" is the order of recording in this file, whichever process
+        wrote it, not the order of ids: an experiment started first and finished last
+        is the last run.
+        """
+        conn = self._reading()
+        if conn is None:
+            return None
+        where, args = ("WHERE r.name = ? ", (name,)) if name is not None else ("", ())
+        with self._errors():
+            row = conn.execute(
+                f"SELECT {', '.join('r.' + c for c in _COLUMNS)} FROM runs r "
+                f"LEFT JOIN run_order o ON o.run_id = r.id {where}"
+                "ORDER BY o.seq IS NULL, o.seq DESC, r.id DESC LIMIT 1",
+                args,
+            ).fetchone()
+        return None if row is None else Run._from_row(row)
 
     def set_baseline(self, target: str, run_id: str) -> Run:
         """Make the run ``run_id`` the baseline of KPI ``target`` (its latest, for good)."""
@@ -475,8 +549,13 @@ class Ledger:
                     "point BIZML_LEDGER (or %config BizmlMagics.ledger) at a writable file"
                 ) from None
         try:
+            # An absolute path: SQLite builds with URI filenames on would read a path
+            # such as "file:x.sqlite" as a URI (another file, or options) rather than a name.
             conn = sqlite3.connect(
-                self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False
+                os.path.abspath(self.path),
+                timeout=self.timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
             )
         except sqlite3.Error as exc:
             raise LedgerError(_explain(self.path, exc)) from None
@@ -532,27 +611,30 @@ class Ledger:
                 "it was left untouched. Point BIZML_LEDGER at a new file."
             )
         if user_version > SCHEMA_VERSION:
-            raise LedgerError(
-                f"{self.path} was written by a newer bizml_nb (ledger schema {user_version}; "
-                f"this one reads up to {SCHEMA_VERSION}); it was left untouched. "
-                f"Upgrade with `pip install -U bizml_nb`, or: {RECOVER_HINT}"
-            )
+            raise LedgerError(_newer(self.path, user_version))
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         """Bring the schema to SCHEMA_VERSION: all migrations for a new file, the rest for an old one."""
         conn.execute("BEGIN IMMEDIATE")
+        version = 0
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for script in _MIGRATIONS[version:]:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(script):
+                    conn.execute(statement)
             if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
-        except BaseException:
-            conn.rollback()
+        except BaseException as exc:
+            conn.rollback()  # one transaction: a failed upgrade leaves the old schema whole
+            text = str(exc)
+            upgrading = 0 < version < SCHEMA_VERSION
+            if upgrading and isinstance(exc, sqlite3.Error) and not _waited(text):
+                raise LedgerError(
+                    f"cannot upgrade the ledger {self.path} from schema {version} to "
+                    f"{SCHEMA_VERSION} ({text}); it was left as it was. {RECOVER_HINT}"
+                ) from None
             raise
 
     def _check_schema(self, conn: sqlite3.Connection) -> None:
@@ -573,11 +655,31 @@ class Ledger:
         elif version < SCHEMA_VERSION:  # a ledger of an older bizml_nb: upgrade it in place
             self._create_schema(conn)
         elif version > SCHEMA_VERSION:  # written concurrently since the header check
-            raise LedgerError(
-                f"{self.path} was written by a newer bizml_nb (ledger schema {version}); "
-                "it was left untouched. Upgrade with `pip install -U bizml_nb`, or: "
-                f"{RECOVER_HINT}"
-            )
+            raise LedgerError(_newer(self.path, version))
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of a script, in order (a trigger's body keeps its semicolons)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending.strip()
+            pending = ""
+
+
+def _waited(text: str) -> bool:
+    """Whether a SQLite error says another connection held the file too long."""
+    return "locked" in text or "busy" in text
+
+
+def _newer(path: Path, version: int) -> str:
+    return (
+        f"{path} was written by a newer bizml_nb (ledger schema {version}; this one reads up "
+        f"to {SCHEMA_VERSION}); it was left untouched. Upgrade with `pip install -U bizml_nb`, "
+        f"or: {RECOVER_HINT}"
+    )
 
 
 _JSON_COLUMNS = ("tags", "params", "metrics")
