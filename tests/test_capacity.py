@@ -333,12 +333,36 @@ def test_cost_curve_grows_latency_with_the_model() -> None:
 
 
 def test_cost_curve_leaves_a_gap_where_nothing_fits() -> None:
-    """In a table of one 4 GB instance, 10B fp16 (20 GB of weights) fits nowhere: NaN cost."""
+    """In a table of one 4 GB instance, 10B fp16 (20 GB of weights) fits nowhere: NaN cost.
+
+    1M fp16: 0.002 GB weights + 0.0004 buffers + 1 runtime = 1.0024 GB; / 0.8 = 1.253 GB,
+    one replica (10 req/s x 0.005 s = 0.05 in flight; ceil(0.05 / 0.7) = 1) on one "x"
+    at $1/h: 8,760 a year. 10B: latency 5 ms x 10^4 = 50 s; 10 x 50 = 500 in flight,
+    ceil(500 / 0.7) = 715 replicas, each over 20 GB: no instance, no cost. The chart
+    leaves that point out of its lines (NaN, not 0) and says why.
+    """
     curve = cost_curve([1e6, 10e9], [10], "fp16", latency_ms=5, instances=[Instance("x", 4, 1)])
-    assert curve["instance"].tolist() == ["x", ""]
-    assert math.isnan(curve["yearly_cost"].iloc[1])
+    fits, gap = curve.iloc[0], curve.iloc[1]
+    assert (fits["instance"], fits["hosts"], fits["replicas"]) == ("x", 1, 1)
+    assert fits["memory_gb"] == pytest.approx(1.253)
+    assert fits["yearly_cost"] == pytest.approx(8_760)
+    assert (gap["instance"], gap["hosts"], gap["replicas"]) == ("", 0, 715)
+    assert gap["latency_ms"] == pytest.approx(50_000)
+    for column in ("memory_gb", "cost_per_hour", "yearly_cost"):
+        assert math.isnan(gap[column]), column
+
     figure = cost_chart(curve)
-    assert len(figure.axes) == 2
+    by_traffic, by_size = figure.axes
+    lines = {line.get_label(): line for line in by_traffic.get_lines()}
+    assert list(lines) == ["1M params", "10B params (nothing fits)"]
+    assert list(lines["1M params"].get_ydata()) == pytest.approx([8_760])
+    assert math.isnan(lines["10B params (nothing fits)"].get_ydata()[0])
+    (by_model,) = by_size.get_lines()
+    assert list(by_model.get_xdata()) == [1e6, 10e9]  # the 10B point is kept, as a gap
+    cost_fits, cost_gap = by_model.get_ydata()
+    assert cost_fits == pytest.approx(8_760)
+    assert math.isnan(cost_gap)
+    assert [text.get_text() for text in figure.texts] == ["gaps: no instance in the table fits"]
 
 
 # --------------------------------------------------------------------------- the seed

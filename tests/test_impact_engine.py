@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.power import NormalIndPower
@@ -823,18 +823,29 @@ def _expressions(
 
 EXPRESSIONS = st.recursive(LEAVES, _expressions, max_leaves=10)
 
+# Formulas are at most 500 characters. a = 2.5, and adding 1.0 to it 83 times is exact:
+# 85.5. "a" and 82 " + 1.0" make 1 + 82 x 6 = 493 characters; " + 1.00" makes 500,
+# " + 1.000" 501 (the same value, refused for its length).
+_AT_LIMIT = "a" + " + 1.0" * 82 + " + 1.00"
+_OVER_LIMIT = "a" + " + 1.0" * 82 + " + 1.000"
+
 
 @settings(max_examples=300, deadline=None)
 @given(expression=EXPRESSIONS)
+@example(expression=(_AT_LIMIT, 85.5))
+@example(expression=(_OVER_LIMIT, 85.5))
 def test_formula_agrees_with_python_arithmetic(expression: tuple[str, Any]) -> None:
     """Random expression trees over whitelisted operators: the value is Python's float value.
 
     The expected number is built alongside the text (each node applies the same Python
     operator or math function to its children's values), never by eval. Where Python raises,
-    or gives a complex or non-finite number, the formula must raise RegistryError.
+    or gives a complex or non-finite number, the formula must raise RegistryError. A text
+    over 500 characters is refused for its length, whatever its value.
     """
     text, expected = expression
     if len(text) > 500:
+        with pytest.raises(RegistryError, match="longer than 500 characters"):
+            Formula.parse(text)
         return
     formula = Formula.parse(text)
     if expected is _ERROR or not math.isfinite(expected):

@@ -193,11 +193,33 @@ def test_cell_runs_in_user_namespace_and_displays_last_value(recsys: Any) -> Non
 
 
 def test_trailing_semicolon_hides_last_value(recsys: Any) -> None:
-    """A trailing semicolon hides the last value, as in a plain cell."""
-    _, captured = run_cell(
-        recsys, '%%bizml experiment "quiet" --target take_rate\nbizml_nb.log(auc=0.9)\n12345;\n'
+    """A trailing semicolon hides the last value, as in a plain cell.
+
+    The same cell without it shows 12345 and sets `_`; with it, 54321 is still computed
+    (the walrus binds it) and the run is recorded, but nothing is shown and `_` keeps 12345.
+    """
+    shown, captured = run_cell(
+        recsys, '%%bizml experiment "loud" --target take_rate\nbizml_nb.log(auc=0.9)\n12345\n'
     )
-    assert "12345" not in captured.stdout
+    assert shown.success, shown.error_in_exec
+    assert "12345" in captured.stdout  # the displayhook's Out[...]
+    assert recsys.user_ns["_"] == 12345
+
+    result, captured = run_cell(
+        recsys,
+        '%%bizml experiment "quiet" --target take_rate\n'
+        "bizml_nb.log(auc=0.9)\n"
+        "(hidden := 54321);\n",
+    )
+    assert result.success, result.error_in_exec
+    assert recsys.user_ns["hidden"] == 54321  # the last line ran
+    assert "54321" not in captured.stdout
+    assert recsys.user_ns["_"] == 12345  # not replaced by the hidden value
+    (card,) = cards(captured)  # the run's card is the cell's only output
+    assert len(captured.outputs) == 1
+    assert card[RUN_MIME]["run"]["name"] == "quiet"
+    assert card[RUN_MIME]["run"]["metrics"] == {"auc": 0.9}
+    assert "54321" not in card["text/plain"]
 
 
 def test_last_expression_mapping_becomes_the_metrics(recsys: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -11,9 +12,11 @@ from typing import Any
 import nbformat
 import pytest
 
+import bizml_nb
 from bizml_nb import templates
 from bizml_nb.datasets import classifier_drift
 from bizml_nb.demo import TEMPLATES as DEMO_TEMPLATES
+from bizml_nb.report import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "silent_failure_monitoring"
@@ -38,8 +41,8 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
     data = classifier_drift(5_000, 10_000, drift="concept", seed=3)
     data.reference.to_csv(folder / "reference.csv", index=False)
     data.analysis.to_csv(folder / "analysis.csv", index=False)
-    runs: dict[str, dict[str, Any]] = {
-        "defaults": {},
+    runs: dict[str, dict[str, Any] | None] = {
+        "defaults": None,  # no parameters, as `bizml demo` runs it
         "concept": {"drift": "concept"},
         "files": {
             "reference_path": str(folder / "reference.csv"),
@@ -85,8 +88,29 @@ def test_parameters_are_typed_and_commented() -> None:
     assert all(p.comment for p in params.values())
 
 
-def test_the_demo_runs_the_template() -> None:
+@pytest.mark.slow
+def test_the_demo_runs_the_template(executed: dict[str, dict[str, Any]], project_dir: Path) -> None:
+    """`bizml demo` runs the template as the fixture's "defaults" run does (by name, with no
+    parameters): every code cell of the template runs, and the report the demo builds from
+    the executed templates shows the monitoring decision."""
     assert NAME in DEMO_TEMPLATES
+    done = executed["defaults"]
+    template = nbformat.read(templates.get_template(NAME).path, as_version=4)
+    code = [cell for cell in done["notebook"].cells if cell.cell_type == "code"]
+    assert [c.source for c in code] == [
+        c.source for c in template.cells if c.cell_type == "code"
+    ]  # no cell injected: the defaults are the template's own
+    assert all(cell.execution_count is not None for cell in code)
+    assert done["record"]["template"] == NAME
+    assert done["record"]["decision"] == "investigate"
+
+    bizml_nb.init("monitoring demo", currency="USD")
+    path = str(done["execution"].notebook)
+    report = build_report(bizml_nb.project(), notebooks=[path]).read_text()
+    assert "<h2>Monitoring</h2>" in report
+    monitoring = report.split("<h2>Monitoring</h2>", 1)[1].split("<h2>", 1)[0]
+    assert html.escape(path) in monitoring
+    assert "<li>decision: investigate</li>" in monitoring
 
 
 def test_the_example_is_the_template_executed_with_defaults() -> None:

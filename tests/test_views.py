@@ -195,8 +195,49 @@ class _Tags(HTMLParser):
         self.text.append(data)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class _Cells(HTMLParser):
+    """The text of each <td> of a table, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._open = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "td":
+            self.cells.append("")
+            self._open = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._open = False
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self.cells[-1] += data
+
+
+def _cells(html_table: str) -> list[str]:
+    parsed = _Cells()
+    parsed.feed(html_table)
+    return parsed.cells
+
+
 def test_dashboard_updates_when_the_kpi_changes(two_links: Any) -> None:
-    """Choosing another KPI rebuilds the leaderboard; choosing a run shows its card."""
+    """Choosing another KPI rebuilds the leaderboard; choosing a run shows its card.
+
+    take_rate, by hand (ndcg@10 x 0.35 [0.2, 0.5], latency_ms x -1e-4 [-1.5e-4, -0.5e-4],
+    $2.5e9 per unit; baseline ndcg 0.40, 12 ms; the bar is $1M a year):
+    fast       +0.01 x 0.35 + (-2) x -1e-4 = +0.0037   -> +$9.25M, even its low end
+               (0.01 x 0.2 + 2 x 0.5e-4 = 0.0021 -> $5.25M) clears the bar: material
+    tiny       +0.0001 x 0.35 = +0.000035              -> +$87.5k, at most 0.0001 x 0.5
+               -> $125k: not material
+    deep slow  +0.03 x 0.35 + 138 x -1e-4 = -0.0033    -> -$8.25M, its range runs from
+               0.006 - 0.0207 < 0 to 0.015 - 0.0069 > 0: uncertain
+    """
     with capture_output():
         two_links.run_line_magic("bizml", "metric churn --unit ratio --direction lower")
         two_links.run_line_magic("bizml", "link recall churn --elasticity -0.1")
@@ -205,14 +246,46 @@ def test_dashboard_updates_when_the_kpi_changes(two_links: Any) -> None:
             "bizml_nb.log(recall=0.8)\n"
         )
     dashboard = two_links.run_line_magic("bizml", "dashboard --target take_rate")
-    assert "fast" in dashboard.leaderboard.value
-    assert dashboard.plot.value  # a PNG
+    # rank by value, by ndcg@10 (0.43 > 0.41 > 0.4001), by latency_ms (10 < 12 < 150 ms);
+    # run; verdict against the $1M bar; value per year with its simulated 90% range
+    cells = _cells(dashboard.leaderboard.value)
+    rows = [cells[i : i + 6] for i in range(0, len(cells), 6)]
+    assert [[*row[:5], row[5].split(" [")[0]] for row in rows] == [
+        ["1", "2", "1", "fast", "material", "+$9.25M"],
+        ["2", "3", "2", "tiny", "not material", "+$87.5k"],
+        ["3", "1", "3", "deep slow", "uncertain", "-$8.25M"],
+        ["", "", "", "base", "baseline", ""],
+    ]
+    assert all(row[5].endswith("]") for row in rows[:3])
+    take_rate_plot = bytes(dashboard.plot.value)
+    assert take_rate_plot.startswith(PNG_SIGNATURE)
+    assert dashboard.message.value == ""
+    names = [label.rsplit(" (", 1)[0] for label, _run_id in dashboard.run.options]
+    assert names == ["fast", "tiny", "deep slow", "base"]
+    runs = dict(zip(names, [run_id for _label, run_id in dashboard.run.options], strict=True))
+    assert dashboard.run.value == runs["fast"]  # the best run's card is shown first
+    assert "fast" in dashboard.card.value
+    assert "+$9.25M" in dashboard.card.value
+
+    dashboard.run.value = runs["deep slow"]
+    assert "deep slow" in dashboard.card.value
+    assert "-$8.25M" in dashboard.card.value
+    assert "fast" not in dashboard.card.value
+
     dashboard.kpi.value = "churn"
     parsed = _Tags()
     parsed.feed(dashboard.leaderboard.value)
     assert "b" not in parsed.tags  # the run's name is text, not markup
-    assert "<b>churn</b> model" in "".join(parsed.text)
-    assert "fast" not in dashboard.leaderboard.value
+    assert _cells(dashboard.leaderboard.value) == ["", "", "<b>churn</b> model", "baseline", ""]
+    churn_plot = bytes(dashboard.plot.value)
+    assert churn_plot.startswith(PNG_SIGNATURE)
+    assert churn_plot != take_rate_plot  # the plot was redrawn for churn
     labels = [label for label, _run_id in dashboard.run.options]
+    assert len(labels) == 1
     assert labels[0].startswith("<b>churn</b> model")
     assert "bizml-card" in dashboard.card.value
+    assert "&lt;b&gt;churn&lt;/b&gt; model" in dashboard.card.value
+
+    dashboard.kpi.value = "take_rate"  # back again: the same board and plot as at first
+    assert _cells(dashboard.leaderboard.value) == cells
+    assert bytes(dashboard.plot.value) == take_rate_plot
