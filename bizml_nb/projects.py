@@ -306,19 +306,20 @@ class Project:
         return self.ledger.frame(target)
 
     def run(self, ref: str) -> Run:
-        """A run by id, unique id prefix, ``last``, or name (its latest run)."""
+        """A run by id, unique id prefix, ``last`` (the run recorded most recently, by any
+        process), or name (the latest recorded run of that name)."""
         ref = ref.strip()
         if ref == "last":
-            runs = self.ledger.runs()
-            if not runs:
+            last = self.ledger.last()
+            if last is None:
                 raise LedgerError(f"no runs yet in {self.ledger.path}")
-            return runs[-1]
+            return last
         try:
             return self.ledger.get(ref)
         except LedgerError:
-            named = self.ledger.runs(name=ref)
-            if named:
-                return named[-1]
+            named = self.ledger.last(name=ref)
+            if named is not None:
+                return named
             raise
 
     def card(self, ref: str | Run) -> Card:

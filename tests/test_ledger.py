@@ -12,8 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from bizml_nb.errors import LedgerError
 from bizml_nb.ledger import (
     APPLICATION_ID,
     RECORD_VERSION,
+    RECOVER_HINT,
     SCHEMA_VERSION,
     Ledger,
     Run,
@@ -33,6 +33,7 @@ from bizml_nb.ledger import (
     new_run_id,
     now_iso,
 )
+from bizml_nb.projects import Project
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -190,24 +191,102 @@ def test_run_id_is_26_crockford_characters() -> None:
         assert set(run_id) <= CROCKFORD
 
 
-def test_run_id_starts_with_its_creation_time_in_milliseconds() -> None:
-    """The first 10 characters of a run id encode the creation time in ms."""
-    before = time.time_ns() // 1_000_000
-    run_id = new_run_id()
-    after = time.time_ns() // 1_000_000
-    stamp = 0
-    for char in run_id[:10]:
-        stamp = stamp * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(char)
-    assert before <= stamp <= after
+class Clock:
+    """A stand-in for the ledger's millisecond clock: each read returns the next value."""
+
+    def __init__(self, *readings: int) -> None:
+        self.readings = list(readings)
+        self.last = readings[0]
+
+    def __call__(self) -> int:
+        if self.readings:
+            self.last = self.readings.pop(0)
+        return self.last
 
 
-def test_run_ids_sort_by_creation_time() -> None:
-    """Ids made in successive milliseconds sort in the order they were made."""
-    ids = []
-    for _ in range(30):
-        ids.append(new_run_id())
-        time.sleep(0.0015)
+def stamp_of(run_id: str) -> int:
+    """The milliseconds encoded in a run id's first 10 characters."""
+    return _decode(run_id[:10])
+
+
+def random_of(run_id: str) -> int:
+    """The 80-bit random part of a run id (its last 16 characters)."""
+    return _decode(run_id[10:])
+
+
+def _decode(text: str) -> int:
+    value = 0
+    for char in text:
+        value = value * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(char)
+    return value
+
+
+NOW_MS = 1_795_867_200_123  # 2026-11-28T12:00:00.123Z
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Set the ledger's clock to the given readings, with a fresh id sequence (both are
+    put back after the test)."""
+    monkeypatch.setattr("bizml_nb.ledger._ids.last", 0)
+
+    def set_readings(*readings: int) -> None:
+        monkeypatch.setattr("bizml_nb.ledger._now_ms", Clock(*readings))
+
+    return set_readings
+
+
+def test_run_id_starts_with_its_creation_time_in_milliseconds(clock: Callable[..., None]) -> None:
+    """The first 10 characters of a run id encode the clock's milliseconds."""
+    clock(NOW_MS)
+    assert stamp_of(new_run_id()) == NOW_MS
+
+
+def test_run_ids_sort_by_creation_time(clock: Callable[..., None]) -> None:
+    """Ids made in successive milliseconds carry them and sort in the order they were made."""
+    clock(*(NOW_MS + i for i in range(30)))
+    ids = [new_run_id() for _ in range(30)]
+    assert [stamp_of(run_id) for run_id in ids] == [NOW_MS + i for i in range(30)]
     assert sorted(ids) == ids
+
+
+def test_run_ids_made_in_one_millisecond_increase_by_one(clock: Callable[..., None]) -> None:
+    """Within one millisecond each id is the previous one plus one in its random part (the
+    ULID spec's monotonic mode), so ids made in a row sort in the order they were made."""
+    clock(NOW_MS)
+    ids = [new_run_id() for _ in range(1000)]
+    assert {stamp_of(run_id) for run_id in ids} == {NOW_MS}
+    first = random_of(ids[0])
+    assert [random_of(run_id) for run_id in ids] == [first + i for i in range(1000)]
+    assert sorted(ids) == ids
+
+
+def test_run_ids_keep_increasing_when_the_clock_steps_back(clock: Callable[..., None]) -> None:
+    """A clock set back (NTP, a laptop waking up) does not make a later id sort first."""
+    clock(NOW_MS, NOW_MS - 5_000, NOW_MS - 4_000, NOW_MS + 1)
+    ids = [new_run_id() for _ in range(4)]
+    assert sorted(ids) == ids
+    assert [stamp_of(run_id) for run_id in ids] == [NOW_MS, NOW_MS, NOW_MS, NOW_MS + 1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_repeat_its_parents_next_id(clock: Callable[..., None]) -> None:
+    """A child forked in the same millisecond starts its own sequence: its ids differ from
+    the ids the parent goes on to make."""
+    clock(NOW_MS)
+    new_run_id()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, " ".join(new_run_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read().split()
+    os.waitpid(pid, 0)
+    parent = [new_run_id() for _ in range(3)]
+    assert len(child) == 3
+    assert not set(child) & set(parent)
 
 
 def test_run_ids_are_unique() -> None:
@@ -216,14 +295,35 @@ def test_run_ids_are_unique() -> None:
     assert len(set(ids)) == 10_000
 
 
-def test_now_iso_is_utc_with_milliseconds() -> None:
-    """now_iso() is ISO 8601 UTC with milliseconds and a Z suffix."""
-    text = now_iso()
-    assert text.endswith("Z")
-    assert len(text) == len("2026-11-28T12:00:00.123Z")
-    parsed = datetime.fromisoformat(text)
-    assert parsed.tzinfo is not None
-    assert abs((datetime.now(UTC) - parsed).total_seconds()) < 5
+def test_run_ids_from_threads_are_unique_and_each_threads_ids_increase() -> None:
+    """8 threads drawing 2,000 ids each get 16,000 distinct ids, each thread's in order."""
+    made: dict[int, list[str]] = {}
+    barrier = threading.Barrier(8)
+
+    def draw(index: int) -> None:
+        barrier.wait()
+        made[index] = [new_run_id() for _ in range(2000)]
+
+    threads = [threading.Thread(target=draw, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({run_id for ids in made.values() for run_id in ids}) == 16_000
+    assert all(sorted(ids) == ids for ids in made.values())
+
+
+def test_now_iso_is_utc_with_milliseconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """now_iso() is ISO 8601 UTC with milliseconds (truncated) and a Z suffix."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Frozen:
+            assert tz is UTC
+            return cls(2026, 11, 28, 12, 0, 0, 123_987, tzinfo=UTC)
+
+    monkeypatch.setattr("bizml_nb.ledger.datetime", Frozen)
+    assert now_iso() == "2026-11-28T12:00:00.123Z"
 
 
 # --------------------------------------------------------------------------- record and get
@@ -237,7 +337,6 @@ def test_record_and_get_round_trip_every_field(tmp_path: Path) -> None:
     for changes in ({}, {"status": "failed", "error": "ValueError: boom", "git_dirty": False}):
         made.append(full_run(**changes))
         ledger.record(made[-1])
-        time.sleep(0.0015)
     run, failed = made
     bare = Run.new("bare", target="kpi")
     ledger.record(bare)
@@ -277,14 +376,14 @@ def test_strange_names_round_trip(tmp_path: Path, text: str) -> None:
     tags=st.lists(st.text(min_size=1, max_size=10), max_size=4),
     metrics=st.dictionaries(
         st.text(min_size=1, max_size=20),
-        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(min_value=-1e15, max_value=1e15),  # the range a ledger stores
         max_size=6,
     ),
 )
 def test_any_text_and_finite_metrics_round_trip(
     tmp_path: Path, name: str, tags: list[str], metrics: dict[str, float]
 ) -> None:
-    """Any text as name, tags and metric names, and any finite metric value, round-trips."""
+    """Any text as name, tags and metric names, and any metric value it stores, round-trips."""
     ledger = Ledger(tmp_path / "hypothesis.sqlite")
     run = Run.new(name, target=name, tags=tuple(tags), metrics=metrics, params={name: name})
     ledger.record(run)
@@ -317,7 +416,9 @@ def test_ambiguous_prefix_raises(tmp_path: Path) -> None:
     """A prefix shared by two runs raises LedgerError saying it is ambiguous."""
     ledger = Ledger(tmp_path / "ledger.sqlite")
     for suffix in ("A", "B"):
-        ledger.record(Run(id="01AAAA" + "0" * 19 + suffix, name=suffix, target="k", started_at="x"))
+        ledger.record(
+            Run(id="01AAAA" + "0" * 19 + suffix, name=suffix, target="k", started_at=now_iso())
+        )
     with pytest.raises(LedgerError, match="ambiguous"):
         ledger.get("01AAAA")
 
@@ -344,7 +445,7 @@ def test_recording_the_same_id_twice_raises_and_keeps_the_first(tmp_path: Path) 
 def test_an_invalid_run_is_refused_with_a_message_about_the_run(tmp_path: Path) -> None:
     """A run the schema refuses (unknown status) is not reported as a duplicate id."""
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    run = Run(**{**Run.new("a", target="kpi").__dict__, "status": "weird"})  # type: ignore[arg-type]
+    run = Run(**{**Run.new("a", target="kpi").__dict__, "status": "weird"})
     with pytest.raises(LedgerError) as info:
         ledger.record(run)
     assert "already" not in str(info.value)
@@ -372,7 +473,6 @@ def test_runs_are_oldest_first_and_filter_by_target_and_name(tmp_path: Path) -> 
     for name, target in [("a", "churn"), ("b", "take"), ("a", "take"), ("a", "churn")]:
         made.append(Run.new(name, target=target))
         ledger.record(made[-1])
-        time.sleep(0.0015)
     assert ledger.runs() == made
     assert ledger.runs("take") == [made[1], made[2]]
     assert ledger.runs(name="a") == [made[0], made[2], made[3]]
@@ -411,10 +511,8 @@ def test_baseline_is_the_latest_ok_baseline_of_the_target(tmp_path: Path) -> Non
     ledger = Ledger(tmp_path / "ledger.sqlite")
     old = Run.new("old base", target="take", is_baseline=True)
     ledger.record(old)
-    time.sleep(0.0015)
     new = Run.new("new base", target="take", is_baseline=True)
     ledger.record(new)
-    time.sleep(0.0015)
     ledger.record(Run.new("not a baseline", target="take"))
     ledger.record(Run.new("other kpi", target="churn", is_baseline=True))
     assert ledger.baseline("take") == new
@@ -426,7 +524,6 @@ def test_a_failed_baseline_is_ignored(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.sqlite")
     good = Run.new("good", target="take", is_baseline=True)
     ledger.record(good)
-    time.sleep(0.0015)
     ledger.record(Run.new("bad", target="take", is_baseline=True, status="failed", error="E"))
     assert ledger.baseline("take") == good
 
@@ -446,7 +543,6 @@ def test_frame_has_one_row_per_run_and_one_column_per_metric(tmp_path: Path) -> 
     ledger = Ledger(tmp_path / "ledger.sqlite")
     first = Run.new("a", target="kpi", metrics={"auc": 0.8}, tags=("x",), params={"lr": 0.1})
     ledger.record(first)
-    time.sleep(0.0015)
     ledger.record(Run.new("b", target="kpi", metrics={"auc": 0.9, "ndcg@10": 0.4}))
     frame = ledger.frame()
     assert len(frame) == 2
@@ -534,10 +630,13 @@ def test_a_ledger_from_a_newer_bizml_is_refused_and_left_untouched(tmp_path: Pat
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     before = sha256(path)
-    for message in every_use(path):
-        assert "newer" in message
-        assert f"schema {SCHEMA_VERSION + 1}" in message
-        assert "pip install -U bizml_nb" in message
+    expected = (
+        f"{path} was written by a newer bizml_nb (ledger schema {SCHEMA_VERSION + 1}; this one "
+        f"reads up to {SCHEMA_VERSION}); it was left untouched. Upgrade with "
+        "`pip install -U bizml_nb`, or: Recover by moving it aside and rebuilding the runs "
+        "from your executed notebooks: `bizml ledger import NOTEBOOK.ipynb ...`"
+    )
+    assert every_use(path) == [expected] * 8
     assert sha256(path) == before
 
 
@@ -641,33 +740,53 @@ def test_a_ledger_in_a_read_only_folder_mentions_bizml_ledger(read_only_dir: Pat
 # --------------------------------------------------------------------------- concurrency
 
 WRITER = """
-import sys, time
+import sys
 from bizml_nb.ledger import Ledger, Run
-path, worker, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+path, worker = sys.argv[1], sys.argv[2]
 ledger = Ledger(path)
-while time.time() < start:
-    time.sleep(0.001)
+print("ready", flush=True)
+sys.stdin.readline()
 for i in range(500):
     ledger.record(Run.new(f"w{worker}-{i}", target="kpi", metrics={"i": i}))
 ledger.close()
 """
 
 
+def _start(script: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+
+
+def _say(proc: subprocess.Popen[str], line: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+
+
+def _hear(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line:
+        _out, err = proc.communicate(timeout=120)
+        pytest.fail(f"the writer stopped: {err}")
+    return line
+
+
 def test_four_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
-    """4 processes each recording 500 runs into one new ledger at once: all 2000 are there."""
+    """4 processes each recording 500 runs into one new ledger at once: all 2000 are there.
+
+    Each writer says when it is ready and starts when told, so all four write together."""
     path = tmp_path / ".bizml" / "ledger.sqlite"
-    start = time.time() + 1.0
-    env = {**os.environ, "PYTHONWARNINGS": "error"}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path), str(worker), str(start)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for worker in range(4)
-    ]
+    procs = [_start(WRITER, str(path), str(worker)) for worker in range(4)]
+    assert [_hear(proc) for proc in procs] == ["ready"] * 4
+    for proc in procs:
+        _say(proc, "go")
     results = [proc.communicate(timeout=120) for proc in procs]
     for proc, (_out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
@@ -709,6 +828,96 @@ def test_writers_creating_a_new_ledger_at_once_all_succeed(tmp_path: Path) -> No
         ledger = Ledger(tmp_path / str(trial) / "ledger.sqlite")
         assert ledger.count() == 4
         ledger.close()
+
+
+# --------------------------------------------------------------------------- the last run
+
+
+def test_last_is_the_run_recorded_last_not_the_largest_id(tmp_path: Path) -> None:
+    """A run started earlier (smaller id) but recorded later is the last run, for the ledger
+    and for ``project.run("last")``; the runs list keeps id order."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    started_first = Run.new("long experiment", target="kpi")
+    started_second = Run.new("quick experiment", target="kpi")
+    assert started_first.id < started_second.id
+    assert ledger.last() is None
+    ledger.record(started_second)
+    ledger.record(started_first)
+    assert ledger.last() == started_first
+    assert Project.at(tmp_path, ledger=ledger.path).run("last") == started_first
+    assert ledger.runs() == [started_first, started_second]
+
+
+def test_last_of_two_runs_made_in_one_millisecond_is_the_second(
+    tmp_path: Path, clock: Callable[..., None]
+) -> None:
+    """200 pairs of runs made and recorded in the same millisecond: `last` is always the
+    second of the pair (the ids of one process increase within a millisecond)."""
+    clock(NOW_MS)
+    project = Project.at(tmp_path)
+    wrong = 0
+    for i in range(200):
+        project.ledger.record(Run.new(f"first {i}", target="kpi"))
+        second = Run.new(f"second {i}", target="kpi")
+        project.ledger.record(second)
+        wrong += project.run("last") != second
+    assert wrong == 0
+
+
+LATE_WRITER = """
+import sys
+from bizml_nb.ledger import Ledger, Run
+ledger = Ledger(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+ledger.record(Run(id=sys.argv[2], name="long experiment", target="kpi", started_at=sys.argv[3]))
+print("recorded", flush=True)
+"""
+
+
+def test_last_is_the_run_another_process_recorded_last(tmp_path: Path) -> None:
+    """A run made first but recorded by another process after this one recorded its own is
+    `last` here, read through this process's open connection."""
+    path = tmp_path / "ledger.sqlite"
+    mine = Ledger(path)
+    early = Run.new("long experiment", target="kpi")
+    quick = Run.new("quick experiment", target="kpi")
+    writer = _start(LATE_WRITER, str(path), early.id, early.started_at)
+    try:
+        assert _hear(writer) == "ready"
+        mine.record(quick)
+        assert Project.at(tmp_path, ledger=path).run("last") == quick
+        _say(writer, "go")
+        assert _hear(writer) == "recorded"
+    finally:
+        _out, err = writer.communicate(timeout=120)
+    assert (writer.returncode, err) == (0, "")
+    assert mine.last() == early
+    assert Project.at(tmp_path, ledger=path).run("last") == early
+    mine.close()
+
+
+def test_a_name_means_the_run_of_that_name_recorded_last(tmp_path: Path) -> None:
+    """``project.run(NAME)`` is the latest recorded run of that name, whatever the ids."""
+    project = Project.at(tmp_path)
+    earlier_id = Run.new("tuned", target="kpi", metrics={"auc": 0.81})
+    later_id = Run.new("tuned", target="kpi", metrics={"auc": 0.8})
+    project.ledger.record(later_id)
+    project.ledger.record(Run.new("other", target="kpi"))
+    project.ledger.record(earlier_id)
+    project.ledger.record(Run.new("other", target="kpi"))
+    assert project.run("tuned") == earlier_id
+    assert project.ledger.last(name="tuned") == earlier_id
+    assert project.ledger.last(name="nothing") is None
+
+
+def test_last_on_an_empty_or_missing_ledger_says_there_are_no_runs(tmp_path: Path) -> None:
+    """``last`` with no runs recorded names the ledger and creates nothing."""
+    path = tmp_path / ".bizml" / "ledger.sqlite"
+    with pytest.raises(LedgerError) as info:
+        Project.at(tmp_path, ledger=path).run("last")
+    assert str(info.value) == f"no runs yet in {path}"
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- records
@@ -764,7 +973,7 @@ def test_from_record_of_a_malformed_run_raises(change: dict[str, object], proble
         Run.from_record(record)
 
 
-# --------------------------------------------------------------------------- schema 2
+# --------------------------------------------------------------------------- older schemas
 
 
 V1_SCHEMA = """
@@ -806,9 +1015,84 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_keeps_its_runs(tmp_path: Pat
     assert ledger.baseline("kpi") == run  # the schema-1 rule still finds it
     ledger.close()
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert "baselines" in tables
+    assert {"baselines", "run_order"} <= tables
+    check.close()
+
+
+V3_SCHEMA = (
+    V1_SCHEMA
+    + """
+ALTER TABLE runs ADD COLUMN eng_hours REAL;
+CREATE TABLE baselines (
+    target TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs (id), set_at TEXT NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE runs ADD COLUMN deployed_on TEXT;
+"""
+)
+
+
+def test_a_schema_3_ledger_is_upgraded_and_last_then_follows_what_is_recorded(
+    tmp_path: Path,
+) -> None:
+    """A schema-3 ledger keeps every run and its baseline; its runs count as recorded in id
+    order (all it knew), so `last` is its largest id until a new run is recorded."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(V3_SCHEMA)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 3")
+    old = [Run.new(f"old {i}", target="kpi", metrics={"auc": 0.5 + i / 10}) for i in range(3)]
+    for run in reversed(old):
+        conn.execute(
+            "INSERT INTO runs (id, name, target, status, started_at, metrics) "
+            "VALUES (?, ?, 'kpi', 'ok', ?, ?)",
+            (run.id, run.name, run.started_at, json.dumps(dict(run.metrics))),
+        )
+    conn.execute(
+        "INSERT INTO baselines VALUES ('kpi', ?, '2026-01-01T00:00:00.000Z')", (old[0].id,)
+    )
+    conn.commit()
+    conn.close()
+    ledger = Ledger(path)
+    assert ledger.runs() == old
+    assert ledger.baseline("kpi") == old[0]
+    assert ledger.last() == old[2]
+    earlier = Run.new("earlier id", target="kpi")
+    ledger.record(Run.new("later id", target="kpi"))
+    ledger.record(earlier)
+    assert ledger.last() == earlier
+    ledger.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 4
+    check.close()
+
+
+def test_a_failed_upgrade_leaves_the_old_ledger_as_it_was(tmp_path: Path) -> None:
+    """When the upgrade cannot finish (here a table already named run_order), the ledger
+    keeps its schema version and its runs: the upgrade is one transaction."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(V3_SCHEMA + "CREATE TABLE run_order (x);")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 3")
+    run = Run.new("old", target="kpi")
+    conn.execute(
+        "INSERT INTO runs (id, name, target, status, started_at) VALUES (?, 'old', 'kpi', 'ok', ?)",
+        (run.id, run.started_at),
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(LedgerError) as info:
+        Ledger(path).runs()
+    assert str(info.value) == (
+        f"cannot upgrade the ledger {path} from schema 3 to {SCHEMA_VERSION} (table run_order "
+        f"already exists); it was left as it was. {RECOVER_HINT}"
+    )
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert check.execute("SELECT id FROM runs").fetchall() == [(run.id,)]
     check.close()
 
 
