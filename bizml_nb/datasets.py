@@ -74,7 +74,8 @@ def recsys_interactions(
     U @ V`` for standard normal ``U`` (users x ``rank``) and ``V`` (``rank`` x items).
     Each user interacts with ``n_train + n_held_out`` distinct items drawn without
     replacement with probabilities proportional to ``exp(affinity)`` (the Gumbel
-    top-k trick), in a random order; the last ``n_held_out`` are held out.
+    top-k trick), in a random order; the last ``n_held_out`` are held out. The same seed
+    gives the same data on every CPU.
 
     A large ``popularity_scale`` makes a popularity ranking hard to beat; a large
     ``taste_scale`` rewards personalised models.
@@ -98,8 +99,11 @@ def recsys_interactions(
     taste = taste_scale * user_factors @ item_factors
     popularity = rng.normal(scale=popularity_scale, size=n_items)
     keys = taste + popularity + rng.gumbel(size=(n_users, n_items))
-    chosen = np.argpartition(-keys, per_user - 1, axis=1)[:, :per_user]
-    order = np.argsort(rng.random((n_users, per_user)), axis=1)
+    # The per_user largest keys, largest first, ties by item id: a stable sort, because
+    # the order they are shuffled from must not depend on the CPU (numpy's SIMD argsort
+    # and argpartition order ties and partitions differently with AVX2, AVX-512 or neither).
+    chosen = np.argsort(-keys, axis=1, kind="stable")[:, :per_user]
+    order = np.argsort(rng.random((n_users, per_user)), axis=1, kind="stable")
     chosen = np.take_along_axis(chosen, order, axis=1)
     train = np.zeros((n_users, n_items))
     np.put_along_axis(train, chosen[:, :n_train], 1.0, axis=1)

@@ -105,7 +105,7 @@ def fit_history(history: pd.DataFrame | str | Path) -> Fit:
     leverage = w * (1 / np.sum(w) + (x - xbar) ** 2 / sxx)
     with np.errstate(divide="ignore", invalid="ignore"):
         cooks = (residuals**2 / (2 * sigma2)) * leverage / (1 - leverage) ** 2
-    order = np.argsort(-np.nan_to_num(cooks, nan=0.0))
+    order = np.argsort(-np.nan_to_num(cooks, nan=0.0), kind="stable")  # ties: history order
     influence = tuple((labels[i], float(cooks[i])) for i in order[: min(5, n)])
     return Fit(slope, interval, intercept, n, max(r2, 0.0), grade, influence)
 

@@ -73,7 +73,7 @@ popularity = rng.normal(scale=5.0, size=n_items)
 scores = taste + popularity
 # each user interacts with 25 of the items they like most (with noise); the last 5 are held out
 noisy = scores + rng.gumbel(size=scores.shape)
-ranked = np.argsort(-noisy, axis=1)[:, :25]
+ranked = np.argsort(-noisy, axis=1, kind="stable")[:, :25]
 train = np.zeros((n_users, n_items))
 np.put_along_axis(train, ranked[:, :20], 1.0, axis=1)
 held_out = ranked[:, 20:]
@@ -82,7 +82,8 @@ held_out = ranked[:, 20:]
 def ndcg_at_10(user_scores: np.ndarray) -> float:
     \"\"\"Mean NDCG@10 of the held-out items, with already-seen items excluded.\"\"\"
     user_scores = np.where(train > 0, -np.inf, user_scores)
-    top = np.argsort(-user_scores, axis=1)[:, :10]
+    # a stable sort: equal scores (popularity counts often tie) rank by item id on every CPU
+    top = np.argsort(-user_scores, axis=1, kind="stable")[:, :10]
     gains = (top[:, :, None] == held_out[:, None, :]).any(axis=2)
     discounts = 1 / np.log2(np.arange(2, 12))
     ideal = discounts[: held_out.shape[1]].sum()
