@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb import units
+from bizml_nb._records import portable
 from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError, did_you_mean
 
@@ -289,12 +290,15 @@ class Breakdown:
         return "\n".join([self.title, *("  " + line for line in self.lines())])
 
     def record(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "copies": self.copies,
-            "total_gb": self.total_gb,
-            "parts": [asdict(p) for p in self.parts],
-        }
+        """The breakdown as JSON-ready data, floats to 10 significant digits."""
+        return portable(  # type: ignore[no-any-return]
+            {
+                "title": self.title,
+                "copies": self.copies,
+                "total_gb": self.total_gb,
+                "parts": [asdict(p) for p in self.parts],
+            }
+        )
 
     def __str__(self) -> str:
         return self.text()
@@ -404,8 +408,10 @@ class CapacityPlan:
         return CapacityCard(self)
 
     def record(self) -> dict[str, Any]:
+        """The plan as JSON-ready data (``application/vnd.bizml.capacity+json``), floats to
+        10 significant digits."""
         fit = self.fit
-        return {
+        record: dict[str, Any] = {
             "format": "bizml.capacity",
             "version": 1,
             "inputs": {
@@ -432,6 +438,7 @@ class CapacityPlan:
             "currency": self.currency,
             "prices": "illustrative default table, not quotes" if self.default_table else "given",
         }
+        return portable(record)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- public functions

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb import units
+from bizml_nb._records import portable
 from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
 from bizml_nb.roi import (
@@ -150,8 +151,9 @@ class ROICard:
         )
 
     def record(self) -> dict[str, Any]:
+        """The card's figures as JSON-ready data, floats to 10 significant digits."""
         sim, res = self.simulation, self.result
-        return {
+        record: dict[str, Any] = {
             "format": "bizml.roi",
             "version": 1,
             "currency": self.currency,
@@ -170,6 +172,7 @@ class ROICard:
             "draws": sim.draws,
             "seed": sim.seed,
         }
+        return portable(record)  # type: ignore[no-any-return]
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         return {"text/plain": self.text(), "text/html": self.html(), ROI_MIME: self.record()}

@@ -399,15 +399,22 @@ lines.append(
 summary = "\\n".join(lines)
 print(summary)
 
+
+def figure(x):
+    \"\"\"A figure for the record: None unless finite, else 10 significant digits (the digits
+    after those differ between CPUs and BLAS libraries, and a record should not).\"\"\"
+    return float(f"{x:.10g}") if x is not None and math.isfinite(x) else None
+
+
 record = {
     # the report lists a record's first scalar fields: the decision and the money come first
     "decision": decision,
     "reason": reason,
-    "estimated_value_change_per_year": estimated_change,
-    "realised_value_change_per_year": realised_change,
+    "estimated_value_change_per_year": figure(estimated_change),
+    "realised_value_change_per_year": figure(realised_change),
     "currency": currency,
-    "estimated_accuracy": estimated_accuracy,
-    "reference_accuracy": reference_accuracy,
+    "estimated_accuracy": figure(estimated_accuracy),
+    "reference_accuracy": figure(reference_accuracy),
     "template": "silent_failure_monitoring",
     "format": "bizml.monitor.decision",
     "version": 1,
@@ -420,9 +427,9 @@ record = {
     "sustained_alerts": sustained,
     "isolated_alerts": isolated,
     "alerts_per_column": alerts_per_column,
-    "estimated_value_change_se": estimated_se,
-    "reference_value_per_year": reference_per_year,
-    "realised_accuracy": realised_accuracy,
+    "estimated_value_change_se": figure(estimated_se),
+    "reference_value_per_year": figure(reference_per_year),
+    "realised_accuracy": figure(realised_accuracy),
     "estimate_missed_a_loss": missed,
     "labels_used": labels_given,
     "parameters": {

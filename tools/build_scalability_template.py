@@ -375,7 +375,9 @@ print(summary)
 
 
 def finite(value):
-    return None if value != value else float(value)
+    \"\"\"A figure for the record: None unless finite, else 10 significant digits, as in the
+    plan's own record (the digits after those differ between CPUs and BLAS libraries).\"\"\"
+    return float(f"{value:.10g}") if value is not None and math.isfinite(value) else None
 
 
 record = {
@@ -385,7 +387,7 @@ record = {
     "growth": [
         {
             "year": int(year),
-            "rps": float(row["requests/s"]),
+            "rps": finite(row["requests/s"]),
             "yearly_cost": finite(row["today's model: yearly cost"]),
             "next_model_yearly_cost": finite(row["next model: yearly cost"]),
         }
@@ -394,7 +396,7 @@ record = {
     "next_model": {
         "params": next_params,
         "latency_ms": next_latency,
-        "yearly_cost": bigger.yearly_cost if bigger is not None else None,
+        "yearly_cost": finite(bigger.yearly_cost) if bigger is not None else None,
         "problem": bigger_problem,
     },
     "annual_benefit": annual_benefit,

@@ -500,7 +500,9 @@ print(summary)
 
 
 def finite(x):
-    return float(x) if x is not None and math.isfinite(x) else None
+    \"\"\"A figure for the record: None unless finite, else 10 significant digits (the digits
+    after those differ between CPUs and BLAS libraries, and a record should not).\"\"\"
+    return float(f"{x:.10g}") if x is not None and math.isfinite(x) else None
 
 
 record = {
@@ -511,24 +513,24 @@ record = {
     "currency": currency,
     "decision": decision,
     "required_confidence": required_confidence,
-    "npv": float(result.npv),
+    "npv": finite(result.npv),
     "roi": finite(result.roi),
     "payback_month": result.payback_month,
     "irr": finite(result.irr),
-    "p_npv_positive": float(p),
-    "npv_p10_p50_p90": [float(npv_p10), float(npv_p50), float(npv_p90)],
+    "p_npv_positive": finite(p),
+    "npv_p10_p50_p90": [finite(npv_p10), finite(npv_p50), finite(npv_p90)],
     "payback_p10_p50_p90": [finite(pay_p10), finite(pay_p50), finite(pay_p90)],
     "draws": draws,
     "seed": seed,
     "breakeven_annual_benefit": finite(breakeven),
     "drivers": [
-        {"input": row.input, "npv_at_low": float(row.npv_at_low), "npv_at_high": float(row.npv_at_high)}
+        {"input": row.input, "npv_at_low": finite(row.npv_at_low), "npv_at_high": finite(row.npv_at_high)}
         for row in drivers.itertuples()
     ],
     "maturity": {
         "level": maturity_level,
         "name": LEVEL_NAMES[maturity_level],
-        "npv_p50_by_level": [float(v) for v in levels["npv_p50"]],
+        "npv_p50_by_level": [finite(v) for v in levels["npv_p50"]],
         "gain_next_level": finite(step_gain),
         "illustrative": True,
     },
@@ -941,8 +943,9 @@ def build_example() -> float:
     out = NOTEBOOKS / "roi_example.ipynb"
     with tempfile.TemporaryDirectory() as scratch:
         prepared = templates.new("roi_analysis", Path(scratch) / "roi_example.ipynb", parameters)
-        done = templates.run(prepared, out=out, progress=False, cwd=NOTEBOOKS)
-    nb = nbformat.read(out, as_version=4)
+        executed = Path(scratch) / "executed.ipynb"  # a new file: `bizml run` replaces none
+        done = templates.run(prepared, out=executed, progress=False, cwd=NOTEBOOKS)
+        nb = nbformat.read(executed, as_version=4)
     nb.metadata.papermill.update(input_path="templates/roi_analysis.ipynb", output_path=None)
     for key in ("start_time", "end_time", "duration", "exception"):
         nb.metadata.papermill.pop(key, None)
