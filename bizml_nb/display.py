@@ -258,12 +258,12 @@ class Card:
         )
         relative = impact.relative_delta
         if relative is not None:
-            text += f", {relative.mid * 100:+.1f}% relative to the KPI baseline"
+            text += f", {units.percent(relative.mid, signed=True, decimals=1)} relative to the KPI baseline"
         progress = impact.progress
         if total.mid * kpi.better < 0:
             text += ", a change for the worse"
         elif progress is not None:
-            text += f", {progress * 100:.0f}% of the way to target"
+            text += f", {units.percent(progress)} of the way to target"
         return text
 
 

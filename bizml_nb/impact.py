@@ -33,6 +33,7 @@ the exact point estimates. With a single link and no chain the range is exact.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -174,7 +175,8 @@ class Impact:
         delta = self.business_delta
         if delta is None or not self.kpi.baseline:
             return None
-        return delta.scaled(1 / abs(self.kpi.baseline))
+        relative = delta.scaled(1 / abs(self.kpi.baseline))
+        return relative if _all_finite(relative.to_list()) else None
 
     @property
     def progress(self) -> float | None:
@@ -183,7 +185,10 @@ class Impact:
         if delta is None or kpi.baseline is None or kpi.target is None:
             return None
         gap = kpi.target - kpi.baseline
-        return None if gap == 0 else delta.mid / gap
+        if gap == 0:
+            return None
+        share = delta.mid / gap
+        return share if math.isfinite(share) else None
 
     def to_record(self) -> dict[str, Any]:
         """The JSON-able summary stored beside the run in notebook outputs."""
@@ -294,7 +299,39 @@ def estimate(
         cost=cost,
         min_annual_value=registry.min_annual_value,
     )
+    if not _all_finite(_figures(impact)):
+        # A last guard: no infinity or NaN reaches a card, a table, a ranking or a verdict.
+        return Impact(
+            kpi,
+            registry.currency,
+            notes=(*notes, OVERFLOW_NOTE),
+            cost=cost,
+            min_annual_value=registry.min_annual_value,
+        )
     return _with_verdict(impact)
+
+
+OVERFLOW_NOTE = (
+    "no estimate: the arithmetic overflowed (a number beyond 1.8e308); check this run's "
+    "metrics, its baseline run's and the links and values in bizml.toml"
+)
+
+
+def _figures(impact: Impact) -> list[float]:
+    """Every number of an impact that a card, table or verdict shows."""
+    figures: list[float] = []
+    for contribution in impact.contributions:
+        figures += [contribution.ml_value, contribution.reference, contribution.ml_delta]
+        figures += contribution.business_delta.to_list()
+    for step in impact.chain:
+        figures += step.delta.to_list()
+    for extent in (impact.business_delta, impact.value_per_year):
+        figures += extent.to_list() if extent is not None else []
+    return figures
+
+
+def _all_finite(values: list[float]) -> bool:
+    return all(math.isfinite(v) for v in values)
 
 
 class _Skip(Exception):
@@ -565,6 +602,8 @@ def _cost(registry: Registry, duration_s: float | None, eng_hours: float | None)
     engineering = None
     if eng_hours is not None and registry.eng_cost_per_hour is not None:
         engineering = eng_hours * registry.eng_cost_per_hour
+    compute = compute if compute is None or math.isfinite(compute) else None
+    engineering = engineering if engineering is None or math.isfinite(engineering) else None
     if compute is None and engineering is None:
         return None
     return Cost(compute, engineering)

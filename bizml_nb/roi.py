@@ -237,6 +237,8 @@ class Investment:
             raise ROIError(
                 f"the horizon must be a positive whole number of years (not {self.years!r})"
             )
+        if self.years > MAX_YEARS:
+            raise ROIError(f"years must be at most {MAX_YEARS} (not {self.years:,})")
         for item in fields(self):
             if item.name == "years":
                 continue
@@ -255,10 +257,19 @@ class Investment:
             for end in _ends(value):
                 if not math.isfinite(end):
                     raise ROIError(f"{item.name} must be finite (not {end!r})")
+            _within_limits(item.name, value)
             if item.name == "discount" and _ends(value)[0] <= -1:
                 raise ROIError(
                     f"discount must be above -100% a year (got {_ends(value)[0]:g}); "
                     "0.10 means 10% a year"
+                )
+            if item.name == "discount" and -self.years * math.log1p(_ends(value)[0]) > math.log(
+                MAX_FACTOR
+            ):
+                raise ROIError(
+                    f"discount {_ends(value)[0]!r} over {self.years} years makes the last "
+                    f"month's flow worth more than {MAX_FACTOR:g} times its face value (the "
+                    "figures would overflow); 0.10 means 10% a year"
                 )
             if item.name in _NON_NEGATIVE and _ends(value)[0] < 0:
                 raise ROIError(f"{item.name} must not be negative (got {_ends(value)[0]:g})")
@@ -271,6 +282,50 @@ class Investment:
         """The same project with every distribution replaced by its mode."""
         modes: dict[str, Any] = {name: _mode(getattr(self, name)) for name in self.uncertain()}
         return replace(self, **modes)
+
+
+# Bounds that keep every cash flow finite: money within +-1e15, months, days and shares
+# within 1e6, at most 100 years, a discount factor of at most 1e200 at the horizon, and
+# lognormal inputs with sigma <= 5. The largest flow is then below 1e240.
+MONEY_LIMIT = 1e15
+OTHER_LIMIT = 1e6
+MAX_FACTOR = 1e200
+MAX_YEARS = 100
+MAX_SIGMA = 5.0
+_MONEY = {"annual_benefit", "data_cost", "monthly_rate", "infra_setup", "cloud_per_year"}
+
+
+def _within_limits(name: str, value: Value) -> None:
+    """ROIError naming ``name`` when its ends (or a lognormal's spread) could overflow."""
+    limit = MONEY_LIMIT if name in _MONEY else OTHER_LIMIT
+    for end in _ends(value):
+        if abs(end) > limit:
+            raise ROIError(
+                f"{name} is {end:g}, beyond the +-{limit:g} the cash flows can hold without "
+                "overflowing; give it in larger units"
+            )
+    sigma = getattr(value, "sigma", None)
+    if isinstance(sigma, int | float) and sigma > MAX_SIGMA:
+        raise ROIError(
+            f"{name} is a lognormal with sigma {sigma:g}; at most {MAX_SIGMA:g} is allowed "
+            "(its draws would overflow)"
+        )
+
+
+def _finite_flows(project: Investment, figures: Array) -> None:
+    """A last guard: refuse a project whose cash flows overflowed, naming its inputs."""
+    import numpy as np
+
+    if bool(np.isfinite(figures).all()):
+        return
+    largest = sorted(
+        (f.name for f in fields(project) if f.name != "years"),
+        key=lambda name: -max(abs(e) for e in _ends(getattr(project, name))),
+    )
+    raise ROIError(
+        "the cash flows overflow (a number beyond 1.8e308); check the largest inputs: "
+        + ", ".join(largest[:3])
+    )
 
 
 _NON_NEGATIVE = {
@@ -360,6 +415,7 @@ def evaluate(project: Investment) -> Result:
     )
     npv = float(discounted.sum())
     pv_cost = float((cost * factor).sum())
+    _finite_flows(project, np.array([npv, pv_cost, *np.cumsum(net)]))
     roi = npv / pv_cost if pv_cost > 0 else (math.copysign(math.inf, npv) if npv else math.nan)
     payback = _payback(np.cumsum(net)[None, :])[0]
     return Result(
@@ -390,6 +446,7 @@ def simulate(project: Investment, *, draws: int = DRAWS, seed: int = SEED) -> Si
             inputs[item.name] = value.sample(rng, draws)
     _, _, net, factor = _flows(inputs, project.years)
     npv = (net * factor).sum(axis=1)
+    _finite_flows(project, npv)
     payback = _payback(np.cumsum(net, axis=1))
     return Simulation(project, draws, npv, payback, seed, tuple(project.uncertain()))
 

@@ -10,6 +10,11 @@ Shown numbers carry units and no false precision.
 '$10.9M'
 >>> money(-250_000, "EUR")
 '-€250k'
+
+A number that is not finite never reaches the text: it is shown as ``n/a``.
+
+>>> money(float("inf"), "USD"), kpi_delta(float("nan"), "ratio")
+('n/a', 'n/a')
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ import math
 RATIO_UNITS = frozenset({"ratio", "fraction", "share", "rate"})
 PERCENT_UNITS = frozenset({"percent", "%", "pct"})
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
+NOT_A_NUMBER = "n/a"  # shown instead of inf or nan, which no card or table shows
 
 
 def number(x: float, *, signed: bool = False) -> str:
     """A plain number with 3-4 significant digits, e.g. 0.4125, 38, 1.23e+06."""
+    if not math.isfinite(x):
+        return NOT_A_NUMBER
     if x == 0:
         text = "0"
     elif abs(x) >= 1e15 or abs(x) < 1e-4:
@@ -36,10 +44,11 @@ def number(x: float, *, signed: bool = False) -> str:
 
 def kpi_value(x: float, unit: str) -> str:
     """A KPI level in its unit: ratios as percent, money with its symbol."""
-    if unit in RATIO_UNITS:
-        return f"{x * 100:.2f}%"
-    if unit in PERCENT_UNITS:
-        return f"{x:.2f}%"
+    if not math.isfinite(x * 100):
+        return NOT_A_NUMBER
+    if unit in RATIO_UNITS | PERCENT_UNITS:
+        level = x * 100 if unit in RATIO_UNITS else x
+        return f"{level:.3g}%" if abs(level) >= 1e15 else f"{level:.2f}%"
     if is_currency(unit):
         return money(x, unit)
     return f"{number(x)} {unit}"
@@ -47,6 +56,8 @@ def kpi_value(x: float, unit: str) -> str:
 
 def kpi_delta(x: float, unit: str) -> str:
     """A change of a KPI: ratios and percents in percentage points, signed."""
+    if not math.isfinite(x * 100):
+        return NOT_A_NUMBER
     if unit in RATIO_UNITS:
         return f"{_fixed(x * 100, signed=True)} pp"
     if unit in PERCENT_UNITS:
@@ -68,12 +79,12 @@ def kpi_interval(low: float, high: float, unit: str) -> str:
 def money(x: float, currency: str, *, signed: bool = False) -> str:
     """An amount with 3 significant digits and k/M/B, e.g. $10.9M, -€250k, 1.2M CHF."""
     if not math.isfinite(x):
-        return str(x)
+        return NOT_A_NUMBER
     sign = "-" if x < 0 else ("+" if signed and x > 0 else "")
     size = abs(x)
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    for scale, suffix in ((1e15, ""), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if size >= scale * 0.9995:
-            amount = f"{size / scale:.3g}{suffix}"
+            amount = f"{size / scale:.3g}{suffix}" if suffix else f"{size:.3g}"
             break
     else:
         amount = f"{size:.3g}"
@@ -83,6 +94,15 @@ def money(x: float, currency: str, *, signed: bool = False) -> str:
     return f"{sign}{amount} {currency}"
 
 
+def percent(share: float, *, signed: bool = False, decimals: int = 0) -> str:
+    """A share as percent, e.g. ``percent(0.553) == "55%"``; ``n/a`` when not finite."""
+    value = share * 100
+    if not math.isfinite(value):
+        return NOT_A_NUMBER
+    text = f"{value:+.{decimals}f}%" if signed else f"{value:.{decimals}f}%"
+    return text if abs(value) < 1e15 else f"{value:{'+' if signed else ''}.3g}%"
+
+
 def is_currency(unit: str) -> bool:
     """Whether ``unit`` is a three-letter currency code such as USD."""
     return len(unit) == 3 and unit.isalpha() and unit.isupper()
@@ -90,9 +110,13 @@ def is_currency(unit: str) -> bool:
 
 def _fixed(x: float, *, signed: bool) -> str:
     """Two decimals, or two significant digits for changes smaller than 0.01."""
+    if not math.isfinite(x):
+        return NOT_A_NUMBER
     if x == 0:
         return "0.00" if not signed else "+0.00"
     text = f"{x:.2f}" if abs(x) >= 0.01 else f"{x:.2g}"
-    if abs(x) >= 1000:
+    if abs(x) >= 1e15:
+        text = f"{x:.3g}"
+    elif abs(x) >= 1000:
         text = f"{x:,.0f}"
     return f"+{text}" if signed and x > 0 else text
