@@ -58,3 +58,34 @@ def test_roi_example_prices_the_recommenders_run() -> None:
         text = f"{amount / 1e6:.3g}M"
         assert f"+${text}" in card  # what the recommender's card prints
         assert f"+\\${text}" in intro  # and what the example's introduction quotes
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        return [x for item in value.values() for x in _floats(item)]
+    if isinstance(value, list):
+        return [x for item in value for x in _floats(item)]
+    return []
+
+
+def test_saved_records_hold_no_digits_that_vary_between_machines() -> None:
+    """nbval compares the JSON records a notebook displays exactly (all but the run record,
+    which the card's text and HTML repeat). Their floats keep 10 significant digits: the
+    digits after those depend on the CPU's SIMD kernels and the BLAS."""
+    checked, loose = 0, []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for index, cell in enumerate(_cells(path.name)):
+            for output in cell.get("outputs", []):
+                for mime, data in output.get("data", {}).items():
+                    if not mime.startswith("application/vnd.bizml.") or mime == RUN_MIME:
+                        continue
+                    checked += 1
+                    loose += [
+                        f"{path.name} cell {index} {mime}: {x!r}"
+                        for x in _floats(data)
+                        if float(f"{x:.10g}") != x
+                    ]
+    assert checked >= 4  # the ROI, monitoring and scalability examples' records
+    assert loose == []
