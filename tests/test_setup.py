@@ -209,8 +209,9 @@ def test_the_base_install_brings_every_module_the_demo_and_the_package_import() 
             )
             missing[module] = users
     assert not missing, f"imported but not brought by `pip install -e .`: {missing}"
-    # and the notebooks run in a kernel the base install brings
-    assert "ipykernel" in base
+    assert "ipykernel" in base, (
+        "the notebooks run in a Python kernel: ipykernel must be a base dependency"
+    )
 
 
 # --------------------------------------------------------------------------- no skip in CI
