@@ -85,8 +85,6 @@ import html
 import itertools
 import json
 import math
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +93,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from bizml_nb.errors import BizmlError, BizmlWarning, did_you_mean
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Iterable, Mapping, Sequence
 
     import numpy as np
@@ -438,6 +437,7 @@ class Reference:
                 f"reference format {version}; this version reads up to {FORMAT_VERSION}): "
                 "upgrade bizml_nb to read it"
             )
+        _check_record(record, where)
         try:
             return cls(
                 rows=int(record["rows"]),
@@ -480,15 +480,10 @@ class Reference:
         lines.append("  ]")
         lines.append("}")
         text = "\n".join(lines) + "\n"
+        from bizml_nb._io import atomic_write_text
+
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(target, text)
         return target
 
     @classmethod
@@ -503,10 +498,12 @@ class Reference:
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise MonitorError(f"cannot read {source}: {exc}") from None
+        from bizml_nb.schema import JSONProblem, parse_json
+
         try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MonitorError(f"{source} is not valid JSON: {exc}") from None
+            record = parse_json(text)
+        except JSONProblem as exc:
+            raise MonitorError(f"{source} is not valid JSON: {exc.detail}") from None
         return cls.from_record(record, str(source))
 
     # -- using
@@ -2262,6 +2259,20 @@ def _value(
 
 
 # --------------------------------------------------------------------------- text
+
+
+def _check_record(record: dict[str, Any], where: str) -> None:
+    """MonitorError naming the field when a reference's data breaks a rule (see
+    :mod:`bizml_nb.reference_check`)."""
+    from bizml_nb.reference_check import check_reference
+    from bizml_nb.schema import Invalid
+
+    try:
+        check_reference(record, metrics=METRICS, methods=METHODS, max_categories=MAX_CATEGORIES)
+    except Invalid as exc:
+        raise MonitorError(
+            f"{where} is damaged: {exc.message}; rebuild it with Reference.fit(...).save(path)"
+        ) from None
 
 
 def _json_float(value: float) -> float | None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -105,7 +104,11 @@ class LongInt:
 
 
 class JSONProblem(ValueError):
-    """JSON text that cannot be parsed safely; the message says why."""
+    """JSON text that cannot be parsed safely; ``detail`` says why, without a prefix."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 # --------------------------------------------------------------------------- JSON text
@@ -127,11 +130,10 @@ def parse_json(text: str) -> Any:
     try:
         return json.loads(text, parse_int=_parse_int)
     except RecursionError:
-        raise JSONProblem(
-            f"its JSON is nested too deeply to read (a record may nest {MAX_DEPTH} levels)"
-        ) from None
+        detail = f"it nests too deeply to read (a record may nest {MAX_DEPTH} levels)"
+        raise JSONProblem(f"invalid JSON: {detail}", detail) from None
     except ValueError as exc:
-        raise JSONProblem(f"invalid JSON: {exc}") from None
+        raise JSONProblem(f"invalid JSON: {exc}", str(exc)) from None
 
 
 # --------------------------------------------------------------------------- values
@@ -223,10 +225,6 @@ def boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise Invalid(field, f"{field} is {show(value)}; it must be true or false")
     return value
-
-
-def optional_boolean(value: Any, field: str) -> bool | None:
-    return None if value is None else boolean(value, field)
 
 
 def timestamp(value: Any, field: str) -> str:
@@ -321,10 +319,11 @@ def metrics(value: Any, field: str = "metrics") -> dict[str, float]:
     }
 
 
-def plain(value: Any, field: str) -> None:
+def plain(value: Any, field: str, *, items: int = MAX_ITEMS) -> None:
     """Check any JSON data: nesting, sizes, finite numbers, short integers, real text.
 
-    Iterative (no recursion), so a deeply nested value is refused, not a crash.
+    Lists and mappings hold at most ``items`` entries. Iterative (no recursion), so a
+    deeply nested value is refused, not a crash.
     """
     stack: list[tuple[Any, str, int]] = [(value, field, 1)]
     while stack:
@@ -332,16 +331,16 @@ def plain(value: Any, field: str) -> None:
         if depth > MAX_DEPTH:
             raise Invalid(path, f"{path} nests deeper than {MAX_DEPTH} levels")
         if isinstance(item, Mapping):
-            if len(item) > MAX_ITEMS:
-                raise Invalid(path, f"{path} has {len(item):,} entries; at most {MAX_ITEMS:,}")
+            if len(item) > items:
+                raise Invalid(path, f"{path} has {len(item):,} entries; at most {items:,}")
             for key, child in item.items():
                 if not isinstance(key, str):
                     raise Invalid(path, f"{path} has the key {show(key)}; keys must be strings")
                 text(key, join(path, key))
                 stack.append((child, join(path, key), depth + 1))
         elif isinstance(item, list | tuple):
-            if len(item) > MAX_ITEMS:
-                raise Invalid(path, f"{path} has {len(item):,} items; at most {MAX_ITEMS:,}")
+            if len(item) > items:
+                raise Invalid(path, f"{path} has {len(item):,} items; at most {items:,}")
             stack.extend((child, join(path, i), depth + 1) for i, child in enumerate(item))
         else:
             _scalar(item, path)
@@ -414,7 +413,7 @@ _FIELDS: dict[str, Any] = {
     "notebook": optional_text,
     "cell_id": optional_text,
     "git_commit": optional_text,
-    "git_dirty": optional_boolean,
+    "git_dirty": lambda value, field: None if value is None else boolean(value, field),
     "python_version": optional_text,
     "bizml_version": optional_text,
     "eng_hours": _eng_hours,
@@ -491,35 +490,3 @@ def check_run(run: Run) -> None:
         raise RecordError(
             f"run {show(run.id)} cannot be stored: {exc.message}", exc.field
         ) from None
-
-
-def clean_metric_name(name: Any) -> str:
-    """A logged metric's name; Invalid unless it is a non-empty string of <= NAME_CHARS."""
-    if not isinstance(name, str):
-        raise Invalid("metric", f"metric names must be non-empty strings (not {show(name)})")
-    return text(name, f"metric {name[:60]!r}", limit=NAME_CHARS, empty=False)
-
-
-def is_number(value: Any) -> bool:
-    """Whether ``value`` is a real number and not a boolean (NumPy numbers included)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-__all__ = [
-    "FIRST_YEAR",
-    "LAST_YEAR",
-    "MAX_DEPTH",
-    "MAX_INT_DIGITS",
-    "METRIC_LIMIT",
-    "NAME_CHARS",
-    "TEXT_CHARS",
-    "Invalid",
-    "JSONProblem",
-    "LongInt",
-    "RecordError",
-    "check_run",
-    "parse_json",
-    "plain",
-    "run_fields",
-    "validate_record",
-]
