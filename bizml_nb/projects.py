@@ -377,4 +377,8 @@ def _matrix(values: Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[
         tn, fp, fn, tp = (float(v) for v in flat)
     except (TypeError, ValueError):
         raise RegistryError(f"value_matrix values must be numbers (got {flat!r})") from None
+    except OverflowError:  # a whole number too large for a float
+        from bizml_nb.limits import TOO_LARGE
+
+        raise RegistryError(f"value_matrix {TOO_LARGE}") from None
     return ((tn, fp), (fn, tp))

@@ -30,6 +30,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
 from bizml_nb.errors import RegistryError, did_you_mean, known
+from bizml_nb.limits import (
+    LARGEST,
+    TOO_LARGE,
+    bound,
+    out_of_range,
+    shown,
+    yearly_value_problem,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -129,13 +137,12 @@ class BusinessMetric:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InvalidValue(key, f"must be a number (not {value!r})")
-            if not math.isfinite(value):
+                raise InvalidValue(key, f"must be a number (not {shown(value)})")
+            if isinstance(value, float) and not math.isfinite(value):
                 raise InvalidValue(key, f"must be a finite number (not {value!r})")
-        for key in ("traffic_per_week", "test_weeks", "std"):
-            value = getattr(self, key)
-            if value is not None and value <= 0:
-                raise InvalidValue(key, f"must be positive (not {value:g})")
+            _check_range(key, value)
+        if self.std is not None and self.std <= 0:
+            raise InvalidValue("std", f"must be positive (not {self.std:g})")
         self._check_value()
         if self.baseline is not None and self.target is not None:
             worse = (
@@ -254,12 +261,16 @@ def _validate_confusion(params: dict[str, Any]) -> None:
         or any(not isinstance(row, tuple) or len(row) != 2 for row in matrix)
     ):
         raise InvalidValue("value_matrix", "must be [[TN, FP], [FN, TP]]: value per case of each")
+    largest = 0.0
     for row in matrix:
         for value in row:
-            _finite({"value_matrix": value}, "value_matrix")
+            largest = max(largest, abs(_finite({"value_matrix": value}, "value_matrix") or 0.0))
     cases = _finite(params, "cases_per_year")
-    if cases is None or cases <= 0:
-        raise InvalidValue("cases_per_year", f"must be a positive number (not {cases!r})")
+    if cases is None:
+        raise InvalidValue("cases_per_year", "is needed by a confusion link")
+    problem = yearly_value_problem(largest, cases)
+    if problem is not None:
+        raise InvalidValue("value_matrix", problem)
 
 
 def _validate_formula(params: dict[str, Any]) -> None:
@@ -278,9 +289,21 @@ def _finite(params: dict[str, Any], key: str) -> float | None:
     value = params.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidValue(key, f"must be a finite number (not {value!r})")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
+        raise InvalidValue(key, f"must be a finite number (not {shown(value)})")
+    _check_range(key, value)
     return float(value)
+
+
+def _check_range(key: str, value: float) -> None:
+    """Refuse a number outside the range ``key`` may take (see :mod:`bizml_nb.limits`)."""
+    problem = out_of_range(key, value)
+    if problem is not None:
+        raise InvalidValue(key, problem)
 
 
 GRADES = ("strong", "weak", "none")
@@ -439,6 +462,11 @@ class Registry:
         except tomllib.TOMLDecodeError as exc:
             raise RegistryError(
                 f"{where} is not valid TOML: {exc}; fix that line and try again"
+            ) from None
+        except ValueError as exc:  # a whole number of thousands of digits
+            raise RegistryError(
+                f"{where} cannot be read: {exc}; numbers in {FILENAME} must lie between "
+                f"-{bound(LARGEST)} and {bound(LARGEST)}"
             ) from None
         return _Parser(text, where, path).registry(data)
 
@@ -868,8 +896,10 @@ class _Parser:
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail_key(section, key, value, "must be a number")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             self.fail_key(section, key, value, "must be a finite number")
+        if abs(value) > LARGEST:  # before float(), which a huge whole number overflows
+            self.fail_key(section, key, value, out_of_range(key, value) or TOO_LARGE)
         return float(value)
 
     def typed(self, table: dict[str, Any], section: str, key: str, kind: str) -> Any:
@@ -898,8 +928,11 @@ class _Parser:
             or any(isinstance(v, bool) or not isinstance(v, int | float) for v in value)
         ):
             self.fail_key(section, key, value, "must be two numbers [low, high]")
-        if not all(math.isfinite(v) for v in value):
+        if not all(isinstance(v, int) or math.isfinite(v) for v in value):
             self.fail_key(section, key, value, "must be finite numbers")
+        largest = max(value, key=abs)
+        if abs(largest) > LARGEST:  # before float(), which a huge whole number overflows
+            self.fail_key(section, key, value, out_of_range(key, largest) or TOO_LARGE)
         return (float(value[0]), float(value[1]))
 
     # -- errors with file and line
@@ -921,8 +954,8 @@ class _Parser:
 
     def fail_key(self, section: str, key: str, value: Any, problem: str) -> NoReturn:
         line = self.key_line(section, key) or self.header_line(section)
-        shown = f" = {value!r}" if value is not None else ""
-        raise RegistryError(f"{self.where}{_at(line)}: {section}.{key}{shown} {problem}")
+        text = f" = {shown(value)}" if value is not None else ""
+        raise RegistryError(f"{self.where}{_at(line)}: {section}.{key}{text} {problem}")
 
     def header_line(self, section: str) -> int | None:
         target, index = _split_index(section)
