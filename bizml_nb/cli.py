@@ -7,10 +7,16 @@
     bizml ledger import NOTEBOOK.ipynb ...
     bizml templates
     bizml new TEMPLATE DEST.ipynb [-p NAME VALUE]... [--force]
-    bizml run NOTEBOOK [-p NAME VALUE]... [--out OUT.ipynb] [--no-progress]
+    bizml run NOTEBOOK [-p NAME VALUE]... [--out OUT.ipynb [--force]] [--no-progress]
+    bizml report [PROJECT_DIR] [--out FILE] [--notebooks GLOB]... [--format html|md] [--force]
+    bizml demo [--dir DIR] [--no-progress]
 
 Exit status: 0 on success, 1 when bizml_nb refused (the message says why), 2 on
-bad arguments.
+bad arguments. No command replaces an existing file unless given ``--force``
+(``bizml run NOTEBOOK`` without ``--out`` updates that notebook, and only when
+every cell ran). Everything printed passes through :func:`say`, which removes
+control characters and terminal escape sequences: names and hypotheses cannot
+move the cursor, clear the screen or hide a link in the terminal.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb import __version__
-from bizml_nb.errors import BizmlError, RegistryError
+from bizml_nb.errors import BizmlError, BizmlWarning, RegistryError
+from bizml_nb.textsafe import json_text, terminal_line, terminal_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,13 +46,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        args.handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", BizmlWarning)
+            warnings.showwarning = _show_warning
+            args.handler(args)
     except BizmlError as exc:
-        print(f"bizml: error: {exc}", file=sys.stderr)
+        say(f"bizml: error: {exc}", err=True)
         return 1
     except BrokenPipeError:  # e.g. `bizml ledger list | head`
         return 0
     return 0
+
+
+def say(text: object = "", *, err: bool = False) -> None:
+    """Print ``text`` with nothing a terminal would obey but the line breaks we wrote."""
+    print(terminal_text(text), file=sys.stderr if err else sys.stdout)
+
+
+_showwarning = warnings.showwarning
+
+
+def _show_warning(  # noqa: PLR0917 - the signature of warnings.showwarning
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """bizml's own warnings as one line, ``bizml: warning: ...``; others as Python shows them."""
+    if issubclass(category, BizmlWarning):
+        say(f"bizml: warning: {message}", err=True)
+    else:
+        _showwarning(message, category, filename, lineno, file, line)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,7 +156,11 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         metavar="OUT.ipynb",
-        help="where to write the executed notebook (default: in place)",
+        help="where to write the executed notebook (default: in place, only if every cell "
+        "runs; a failed run is saved beside it as NAME.failed.ipynb)",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="replace --out if it exists (when every cell ran)"
     )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(handler=_run)
@@ -137,15 +175,15 @@ def _report(args: argparse.Namespace) -> None:
 
     project = Projects().get(args.project or args.project_dir, ledger=args.ledger)
     notebooks = args.notebooks or [str(project.root / "**" / "*.ipynb")]
-    path = build_report(project, args.out, notebooks=notebooks, fmt=args.format)
-    print(f"wrote {path}")
+    path = build_report(project, args.out, notebooks=notebooks, fmt=args.format, force=args.force)
+    say(f"wrote {terminal_line(path)}")
 
 
 def _demo(args: argparse.Namespace) -> None:
     from bizml_nb.demo import run_demo
 
     result = run_demo(args.dir, progress=not args.no_progress)
-    print(result.text())
+    say(result.text())
 
 
 def _add_report_commands(commands: Any) -> None:
@@ -172,6 +210,7 @@ def _add_report_commands(commands: Any) -> None:
         "(repeatable; default PROJECT/**/*.ipynb)",
     )
     report.add_argument("--format", choices=["html", "md"], default="html")
+    report.add_argument("--force", action="store_true", help="replace --out if it exists")
     report.set_defaults(handler=_report)
 
     demo = commands.add_parser(
@@ -207,11 +246,12 @@ def _init(args: argparse.Namespace) -> None:
     project = _project(args)
     outcome = project.init(args.project, currency=args.currency)
     registry = project.registry
-    print(
-        f"{outcome} {project.registry_path}: project {registry.name!r}, currency {registry.currency}"
+    say(
+        f"{outcome} {terminal_line(project.registry_path)}: project {registry.name!r}, "
+        f"currency {terminal_line(registry.currency)}"
     )
     if outcome == "created":
-        print("next: declare a KPI with `%bizml metric NAME --unit ... --direction higher|lower`")
+        say("next: declare a KPI with `%bizml metric NAME --unit ... --direction higher|lower`")
 
 
 def _list(args: argparse.Namespace) -> None:
@@ -223,30 +263,49 @@ def _list(args: argparse.Namespace) -> None:
     else:
         frame = project.ledger.frame(args.target)
     if frame.empty:
-        print(f"no runs in {project.ledger.path}")
+        say(f"no runs in {terminal_line(project.ledger.path)}")
         return
     import pandas as pd
 
+    frame = frame.rename(columns=terminal_line)
+    for column in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        frame[column] = frame[column].map(_one_line)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(frame.to_string(index=False))
+        say(frame.to_string(index=False))
+
+
+def _one_line(value: object) -> object:
+    """A table cell with each user string in it on one line, with no control characters."""
+    if isinstance(value, str):
+        return terminal_line(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_one_line(item) for item in value)
+    if isinstance(value, dict):
+        return {terminal_line(key): _one_line(item) for key, item in value.items()}
+    return value
 
 
 def _show(args: argparse.Namespace) -> None:
     project = _project(args)
     run = project.run(args.run)
+    record = json_text(json.dumps(run.to_record(), indent=2, ensure_ascii=False))
     if args.json:
-        print(json.dumps(run.to_record(), indent=2, ensure_ascii=False))
+        say(record)
         return
     try:
-        print(project.card(run).text())
+        say(project.card(run).text())  # the card puts each user string on one line
     except RegistryError as exc:
-        print(json.dumps(run.to_record(), indent=2, ensure_ascii=False))
-        print(f"(no card: {exc})", file=sys.stderr)
-    print(f"id {run.id}, started {run.started_at}, {run.duration_s or 0:.3f} s")
+        say(record)
+        say(f"(no card: {exc})", err=True)
+    say(f"id {run.id}, started {terminal_line(run.started_at)}, {run.duration_s or 0:.3f} s")
     if run.notebook:
-        print(f"notebook {run.notebook}" + (f", cell {run.cell_id}" if run.cell_id else ""))
+        cell = f", cell {terminal_line(run.cell_id)}" if run.cell_id else ""
+        say(f"notebook {terminal_line(run.notebook)}{cell}")
     if run.git_commit:
-        print(f"git {run.git_commit[:12]}" + (" (uncommitted changes)" if run.git_dirty else ""))
+        dirty = " (uncommitted changes)" if run.git_dirty else ""
+        say(f"git {terminal_line(run.git_commit[:12])}{dirty}")
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -256,7 +315,7 @@ def _export(args: argparse.Namespace) -> None:
     count = export_runs(
         project.ledger, args.out, fmt=args.format, target=args.target, force=args.force
     )
-    print(f"wrote {count} runs to {args.out}")
+    say(f"wrote {count} runs to {terminal_line(args.out)}")
 
 
 def _import(args: argparse.Namespace) -> None:
@@ -268,11 +327,11 @@ def _import(args: argparse.Namespace) -> None:
         runs = runs_from_notebook(notebook)
         new = project.ledger.record_many(runs)
         total_new += new
-        print(
-            f"{notebook}: {len(runs)} runs found, {new} imported, {len(runs) - new} already present"
+        say(
+            f"{terminal_line(notebook)}: {len(runs)} runs found, {new} imported, {len(runs) - new} already present"
         )
     if len(args.notebooks) > 1:
-        print(f"{total_new} runs imported into {project.ledger.path}")
+        say(f"{total_new} runs imported into {terminal_line(project.ledger.path)}")
 
 
 def _templates(_args: argparse.Namespace) -> None:
@@ -280,13 +339,13 @@ def _templates(_args: argparse.Namespace) -> None:
 
     for number, template in enumerate(list_templates()):
         if number:
-            print()
-        print(f"{template.name}: {template.title}")
-        print(f"  {template.path}")
+            say()
+        say(f"{template.name}: {terminal_line(template.title)}")
+        say(f"  {terminal_line(template.path)}")
         width = max((len(p.name) for p in template.parameters), default=0)
         kinds = max((len(p.type) for p in template.parameters), default=0)
         for p in template.parameters:
-            print(f"  {p.name:<{width}}  {p.type:<{kinds}}  = {p.default!r}  # {p.comment}")
+            say(f"  {p.name:<{width}}  {p.type:<{kinds}}  = {p.default!r}  # {p.comment}")
 
 
 def _skip_iri_checks() -> None:
@@ -307,18 +366,24 @@ def _new(args: argparse.Namespace) -> None:
     values = template.convert(dict(args.parameters))
     dest = new(template.name, args.dest, values, force=args.force)
     given = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "its defaults"
-    print(f"wrote {dest} from template {template.name} with {given}")
-    print(f"next: `bizml run {dest}`, or open it in Jupyter and run all cells")
+    say(f"wrote {terminal_line(dest)} from template {template.name} with {terminal_line(given)}")
+    say(f"next: `bizml run {terminal_line(dest)}`, or open it in Jupyter and run all cells")
 
 
 def _run(args: argparse.Namespace) -> None:
     _skip_iri_checks()
     from bizml_nb.templates import run
 
-    done = run(args.notebook, dict(args.parameters), args.out, progress=not args.no_progress)
+    done = run(
+        args.notebook,
+        dict(args.parameters),
+        args.out,
+        force=args.force,
+        progress=not args.no_progress,
+    )
     if done.summary:
-        print(done.summary)
-    print(f"wrote {done.notebook} (executed in {done.seconds:.1f} s)")
+        say(done.summary)
+    say(f"wrote {terminal_line(done.notebook)} (executed in {done.seconds:.1f} s)")
 
 
 if __name__ == "__main__":  # pragma: no cover

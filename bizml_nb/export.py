@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from typing import TYPE_CHECKING
 
+from bizml_nb._io import atomic_write_text, atomic_write_with
 from bizml_nb.errors import LedgerError
+from bizml_nb.outputs import check_target
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,45 +25,32 @@ def export_runs(
 
     JSON is a list of full run records (the same as the notebook MIME record),
     lossless and readable by ``bizml ledger import``. CSV and Parquet are the
-    DataFrame of :meth:`Ledger.frame`, with tags and params as JSON text.
+    DataFrame of :meth:`Ledger.frame`, with tags and params as JSON text. The file
+    is written whole or not at all (a unique temporary file beside it, then a
+    rename); the folder must exist.
     """
     if fmt not in FORMATS:
         raise LedgerError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if out.exists() and not force:
+    check_target(out, force=force)
+    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
         raise LedgerError(
-            f"{out} already exists; pass --force to replace it, or pick another --out"
+            "Parquet export needs pyarrow: `pip install pyarrow`, or use --format csv"
         )
     if fmt == "json":
         records = [run.to_record() for run in ledger.runs(target)]
-        _write_text(out, json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+        atomic_write_text(
+            out, json.dumps(records, indent=1, ensure_ascii=False) + "\n", force=force
+        )
         return len(records)
     frame = ledger.frame(target)
     frame["tags"] = [json.dumps(list(t), ensure_ascii=False) for t in frame["tags"]]
     frame["params"] = [json.dumps(p, ensure_ascii=False, default=str) for p in frame["params"]]
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
+
+    def write(path: Path) -> None:
         if fmt == "csv":
-            frame.to_csv(tmp, index=False)
+            frame.to_csv(path, index=False)
         else:
-            try:
-                frame.to_parquet(tmp, index=False)
-            except ImportError:
-                raise LedgerError(
-                    "Parquet export needs pyarrow: `pip install pyarrow`, or use --format csv"
-                ) from None
-        tmp.replace(out)
-    except OSError as exc:
-        raise LedgerError(f"cannot write {out}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+            frame.to_parquet(path, index=False)
+
+    atomic_write_with(out, write, force=force)
     return len(frame)
-
-
-def _write_text(out: Path, text: str) -> None:
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise LedgerError(f"cannot write {out}: {exc.strerror or exc}") from None

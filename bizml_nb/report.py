@@ -3,7 +3,10 @@
 Built from the registry, the ledger, and the bizml records inside executed
 notebooks (ROI, maturity, monitoring and capacity cards). It opens with no
 network access: styles are inline and charts are embedded PNGs. Every user
-string is escaped.
+string is escaped: as HTML in the page, and in Markdown so that it renders as
+its own characters (no link, image, HTML or formatting can come from a name).
+A notebook that cannot be read (not JSON, or a damaged record) is skipped with a
+warning naming it, and listed at the end of the report.
 
 >>> build_report(bizml_nb.project(), notebooks=["notebooks/*.ipynb"])  # doctest: +SKIP
 """
@@ -14,16 +17,23 @@ import base64
 import glob
 import html
 import json
+import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb import units
-from bizml_nb.errors import BizmlError
+from bizml_nb._io import atomic_write_text
+from bizml_nb.errors import BizmlError, BizmlWarning
+from bizml_nb.outputs import check_target, make_folder
+from bizml_nb.textsafe import markdown_plain, markdown_text
 from bizml_nb.views import rank_text as _rank
 from bizml_nb.views import value_text
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bizml_nb.projects import Project
 
 RECORD_TYPES = {
@@ -54,8 +64,15 @@ class Findings:
     experiments: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, str]] = field(default_factory=list)
     records: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
-    decisions: list[str] = field(default_factory=list)
+    decisions: list[list[str]] = field(default_factory=list)  # sentences, in pieces (_User)
     charts: list[tuple[str, bytes]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "PATH: why" for unreadable notebooks
+
+
+class _User(str):
+    """A user string inside a sentence of the report (escaped as such in Markdown)."""
+
+    __slots__ = ()
 
 
 def gather(
@@ -82,7 +99,17 @@ def gather(
         found.evidence.append({"link": link.label, "kind": link.kind, "evidence": _evidence(link)})
     for pattern in notebooks or []:
         for path in sorted(glob.glob(pattern, recursive=True)):
-            for kind, record in _records(Path(path)):
+            try:
+                records = _records(Path(path), found.currency)
+            except _Unreadable as exc:
+                found.skipped.append(f"{path}: {exc}")
+                warnings.warn(
+                    f"skipped the notebook {path}: {exc}; the report was made without it",
+                    BizmlWarning,
+                    stacklevel=3,
+                )
+                continue
+            for kind, record in records:
                 found.records.setdefault(kind, []).append((path, record))
     found.decisions = _decisions(found)
     if charts and registry.metrics:
@@ -96,20 +123,22 @@ def build_report(
     *,
     notebooks: list[str] | None = None,
     fmt: str = "html",
+    force: bool = False,
 ) -> Path:
-    """Write the report; return its path (default ``ROOT/bizml-report.html`` or ``.md``)."""
+    """Write the report; return its path (default ``ROOT/bizml-report.html`` or ``.md``).
+
+    An existing file is refused (before any work) unless ``force``; a missing
+    folder is created. Notebooks that cannot be read are skipped with a
+    :class:`BizmlWarning` each.
+    """
     if fmt not in ("html", "md"):
         raise BizmlError(f"unknown report format {fmt!r}; use html or md")
-    found = gather(project, notebooks, charts=fmt == "html")
     target = Path(out) if out is not None else project.root / f"bizml-report.{fmt}"
+    check_target(target, force=force)
+    found = gather(project, notebooks, charts=fmt == "html")
     text = to_html(found) if fmt == "html" else to_markdown(found)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    except OSError as exc:
-        raise BizmlError(f"cannot write the report {target}: {exc.strerror or exc}") from None
+    make_folder(target)
+    atomic_write_text(target, text, force=force)
     return target
 
 
@@ -126,7 +155,7 @@ def to_html(found: Findings) -> str:
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{e(found.project)}: what the ML work does for the business</h1>",
         "<h2>What to decide</h2><div class='decide'><ul>",
-        *(f"<li>{e(line)}</li>" for line in found.decisions),
+        *(f"<li>{e(''.join(pieces))}</li>" for pieces in found.decisions),
         "</ul></div>",
         "<h2>Business metrics</h2><table><tr><th>KPI</th><th>level and owner</th>"
         "<th>worth</th><th>what it measures</th></tr>",
@@ -174,13 +203,21 @@ def to_html(found: Findings) -> str:
             for path, record in records:
                 parts.append(
                     f"<p class='muted'>from {e(path)}</p><ul>"
-                    + "".join(f"<li>{e(line)}</li>" for line in _summarise(kind, record, cur))
+                    + "".join(
+                        f"<li>{e(''.join(line))}</li>" for line in _summarise(kind, record, cur)
+                    )
                     + "</ul>"
                 )
     for title, png in found.charts:
         data = base64.b64encode(png).decode("ascii")
         parts.append(
             f"<h2>{e(title)}</h2><img alt='{e(title)}' src='data:image/png;base64,{data}'>"
+        )
+    if found.skipped:
+        parts.append(
+            "<h2>Notebooks left out</h2><p class='muted'>These could not be read:</p><ul>"
+            + "".join(f"<li>{e(line)}</li>" for line in found.skipped)
+            + "</ul>"
         )
     parts.append(
         "<p class='muted'>Made by bizml_nb from bizml.toml, the experiment ledger and executed "
@@ -194,23 +231,20 @@ def to_html(found: Findings) -> str:
 
 
 def to_markdown(found: Findings) -> str:
-    """The report as Markdown, for a pull request or a wiki page."""
+    """The report as Markdown, for a pull request or a wiki page.
+
+    User strings go through :func:`markdown_text` (every Markdown and HTML
+    character escaped), the report's own words and figures through
+    :func:`markdown_plain`.
+    """
+    u, p = markdown_text, markdown_plain
     cur = found.currency
-    lines = [
-        f"# {_md(found.project)}: what the ML work does for the business",
-        "",
-        "## What to decide",
-        "",
-    ]
-    lines += [f"- {_md(line)}" for line in found.decisions]
-    lines += [
-        "",
-        "## Business metrics",
-        "",
-        "| KPI | level and owner | worth |",
-        "| --- | --- | --- |",
-    ]
-    lines += [f"| {_md(k['name'])} | {_md(k['about'])} | {_md(k['worth'])} |" for k in found.kpis]
+    lines = [f"# {u(found.project)}: what the ML work does for the business", ""]
+    lines += ["## What to decide", ""]
+    lines += [f"- {_sentence(pieces, u, p)}" for pieces in found.decisions]
+    lines += ["", "## Business metrics", "", "| KPI | level and owner | worth |"]
+    lines.append("| --- | --- | --- |")
+    lines += [f"| {u(k['name'])} | {u(k['about'])} | {u(k['worth'])} |" for k in found.kpis]
     lines += ["", "## Experiments, ranked by yearly value", ""]
     if found.experiments:
         lines += [
@@ -218,29 +252,29 @@ def to_markdown(found: Findings) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {_rank(r.get('rank_by_value'))} | {_md(str(r['name']))} | {_md(str(r['target']))} | "
-            f"{_md(value_text(r, cur))} | {_md(str(r.get('verdict') or ''))} |"
+            f"| {p(_rank(r.get('rank_by_value')))} | {u(str(r['name']))} | {u(str(r['target']))} | "
+            f"{p(value_text(r, cur))} | {p(str(r.get('verdict') or ''))} |"
             for r in found.experiments
         ]
     else:
         lines.append("No experiments recorded yet.")
-    lines += [
-        "",
-        "## Evidence behind each link",
-        "",
-        "| link | kind | evidence |",
-        "| --- | --- | --- |",
-    ]
-    lines += [
-        f"| {_md(x['link'])} | {_md(x['kind'])} | {_md(x['evidence'])} |" for x in found.evidence
-    ]
+    lines += ["", "## Evidence behind each link", "", "| link | kind | evidence |"]
+    lines.append("| --- | --- | --- |")
+    lines += [f"| {u(x['link'])} | {p(x['kind'])} | {u(x['evidence'])} |" for x in found.evidence]
     for kind, records in found.records.items():
-        lines += ["", f"## {kind.capitalize()}", ""]
+        lines += ["", f"## {p(kind.capitalize())}", ""]
         for path, record in records:
-            lines.append(f"From `{path}`:")
-            lines += [f"- {_md(line)}" for line in _summarise(kind, record, cur)]
+            lines.append(f"From {u(path)}:")
+            lines += [f"- {_sentence(line, u, p)}" for line in _summarise(kind, record, cur)]
+    if found.skipped:
+        lines += ["", "## Notebooks left out", "", "These could not be read:", ""]
+        lines += [f"- {u(line)}" for line in found.skipped]
     lines.append("")
     return "\n".join(lines)
+
+
+def _sentence(pieces: list[str], user: Callable[[str], str], plain: Callable[[str], str]) -> str:
+    return "".join(user(piece) if isinstance(piece, _User) else plain(piece) for piece in pieces)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -261,19 +295,58 @@ def _worth(registry: Any, name: str) -> str:
     return f"{units.money(amount, registry.currency)}/yr per +1 {per}, through the KPIs it moves"
 
 
-def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+class _Unreadable(Exception):
+    """A notebook the report cannot use; the message says why."""
+
+
+def _records(path: Path, currency: str) -> list[tuple[str, dict[str, Any]]]:
+    """The bizml records in a notebook's outputs, each checked to be one the report can show."""
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BizmlError(f"cannot read the notebook {path}: {exc}") from None
+    except IsADirectoryError:
+        raise _Unreadable("it is a folder") from None
+    except OSError as exc:
+        raise _Unreadable(f"cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise _Unreadable("it is not UTF-8 text") from None
+    except ValueError as exc:
+        raise _Unreadable(f"it is not JSON ({exc})") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise _Unreadable("it is not a Jupyter notebook (no list of cells)")
     found: list[tuple[str, dict[str, Any]]] = []
-    for cell in notebook.get("cells", []) if isinstance(notebook, dict) else []:
-        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+    for index, cell in enumerate(cells):
+        outputs = cell.get("outputs", []) if isinstance(cell, dict) else []
+        for output in outputs if isinstance(outputs, list) else []:
             data = output.get("data", {}) if isinstance(output, dict) else {}
             for mime, kind in RECORD_TYPES.items():
-                if isinstance(data, dict) and isinstance(data.get(mime), dict):
-                    found.append((kind, data[mime]))
+                if isinstance(data, dict) and mime in data:
+                    record = data[mime]
+                    problem = _damage(kind, record, currency)
+                    if problem:
+                        raise _Unreadable(
+                            f"cell {index + 1} has a damaged {mime} record: {problem}"
+                        )
+                    found.append((kind, record))
     return found
+
+
+def _damage(kind: str, record: Any, currency: str) -> str:
+    """Why ``record`` cannot be shown ("" when it can)."""
+    if not isinstance(record, dict):
+        return f"a {type(record).__name__}, not a JSON object"
+    if kind == "roi":
+        for key in ("npv", "p_npv_positive"):
+            value = record.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"{key} is {value!r}, not a number"
+            if not math.isfinite(value):
+                return f"{key} is {value!r}, not a finite number"
+    try:
+        _summarise(kind, record, currency)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+        return str(exc) or type(exc).__name__
+    return ""
 
 
 def _evidence(link: Any) -> str:
@@ -290,62 +363,82 @@ def _evidence(link: Any) -> str:
     return "computed from logged quantities (an offline replay)"
 
 
-def _decisions(found: Findings) -> list[str]:
+def _decisions(found: Findings) -> list[list[str]]:
+    """What to decide, one sentence each, in pieces: user strings are :class:`_User`."""
     cur = found.currency
-    lines: list[str] = []
+    lines: list[list[str]] = []
     material = [r for r in found.experiments if str(r.get("verdict") or "").startswith("material")]
     harmful = [r for r in found.experiments if str(r.get("verdict") or "").startswith("harmful")]
     unseen = [r for r in found.experiments if "not measurable" in str(r.get("verdict") or "")]
     if material:
         best = material[0]
         lines.append(
-            f"Ship or A/B test {best['name']!r}: about {units.money(best['value_mid'], cur, signed=True)}/yr "
-            f"on {best['target']} ({value_text(best, cur)})."
+            [
+                "Ship or A/B test ",
+                _User(repr(str(best["name"]))),
+                f": about {units.money(best['value_mid'], cur, signed=True)}/yr on ",
+                _User(str(best["target"])),
+                f" ({value_text(best, cur)}).",
+            ]
         )
     else:
-        lines.append("No experiment is a material gain yet: keep the current models.")
+        lines.append(["No experiment is a material gain yet: keep the current models."])
     if harmful:
-        names = ", ".join(repr(str(r["name"])) for r in harmful)
-        lines.append(f"Do not ship {names}: even the optimistic end loses money.")
+        names = _User(", ".join(repr(str(r["name"])) for r in harmful))
+        lines.append(["Do not ship ", names, ": even the optimistic end loses money."])
     if unseen:
-        names = ", ".join(repr(str(r["name"])) for r in unseen)
-        lines.append(f"An A/B test could not detect the gain of {names}: do not claim it.")
+        names = _User(", ".join(repr(str(r["name"])) for r in unseen))
+        lines.append(["An A/B test could not detect the gain of ", names, ": do not claim it."])
     weak = [x for x in found.evidence if x["evidence"].startswith("none")]
     if weak:
+        links = _User(", ".join(x["link"] for x in weak))
         lines.append(
-            "Gains on "
-            + ", ".join(x["link"] for x in weak)
-            + " rest on no reliable evidence: run an A/B test before counting them."
+            [
+                "Gains on ",
+                links,
+                " rest on no reliable evidence: run an A/B test before counting them.",
+            ]
         )
     for _path, record in found.records.get("roi", [])[:1]:
         lines.append(
-            f"The ROI case: NPV {units.money(float(record.get('npv', 0)), cur, signed=True)}, "
-            f"P(NPV > 0) {float(record.get('p_npv_positive', 0)) * 100:.0f}%."
+            [
+                f"The ROI case: NPV {units.money(float(record.get('npv', 0)), cur, signed=True)}, "
+                f"P(NPV > 0) {float(record.get('p_npv_positive', 0)) * 100:.0f}%."
+            ]
         )
     return lines
 
 
-def _summarise(kind: str, record: dict[str, Any], cur: str) -> list[str]:
+def _summarise(kind: str, record: dict[str, Any], cur: str) -> list[list[str]]:
+    """A record's lines, in pieces: what came from the notebook is a :class:`_User` piece."""
     if kind == "roi":
         payback = record.get("payback_month")
+        defaults = ", ".join(map(str, record.get("defaults", [])))
         return [
-            f"NPV {units.money(float(record.get('npv', 0)), cur, signed=True)}; "
-            f"P(NPV > 0) {float(record.get('p_npv_positive', 0)) * 100:.0f}%",
-            f"payback {'month ' + str(payback) if payback else 'not within the horizon'}",
-            f"defaults used: {', '.join(map(str, record.get('defaults', []))) or 'none'}",
+            [
+                f"NPV {units.money(float(record.get('npv', 0)), cur, signed=True)}; "
+                f"P(NPV > 0) {float(record.get('p_npv_positive', 0)) * 100:.0f}%"
+            ],
+            ["payback month ", _User(str(payback))]
+            if payback
+            else ["payback not within the horizon"],
+            ["defaults used: ", _User(defaults)] if defaults else ["defaults used: none"],
         ]
     if kind == "maturity":
         steps = record.get("next_steps", [])
+        level, google = _User(str(record.get("level"))), _User(str(record.get("google_level")))
         return [
-            f"level {record.get('level')} on Microsoft's scale, {record.get('google_level')} on Google's",
+            ["level ", level, " on Microsoft's scale, ", google, " on Google's"],
             *(
-                f"next: {step[0]}: {step[1]}"
+                ["next: ", _User(str(step[0])), ": ", _User(str(step[1]))]
                 for step in steps[:3]
                 if isinstance(step, list) and len(step) == 2
             ),
         ]
     return [
-        f"{key}: {value}" for key, value in record.items() if isinstance(value, str | int | float)
+        [_User(str(key)), ": ", _User(str(value))]
+        for key, value in record.items()
+        if isinstance(value, str | int | float)
     ][:8]
 
 
@@ -359,12 +452,3 @@ def _charts(project: Project) -> list[tuple[str, bytes]]:
         except BizmlError:
             continue
     return charts
-
-
-def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no newlines, no raw HTML.
-
-    Dollar signs are escaped too: GitHub reads "+$1M [+$2M" as inline math.
-    """
-    text = html.escape(" ".join(text.split()), quote=False).replace("\\", "\\\\")
-    return text.replace("|", "\\|").replace("$", "\\$")

@@ -29,14 +29,15 @@ import io
 import json
 import logging
 import math
-import time
 import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bizml_nb._io import atomic_write_text
 from bizml_nb.errors import BizmlError, did_you_mean
+from bizml_nb.outputs import check_target, make_folder
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -221,21 +222,17 @@ def new(
     if dest.suffix != ".ipynb":
         raise TemplateError(f"the new notebook's name must end in .ipynb (got {str(dest)!r})")
     _not_a_template(dest, "pick a name elsewhere")
-    if dest.exists() and not force:
-        raise TemplateError(
-            f"{dest} already exists; pass --force to replace it, or pick another name"
-        )
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    check_target(dest, force=force)
+    make_folder(dest)
+    import nbformat
     import papermill
 
     with _quiet_papermill():
-        papermill.execute_notebook(
-            str(chosen.path),
-            str(dest),
-            parameters=values,
-            prepare_only=True,
-            progress_bar=False,
+        nb = papermill.execute_notebook(
+            chosen.path, None, parameters=values, prepare_only=True, progress_bar=False
         )
+    nb.metadata.papermill["output_path"] = str(dest)
+    atomic_write_text(dest, nbformat.writes(nb), force=force)  # type: ignore[no-untyped-call]
     return dest
 
 
@@ -244,6 +241,7 @@ def run(
     parameters: Mapping[str, object] | None = None,
     out: Path | str | None = None,
     *,
+    force: bool = False,
     progress: bool = True,
     cwd: Path | str | None = None,
     timeout: float | None = None,
@@ -251,60 +249,21 @@ def run(
     """Execute ``notebook`` with papermill and write it to ``out`` (default: in place).
 
     ``notebook`` is a path, or a template's name (then ``out`` is required: a
-    template is never changed). ``parameters`` are checked and converted like
-    :func:`new`'s and merged with those injected before. A cell that raises
-    stops the run with a message naming the cell (its number in the notebook as
-    given, its ``In [n]`` and first line) and the error; the executed part is
-    still written to ``out``, with papermill's error banners. ``cwd`` is the
-    kernel's working folder (default: this process's, which is never changed).
+    template is never changed). An existing ``out`` is refused before anything
+    runs, unless ``force``. ``parameters`` are checked and converted like
+    :func:`new`'s and merged with those injected before. Only a run whose cells
+    all succeed writes the target. A cell that raises stops the run with a message
+    naming the cell (its number in the notebook as given, its ``In [n]`` and first
+    line) and the error; the target is left as it was and the executed part, with
+    papermill's error banners, is written beside it as ``NAME.failed.ipynb``
+    (numbered ``NAME.failed-2.ipynb``... rather than replacing an earlier one).
+    ``cwd`` is the kernel's working folder (default: this process's, never changed).
     """
-    source, label = _resolve_notebook(notebook, out)
-    target = Path(out) if out is not None else source
-    if target.suffix != ".ipynb":
-        raise TemplateError(f"--out must end in .ipynb (got {str(target)!r})")
-    _not_a_template(target, "give --out OUT.ipynb elsewhere")
-    nb = _read_json(source)
-    values: dict[str, object] = {}
-    if parameters:
-        declared = parameters_of(nb)
-        if declared is None:
-            raise TemplateError(
-                f"{label} has no cell tagged 'parameters', so it takes no parameters"
-            )
-        given = convert(declared, parameters, label)
-        previous = nb.get("metadata", {}).get("papermill", {}).get("parameters") or {}
-        values = {k: v for k, v in previous.items() if _declared(declared, k)}
-        values.update(given)  # papermill replaces the injected cell: keep what was injected
-    injected_at = _injected_at(nb) if values else None
-    target.parent.mkdir(parents=True, exist_ok=True)
+    from bizml_nb.runner import run_notebook
 
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    started = time.perf_counter()
-    try:
-        with _quiet_papermill():
-            executed = papermill.execute_notebook(
-                str(source),
-                str(target),
-                parameters=values or None,
-                progress_bar=progress,
-                # the kernel's folder, given to nbclient: papermill's own cwd= would chdir
-                # this whole process (and race with other threads running notebooks)
-                resources={"metadata": {"path": str(cwd)}} if cwd is not None else {},
-                execution_timeout=timeout,
-                **_quiet_kernel(nb),
-            )
-    except PapermillExecutionError as exc:
-        raise TemplateError(_failure(exc, label, target, injected_at)) from None
-    except Exception as exc:
-        message = _kernel_problem(exc)
-        if message is None:
-            raise
-        raise TemplateError(f"{label} could not be run: {message}") from None
-    seconds = time.perf_counter() - started
-    summary, record = _summary(executed)
-    return Execution(target, seconds, summary, record)
+    return run_notebook(
+        notebook, parameters, out, force=force, progress=progress, cwd=cwd, timeout=timeout
+    )
 
 
 def read_record(
@@ -335,26 +294,6 @@ def _template(path: Path) -> Template:
             title = first[0].lstrip("#").strip() if first else ""
             break
     return Template(path.stem, path, title, parameters_of(nb) or ())
-
-
-def _resolve_notebook(notebook: Path | str, out: Path | str | None) -> tuple[Path, str]:
-    path = Path(notebook)
-    if path.is_file():
-        return path, str(path)
-    names = {t.name: t for t in list_templates()}
-    stem = str(notebook).removesuffix(".ipynb")
-    if stem in names and path.parent == Path():
-        if out is None:
-            raise TemplateError(
-                f"{stem} is a template: give --out OUT.ipynb for the executed copy "
-                f"(or `bizml new {stem} OUT.ipynb` first)"
-            )
-        return names[stem].path, f"template {stem}"
-    hint = _did_you_mean(stem, names)
-    raise TemplateError(
-        f"no notebook at {str(path)!r}{hint}; give a notebook file or one of the templates: "
-        f"{', '.join(names)}"
-    )
 
 
 def _not_a_template(path: Path, hint: str) -> None:
@@ -503,59 +442,6 @@ def _quiet_papermill() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-def _quiet_kernel(nb: Mapping[str, Any]) -> dict[str, Any]:
-    """ipykernel logs a warning at start (TCP without encryption) and at times an error at shutdown."""
-    metadata = nb.get("metadata", {})
-    language = metadata.get("kernelspec", {}).get("language") or metadata.get(
-        "language_info", {}
-    ).get("name")
-    return {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]} if language == "python" else {}
-
-
-def _injected_at(nb: Mapping[str, Any]) -> int | None:
-    """Where papermill will add an injected-parameters cell (None: it replaces one in place)."""
-    cells = nb.get("cells", [])
-    if any(INJECTED_TAG in _tags(c) for c in cells):
-        return None
-    for index, cell in enumerate(cells):
-        if PARAMETERS_TAG in _tags(cell):
-            return index + 1
-    return 0
-
-
-def _failure(exc: Any, label: str, saved: Path, injected_at: int | None) -> str:
-    """The message for a cell that raised; cell numbers count cells in the notebook as given."""
-    index = int(exc.cell_index)  # in the executed notebook, before papermill's error banners
-    if injected_at is not None and index == injected_at:
-        cell = "the injected parameters cell"
-    else:
-        if injected_at is not None and index > injected_at:
-            index -= 1  # papermill added the injected-parameters cell before this one
-        cell = f"cell {index + 1}"
-    source = str(exc.source or "").strip().splitlines()
-    first = source[0] if source else ""
-    count = f"In [{exc.exec_count}]" if exc.exec_count is not None else "not executed"
-    error = f"{exc.ename}: {exc.evalue}" if exc.evalue else str(exc.ename)
-    lines = [
-        f"{label} failed in {cell} ({count}): {error}",
-        f"  the cell begins: {first}",
-        f"  the notebook as executed so far, with the error marked, is in {saved}",
-    ]
-    return "\n".join(lines)
-
-
-def _kernel_problem(exc: Exception) -> str | None:
-    """Words for the failures that are not a cell's error (no kernel, dead kernel, timeout)."""
-    name = type(exc).__name__
-    if name == "NoSuchKernel":
-        return f"no Jupyter kernel named {exc.args[0]!r} (install one: `python -m ipykernel install --user`)"
-    if name == "DeadKernelError":
-        return f"the kernel died ({exc})"
-    if name == "CellTimeoutError":
-        return f"a cell timed out ({str(exc).strip().splitlines()[0]})"
-    return None
 
 
 def _summary(nb: Mapping[str, Any], mime: str | None = None) -> tuple[str, dict[str, Any] | None]:

@@ -367,10 +367,12 @@ def test_export_refuses_to_overwrite(
     out = recsys.root / "keep.txt"
     out.write_text("precious")
     assert main(["ledger", "export", "--format", fmt, "--out", str(out)]) == 1
-    err = capsys.readouterr().err
-    assert "already exists" in err
-    assert "--force" in err
+    assert capsys.readouterr().err == (
+        f"bizml: error: {out} already exists (a file); nothing was written. "
+        "Choose another name, or pass --force to replace it\n"
+    )
     assert out.read_text() == "precious"
+    assert sorted(p.name for p in recsys.root.iterdir() if p.name.startswith(".keep")) == []
 
 
 def test_export_force_replaces(recsys: Recsys, capsys: pytest.CaptureFixture[str]) -> None:

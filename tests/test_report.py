@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 import bizml_nb
+import bizml_nb.errors
+from bizml_nb.cli import main
 from bizml_nb.report import build_report
+from bizml_nb.textsafe import markdown_text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,3 +132,42 @@ def test_unknown_format_is_refused(reported: Path) -> None:
     """Only html and md are written."""
     with pytest.raises(bizml_nb.BizmlError, match="use html or md"):
         build_report(bizml_nb.project(), fmt="pdf")
+
+
+def _roi_notebook(record: object) -> str:
+    output = {"output_type": "display_data", "data": {"application/vnd.bizml.roi+json": record}}
+    return json.dumps({"cells": [{"cell_type": "code", "outputs": [output]}]})
+
+
+def test_report_skips_unreadable_notebooks_with_a_warning_naming_each(
+    reported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Invalid JSON, a damaged record, a folder named .ipynb: skipped and named; the rest kept."""
+    good = {"npv": 1_234_000.0, "p_npv_positive": 0.93, "payback_month": 7, "defaults": []}
+    (reported / "a_good.ipynb").write_text(_roi_notebook(good))
+    (reported / "b_broken.ipynb").write_text('{"cells": [')
+    (reported / "c_damaged.ipynb").write_text(_roi_notebook({**good, "npv": "lots"}))
+    (reported / "d_folder.ipynb").mkdir()
+    pattern = str(reported / "*.ipynb")
+    with pytest.warns(bizml_nb.errors.BizmlWarning) as caught:
+        text = build_report(bizml_nb.project(), fmt="md", notebooks=[pattern]).read_text()
+    broken, damaged, folder = (
+        reported / f"{n}.ipynb" for n in ("b_broken", "c_damaged", "d_folder")
+    )
+    made_without = "; the report was made without it"
+    assert [str(w.message) for w in caught] == [
+        f"skipped the notebook {broken}: it is not JSON (Expecting value: line 1 column 12 "
+        f"(char 11)){made_without}",
+        f"skipped the notebook {damaged}: cell 1 has a damaged application/vnd.bizml.roi+json "
+        f"record: npv is 'lots', not a number{made_without}",
+        f"skipped the notebook {folder}: it is a folder{made_without}",
+    ]
+    assert "NPV +\\$1.23M; P(NPV &gt; 0) 93%" in text  # the readable notebook is in
+    left_out = text.split("## Notebooks left out")[1]
+    for path in (broken, damaged, folder):
+        assert f"- {markdown_text(str(path))}\\: " in left_out
+    capsys.readouterr()
+    assert main(["report", "--format", "md", "--force", "--notebooks", pattern]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"wrote {reported / 'bizml-report.md'}\n"
+    assert captured.err.splitlines() == [f"bizml: warning: {w.message}" for w in caught]

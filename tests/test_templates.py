@@ -338,7 +338,8 @@ def test_new_refuses_to_replace_a_notebook_unless_forced(
     dest.write_text("keep me")
     message = _error(["new", "roi_analysis", str(dest)], capsys)
     assert message == (
-        f"bizml: error: {dest} already exists; pass --force to replace it, or pick another name"
+        f"bizml: error: {dest} already exists (a file); nothing was written. "
+        "Choose another name, or pass --force to replace it"
     )
     assert dest.read_text() == "keep me"
     assert main(["new", "roi_analysis", str(dest), "--force", "-p", "years", "2"]) == 0
@@ -407,13 +408,17 @@ def test_run_names_the_failing_cell(tmp_path: Path, capsys: pytest.CaptureFixtur
         ["run", str(path), "-p", "divisor", "0", "--out", str(out), "--no-progress"], capsys
     )
     # papermill adds the injected-parameters cell (In [2]) and error banners; cell 4 is ours
+    failed = tmp_path / "fails.out.failed.ipynb"
     assert message == (
         f"bizml: error: {path} failed in cell 4 (In [4]): ZeroDivisionError: division by zero\n"
         "  the cell begins: y = x / divisor\n"
-        f"  the notebook as executed so far, with the error marked, is in {out}"
+        f"  the notebook as executed so far, with the error marked, is in {failed}\n"
+        f"  nothing was written to {out}"
     )
-    saved = nbformat.read(out, 4)
+    assert not out.exists()
+    saved = nbformat.read(failed, 4)
     assert "papermill-error-cell-tag" in saved.cells[0].metadata.get("tags", [])
+    assert saved.metadata.papermill.output_path == str(failed)
 
 
 # --------------------------------------------------------------------------- the ROI template
