@@ -22,6 +22,7 @@ move the cursor, clear the screen or hide a link in the terminal.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import sys
 import warnings
@@ -174,7 +175,7 @@ def _report(args: argparse.Namespace) -> None:
     from bizml_nb.report import build_report
 
     project = Projects().get(args.project or args.project_dir, ledger=args.ledger)
-    notebooks = args.notebooks or [str(project.root / "**" / "*.ipynb")]
+    notebooks = args.notebooks or [str(Path(glob.escape(str(project.root))) / "**" / "*.ipynb")]
     path = build_report(project, args.out, notebooks=notebooks, fmt=args.format, force=args.force)
     say(f"wrote {terminal_line(path)}")
 

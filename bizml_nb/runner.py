@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb._io import WriteError, atomic_write_text
+from bizml_nb._io import WriteError, _reason, atomic_write_text
 from bizml_nb.outputs import check_target, make_folder, write_beside
 from bizml_nb.templates import (
     INJECTED_TAG,
@@ -107,11 +107,16 @@ def run_notebook(
                 raise
             message, had_started = problem
             kept = _keep_failed(scratch, target) if had_started else ""
-            lines = [f"{label} could not be run: {message}", f"  {untouched}"]
-            raise TemplateError("\n".join(lines + ([f"  {kept}"] if kept else []))) from None
+            lines = [f"{label} could not be run: {message}", *([f"  {kept}"] if kept else [])]
+            raise TemplateError("\n".join([*lines, f"  {untouched}"])) from None
         seconds = time.perf_counter() - started
         executed.metadata.papermill["output_path"] = str(target)
-        atomic_write_text(target, nbformat.writes(executed), force=replace)  # type: ignore[no-untyped-call]
+        text = nbformat.writes(executed)  # type: ignore[no-untyped-call]
+        try:
+            atomic_write_text(target, text, force=replace)
+        except WriteError as exc:  # e.g. OUT appeared while the notebook ran: keep the work
+            kept = _keep(target, text, "executed")
+            raise WriteError(f"{exc}\n  {kept}") from None
     finally:
         with contextlib.suppress(OSError):
             scratch.unlink()
@@ -145,8 +150,7 @@ def _scratch(target: Path) -> Path:
     try:
         fd, name = tempfile.mkstemp(prefix=".bizml-run-", suffix=".ipynb", dir=target.parent)
     except OSError as exc:
-        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
-        raise WriteError(f"cannot write beside {target}: {reason or exc}") from None
+        raise WriteError(f"cannot write {target}: {_reason(exc)}") from None
     os.close(fd)
     return Path(name)
 
@@ -157,32 +161,35 @@ def _keep_failed(scratch: Path, target: Path) -> str:
         text = scratch.read_text(encoding="utf-8")
     except OSError:
         text = ""
-    if not text.strip():
-        return ""
+    return _keep(target, text, "failed") if text.strip() else ""
+
+
+def _keep(target: Path, text: str, word: str) -> str:
+    """Write ``text`` beside ``target`` as NAME.WORD.ipynb (numbered if taken); say where."""
     import nbformat
 
     try:
-        failed = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
+        kept = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
     except Exception:  # a half-written notebook is still worth keeping as it is
-        failed = None
-
+        kept = None
     stem = target.name.removesuffix(".ipynb")
 
     def name(number: int) -> str:
-        return f"{stem}.failed.ipynb" if number == 1 else f"{stem}.failed-{number}.ipynb"
+        return f"{stem}.{word}.ipynb" if number == 1 else f"{stem}.{word}-{number}.ipynb"
 
     def write(candidate: Path) -> None:
         content = text
-        if failed is not None:
-            failed.metadata.setdefault("papermill", {})["output_path"] = str(candidate)
-            content = nbformat.writes(failed)  # type: ignore[no-untyped-call]
+        if kept is not None:
+            kept.metadata.setdefault("papermill", {})["output_path"] = str(candidate)
+            content = nbformat.writes(kept)  # type: ignore[no-untyped-call]
         atomic_write_text(candidate, content, force=False)
 
+    what = "as executed so far, with the error marked," if word == "failed" else "as executed"
     try:
-        kept = write_beside(target, name, write)
+        path = write_beside(target, name, write)
     except WriteError as exc:
-        return f"the failed execution could not be saved: {exc}"
-    return f"the notebook as executed so far, with the error marked, is in {kept}"
+        return f"the notebook {what} could not be saved: {exc}"
+    return f"the notebook {what} is in {path}"
 
 
 def _resolve_notebook(notebook: Path | str, out: Path | str | None) -> tuple[Path, str]:

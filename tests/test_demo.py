@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+def _experiment_rows(report: str) -> dict[str, str]:
+    """The report's leaderboard: each experiment's verdict, by name."""
+    table = report.split("<h2>Experiments, ranked by yearly value</h2>")[1]
+    table = table.split("</table>", maxsplit=1)[0]
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td>.*?<td class='[^']*'>([^<]*)</td>", table)
+    return {html.unescape(name): html.unescape(verdict) for name, verdict in rows}
+
+
 def _experiment_names(report: str) -> list[str]:
     """The experiment column of the report's leaderboard, in its order."""
     table = report.split("<h2>Experiments, ranked by yearly value</h2>")[1].split(
@@ -56,14 +64,17 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
         ledger.close()
         assert names
         assert sorted(_experiment_names(report)) == sorted(names)  # this project's runs, all
-        roi_section = report.split("<h2>Return on investment</h2>")[1]
+        roi_section = report.split("<h2>Return on investment</h2>")[1].lstrip()
         assert roi_section.startswith(
             f"<p class='muted'>from {html.escape(str(root / 'templates' / 'roi_analysis.ipynb'))}"
         )
         assert f"P(NPV &gt; 0) {roi['p_npv_positive'] * 100:.0f}%" in roi_section
     recsys = (root / "recsys_take_rate" / "report.html").read_text(encoding="utf-8")
-    decide = recsys.split("<div class='decide'><ul>")[1].split("</ul>")[0]
-    assert re.match(r"<li>Ship or A/B test &#x27;[^<]+&#x27;: about \+\$", decide)
+    decide = recsys.split("<div class='decide'><ul>")[1].split("</ul>")[0].strip()
+    shipped = re.match(r"<li>Ship or A/B test &#x27;([^<]+)&#x27;: about \+\$", decide)
+    assert shipped is not None, decide
+    board = _experiment_rows(recsys)
+    assert board[html.unescape(shipped.group(1))].startswith("material")
     first = root / "recsys_take_rate" / "recsys_take_rate.ipynb"
     assert result.text().splitlines()[-4:] == [
         "Next:",

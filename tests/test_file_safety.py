@@ -6,9 +6,12 @@ checks the file's bytes afterwards, and the one message the command printed.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from typing import TYPE_CHECKING
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -17,9 +20,6 @@ import bizml_nb
 from bizml_nb import templates
 from bizml_nb.cli import main
 from bizml_nb.demo import MARKER, run_demo
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 HAND_WRITTEN = b"# My project\n\nWritten by hand; keep me.\n"
 
@@ -145,20 +145,48 @@ def test_report_under_a_file_is_one_message(
     assert blocker.read_bytes() == HAND_WRITTEN
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def _unwritable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Creating a file in ``folder`` fails as in a folder without write permission.
+
+    (A read-only folder does not stop root, who runs the tests in some containers.)
+    """
+    real = tempfile.mkstemp
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if Path(kwargs.get("dir") or "").resolve() == folder.resolve():
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
 def test_report_into_an_unwritable_folder_is_one_message(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = project / "locked"
     folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        assert main(["report", "--out", str(folder / "r.html")]) == 1
-        err = capsys.readouterr().err
-    finally:
-        folder.chmod(0o700)
-    assert err.startswith(f"bizml: error: cannot write {folder / 'r.html'}: permission denied")
+    _unwritable(monkeypatch, folder)
+    assert main(["report", "--out", str(folder / "r.html")]) == 1
+    assert capsys.readouterr().err == (
+        f"bizml: error: cannot write {folder / 'r.html'}: permission denied; "
+        "choose a folder you can write to\n"
+    )
     assert list(folder.iterdir()) == []
+
+
+def test_run_into_an_unwritable_folder_is_one_message(
+    executed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused before any cell runs; the notebook as it was."""
+    before = executed.read_bytes()
+    _unwritable(monkeypatch, executed.parent)
+    assert main(["run", str(executed), "--no-progress"]) == 1
+    assert capsys.readouterr().err == (
+        f"bizml: error: cannot write {executed}: permission denied; "
+        "choose a folder you can write to\n"
+    )
+    assert executed.read_bytes() == before
+    assert sorted(p.name for p in executed.parent.iterdir()) == ["nb.ipynb"]
 
 
 # --------------------------------------------------------------------------- bizml ledger export
@@ -294,6 +322,33 @@ def test_run_refuses_an_existing_out_before_running(
     assert precious.read_bytes() == HAND_WRITTEN
     assert main(argv) == 0
     assert nbformat.read(precious, 4).cells[3].outputs[0]["text"] == "3\n"
+
+
+def test_run_keeps_its_work_when_out_appears_while_it_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file created at --out during the run is kept; the executed notebook goes beside it."""
+    out = tmp_path / "out.ipynb"
+    nb = _notebook(f"open({str(out)!r}, 'w').write('mine')", "print(3)")
+    source = _write(tmp_path / "nb.ipynb", nb)
+    assert main(["run", str(source), "--out", str(out), "--no-progress"]) == 1
+    kept = tmp_path / "out.executed.ipynb"
+    assert capsys.readouterr().err == (
+        f"bizml: error: {out} already exists (a file); nothing was written. Choose another "
+        f"name, or pass --force to replace it\n  the notebook as executed is in {kept}\n"
+    )
+    assert out.read_text() == "mine"
+    assert nbformat.read(kept, 4).cells[2].outputs[0]["text"] == "3\n"
+
+
+def test_run_a_notebook_with_braces_in_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """papermill formats paths with the parameters: a name with {x} is still itself."""
+    source = _write(tmp_path / "nb {fail}.ipynb", _notebook("print(3)"))
+    assert main(["run", str(source), "-p", "fail", "false", "--no-progress"]) == 0
+    assert nbformat.read(source, 4).cells[2].outputs[0]["text"] == "3\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nb {fail}.ipynb"]
 
 
 def test_run_into_a_folder_is_one_message(

@@ -171,3 +171,18 @@ def test_report_skips_unreadable_notebooks_with_a_warning_naming_each(
     captured = capsys.readouterr()
     assert captured.out == f"wrote {reported / 'bizml-report.md'}\n"
     assert captured.err.splitlines() == [f"bizml: warning: {w.message}" for w in caught]
+
+
+def test_report_finds_notebooks_in_a_folder_named_with_brackets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bizml report` in `proj[1]/` reads its notebooks: the folder's name is not a pattern."""
+    root = tmp_path / "proj[1]"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("BIZML_LEDGER", raising=False)
+    bizml_nb.init("p", currency="USD")
+    good = {"npv": 1_234_000.0, "p_npv_positive": 0.93, "payback_month": 7, "defaults": []}
+    (root / "roi.ipynb").write_text(_roi_notebook(good))
+    assert main(["report", "--format", "md"]) == 0
+    assert "NPV +\\$1.23M" in (root / "bizml-report.md").read_text()
