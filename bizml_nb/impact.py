@@ -283,11 +283,15 @@ def estimate(
         value = delta.scaled(price) if price is not None else None
         chain: list[ChainStep] = []
     else:
-        mids = {target: sum(c.business_delta.mid for c in contributions)}
-        draws = {target: sum((sample() for sample in samplers[1:]), samplers[0]())}
-        chain = _propagate(registry, target, mids, draws, rng.get())
-        delta = _range(mids[target], draws[target])
-        value = _value(registry, kpi, mids, draws, exact=False, delta=delta)
+        import numpy as np
+
+        # An overflow makes an inf or a nan, which the guard below turns into a note.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mids = {target: sum(c.business_delta.mid for c in contributions)}
+            draws = {target: sum((sample() for sample in samplers[1:]), samplers[0]())}
+            chain = _propagate(registry, target, mids, draws, rng.get())
+            delta = _range(mids[target], draws[target])
+            value = _value(registry, kpi, mids, draws, exact=False, delta=delta)
     impact = Impact(
         kpi,
         registry.currency,

@@ -503,6 +503,8 @@ class Reference:
         try:
             record = parse_json(text)
         except JSONProblem as exc:
+            if exc.deep:
+                raise MonitorError(f"cannot read {source}: {exc.detail}") from None
             raise MonitorError(f"{source} is not valid JSON: {exc.detail}") from None
         return cls.from_record(record, str(source))
 

@@ -208,6 +208,8 @@ def _read(path: Path) -> dict[str, Any] | list[Any]:
     try:
         data = parse_json(text)
     except JSONProblem as exc:
+        if exc.deep:
+            raise LedgerError(f"cannot read {path}: {exc.detail}") from None
         raise LedgerError(f"{path} is not a notebook ({exc})") from None
     if isinstance(data, dict) and isinstance(data.get("cells"), list):
         return data

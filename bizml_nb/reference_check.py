@@ -35,7 +35,7 @@ def check_reference(
     ``record`` is a reference's data with a known format and version; ``metrics``,
     ``methods`` and ``max_categories`` are the monitor's.
     """
-    plain(record, "reference", items=MAX_VALUES)
+    plain(record, "", items=MAX_VALUES)
     rows = whole(_get(record, "rows"), "rows", low=2, high=MAX_ROWS)
     features = _names(_get(record, "features"), "features")
     proba = text(_get(record, "proba"), "proba", limit=NAME_CHARS, empty=False)
@@ -80,9 +80,11 @@ def whole(value: Any, field: str, *, low: int, high: int) -> int:
     return value
 
 
-def _get(record: Mapping[str, Any], key: str) -> Any:
+def _get(record: Mapping[str, Any], key: str, within: str = "") -> Any:
+    """``record[key]``; Invalid naming ``within.key`` when it is missing."""
+    field = f"{within}.{key}" if within else key
     if key not in record:
-        raise Invalid(key, f"{key} is missing")
+        raise Invalid(field, f"{field} is missing")
     return record[key]
 
 
@@ -116,7 +118,9 @@ def _share(value: Any, field: str) -> None:
 
 
 def _confusion(value: Any, rows: int) -> None:
-    cells = _list(_get(_mapping(value, "confusion"), "tn_fp_fn_tp"), "confusion.tn_fp_fn_tp")
+    cells = _list(
+        _get(_mapping(value, "confusion"), "tn_fp_fn_tp", "confusion"), "confusion.tn_fp_fn_tp"
+    )
     if len(cells) != 4:
         raise Invalid(
             "confusion.tn_fp_fn_tp",
@@ -163,8 +167,8 @@ def _calibration(value: Any) -> None:
         )
     if not isotonic:
         return
-    xs = _list(_get(calibration, "x"), "calibration.x")
-    ys = _list(_get(calibration, "y"), "calibration.y")
+    xs = _list(_get(calibration, "x", "calibration"), "calibration.x")
+    ys = _list(_get(calibration, "y", "calibration"), "calibration.y")
     if not xs or len(xs) != len(ys):
         raise Invalid(
             "calibration.x",
@@ -210,7 +214,7 @@ def _column(
 ) -> None:
     """One column summary; ``most`` is the number of categories a column may have."""
     column = _mapping(value, field)
-    text(_get(column, "name"), f"{field}.name", limit=NAME_CHARS, empty=False)
+    text(_get(column, "name", field), f"{field}.name", limit=NAME_CHARS, empty=False)
     kind, role = column.get("kind"), column.get("role")
     if (
         kind not in KINDS
@@ -223,12 +227,12 @@ def _column(
             f"{field} has kind {show(kind)} and role {show(role)}; a feature is numeric or "
             "categorical, the probability numeric and the prediction categorical",
         )
-    whole(_get(column, "rows"), f"{field}.rows", low=rows, high=rows)
-    missing = whole(_get(column, "missing"), f"{field}.missing", low=0, high=rows - 1)
+    whole(_get(column, "rows", field), f"{field}.rows", low=rows, high=rows)
+    missing = whole(_get(column, "missing", field), f"{field}.missing", low=0, high=rows - 1)
     if kind == "numeric":
         _numeric(column, field, rows=rows, present=rows - missing)
     else:
-        categories = _names(_get(column, "categories"), f"{field}.categories")
+        categories = _names(_get(column, "categories", field), f"{field}.categories")
         if role == "prediction" and categories != ["0", "1"]:
             raise Invalid(
                 f"{field}.categories", f"{field}.categories must be ['0', '1'] for the prediction"
@@ -238,7 +242,7 @@ def _column(
                 f"{field}.categories",
                 f"{field}.categories holds {len(categories):,}; at most {most:,}",
             )
-        _counts(_get(column, "counts"), f"{field}.counts", len(categories), rows - missing)
+        _counts(_get(column, "counts", field), f"{field}.counts", len(categories), rows - missing)
     stats = _mapping(column.get("chunk_stats", {}), f"{field}.chunk_stats")
     for method, values in stats.items():
         path = f"{field}.chunk_stats.{method}"
@@ -253,10 +257,10 @@ def _column(
 
 def _numeric(column: Mapping[str, Any], field: str, *, rows: int, present: int) -> None:
     """A numeric column's histogram, quantile grid and moments."""
-    edges = _increasing(_get(column, "edges"), f"{field}.edges", least=2)
-    _counts(_get(column, "counts"), f"{field}.counts", len(edges) - 1, present)
-    grid = _increasing(_get(column, "grid"), f"{field}.grid", least=1)
-    _counts(_get(column, "grid_counts"), f"{field}.grid_counts", len(grid) + 1, rows)
+    edges = _increasing(_get(column, "edges", field), f"{field}.edges", least=2)
+    _counts(_get(column, "counts", field), f"{field}.counts", len(edges) - 1, present)
+    grid = _increasing(_get(column, "grid", field), f"{field}.grid", least=1)
+    _counts(_get(column, "grid_counts", field), f"{field}.grid_counts", len(grid) + 1, rows)
     for key in ("mean", "min", "max"):
         if column.get(key) is not None:
             number(column[key], f"{field}.{key}", low=-1e300, high=1e300)

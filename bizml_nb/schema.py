@@ -106,9 +106,10 @@ class LongInt:
 class JSONProblem(ValueError):
     """JSON text that cannot be parsed safely; ``detail`` says why, without a prefix."""
 
-    def __init__(self, message: str, detail: str) -> None:
+    def __init__(self, message: str, detail: str, *, deep: bool = False) -> None:
         super().__init__(message)
         self.detail = detail
+        self.deep = deep  # valid JSON, but nested deeper than it can be read
 
 
 # --------------------------------------------------------------------------- JSON text
@@ -130,8 +131,8 @@ def parse_json(text: str) -> Any:
     try:
         return json.loads(text, parse_int=_parse_int)
     except RecursionError:
-        detail = f"it nests too deeply to read (a record may nest {MAX_DEPTH} levels)"
-        raise JSONProblem(f"invalid JSON: {detail}", detail) from None
+        detail = f"its JSON nests too deeply to read (a record may nest {MAX_DEPTH} levels)"
+        raise JSONProblem(detail, detail, deep=True) from None
     except ValueError as exc:
         raise JSONProblem(f"invalid JSON: {exc}", str(exc)) from None
 
