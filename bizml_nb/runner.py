@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -251,15 +252,28 @@ def _failure(exc: Any, label: str, injected_at: int | None, untouched: str, kept
     return "\n".join([*lines, *([f"  {kept}"] if kept else []), f"  {untouched}"])
 
 
+def _no_kernel(kernel: str) -> str:
+    """Words for a missing kernel, with the one command that installs it for this Python."""
+    import importlib.util
+    import shlex
+
+    python = shlex.quote(sys.executable)
+    if importlib.util.find_spec("ipykernel") is None:
+        return (
+            f"no Jupyter kernel named {kernel!r}: ipykernel is not installed in this Python "
+            f"(install it: `{python} -m pip install ipykernel`)"
+        )
+    return (
+        f"no Jupyter kernel named {kernel!r} "
+        f"(install one: `{python} -m ipykernel install --user --name {shlex.quote(kernel)}`)"
+    )
+
+
 def _kernel_problem(exc: Exception) -> tuple[str, bool] | None:
     """Words for the failures that are not a cell's error, and whether any cell had run."""
     name = type(exc).__name__
     if name == "NoSuchKernel":
-        return (
-            f"no Jupyter kernel named {exc.args[0]!r} "
-            "(install one: `python -m ipykernel install --user`)",
-            False,
-        )
+        return _no_kernel(str(exc.args[0]) if exc.args else "python3"), False
     if name == "DeadKernelError":
         return f"the kernel died ({exc})", True
     if name == "CellTimeoutError":

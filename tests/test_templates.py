@@ -421,6 +421,33 @@ def test_run_names_the_failing_cell(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert saved.metadata.papermill.output_path == str(failed)
 
 
+def test_a_missing_kernel_names_the_command_that_installs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No kernel of the notebook's name: the message's command, run as given, makes the run work."""
+    data = tmp_path / "jupyter-data"
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))
+    monkeypatch.setenv("JUPYTER_PATH", str(data))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "bizml-absent",
+        "display_name": "absent",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    path = tmp_path / "needs_kernel.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    message = _error(["run", str(path), "--no-progress"], capsys)
+    command = message.split("`")[1]
+    assert command == f"{sys.executable} -m ipykernel install --user --name bizml-absent"
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("*.failed.ipynb"))  # nothing ran, so nothing to keep
+    subprocess.run(command.split(), check=True, capture_output=True)
+    assert main(["run", str(path), "--no-progress"]) == 0
+    assert nbformat.read(path, 4).cells[0].outputs[0]["text"] == "42\n"
+
+
 # --------------------------------------------------------------------------- the ROI template
 
 
