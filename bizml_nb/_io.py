@@ -49,9 +49,10 @@ def refuse_existing(path: Path, *, force: bool, flag: str = "--force") -> None:
     """
     if force or not (path.exists() or path.is_symlink()):
         return
-    kind = "a folder" if path.is_dir() else "a file"
+    if path.is_dir():
+        raise WriteError(f"{path} is a folder; nothing was written. Give the name of a file")
     raise WriteError(
-        f"{path} already exists ({kind}); nothing was written. "
+        f"{path} already exists; nothing was written. "
         f"Choose another name, or pass {flag} to replace it"
     )
 

@@ -368,7 +368,7 @@ def test_export_refuses_to_overwrite(
     out.write_text("precious")
     assert main(["ledger", "export", "--format", fmt, "--out", str(out)]) == 1
     assert capsys.readouterr().err == (
-        f"bizml: error: {out} already exists (a file); nothing was written. "
+        f"bizml: error: {out} already exists; nothing was written. "
         "Choose another name, or pass --force to replace it\n"
     )
     assert out.read_text() == "precious"

@@ -26,7 +26,7 @@ HAND_WRITTEN = b"# My project\n\nWritten by hand; keep me.\n"
 
 def exists_message(path: Path) -> str:
     return (
-        f"bizml: error: {path} already exists (a file); nothing was written. "
+        f"bizml: error: {path} already exists; nothing was written. "
         "Choose another name, or pass --force to replace it\n"
     )
 
@@ -334,7 +334,7 @@ def test_run_keeps_its_work_when_out_appears_while_it_runs(
     assert main(["run", str(source), "--out", str(out), "--no-progress"]) == 1
     kept = tmp_path / "out.executed.ipynb"
     assert capsys.readouterr().err == (
-        f"bizml: error: {out} already exists (a file); nothing was written. Choose another "
+        f"bizml: error: {out} already exists; nothing was written. Choose another "
         f"name, or pass --force to replace it\n  the notebook as executed is in {kept}\n"
     )
     assert out.read_text() == "mine"

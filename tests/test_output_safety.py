@@ -234,7 +234,7 @@ def test_error_messages_print_no_control_characters(
     assert main(["ledger", "export", "--format", "csv", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert err == (
-        f"bizml: error: {hostile.root}/runsclick.csv already exists (a file); nothing was "
+        f"bizml: error: {hostile.root}/runsclick.csv already exists; nothing was "
         "written. Choose another name, or pass --force to replace it\n"
     )
     assert out.read_text() == "mine"

@@ -338,7 +338,7 @@ def test_new_refuses_to_replace_a_notebook_unless_forced(
     dest.write_text("keep me")
     message = _error(["new", "roi_analysis", str(dest)], capsys)
     assert message == (
-        f"bizml: error: {dest} already exists (a file); nothing was written. "
+        f"bizml: error: {dest} already exists; nothing was written. "
         "Choose another name, or pass --force to replace it"
     )
     assert dest.read_text() == "keep me"
