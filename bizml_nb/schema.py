@@ -159,7 +159,9 @@ def show(value: Any) -> str:
 def _show_container(value: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> str:
     if isinstance(value, Mapping):
         return "a mapping" if value else "an empty mapping {}"
-    return f"a list of {len(value)} items" if value else "an empty list []"
+    if not value:
+        return "an empty list []"
+    return f"a list of {len(value)} item{'s' if len(value) > 1 else ''}"
 
 
 def join(path: str, key: str | int) -> str:
@@ -284,9 +286,9 @@ def _mapping(value: Any, field: str, limit: int) -> Mapping[Any, Any]:
 
 
 def _key(key: Any, field: str) -> str:
-    if not isinstance(key, str):
-        raise Invalid(field, f"{field} has the key {show(key)}; keys must be strings")
-    return text(key, join(field, key), limit=NAME_CHARS, empty=False)
+    if not isinstance(key, str) or not key:
+        raise Invalid(field, f"{field} has the key {show(key)}; keys must be non-empty strings")
+    return text(key, join(field, key), limit=NAME_CHARS)
 
 
 def tags(value: Any, field: str = "tags") -> tuple[str, ...]:
