@@ -460,6 +460,43 @@ def test_experiment_params_are_checked_before_the_work_starts(project: Project) 
     assert project.ledger.get(run.record.id).params == {"lr": 0.5, "layers": [64, 32], "seed": 7}
 
 
+def test_percent_bizml_log_refuses_an_overflowing_metric_by_name(recsys: Any) -> None:
+    """`%bizml log ndcg@10=1e308` after a cell is refused; the run keeps its metrics."""
+    from IPython.core.error import UsageError
+
+    recsys.run_cell_magic("bizml", 'experiment "a" --target take_rate', "bizml_nb.log(auc=0.5)")
+    with pytest.raises(UsageError, match=r"metric 'ndcg@10' is 1e\+308, beyond the \+-1e\+15"):
+        recsys.run_line_magic("bizml", "log ndcg@10=1e308")
+    ledger = Projects().get(None).ledger
+    assert [run.metrics for run in ledger.runs()] == [{"auc": 0.5}]
+    ledger.close()
+
+
+def test_a_failed_runs_error_text_is_stored_even_when_long_or_not_text(project: Project) -> None:
+    """An exception whose text holds a lone surrogate and 50,000 characters still gives a
+    failed run: the text escaped and cut to 20,000 characters."""
+    with pytest.raises(ValueError, match="bad"), project.experiment("x", target="take_rate"):
+        raise ValueError("bad \ud800 " + "y" * 50_000)
+    run = project.ledger.runs(name="x")[0]
+    assert run.status == "failed"
+    assert run.error is not None
+    assert len(run.error) == 20_000
+    assert run.error.startswith("ValueError: bad \\ud800 yyy")
+    assert run.error.endswith(" ... (cut: 50,023 characters in all)")
+
+
+def test_params_of_other_types_are_stored_as_their_text(project: Project) -> None:
+    """As before, a parameter that is not JSON data (a path, an object) is stored as str()."""
+    from pathlib import PurePosixPath
+
+    params = {"data": PurePosixPath("/d/x.csv"), "shape": (2, 3), "opts": {"k": None}}
+    with project.experiment("p", target="take_rate", params=params) as run:
+        run.log(auc=0.5)
+    assert run.record is not None
+    stored = project.ledger.get(run.record.id).params
+    assert stored == {"data": "/d/x.csv", "shape": [2, 3], "opts": {"k": None}}
+
+
 def test_an_overflowing_estimate_shows_no_value_and_no_verdict() -> None:
     """A metric tree of 17 KPIs, each link x1e18: the change overflows float; the card has
     a note instead of inf, and no verdict."""
