@@ -356,7 +356,7 @@ def _scalar(item: Any, path: str) -> None:
         isinstance(item, int) and not isinstance(item, bool) and abs(item) > INT_LIMIT
     ):
         raise Invalid(
-            path, f"{path} is {show(item)}; integers may have at most {MAX_INT_DIGITS} digits"
+            path, f"{path} is {show(item)}; integers must lie within +-{INT_LIMIT:,} (2**63 - 1)"
         )
     elif isinstance(item, float) and not math.isfinite(item):
         raise Invalid(path, f"{path} is {show(item)}; it must be a finite number")

@@ -115,8 +115,8 @@ def test_deep_nesting_and_long_integers_are_refused_without_a_crash(
     path.write_text(text.replace('"@@"', "7" * 5000), encoding="utf-8")
     with pytest.raises(
         MonitorError,
-        match=r"is damaged: calibration\.extra is an integer of 5,000 digits; integers may have "
-        r"at most 19 digits; rebuild it",
+        match=r"is damaged: calibration\.extra is an integer of 5,000 digits; integers must "
+        r"lie within \+-9,223,372,036,854,775,807 \(2\*\*63 - 1\); rebuild it",
     ):
         Reference.load(path)
 

@@ -170,7 +170,8 @@ SEEN = [
     (
         "params",
         '{"seed": ' + "9" * 5000 + "}",
-        "params.seed is an integer of 5,000 digits; integers may have at most 19 digits",
+        "params.seed is an integer of 5,000 digits; integers must lie within "
+        "+-9,223,372,036,854,775,807 (2**63 - 1)",
     ),
     (
         "name",
