@@ -320,19 +320,18 @@ def _export(args: argparse.Namespace) -> None:
 
 
 def _import(args: argparse.Namespace) -> None:
-    from bizml_nb.nbimport import runs_from_notebook
+    from bizml_nb.nbimport import import_files
 
     project = _project(args)
-    total_new = 0
-    for notebook in args.notebooks:
-        runs = runs_from_notebook(notebook)
-        new = project.ledger.record_many(runs)
-        total_new += new
+    done = import_files(project.ledger, args.notebooks)
+    for one in done:
         say(
-            f"{terminal_line(notebook)}: {len(runs)} runs found, {new} imported, {len(runs) - new} already present"
+            f"{terminal_line(one.path)}: {one.found} runs found, {one.imported} imported, "
+            f"{one.present} already present"
         )
-    if len(args.notebooks) > 1:
-        say(f"{total_new} runs imported into {terminal_line(project.ledger.path)}")
+    if len(done) > 1:
+        total = sum(one.imported for one in done)
+        say(f"{total} runs imported into {terminal_line(project.ledger.path)}")
 
 
 def _templates(_args: argparse.Namespace) -> None:

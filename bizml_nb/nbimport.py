@@ -50,7 +50,10 @@ RECORD_SUFFIX = "+json"
 
 @dataclass(frozen=True)
 class Found:
-    """One bizml record in a notebook's outputs: its cell (counted from 0), type and data."""
+    """One bizml record in a notebook's outputs: its cell, type and data.
+
+    ``cell`` is the index in the notebook's list (from 0); messages count from 1.
+    """
 
     cell: int
     mime: str
@@ -95,7 +98,7 @@ def runs_from_notebook(path: Path | str) -> list[Run]:
             runs[run.id] = run
         return list(runs.values())
     for index, _mime, record in _outputs(data, (RUN_MIME,)):
-        run = validate_record(record, f"{path}, cell {index}")
+        run = validate_record(record, f"{path}, cell {index + 1}")
         runs[run.id] = run
     return list(runs.values())
 
@@ -150,7 +153,7 @@ def cards_in_notebook(path: Path | str) -> list[dict[str, Any]]:
     cards = []
     for index, output in _bundles(data):
         if RUN_MIME in output:
-            validate_record(output[RUN_MIME], f"{path}, cell {index}")
+            validate_record(output[RUN_MIME], f"{path}, cell {index + 1}")
             cards.append(output)
     return cards
 
@@ -176,7 +179,7 @@ def read_records(path: Path | str, mimes: Iterable[str] | None = None) -> Notebo
     found: list[Found] = []
     problems: list[str] = []
     for index, mime, record in _outputs(data, wanted):
-        where = f"{path}, cell {index}"
+        where = f"{path}, cell {index + 1}"
         try:
             if mime == RUN_MIME:
                 validate_record(record, where)

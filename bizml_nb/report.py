@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import glob
 import html
-import json
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -300,35 +299,34 @@ class _Unreadable(Exception):
 
 
 def _records(path: Path, currency: str) -> list[tuple[str, dict[str, Any]]]:
-    """The bizml records in a notebook's outputs, each checked to be one the report can show."""
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except IsADirectoryError:
-        raise _Unreadable("it is a folder") from None
-    except OSError as exc:
-        raise _Unreadable(f"cannot read it ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise _Unreadable("it is not UTF-8 text") from None
-    except ValueError as exc:
-        raise _Unreadable(f"it is not JSON ({exc})") from None
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list):
-        raise _Unreadable("it is not a Jupyter notebook (no list of cells)")
+    """The bizml records in a notebook's outputs, each checked to be one the report can show.
+
+    Reading and the record schema are ``nbimport.read_records``'s (the reader every
+    consumer of notebook outputs shares); a notebook with any bad record is left
+    out whole, so a report never mixes a notebook's good cells with damaged ones.
+    """
+    from bizml_nb.nbimport import read_records
+
+    read = read_records(path, RECORD_TYPES)
+    if read.problems:
+        raise _Unreadable(_without_path(read.problems[0], str(path)))
     found: list[tuple[str, dict[str, Any]]] = []
-    for index, cell in enumerate(cells):
-        outputs = cell.get("outputs", []) if isinstance(cell, dict) else []
-        for output in outputs if isinstance(outputs, list) else []:
-            data = output.get("data", {}) if isinstance(output, dict) else {}
-            for mime, kind in RECORD_TYPES.items():
-                if isinstance(data, dict) and mime in data:
-                    record = data[mime]
-                    problem = _damage(kind, record, currency)
-                    if problem:
-                        raise _Unreadable(
-                            f"cell {index + 1} has a damaged {mime} record: {problem}"
-                        )
-                    found.append((kind, record))
+    for item in read.records:
+        kind = RECORD_TYPES[item.mime]
+        problem = _damage(kind, item.record, currency)
+        if problem:
+            raise _Unreadable(f"cell {item.cell + 1} has a damaged {item.mime} record: {problem}")
+        found.append((kind, item.record))
     return found
+
+
+def _without_path(problem: str, path: str) -> str:
+    """The reader's message without the path the report's warning already names."""
+    if problem.startswith(path + ", "):
+        return problem[len(path) + 2 :]
+    if problem.startswith(path + " "):
+        return "it " + problem[len(path) + 1 :]
+    return problem
 
 
 def _damage(kind: str, record: Any, currency: str) -> str:

@@ -495,7 +495,7 @@ def test_import_of_a_newer_record_names_the_cell_and_says_upgrade(
     empty = recsys.root / "rebuilt.sqlite"
     assert main(["--ledger", str(empty), "ledger", "import", str(path)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}, cell 2:" in err
+    assert f"{path}, cell 3:" in err  # the markdown intro is cell 1
     assert "newer" in err
     assert "upgrade bizml_nb" in err
     assert not empty.exists()

@@ -156,11 +156,12 @@ def test_report_skips_unreadable_notebooks_with_a_warning_naming_each(
     )
     made_without = "; the report was made without it"
     assert [str(w.message) for w in caught] == [
-        f"skipped the notebook {broken}: it is not JSON (Expecting value: line 1 column 12 "
-        f"(char 11)){made_without}",
+        f"skipped the notebook {broken}: it is not a notebook (invalid JSON: Expecting value: "
+        f"line 1 column 12 (char 11)){made_without}",
         f"skipped the notebook {damaged}: cell 1 has a damaged application/vnd.bizml.roi+json "
         f"record: npv is 'lots', not a number{made_without}",
-        f"skipped the notebook {folder}: it is a folder{made_without}",
+        f"skipped the notebook {folder}: it is a folder; give a notebook file (.ipynb)"
+        f"{made_without}",
     ]
     assert "NPV +\\$1.23M; P(NPV &gt; 0) 93%" in text  # the readable notebook is in
     left_out = text.split("## Notebooks left out")[1]

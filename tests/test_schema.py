@@ -200,7 +200,11 @@ def test_import_refuses_a_hostile_record_naming_the_cell_and_field_and_writes_no
     capsys.readouterr()
     assert main(["ledger", "import", str(path)]) == 1
     out, err = capsys.readouterr()
-    assert (out, err) == ("", f"bizml: error: {path}, cell 1: malformed run record: {problem}\n")
+    assert (out, err) == (
+        "",
+        f"bizml: error: {path}, cell 2: malformed run record: {problem}. Nothing was imported: "
+        "re-run or clear that cell's output (or fix the record), then import again\n",
+    )
     project.ledger.close()
     assert state(project.ledger.path) == before
     assert before[:2] == (2, "ok")
@@ -260,7 +264,7 @@ def test_several_notebooks_are_imported_all_or_nothing(project: Project) -> None
     with pytest.raises(RecordError) as info:
         import_files(project.ledger, [first, second])
     assert str(info.value) == (
-        f"{second}, cell 0: malformed run record: tags[0] is 1; it must be a string. Nothing "
+        f"{second}, cell 1: malformed run record: tags[0] is 1; it must be a string. Nothing "
         "was imported: re-run or clear that cell's output (or fix the record), then import again"
     )
     assert info.value.field == "tags[0]"
@@ -322,7 +326,7 @@ def test_cards_in_notebook_checks_the_records_it_returns(tmp_path: Path) -> None
     bad = write_notebook(
         tmp_path / "bad.ipynb", bundle(record(metrics={"x": HOSTILE})), hostile="NaN"
     )
-    with pytest.raises(RecordError, match=r"bad\.ipynb, cell 0: malformed run record: metrics\.x"):
+    with pytest.raises(RecordError, match=r"bad\.ipynb, cell 1: malformed run record: metrics\.x"):
         cards_in_notebook(bad)
 
 
@@ -343,9 +347,9 @@ def test_read_records_keeps_the_good_records_and_lists_the_bad(tmp_path: Path) -
     assert [(r.cell, r.mime) for r in found.records] == [(0, ROI_MIME), (3, RUN_MIME)]
     assert found.records[0].record == roi
     assert found.problems == (
-        f"{path}, cell 1: {ROI_MIME}: npv is Infinity; it must be a finite number",
-        f"{path}, cell 2: malformed run record: is_baseline is 'yes'; it must be true or false",
-        f"{path}, cell 4: {ROI_MIME}: the record is a list of 2 items, not a JSON object",
+        f"{path}, cell 2: {ROI_MIME}: npv is Infinity; it must be a finite number",
+        f"{path}, cell 3: malformed run record: is_baseline is 'yes'; it must be true or false",
+        f"{path}, cell 5: {ROI_MIME}: the record is a list of 2 items, not a JSON object",
     )
     assert [r.cell for r in read_records(path, [ROI_MIME]).records] == [0]
 
