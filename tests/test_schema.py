@@ -316,6 +316,28 @@ def test_a_damaged_export_names_the_record(project: Project) -> None:
         runs_from_notebook(path)
 
 
+def test_bizml_ledger_import_of_several_notebooks_is_all_or_nothing(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command: a bad second notebook exits 1 and the first one's good run is not written."""
+    first = write_notebook(
+        project.root / "a.ipynb", bundle(record(id="01JDZ8W6QG00000000000000AA"))
+    )
+    second = write_notebook(
+        project.root / "b.ipynb", bundle(record(id="01JDZ8W6QG00000000000000BB", tags=[1, 2]))
+    )
+    before = state(project.ledger.path)
+    capsys.readouterr()
+    assert main(["ledger", "import", str(first), str(second)]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"bizml: error: {second}, cell 1: malformed run record: tags[0] is 1"
+    )
+    project.ledger.close()
+    assert state(project.ledger.path) == before
+    assert main(["ledger", "import", str(first)]) == 0
+    assert capsys.readouterr().out == f"{first}: 1 runs found, 1 imported, 0 already present\n"
+
+
 # --------------------------------------------------------------------------- readers
 
 
