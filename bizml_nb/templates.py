@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import io
-import json
 import logging
 import math
 import tokenize
@@ -310,12 +309,18 @@ def _did_you_mean(given: str, names: Iterable[str]) -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    from bizml_nb.schema import JSONProblem, parse_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise TemplateError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise TemplateError(f"{path} is not a notebook (not JSON: {exc})") from None
+    except UnicodeDecodeError:
+        raise TemplateError(f"{path} is not a notebook (not UTF-8 text)") from None
+    except JSONProblem as exc:
+        if exc.deep:
+            raise TemplateError(f"cannot read {path}: {exc.detail}") from None
+        raise TemplateError(f"{path} is not a notebook (not JSON: {exc.detail})") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise TemplateError(f"{path} is not a notebook (no list of cells)")
     return data

@@ -421,6 +421,27 @@ def test_run_names_the_failing_cell(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert saved.metadata.papermill.output_path == str(failed)
 
 
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "cannot read {path}: its JSON nests too deeply to read"),
+        (b"\xff\xfe{}", "{path} is not a notebook (not UTF-8 text)"),
+        (b'{"cells": ', "{path} is not a notebook (not JSON: Expecting value"),
+    ],
+    ids=["deep", "not-utf8", "not-json"],
+)
+def test_run_refuses_a_damaged_notebook_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, problem: str
+) -> None:
+    """A notebook nested past the parser, not UTF-8 or not JSON: one message, file untouched."""
+    path = tmp_path / "damaged.ipynb"
+    path.write_bytes(content)
+    message = _error(["run", str(path), "--no-progress"], capsys)
+    assert message.startswith("bizml: error: " + problem.format(path=path))
+    assert "\n" not in message
+    assert path.read_bytes() == content
+
+
 def test_a_missing_kernel_names_the_command_that_installs_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
