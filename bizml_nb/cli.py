@@ -274,7 +274,7 @@ def _list(args: argparse.Namespace) -> None:
             continue
         frame[column] = frame[column].map(_one_line)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        say(frame.to_string(index=False))
+        say(frame.to_string(index=False, na_rep="-"))  # missing, not a number "NaN"
 
 
 def _one_line(value: object) -> object:

@@ -213,6 +213,23 @@ def test_list_shows_names_metrics_and_value_per_year(
     assert lines[2].split()[-1] == "8750000.0"
 
 
+def test_list_shows_a_dash_where_a_run_has_no_figure(
+    recsys: Recsys, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The baseline logged no latency and has no change to price: '-' there, never 'NaN'."""
+    assert main(["ledger", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split()
+
+    def last_columns(line: str) -> dict[str, str]:  # names and times hold spaces; figures don't
+        return dict(zip(reversed(header), reversed(line.split()), strict=False))
+
+    assert "NaN" not in "\n".join(lines)
+    assert last_columns(lines[1])["latency_ms"] == "-"
+    assert last_columns(lines[1])["value_per_year"] == "-"
+    assert last_columns(lines[2])["latency_ms"] == "38.0"
+
+
 def test_list_filters_by_target(recsys: Recsys, capsys: pytest.CaptureFixture[str]) -> None:
     """`--target KPI` lists only that KPI's runs; an undeclared KPI exits 1."""
     recsys.project.metric("churn", unit="ratio", direction="lower")
