@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -33,6 +34,19 @@ def test_calculator_readouts_can_be_typed_into() -> None:
     assert not [name for name, fmt in formats.items() if "," in fmt]
     assert formats["annual_benefit"] == ".0f"  # 2000000, not 2000000.00
     assert formats["discount"] == ".2f"  # 0.10: a rate keeps its decimals
+
+
+def test_calculator_every_slider_end_is_a_valid_input() -> None:
+    """A benefit near the 1e15 money limit: each slider at its far end still gives a finite NPV
+    (the benefit slider stops at the limit instead of three times the benefit)."""
+    calculator = ROICalculator(annual_benefit=5e14)
+    assert calculator.sliders["annual_benefit"].max == 1e15
+    for slider in calculator.sliders.values():
+        slider.value = slider.max
+    calculator.years.value = calculator.years.max
+    assert "inf" not in calculator.text()
+    assert "nan" not in calculator.text().lower()
+    assert math.isfinite(calculator.result.npv)
 
 
 def test_calculator_maturity_levels_move_the_npv_the_right_way() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bizml_nb import units
 from bizml_nb.maturity import DEFAULT_ASSUMPTIONS, LEVEL_NAMES, MaturityAssumptions
-from bizml_nb.roi import Investment, Result, evaluate
+from bizml_nb.roi import MONEY_LIMIT, Investment, Result, evaluate
 from bizml_nb.widgets.bundle import with_text
 
 
@@ -51,7 +51,7 @@ class ROICalculator:
             return w.FloatSlider(
                 value=value,
                 min=low,
-                max=max(high, value),
+                max=min(max(high, value), MONEY_LIMIT),  # every position is a valid input
                 step=step,
                 description=text,
                 readout_format=fmt,
