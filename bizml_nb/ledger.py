@@ -29,14 +29,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from bizml_nb.errors import LedgerError
+from bizml_nb.errors import BizmlWarning, LedgerError
+from bizml_nb.ledger_repair import SET_ASIDE_TABLE, describe, set_aside_damaged
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     import pandas as pd
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
 RECORD_FORMAT = "bizml.run"
 RECORD_VERSION = 1
@@ -94,6 +95,9 @@ CREATE TRIGGER run_recorded AFTER INSERT ON runs BEGIN
     INSERT INTO run_order (run_id) VALUES (NEW.id);
 END;
 """,
+    # Schema 5: rows of older versions that break the run record schema move here
+    # (bizml_nb.ledger_repair) when the ledger is upgraded.
+    SET_ASIDE_TABLE,
 )
 _COLUMNS = (
     "id",
@@ -622,10 +626,17 @@ class Ledger:
             for script in _MIGRATIONS[version:]:
                 for statement in _statements(script):
                     conn.execute(statement)
+            moved: list[tuple[str, str]] = []
+            if 0 < version < 5:  # rows an older bizml_nb wrote without the record schema
+                moved = set_aside_damaged(conn, _COLUMNS, _check_row, now_iso())
             if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
+            if moved:
+                import warnings
+
+                warnings.warn(describe(self.path, moved), BizmlWarning, stacklevel=2)
         except BaseException as exc:
             conn.rollback()  # one transaction: a failed upgrade leaves the old schema whole
             text = str(exc)
@@ -656,6 +667,13 @@ class Ledger:
             self._create_schema(conn)
         elif version > SCHEMA_VERSION:  # written concurrently since the header check
             raise LedgerError(_newer(self.path, version))
+
+
+def _check_row(row: Sequence[Any]) -> None:
+    """Raise if a stored row is not a valid run (the record schema, as on every write)."""
+    from bizml_nb.schema import validate_record
+
+    validate_record(Run._from_row(row).to_record())
 
 
 def _statements(script: str) -> Iterator[str]:

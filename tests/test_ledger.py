@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import warnings
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bizml_nb.errors import LedgerError
+from bizml_nb.errors import BizmlWarning, LedgerError
 from bizml_nb.ledger import (
     APPLICATION_ID,
     RECORD_VERSION,
@@ -1015,7 +1016,7 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_keeps_its_runs(tmp_path: Pat
     assert ledger.baseline("kpi") == run  # the schema-1 rule still finds it
     ledger.close()
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"baselines", "run_order"} <= tables
     check.close()
@@ -1065,8 +1066,65 @@ def test_a_schema_3_ledger_is_upgraded_and_last_then_follows_what_is_recorded(
     assert ledger.last() == earlier
     ledger.close()
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 5
     check.close()
+
+
+def test_upgrading_sets_aside_rows_an_older_import_damaged_and_deletes_nothing(
+    tmp_path: Path,
+) -> None:
+    """A schema-3 ledger holding rows an older import let through ("yesterday", number tags,
+    an infinite metric): the upgrade moves exactly those rows, whole, to set_aside with
+    their problem and warns once; every reader works again on the good runs."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(V3_SCHEMA)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 3")
+    good = Run.new("good", target="kpi", metrics={"auc": 0.7})
+    damaged = {
+        "01JDZ8W6QG00000000000000D1": ("yesterday", "[]", '{"auc": 0.8}'),
+        "01JDZ8W6QG00000000000000D2": (good.started_at, "[1, 2]", '{"auc": 0.8}'),
+        "01JDZ8W6QG00000000000000D3": (good.started_at, "[]", '{"auc": 1e999}'),
+    }
+    rows = [(good.id, good.started_at, "[]", '{"auc": 0.7}')]
+    rows += [(run_id, *values) for run_id, values in damaged.items()]
+    for run_id, started, tags, metrics in rows:
+        conn.execute(
+            "INSERT INTO runs (id, name, target, status, started_at, tags, metrics) "
+            "VALUES (?, 'r', 'kpi', 'ok', ?, ?, ?)",
+            (run_id, started, tags, metrics),
+        )
+    conn.execute(
+        "INSERT INTO baselines VALUES ('kpi', ?, '2026-01-01T00:00:00.000Z')", (rows[1][0],)
+    )
+    conn.commit()
+    conn.close()
+    ledger = Ledger(path)
+    with pytest.warns(BizmlWarning) as caught:
+        runs = ledger.runs()  # the first use opens, and upgrades, the file
+    assert [run.id for run in runs] == [good.id]
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith(f"3 run(s) in {path} broke the run record schema and were set aside")
+    assert "started_at is 'yesterday'" in message
+    assert "tags[0] is 1" in message
+    assert "metrics.auc is Infinity" in message
+    assert ledger.baseline("kpi") is None  # its baseline was a damaged run
+    assert ledger.last() == ledger.get(good.id)
+    assert len(ledger.frame()) == 1
+    ledger.close()
+    check = sqlite3.connect(path)
+    kept = dict(check.execute("SELECT run_id, row FROM set_aside").fetchall())
+    assert sorted(kept) == sorted(damaged)
+    first = json.loads(kept["01JDZ8W6QG00000000000000D1"])
+    assert (first["started_at"], first["baseline_of"]) == ("yesterday", ["kpi"])
+    assert json.loads(kept["01JDZ8W6QG00000000000000D3"])["metrics"] == '{"auc": 1e999}'
+    assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    check.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # opened again: nothing more to set aside, no warning
+        Ledger(path).close()
 
 
 def test_a_failed_upgrade_leaves_the_old_ledger_as_it_was(tmp_path: Path) -> None:
