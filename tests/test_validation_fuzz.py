@@ -14,7 +14,6 @@ import copy
 import itertools
 import json
 import math
-import sqlite3
 import warnings
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
@@ -30,6 +29,7 @@ from bizml_nb.errors import BizmlError, BizmlWarning
 from bizml_nb.ledger import Ledger, Run
 from bizml_nb.monitor import Reference
 from bizml_nb.projects import Project, Projects
+from tests.test_schema import state
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -211,17 +211,6 @@ RUN_DEFAULTS = {
 }
 
 
-def ledger_state(path: Path) -> tuple[int, str, str]:
-    conn = sqlite3.connect(path)
-    try:
-        rows = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
-        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        content = "\n".join(conn.iterdump())
-    finally:
-        conn.close()
-    return rows, integrity, content
-
-
 @pytest.fixture
 def project(project_dir: Path) -> Iterator[Project]:
     projects = Projects()
@@ -262,7 +251,7 @@ def test_import_refuses_or_takes_exactly_every_damaged_record(
     seed = Ledger(ledger_path)
     seed.record(Run.new("seed", target="take_rate", metrics={"ndcg@10": 0.4}))
     seed.close()
-    before = ledger_state(ledger_path)
+    before = state(ledger_path)
 
     intact = copy.deepcopy(good)
     intact["run"]["id"] = f"01JDZ8W6QG0000000000{number:06d}"
@@ -288,7 +277,7 @@ def test_import_refuses_or_takes_exactly_every_damaged_record(
         assert out == ""
         assert err.startswith("bizml: error: ")
         assert err.count("\n") == 1
-        assert ledger_state(ledger_path) == before
+        assert state(ledger_path) == before
         return
     assert status == 0, err
     expected = json.loads(text)  # what was written, read by the standard library
