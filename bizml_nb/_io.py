@@ -61,8 +61,33 @@ def target_of(path: Path) -> Path:
     """The file a write to ``path`` should replace: the link's target for a symlink."""
     path = Path(path)
     if path.is_symlink():
-        return path.resolve()
+        try:
+            return path.resolve(strict=False)
+        except (RuntimeError, OSError):  # a loop of links
+            raise WriteError(
+                f"{path} is a symbolic link that leads back to itself; point it at a file, "
+                "or remove it"
+            ) from None
     return path
+
+
+def _special(target: Path) -> str | None:
+    """What ``target`` is when it exists but is not a regular file (None otherwise)."""
+    import stat
+
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def atomic_write_text(
@@ -102,6 +127,9 @@ def atomic_write_with(
     target = target_of(path)
     if target.is_dir():
         raise WriteError(f"{path} is a folder; give the name of a file to write")
+    special = _special(target)
+    if special:  # replacing it would remove a pipe or a device node, even with --force
+        raise WriteError(f"{path} is {special}, not a file; nothing was written. Name a file")
     folder = target.parent
     if not folder.is_dir():
         raise WriteError(

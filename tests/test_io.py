@@ -1,0 +1,115 @@
+"""bizml_nb._io: what every write promises, checked on the file system itself.
+
+Each test names the thing on disk a write must not destroy (a pipe, a device
+node, a link loop, a file created meanwhile) and checks it is still there, as it
+was, after the write was refused with one message.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import TYPE_CHECKING
+
+import pytest
+
+import bizml_nb
+from bizml_nb._io import WriteError, atomic_write_text, locked
+from bizml_nb.cli import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_named_pipe_is_never_replaced_even_with_force(tmp_path: Path, force: bool) -> None:
+    """`--out fifo --force` used to swap the pipe for a regular file."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(WriteError) as info:
+        atomic_write_text(pipe, "text", force=force)
+    if force:
+        assert str(info.value) == (
+            f"{pipe} is a named pipe, not a file; nothing was written. Name a file"
+        )
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no temporary file left
+
+
+def test_a_link_to_a_device_is_refused_and_the_device_kept(tmp_path: Path) -> None:
+    """A link to /dev/null, written with force: the write is refused before the rename."""
+    link = tmp_path / "out.json"
+    link.symlink_to("/dev/null")
+    with pytest.raises(WriteError, match=r"out\.json is a device, not a file; nothing was written"):
+        atomic_write_text(link, "{}", force=True)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert os.readlink(link) == "/dev/null"
+
+
+def test_export_with_force_into_a_pipe_is_one_message(
+    project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command: exit 1, one line, the pipe still a pipe."""
+    bizml_nb.init("shop")
+    pipe = project_dir / "runs.json"
+    os.mkfifo(pipe)
+    capsys.readouterr()
+    assert main(["ledger", "export", "--format", "json", "--out", str(pipe), "--force"]) == 1
+    assert capsys.readouterr().err == (
+        f"bizml: error: {pipe} is a named pipe, not a file; nothing was written. Name a file\n"
+    )
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_a_link_loop_is_one_message_not_a_traceback(
+    project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ln -s a b; ln -s b a`, then a write to `a`: a WriteError naming the loop."""
+    a, b = project_dir / "a", project_dir / "b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(WriteError) as info:
+        atomic_write_text(a, "x", force=True)
+    assert str(info.value) == (
+        f"{a} is a symbolic link that leads back to itself; point it at a file, or remove it"
+    )
+    with pytest.raises(WriteError, match="leads back to itself"), locked(a):
+        pass
+    bizml_nb.init("shop")
+    capsys.readouterr()
+    assert main(["ledger", "export", "--format", "csv", "--out", str(a), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bizml: error: ")
+    assert "leads back to itself" in err
+    assert (os.readlink(a), os.readlink(b)) == (str(b), str(a))
+
+
+def test_a_bizml_toml_linked_to_itself_is_one_message(
+    project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ln -s bizml.toml bizml.toml`, then `bizml init`: exit 1 with one line, link kept."""
+    toml = project_dir / "bizml.toml"
+    toml.symlink_to("bizml.toml")
+    code = main(["init", "--currency", "EUR"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("bizml: error: ")
+    assert err.count("\n") == 1
+    assert os.readlink(toml) == "bizml.toml"
+
+
+def test_a_file_created_while_writing_without_force_is_kept(tmp_path: Path) -> None:
+    """force=False never replaces: the final step links the new file in only if nothing
+    is there, so a file that appears after the check survives."""
+    target = tmp_path / "report.md"
+
+    def racing_writer(path: Path) -> None:
+        path.write_text("ours")
+        target.write_text("theirs")  # another program creates the target meanwhile
+
+    from bizml_nb._io import atomic_write_with
+
+    with pytest.raises(WriteError, match="already exists"):
+        atomic_write_with(target, racing_writer, force=False)
+    assert target.read_text() == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
