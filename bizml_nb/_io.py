@@ -57,6 +57,36 @@ def refuse_existing(path: Path, *, force: bool, flag: str = "--force") -> None:
     )
 
 
+def is_bizml_file(path: Path, file_format: str) -> bool:
+    """Whether ``path`` is a JSON file bizml_nb wrote with ``"format": file_format``.
+
+    Reads at most the first 4 KiB: the format key is near the top of every such file.
+    """
+    import re
+
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return re.search(r'"format"\s*:\s*"' + re.escape(file_format) + '"', head) is not None
+
+
+def make_parents(path: Path) -> None:
+    """Create the folders above ``path``; a file in the way is one clear ``WriteError``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next(
+            (p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent
+        )
+        raise WriteError(
+            f"cannot write {path}: {blocking} is a file, not a folder; choose another place"
+        ) from None
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {_reason(exc)}") from None
+
+
 def target_of(path: Path) -> Path:
     """The file a write to ``path`` should replace: the link's target for a symlink."""
     path = Path(path)

@@ -466,9 +466,17 @@ class Reference:
         except (KeyError, TypeError, ValueError) as exc:
             raise MonitorError(f"{where} is damaged: {type(exc).__name__} {exc}") from None
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the reference as JSON (one line per column, so it diffs well in git)."""
+    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write the reference as JSON (one line per column, so it diffs well in git).
+
+        An earlier reference at ``path`` is replaced (a notebook re-run refits and
+        saves again); any other existing file is refused unless ``force=True``.
+        """
+        from bizml_nb._io import is_bizml_file, refuse_existing
+
         target = Path(path)
+        if not force and not is_bizml_file(target, FORMAT):
+            refuse_existing(target, force=False, flag="force=True")
         record = self.to_record()
         columns = record.pop("columns")
         lines = ["{"]
@@ -480,9 +488,9 @@ class Reference:
         lines.append("  ]")
         lines.append("}")
         text = "\n".join(lines) + "\n"
-        from bizml_nb._io import atomic_write_text
+        from bizml_nb._io import atomic_write_text, make_parents
 
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_parents(target)
         atomic_write_text(target, text)
         return target
 

@@ -113,3 +113,42 @@ def test_a_file_created_while_writing_without_force_is_kept(tmp_path: Path) -> N
         atomic_write_with(target, racing_writer, force=False)
     assert target.read_text() == "theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_a_reference_replaces_an_earlier_reference_but_not_a_users_file(
+    tmp_path: Path,
+) -> None:
+    """Reference.save: a re-run's save replaces the reference it saved before; a README in
+    its place is refused (force=True replaces it); a file where a folder must be is one
+    message."""
+    import pandas as pd
+
+    from bizml_nb.monitor import Reference
+
+    frame = pd.DataFrame({"x": [0.1, 0.4, 0.35, 0.8] * 50, "proba": [0.2, 0.7, 0.4, 0.9] * 50})
+    frame["pred"] = (frame["proba"] >= 0.5).astype(int)
+    frame["y"] = [0, 1, 0, 1] * 50
+    ref = Reference.fit(frame, features=["x"], prediction="pred", proba="proba", target="y")
+    saved = ref.save(tmp_path / "reference.json")
+    first = saved.read_bytes()
+    assert ref.save(saved) == saved  # an earlier reference: replaced, as a notebook re-run does
+    assert saved.read_bytes() == first
+    readme = tmp_path / "README.md"
+    readme.write_text("my precious notes")
+    with pytest.raises(WriteError) as info:
+        ref.save(readme)
+    assert str(info.value) == (
+        f"{readme} already exists; nothing was written. Choose another name, or pass "
+        "force=True to replace it"
+    )
+    assert readme.read_text() == "my precious notes"
+    ref.save(readme, force=True)
+    assert Reference.load(readme).to_record() == ref.to_record()
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(WriteError) as info:
+        ref.save(blocker / "ref.json")
+    assert str(info.value) == (
+        f"cannot write {blocker / 'ref.json'}: {blocker} is a file, not a folder; "
+        "choose another place"
+    )
