@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             args.handler(args)
     except BizmlError as exc:
-        say(f"bizml: error: {exc}", err=True)
+        say(_one_message(f"bizml: error: {exc}"), err=True)
         return 1
     except BrokenPipeError:  # e.g. `bizml ledger list | head`
         return 0
@@ -62,6 +62,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 def say(text: object = "", *, err: bool = False) -> None:
     """Print ``text`` with nothing a terminal would obey but the line breaks we wrote."""
     print(terminal_text(text), file=sys.stderr if err else sys.stdout)
+
+
+def _one_message(text: str) -> str:
+    """A message whose own lines are its first and the indented ones after it.
+
+    bizml's messages continue on lines that start with two spaces; any other line
+    break came from a user's string (a file named with a newline, say) and is shown
+    as ``\\n``, so nothing a user names can print a line that looks like ours.
+    """
+    first, *rest = text.split("\n")
+    lines = [first]
+    for line in rest:
+        if line.startswith("  "):
+            lines.append(line)
+        else:
+            lines[-1] += "\\n" + line
+    return "\n".join(lines)
 
 
 _showwarning = warnings.showwarning
@@ -77,7 +94,7 @@ def _show_warning(  # noqa: PLR0917 - the signature of warnings.showwarning
 ) -> None:
     """bizml's own warnings as one line, ``bizml: warning: ...``; others as Python shows them."""
     if issubclass(category, BizmlWarning):
-        say(f"bizml: warning: {message}", err=True)
+        say(_one_message(f"bizml: warning: {message}"), err=True)
     else:
         _showwarning(message, category, filename, lineno, file, line)
 
