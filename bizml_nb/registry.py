@@ -38,6 +38,7 @@ from bizml_nb.limits import (
     shown,
     yearly_value_problem,
 )
+from bizml_nb.units import CURRENCY_RULE, is_currency_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -595,10 +596,13 @@ def init_file(
 
     ``settings`` holds project-wide numbers: ``min_annual_value`` (the bar for a
     material result, money per year), ``compute_cost_per_hour`` and ``eng_cost_per_hour``.
+    ``currency`` is a code or symbol (:data:`~bizml_nb.units.CURRENCY_RULE`).
     """
     unknown = [key for key in settings or {} if key not in SETTING_KEYS]
     if unknown:
         raise RegistryError(f"unknown project setting {unknown[0]!r}; {known(SETTING_KEYS)}")
+    if currency is not None and not is_currency_name(currency):
+        raise RegistryError(f"currency {currency!r} is not a currency: {CURRENCY_RULE}")
 
     def mutate(doc: tomlkit.toml_document.TOMLDocument) -> bool:
         import tomlkit
@@ -750,7 +754,9 @@ class _Parser:
         project = self.table(data, "project")
         self.check_keys(project, "project", PROJECT_KEYS)
         name = self.string(project, "project", "name", required=False)
-        currency = self.string(project, "project", "currency", required=False) or "USD"
+        currency = self.string(project, "project", "currency", required=False)
+        if currency is not None and not is_currency_name(currency):
+            self.fail_key("project", "currency", currency, f"is not a currency: {CURRENCY_RULE}")
         version = project.get("format", FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             self.fail_key("project", "format", version, "must be a whole number such as 1")
@@ -774,7 +780,7 @@ class _Parser:
             metrics[metric_name] = self.metric(metric_name, table)
         links = self.links(data.get("links", []), metrics)
         try:
-            return Registry(self.path, name, currency, metrics, tuple(links), **settings)
+            return Registry(self.path, name, currency or "USD", metrics, tuple(links), **settings)
         except RegistryError as exc:
             self.fail(str(exc), header="links")
 

@@ -5,8 +5,10 @@ notebooks (ROI, maturity, monitoring and capacity cards). It opens with no
 network access: styles are inline and charts are embedded PNGs. Every user
 string is escaped: as HTML in the page, and in Markdown so that it renders as
 its own characters (no link, image, HTML or formatting can come from a name).
-A notebook that cannot be read (not JSON, or a damaged record) is skipped with a
-warning naming it, and listed at the end of the report.
+A notebook that cannot be read (not JSON, or a damaged record: one whose figures
+break the rules of :mod:`bizml_nb.report_records`, such as a probability outside
+[0, 1]) is skipped with a warning naming it and the field, and listed at the end of
+the report.
 
 >>> build_report(bizml_nb.project(), notebooks=["notebooks/*.ipynb"])  # doctest: +SKIP
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 import base64
 import glob
 import html
-import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +27,10 @@ from bizml_nb import units
 from bizml_nb._io import atomic_write_text
 from bizml_nb.errors import BizmlError, BizmlWarning
 from bizml_nb.outputs import check_target, make_folder
+from bizml_nb.report_records import damage, listed
 from bizml_nb.textsafe import markdown_plain, markdown_text
 from bizml_nb.views import rank_text as _rank
-from bizml_nb.views import value_text
+from bizml_nb.views import value_text, verdict_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -172,7 +174,7 @@ def to_html(found: Findings) -> str:
             "<th>verdict</th></tr>"
         )
         for row in found.experiments:
-            verdict = str(row.get("verdict") or "")
+            verdict = verdict_text(row.get("verdict"))
             css = verdict.split(",", maxsplit=1)[0].replace(" ", "-")
             parts.append(
                 f"<tr><td>{e(_rank(row.get('rank_by_value')))}</td><td>{e(str(row['name']))}</td>"
@@ -234,10 +236,15 @@ def to_markdown(found: Findings) -> str:
 
     User strings go through :func:`markdown_text` (every Markdown and HTML
     character escaped), the report's own words and figures through
-    :func:`markdown_plain`.
+    :func:`markdown_plain`, except the currency inside them, which is a user string.
     """
-    u, p = markdown_text, markdown_plain
-    cur = found.currency
+    cur, u = found.currency, markdown_text
+
+    def p(text: str) -> str:
+        if not cur:
+            return markdown_plain(text)
+        return markdown_text(cur).join(markdown_plain(part) for part in text.split(cur))
+
     lines = [f"# {u(found.project)}: what the ML work does for the business", ""]
     lines += ["## What to decide", ""]
     lines += [f"- {_sentence(pieces, u, p)}" for pieces in found.decisions]
@@ -252,7 +259,7 @@ def to_markdown(found: Findings) -> str:
         ]
         lines += [
             f"| {p(_rank(r.get('rank_by_value')))} | {u(str(r['name']))} | {u(str(r['target']))} | "
-            f"{p(value_text(r, cur))} | {p(str(r.get('verdict') or ''))} |"
+            f"{p(value_text(r, cur))} | {p(verdict_text(r.get('verdict')))} |"
             for r in found.experiments
         ]
     else:
@@ -330,16 +337,11 @@ def _without_path(problem: str, path: str) -> str:
 
 
 def _damage(kind: str, record: Any, currency: str) -> str:
-    """Why ``record`` cannot be shown ("" when it can)."""
-    if not isinstance(record, dict):
-        return f"a {type(record).__name__}, not a JSON object"
-    if kind == "roi":
-        for key in ("npv", "p_npv_positive"):
-            value = record.get(key, 0)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                return f"{key} is {value!r}, not a number"
-            if not math.isfinite(value):
-                return f"{key} is {value!r}, not a finite number"
+    """Why ``record`` cannot be shown ("" when it can): a field that breaks its rule
+    (:mod:`bizml_nb.report_records`), or, as a last guard, a summary that fails."""
+    problem = damage(kind, record)
+    if problem:
+        return problem
     try:
         _summarise(kind, record, currency)
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
@@ -365,9 +367,10 @@ def _decisions(found: Findings) -> list[list[str]]:
     """What to decide, one sentence each, in pieces: user strings are :class:`_User`."""
     cur = found.currency
     lines: list[list[str]] = []
-    material = [r for r in found.experiments if str(r.get("verdict") or "").startswith("material")]
-    harmful = [r for r in found.experiments if str(r.get("verdict") or "").startswith("harmful")]
-    unseen = [r for r in found.experiments if "not measurable" in str(r.get("verdict") or "")]
+    verdicts = [(r, verdict_text(r.get("verdict"))) for r in found.experiments]
+    material = [r for r, verdict in verdicts if verdict.startswith("material")]
+    harmful = [r for r, verdict in verdicts if verdict.startswith("harmful")]
+    unseen = [r for r, verdict in verdicts if "not measurable" in verdict]
     if material:
         best = material[0]
         lines.append(
@@ -398,13 +401,14 @@ def _decisions(found: Findings) -> list[list[str]]:
             ]
         )
     for _path, record in found.records.get("roi", [])[:1]:
-        lines.append(
-            [
-                f"The ROI case: NPV {units.money(float(record.get('npv', 0)), cur, signed=True)}, "
-                f"P(NPV > 0) {float(record.get('p_npv_positive', 0)) * 100:.0f}%."
-            ]
-        )
+        lines.append([f"The ROI case: {_roi_case(record, cur, ', ')}."])
     return lines
+
+
+def _roi_case(record: dict[str, Any], cur: str, joiner: str) -> str:
+    """An ROI record's NPV and P(NPV > 0), in the record's currency when it names one."""
+    npv = units.money(record["npv"], record.get("currency") or cur, signed=True)
+    return f"NPV {npv}{joiner}P(NPV > 0) {units.percent(record['p_npv_positive'])}"
 
 
 def _summarise(kind: str, record: dict[str, Any], cur: str) -> list[list[str]]:
@@ -413,10 +417,7 @@ def _summarise(kind: str, record: dict[str, Any], cur: str) -> list[list[str]]:
         payback = record.get("payback_month")
         defaults = ", ".join(map(str, record.get("defaults", [])))
         return [
-            [
-                f"NPV {units.money(float(record.get('npv', 0)), cur, signed=True)}; "
-                f"P(NPV > 0) {float(record.get('p_npv_positive', 0)) * 100:.0f}%"
-            ],
+            [_roi_case(record, cur, "; ")],
             ["payback month ", _User(str(payback))]
             if payback
             else ["payback not within the horizon"],
@@ -433,11 +434,7 @@ def _summarise(kind: str, record: dict[str, Any], cur: str) -> list[list[str]]:
                 if isinstance(step, list) and len(step) == 2
             ),
         ]
-    return [
-        [_User(str(key)), ": ", _User(str(value))]
-        for key, value in record.items()
-        if isinstance(value, str | int | float)
-    ][:8]
+    return [[_User(str(key)), ": ", _User(str(value))] for key, value in listed(kind, record)]
 
 
 def _charts(project: Project) -> list[tuple[str, bytes]]:

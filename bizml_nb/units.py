@@ -20,6 +20,7 @@ A number that is not finite never reaches the text: it is shown as ``n/a``.
 from __future__ import annotations
 
 import math
+import unicodedata
 
 RATIO_UNITS = frozenset({"ratio", "fraction", "share", "rate"})
 PERCENT_UNITS = frozenset({"percent", "%", "pct"})
@@ -101,6 +102,25 @@ def percent(share: float, *, signed: bool = False, decimals: int = 0) -> str:
         return NOT_A_NUMBER
     text = f"{value:+.{decimals}f}%" if signed else f"{value:.{decimals}f}%"
     return text if abs(value) < 1e15 else f"{value:{'+' if signed else ''}.3g}%"
+
+
+CURRENCY_RULE = (
+    "a currency is a code or symbol of 1 to 8 letters or currency signs, such as USD, EUR, "
+    "CHF, $ or €, with no spaces, digits or punctuation"
+)
+
+
+def is_currency_name(text: object) -> bool:
+    """Whether ``text`` can be a project's currency (:data:`CURRENCY_RULE`).
+
+    >>> [is_currency_name(c) for c in ("USD", "€", "R$", "zł", "US D", "https://x.example")]
+    [True, True, True, True, False, False]
+    """
+    return (
+        isinstance(text, str)
+        and 1 <= len(text) <= 8
+        and all(char.isalpha() or unicodedata.category(char) == "Sc" for char in text)
+    )
 
 
 def is_currency(unit: str) -> bool:

@@ -131,6 +131,8 @@ def compare(project: Project, target: str | None = None, top: int | None = None)
     if not frames:
         return pd.DataFrame(columns=["name", "target", "value_mid", "verdict", "rank_by_value"])
     board = pd.concat(frames, ignore_index=True)
+    # a missing verdict is None: pandas' text columns would hold NaN, a number, in its place
+    board["verdict"] = board["verdict"].astype(object).where(board["verdict"].notna(), None)
     board = board.sort_values("value_mid", ascending=False, na_position="last", kind="stable")
     board = board.reset_index(drop=True)
     for column in [c for c in board.columns if c.startswith("rank_by_")]:
@@ -238,6 +240,15 @@ def value_text(row: Any, currency: str, missing: str = "no estimate") -> str:
     low, high = float(row["value_low"]), float(row["value_high"])
     money = [units.money(v, currency, signed=True) for v in (float(mid), low, high)]
     return f"{money[0]} [{money[1]}, {money[2]}]"
+
+
+def verdict_text(value: Any) -> str:
+    """A verdict as shown in tables: its words, or empty where there is none (None, NaN).
+
+    >>> verdict_text("material"), verdict_text(None), verdict_text(float("nan"))
+    ('material', '', '')
+    """
+    return value if isinstance(value, str) else ""
 
 
 def rank_text(value: Any) -> str:

@@ -159,7 +159,8 @@ def test_report_skips_unreadable_notebooks_with_a_warning_naming_each(
         f"skipped the notebook {broken}: it is not a notebook (invalid JSON: Expecting value: "
         f"line 1 column 12 (char 11)){made_without}",
         f"skipped the notebook {damaged}: cell 1 has a damaged application/vnd.bizml.roi+json "
-        f"record: npv is 'lots', not a number{made_without}",
+        f"record: npv is 'lots', not an amount of money (a number from -1e15 to 1e15)"
+        f"{made_without}",
         f"skipped the notebook {folder}: it is a folder; give a notebook file (.ipynb)"
         f"{made_without}",
     ]
@@ -187,3 +188,35 @@ def test_report_finds_notebooks_in_a_folder_named_with_brackets(
     (root / "roi.ipynb").write_text(_roi_notebook(good))
     assert main(["report", "--format", "md"]) == 0
     assert "NPV +\\$1.23M" in (root / "bizml-report.md").read_text()
+
+
+def test_a_run_without_a_verdict_shows_an_empty_verdict_not_nan(project_dir: Path) -> None:
+    """A KPI with no link, a baseline and one run: the run's row has no estimate and an empty
+    verdict, in Markdown and in HTML; and a leaderboard row whose verdict is NaN reads the same."""
+    import math
+
+    from bizml_nb.report import Findings, to_html, to_markdown
+
+    bizml_nb.init("p", currency="USD")
+    bizml_nb.metric("revenue", unit="USD", direction="higher")
+    with bizml_nb.experiment("a", target="revenue", baseline=True) as run:
+        run.log({"auc": 0.5})
+    with bizml_nb.experiment("b", target="revenue") as run:
+        run.log({"auc": 0.6})
+    text = build_report(bizml_nb.project(), fmt="md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("|  | ")]
+    assert rows == [
+        "|  | a | revenue | no estimate | baseline |",
+        "|  | b | revenue | no estimate |  |",
+    ]
+    page = build_report(bizml_nb.project(), fmt="html", force=True).read_text()
+    row = "<tr><td></td><td>b</td><td>revenue</td><td>no estimate</td><td class=''></td></tr>"
+    assert row in page.splitlines()
+    assert ">nan<" not in page
+    found = Findings("p", "USD")
+    found.experiments = [
+        {"name": "b", "target": "revenue", "value_mid": math.nan, "verdict": math.nan}
+    ]
+    found.decisions = [["No experiment is a material gain yet: keep the current models."]]
+    assert "|  | b | revenue | no estimate |  |" in to_markdown(found).splitlines()
+    assert row in to_html(found).splitlines()

@@ -289,3 +289,24 @@ def test_dashboard_updates_when_the_kpi_changes(two_links: Any) -> None:
     dashboard.kpi.value = "take_rate"  # back again: the same board and plot as at first
     assert _cells(dashboard.leaderboard.value) == cells
     assert bytes(dashboard.plot.value) == take_rate_plot
+
+
+@pytest.fixture
+def unpriced(project_dir: Path) -> Path:
+    """A KPI with no link: a baseline and one run, which has no estimate and so no verdict."""
+    bizml_nb.init("p", currency="USD")
+    bizml_nb.metric("revenue", unit="USD", direction="higher")
+    with bizml_nb.experiment("a", target="revenue", baseline=True) as run:
+        run.log({"auc": 0.5})
+    with bizml_nb.experiment("b", target="revenue") as run:
+        run.log({"auc": 0.6})
+    return project_dir
+
+
+def test_a_run_without_a_verdict_has_none_not_nan(unpriced: Path) -> None:
+    """compare(): the baseline's verdict is "baseline"; the run with no estimate has None,
+    which a frame shows as None, not NaN (a number where a word belongs)."""
+    board = bizml_nb.compare()
+    assert board["name"].tolist() == ["a", "b"]
+    assert board["verdict"].tolist() == ["baseline", None]
+    assert board["verdict"].to_string() == "0    baseline\n1        None"

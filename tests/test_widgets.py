@@ -186,3 +186,26 @@ def test_panels_fall_back_to_words_not_widget_reprs(recsys: Any) -> None:
     quiz = _plain(MaturityQuiz()._repr_mimebundle_())
     assert "VBox" not in quiz
     assert quiz.startswith("ML adoption maturity: level 0 (No MLOps)")  # nothing answered
+
+
+def test_a_leaderboard_row_without_a_verdict_shows_none_of_nan(project_dir: Any) -> None:
+    """A run with no estimate (its KPI has no link): an empty verdict cell, not "nan"; and a
+    board whose verdict column holds NaN (a frame made by hand) shows the same."""
+    import pandas as pd
+
+    from bizml_nb.widgets.dashboard import leaderboard_cells, leaderboard_html
+
+    bizml_nb.init("p", currency="USD")
+    bizml_nb.metric("revenue", unit="USD", direction="higher")
+    with bizml_nb.experiment("a", target="revenue", baseline=True) as run:
+        run.log({"auc": 0.5})
+    with bizml_nb.experiment("b", target="revenue") as run:
+        run.log({"auc": 0.6})
+    header = ["rank by value", "run", "verdict", "value per year (90%)"]
+    rows = [["", "a", "baseline", ""], ["", "b", "", ""]]
+    assert leaderboard_cells(bizml_nb.compare(), "USD") == (header, rows)
+    by_hand = pd.DataFrame(
+        {"name": ["b"], "verdict": [math.nan], "value_mid": [math.nan], "rank_by_value": [None]}
+    )
+    assert leaderboard_cells(by_hand, "USD") == (header, [["", "b", "", ""]])
+    assert "nan" not in leaderboard_html(by_hand, "USD").lower()

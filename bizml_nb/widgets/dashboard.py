@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.display import text_html
 from bizml_nb.errors import BizmlError
 from bizml_nb.views import rank_text as _rank
-from bizml_nb.views import value_text
+from bizml_nb.views import value_text, verdict_text
 from bizml_nb.widgets.bundle import with_text
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def leaderboard_cells(board: pd.DataFrame, currency: str) -> tuple[list[str], li
     for _, row in board.iterrows():
         cells = [_rank(row.get("rank_by_value"))]
         cells += [_rank(row.get(c)) for c in rank_columns]
-        cells += [str(row["name"]), str(row.get("verdict") or "")]
+        cells += [str(row["name"]), verdict_text(row.get("verdict"))]
         rows.append([*cells, value_text(row, currency, missing="")])
     return header, rows
 
