@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import glob
 import html
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,9 @@ def gather(
         found.evidence.append({"link": link.label, "kind": link.kind, "evidence": _evidence(link)})
     for pattern in notebooks or []:
         for path in sorted(glob.glob(pattern, recursive=True)):
+            if _FAILED_COPY.search(path):  # `bizml run` kept a failed execution: not a result
+                found.skipped.append(f"{path}: a failed execution kept by `bizml run`")
+                continue
             try:
                 records = _records(Path(path), found.currency)
             except _Unreadable as exc:
@@ -299,6 +303,9 @@ def _worth(registry: Any, name: str) -> str:
     per = "pp" if kpi.is_ratio else kpi.unit
     amount = through / 100 if kpi.is_ratio else through
     return f"{units.money(amount, registry.currency)}/yr per +1 {per}, through the KPIs it moves"
+
+
+_FAILED_COPY = re.compile(r"\.failed(-\d+)?\.ipynb$")
 
 
 class _Unreadable(Exception):

@@ -139,6 +139,33 @@ def _roi_notebook(record: object) -> str:
     return json.dumps({"cells": [{"cell_type": "code", "outputs": [output]}]})
 
 
+def test_report_leaves_out_failed_executions_kept_by_bizml_run(reported: Path) -> None:
+    """`NAME.failed.ipynb` (and `-2`, ...) beside a notebook hold a run that did not finish:
+    their records are not counted, and the report says they were left out."""
+    good = {"npv": 1_234_000.0, "p_npv_positive": 0.93, "payback_month": 7, "defaults": []}
+    other = {"npv": 9_000_000.0, "p_npv_positive": 0.5, "payback_month": 2, "defaults": []}
+    (reported / "roi.ipynb").write_text(_roi_notebook(good))
+    (reported / "roi.failed.ipynb").write_text(_roi_notebook(other))
+    (reported / "roi.failed-2.ipynb").write_text(_roi_notebook(other))
+    (reported / "roi.failed-x.ipynb").write_text(_roi_notebook(good))  # a user's own name
+    text = build_report(
+        bizml_nb.project(), fmt="md", notebooks=[str(reported / "*.ipynb")]
+    ).read_text()
+    assert "NPV +\\$9M" not in text
+    assert "NPV +\\$1.23M" in text
+    left_out = text.split("## Notebooks left out")[1]
+    assert "roi.failed.ipynb" in markdown_text_inverse(left_out)
+    assert "roi.failed-2.ipynb" in markdown_text_inverse(left_out)
+    assert "roi.failed-x.ipynb" not in markdown_text_inverse(left_out)
+
+
+def markdown_text_inverse(text: str) -> str:
+    """Markdown-escaped text read back as its characters (backslash escapes dropped)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 def test_report_skips_unreadable_notebooks_with_a_warning_naming_each(
     reported: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
