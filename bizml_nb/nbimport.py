@@ -12,7 +12,9 @@ refusals, not crashes. Every run record is checked against the run record schema
 - :func:`cards_in_notebook` gives the checked cards of a notebook;
 - :func:`read_records` gives every bizml record of a notebook (runs, ROI,
   maturity, monitoring, capacity) with a list of the records it left out and
-  why, for readers such as the report that go on past a bad record.
+  why, for readers such as the report that go on past a bad record;
+- :func:`check_record` checks one record by the same rules, for readers that
+  find records themselves (:func:`bizml_nb.templates.read_record`).
 
 Besides notebooks, the files may be what ``bizml ledger export --format json``
 writes: a JSON list of run records.
@@ -179,20 +181,32 @@ def read_records(path: Path | str, mimes: Iterable[str] | None = None) -> Notebo
     found: list[Found] = []
     problems: list[str] = []
     for index, mime, record in _outputs(data, wanted):
-        where = f"{path}, cell {index + 1}"
         try:
-            if mime == RUN_MIME:
-                validate_record(record, where)
-            else:
-                _check_other(record, mime)
+            check_record(record, mime, f"{path}, cell {index + 1}")
         except RecordError as exc:
             problems.append(str(exc))
             continue
-        except Invalid as exc:
-            problems.append(f"{where}: {mime}: {exc.message}")
-            continue
         found.append(Found(index, mime, record))
     return NotebookRecords(path, tuple(found), tuple(problems))
+
+
+def check_record(record: Any, mime: str, where: str = "") -> None:
+    """Check one bizml record of type ``mime`` by the rules :func:`read_records` applies.
+
+    A run record (:data:`~bizml_nb.display.RUN_MIME`) must meet the run record
+    schema; any other record must be a JSON object within the schema's general
+    limits (finite numbers, integers of at most 19 digits, nesting, sizes).
+    Raises :class:`~bizml_nb.schema.RecordError` whose message starts with
+    ``where`` (e.g. ``"nb.ipynb, cell 3"``) and names the field.
+    """
+    if mime == RUN_MIME:
+        validate_record(record, where or None)
+        return
+    try:
+        _check_other(record, mime)
+    except Invalid as exc:
+        prefix = f"{where}: " if where else ""
+        raise RecordError(f"{prefix}{mime}: {exc.message}", exc.field) from None
 
 
 # --------------------------------------------------------------------------- reading

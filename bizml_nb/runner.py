@@ -13,8 +13,14 @@ instead, and only a finished run reaches the target:
   is never overwritten), and the message names the cell, its error and that file.
 - **The kernel failed** (none installed, it died, a cell timed out): the target is
   untouched; a run that had started keeps its partial notebook as
-  ``NAME.failed.ipynb`` too. On any other error or Ctrl-C the target is untouched
-  and the scratch file is removed.
+  ``NAME.failed.ipynb`` too. On any other error (one line naming it) or Ctrl-C
+  the target is untouched and the scratch file is removed.
+
+Before any of this the notebook is checked against the notebook format
+(:mod:`bizml_nb.nbfile`): a damaged one is refused in one line naming the file,
+the place and the problem, and nothing runs. A notebook that names no kernel
+(no ``kernelspec`` in its metadata, as some tools write them) runs with the
+``python3`` kernel, unless its ``language_info`` names another language.
 
 Use :func:`bizml_nb.templates.run`, which imports this module when called.
 """
@@ -30,23 +36,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb._io import WriteError, _reason, atomic_write_text
+from bizml_nb.nbfile import displayed, tags
 from bizml_nb.outputs import check_target, make_folder, write_beside
 from bizml_nb.templates import (
     INJECTED_TAG,
     PARAMETERS_TAG,
     Execution,
     TemplateError,
+    _check_structure,
     _declared,
     _did_you_mean,
     _not_a_template,
     _quiet_papermill,
     _read_json,
-    _summary,
-    _tags,
     convert,
     list_templates,
     parameters_of,
 )
+
+DEFAULT_KERNEL = "python3"  # for a notebook that names no kernel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -72,6 +80,8 @@ def run_notebook(
     replace = force or in_place  # in place, replacing the notebook on success is the request
     check_target(target, force=replace)
     nb = _read_json(source)
+    _check_structure(nb, label)
+    kernel = _kernel(nb, label)
     values = _values(nb, parameters, label)
     injected_at = _injected_at(nb) if values else None
     make_folder(target)
@@ -97,16 +107,13 @@ def run_notebook(
                     # this whole process (and race with other threads running notebooks)
                     resources={"metadata": {"path": str(cwd)}} if cwd is not None else {},
                     execution_timeout=timeout,
-                    **_quiet_kernel(nb),
+                    **kernel,
                 )
         except PapermillExecutionError as exc:
             kept = _keep_failed(scratch, target)
             raise TemplateError(_failure(exc, label, injected_at, untouched, kept)) from None
         except Exception as exc:
-            problem = _kernel_problem(exc)
-            if problem is None:
-                raise
-            message, had_started = problem
+            message, had_started = _kernel_problem(exc) or (_other_problem(exc), False)
             kept = _keep_failed(scratch, target) if had_started else ""
             lines = [f"{label} could not be run: {message}", *([f"  {kept}"] if kept else [])]
             raise TemplateError("\n".join([*lines, f"  {untouched}"])) from None
@@ -121,8 +128,9 @@ def run_notebook(
     finally:
         with contextlib.suppress(OSError):
             scratch.unlink()
-    summary, record = _summary(executed)
-    return Execution(target, seconds, summary, record)
+    shown = displayed(executed)
+    record = shown.record if isinstance(shown.record, dict) else None
+    return Execution(target, seconds, shown.summary, record)
 
 
 def _values(
@@ -215,22 +223,36 @@ def _resolve_notebook(notebook: Path | str, out: Path | str | None) -> tuple[Pat
     )
 
 
-def _quiet_kernel(nb: Mapping[str, Any]) -> dict[str, Any]:
-    """ipykernel logs a warning at start (TCP without encryption) and at times an error at shutdown."""
+def _kernel(nb: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """papermill's kernel arguments: ``python3`` for a notebook that names no kernel.
+
+    ipykernel logs a warning at start (TCP without encryption) and at times an
+    error at shutdown: a Python kernel is started with its logging turned down.
+    """
     metadata = nb.get("metadata", {})
-    language = metadata.get("kernelspec", {}).get("language") or metadata.get(
-        "language_info", {}
-    ).get("name")
-    return {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]} if language == "python" else {}
+    spec = metadata.get("kernelspec") or {}
+    language = spec.get("language") or (metadata.get("language_info") or {}).get("name")
+    chosen: dict[str, Any] = {}
+    if not spec.get("name"):
+        if language not in (None, "python"):
+            raise TemplateError(
+                f"{label} names no kernel (its metadata has no kernelspec) and its language "
+                f"is {language!r}: open it in Jupyter, choose its kernel, save it, and run it again"
+            )
+        chosen = {"kernel_name": DEFAULT_KERNEL, "language": "python"}
+        language = "python"
+    if language == "python":
+        chosen["extra_arguments"] = ["--IPKernelApp.log_level=CRITICAL"]
+    return chosen
 
 
 def _injected_at(nb: Mapping[str, Any]) -> int | None:
     """Where papermill will add an injected-parameters cell (None: it replaces one in place)."""
     cells = nb.get("cells", [])
-    if any(INJECTED_TAG in _tags(c) for c in cells):
+    if any(INJECTED_TAG in tags(c) for c in cells):
         return None
     for index, cell in enumerate(cells):
-        if PARAMETERS_TAG in _tags(cell):
+        if PARAMETERS_TAG in tags(cell):
             return index + 1
     return 0
 
@@ -277,5 +299,16 @@ def _kernel_problem(exc: Exception) -> tuple[str, bool] | None:
     if name == "DeadKernelError":
         return f"the kernel died ({exc})", True
     if name == "CellTimeoutError":
-        return f"a cell timed out ({str(exc).strip().splitlines()[0]})", True
+        return f"a cell timed out ({_first_line(exc)})", True
     return None
+
+
+def _other_problem(exc: Exception) -> str:
+    """Words for any other failure of papermill or the kernel: its type and first line."""
+    line = _first_line(exc)
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""

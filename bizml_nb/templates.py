@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb._io import atomic_write_text
 from bizml_nb.errors import BizmlError, did_you_mean
+from bizml_nb.nbfile import RECORD_PREFIX, displayed, notebook_problem
+from bizml_nb.nbfile import tags as _tags
 from bizml_nb.outputs import check_target, make_folder
 
 if TYPE_CHECKING:
@@ -43,8 +45,6 @@ if TYPE_CHECKING:
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
-SUMMARY_TAG = "decision-summary"
-RECORD_PREFIX = "application/vnd.bizml."
 KINDS = ("bool", "int", "float", "str", "None")
 
 
@@ -257,6 +257,10 @@ def run(
     papermill's error banners, is written beside it as ``NAME.failed.ipynb``
     (numbered ``NAME.failed-2.ipynb``... rather than replacing an earlier one).
     ``cwd`` is the kernel's working folder (default: this process's, never changed).
+    The notebook is first checked against the notebook format (TemplateError naming
+    the place of a problem); one whose metadata names no kernel (no ``kernelspec``)
+    runs with the ``python3`` kernel, unless its ``language_info`` names another
+    language.
     """
     from bizml_nb.runner import run_notebook
 
@@ -272,12 +276,27 @@ def read_record(
 
     The decision-summary cell's record is preferred; otherwise the last record
     in the notebook. ``mime`` picks one type, e.g. ``application/vnd.bizml.roi+json``.
+    The notebook must fit the notebook format, and the record the rules every reader
+    of records applies (:func:`bizml_nb.nbimport.check_record`: finite numbers, short
+    integers, sizes); else TemplateError names the place, or the cell and the field.
     """
-    nb = notebook if not isinstance(notebook, str | Path) else _read_json(Path(notebook))
-    _, record = _summary(nb, mime)
-    if record is None:
+    from bizml_nb.nbimport import check_record
+    from bizml_nb.schema import RecordError
+
+    nb: Mapping[str, Any] = notebook if not isinstance(notebook, str | Path) else {}
+    label = "the notebook"
+    if isinstance(notebook, str | Path):
+        label, nb = str(notebook), _read_json(Path(notebook))
+    _check_structure(nb, label)
+    found = displayed(nb, mime)
+    if found.record is None:
         what = mime or f"{RECORD_PREFIX}*+json"
         raise TemplateError(f"the notebook displayed no {what} record (was it executed?)")
+    try:
+        check_record(found.record, found.mime, f"{label}, cell {found.cell + 1}")
+    except RecordError as exc:
+        raise TemplateError(str(exc)) from None
+    record: dict[str, Any] = found.record
     return record
 
 
@@ -326,9 +345,11 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _tags(cell: Mapping[str, Any]) -> list[str]:
-    tags = cell.get("metadata", {}).get("tags", [])
-    return list(tags) if isinstance(tags, list) else []
+def _check_structure(nb: Mapping[str, Any], label: str) -> None:
+    """Refuse a notebook that does not fit the notebook format, in one line."""
+    problem = notebook_problem(nb)
+    if problem is not None:
+        raise TemplateError(f"{label} is not a valid notebook: {problem}")
 
 
 def _source(cell: Mapping[str, Any]) -> str:
@@ -447,32 +468,6 @@ def _quiet_papermill() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-def _summary(nb: Mapping[str, Any], mime: str | None = None) -> tuple[str, dict[str, Any] | None]:
-    """The text printed by the decision-summary cell, and the notebook's JSON record."""
-    summary = ""
-    record: dict[str, Any] | None = None
-    summary_record: dict[str, Any] | None = None
-    for cell in nb.get("cells", []):
-        is_summary = SUMMARY_TAG in _tags(cell)
-        for output in cell.get("outputs", []) or []:
-            if (
-                is_summary
-                and output.get("output_type") == "stream"
-                and output.get("name") == "stdout"
-            ):
-                text = output.get("text", "")
-                summary += "".join(text) if isinstance(text, list) else str(text)
-            for key, value in (output.get("data") or {}).items():
-                wanted = (
-                    key == mime if mime else key.startswith(RECORD_PREFIX) and key.endswith("+json")
-                )
-                if wanted and isinstance(value, dict):
-                    record = value
-                    if is_summary:
-                        summary_record = value
-    return summary.rstrip("\n"), summary_record if summary_record is not None else record
 
 
 __all__ = [

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
+import shutil
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import nbformat
@@ -18,6 +22,8 @@ from bizml_nb.ledger import Ledger
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+LEDGER = "quickstart/.bizml/ledger.sqlite"
 
 
 def _experiment_rows(report: str) -> dict[str, str]:
@@ -122,3 +128,179 @@ def test_demo_command_refuses_a_foreign_folder(
         "changed. Give --dir a new or empty folder\n"
     )
     assert [p.name for p in tmp_path.iterdir()] == ["notes.md"]
+
+
+# --------------------------------------------------------------------------- a user's work
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes, by relative path."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _kernel(ledger: Path, code: str) -> None:
+    """Run ``code`` with ``ledger`` open in another process that then exits without closing
+    it, as a kernel that is shut down does: SQLite's -wal and -shm files stay behind."""
+    script = (
+        "import os, sys\n"
+        "from bizml_nb.ledger import Ledger, Run\n"
+        "ledger = Ledger(sys.argv[1])\n"
+        f"{code}\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(ledger)], check=True)
+
+
+def _earlier_demo(root: Path) -> None:
+    """A folder as `bizml demo` leaves it: a project whose kernel left its ledger's log behind."""
+    _prepare(root)
+    project = root / "quickstart"
+    project.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    nbformat.write(nb, project / "quickstart.ipynb")
+    (project / "bizml.toml").write_text('[project]\nname = "quickstart"\n')
+    (project / ".bizml.toml.lock").write_text("pid 10 on host: bizml demo\n")
+    _kernel(root / LEDGER, "ledger.record(Run.new('baseline', target='take_rate'))")
+    assert (root / f"{LEDGER}-wal").stat().st_size > 0
+    (root / "templates").mkdir()
+    nbformat.write(nb, root / "templates" / "roi_analysis.ipynb")
+    _write_manifest(root, complete=True)
+
+
+def _runs(ledger: Path) -> list[str]:
+    """The names of the runs in ``ledger``, read as `bizml ledger list` reads them."""
+    opened = Ledger(ledger)
+    try:
+        return [run.name for run in opened.runs()]
+    finally:
+        opened.close()
+
+
+def test_demo_manifest_holds_each_files_hash_and_a_rerun_deletes_what_is_unchanged(
+    tmp_path: Path,
+) -> None:
+    """Reading a ledger, taking the registry lock, a Jupyter checkpoint of an unchanged
+    notebook, a closed kernel's empty log: none of it is the user's work; all is deleted."""
+    root = tmp_path / "demo"
+    _earlier_demo(root)
+    manifest = json.loads((root / MARKER).read_text())
+    made = _files(root)
+    assert manifest["version"] == 2
+    assert manifest["files"] == {
+        name: hashlib.sha256(content).hexdigest()
+        for name, content in made.items()
+        if name != MARKER
+    }
+    assert sorted(manifest["files"]) == [  # the ledger's log was settled into the ledger
+        "quickstart/.bizml.toml.lock",
+        LEDGER,
+        "quickstart/bizml.toml",
+        "quickstart/quickstart.ipynb",
+        "templates/roi_analysis.ipynb",
+    ]
+    assert _runs(root / LEDGER) == ["baseline"]
+    assert (root / LEDGER).read_bytes() == made[LEDGER]  # reading changes no byte
+    _kernel(root / LEDGER, "ledger.runs()")  # a kernel that read the ledger: an empty log
+    assert (root / f"{LEDGER}-wal").stat().st_size == 0
+    assert (root / f"{LEDGER}-shm").is_file()
+    (root / "quickstart" / ".bizml.toml.lock").write_text("pid 11 on host: bizml init\n")
+    checkpoints = root / "quickstart" / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    shutil.copy2(
+        root / "quickstart" / "quickstart.ipynb", checkpoints / "quickstart-checkpoint.ipynb"
+    )
+    _prepare(root)
+    assert [p.name for p in root.iterdir()] == [MARKER]
+
+
+def test_demo_rerun_refuses_edited_files_naming_them_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An edited notebook and bizml.toml, then a checkpoint of an edit: refused, each named."""
+    root = tmp_path / "demo"
+    _earlier_demo(root)
+    notebook = root / "quickstart" / "quickstart.ipynb"
+    edited = nbformat.read(notebook, 4)
+    edited.cells.append(nbformat.v4.new_markdown_cell("My conclusions"))
+    nbformat.write(edited, notebook)
+    with (root / "quickstart" / "bizml.toml").open("a") as toml:
+        toml.write('currency = "EUR"\n')
+    before = _files(root)
+    assert main(["demo", "--dir", str(root), "--no-progress"]) == 1
+    changed = f"{root / 'quickstart' / 'bizml.toml'}, {notebook}"
+    assert capsys.readouterr().err == (
+        f"bizml: error: {root} holds files changed since `bizml demo` made them (edits, or "
+        f"runs recorded in a ledger): {changed}; nothing was changed. To keep them, move them "
+        "out of the folder or give --dir a new or empty folder; to discard them, delete the "
+        "folder yourself\n"
+    )
+    assert _files(root) == before
+    # the edit moved out, but Jupyter's checkpoint of it is still there: that is kept too
+    (root / "quickstart" / "bizml.toml").write_text('[project]\nname = "quickstart"\n')
+    checkpoint = root / "quickstart" / ".ipynb_checkpoints" / "quickstart-checkpoint.ipynb"
+    checkpoint.parent.mkdir()
+    notebook.replace(checkpoint)
+    (root / "notes.txt").write_text("mine")
+    before = _files(root)
+    assert main(["demo", "--dir", str(root), "--no-progress"]) == 1
+    assert capsys.readouterr().err == (
+        f"bizml: error: {root} holds files `bizml demo` did not make: {root / 'notes.txt'}, "
+        "and files changed since `bizml demo` made them (edits, or runs recorded in a "
+        f"ledger): {checkpoint}; nothing was changed. To keep them, move them out of the "
+        "folder or give --dir a new or empty folder; to discard them, delete the folder "
+        "yourself\n"
+    )
+    assert _files(root) == before
+
+
+def test_demo_rerun_refuses_runs_recorded_in_its_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run recorded by a kernel still in the log, then settled into the ledger: both kept."""
+    root = tmp_path / "demo"
+    _earlier_demo(root)
+    _kernel(root / LEDGER, "ledger.record(Run.new('mine', target='take_rate'))")
+    made = json.loads((root / MARKER).read_text())["files"]
+    assert hashlib.sha256((root / LEDGER).read_bytes()).hexdigest() == made[LEDGER]
+    for changed in (f"{LEDGER}-wal", LEDGER):  # in the log; then copied into the ledger
+        before = _files(root)
+        assert main(["demo", "--dir", str(root), "--no-progress"]) == 1
+        assert capsys.readouterr().err == (
+            f"bizml: error: {root} holds files changed since `bizml demo` made them (edits, "
+            f"or runs recorded in a ledger): {root / changed}; nothing was changed. To keep "
+            "them, move them out of the folder or give --dir a new or empty folder; to "
+            "discard them, delete the folder yourself\n"
+        )
+        assert _files(root) == before
+        assert _runs(root / LEDGER) == ["baseline", "mine"]  # reading settles the log
+
+
+def test_demo_refuses_a_manifest_of_names_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An older demo's manifest cannot show its files are unchanged: refused, nothing deleted."""
+    root = tmp_path / "demo"
+    (root / "quickstart").mkdir(parents=True)
+    (root / "quickstart" / "quickstart.ipynb").write_text("{}")
+    old = {
+        "format": "bizml.demo-manifest",
+        "note": "made by `bizml demo`; running it again deletes the files and folders listed "
+        "here and refuses if the folder holds anything else",
+        "complete": True,
+        "files": ["quickstart/quickstart.ipynb"],
+        "folders": ["quickstart"],
+    }
+    (root / MARKER).write_text(json.dumps(old, indent=1) + "\n")
+    before = _files(root)
+    assert main(["demo", "--dir", str(root), "--no-progress"]) == 1
+    assert capsys.readouterr().err == (
+        f"bizml: error: {root / MARKER} was written by an older `bizml demo`: it lists the "
+        f"files it made in {root} by name only, so it cannot show that they are unchanged; "
+        "nothing was changed. Keep what you want from the folder and delete it yourself, or "
+        "give --dir a new or empty folder\n"
+    )
+    assert _files(root) == before

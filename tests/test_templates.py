@@ -442,6 +442,99 @@ def test_run_refuses_a_damaged_notebook_in_one_line(
     assert path.read_bytes() == content
 
 
+DAMAGED = '{"cells": [1], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+def _cell_json(**fields: object) -> dict[str, object]:
+    cell: dict[str, object] = {"id": "c1", "cell_type": "code", "metadata": {}, "source": "1"}
+    return {**cell, "outputs": [], "execution_count": None, **fields}
+
+
+def _notebook_json(cells: list[object], **metadata: object) -> str:
+    return json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5})
+
+
+@pytest.mark.parametrize(
+    ("content", "argv", "problem"),
+    [
+        (DAMAGED, [], "cell 1 is 1; it must be a JSON object"),
+        (DAMAGED, ["-p", "x", "1"], "cell 1 is 1; it must be a JSON object"),
+        (
+            _notebook_json([_cell_json(), _cell_json(outputs=[{"output_type": "stream"}])]),
+            [],
+            "cell 2, outputs[0] has no 'name', which it must have",
+        ),
+        (
+            _notebook_json([_cell_json(cell_type="sql")]),
+            [],
+            "cell 1 has the cell_type 'sql'; it must be one of 'raw', 'markdown', 'code'",
+        ),
+        (
+            _notebook_json([], kernelspec={"display_name": "Python 3"}),
+            [],
+            "metadata.kernelspec has no 'name', which it must have",
+        ),
+        (
+            json.dumps({"cells": [], "metadata": {}}),
+            [],
+            'it has no "nbformat" version (a notebook holds "nbformat": 4)',
+        ),
+    ],
+    ids=[
+        "cell-is-a-number",
+        "with-parameters",
+        "stream-without-name",
+        "unknown-cell-type",
+        "kernelspec-without-name",
+        "no-version",
+    ],
+)
+def test_run_refuses_a_notebook_that_breaks_the_format_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str,
+    argv: list[str],
+    problem: str,
+) -> None:
+    """Valid JSON with cells, but not a notebook papermill can run: one line, nothing written."""
+    path = tmp_path / "damaged.ipynb"
+    path.write_text(content)
+    message = _error(["run", str(path), *argv, "--no-progress"], capsys)
+    assert message == f"bizml: error: {path} is not a valid notebook: {problem}"
+    assert path.read_text() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["damaged.ipynb"]
+
+
+def test_run_a_notebook_without_a_kernelspec_uses_python3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A valid notebook whose metadata names no kernel runs with the python3 kernel."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    assert "kernelspec" not in nb.metadata
+    path = tmp_path / "no_kernel.ipynb"
+    nbformat.write(nb, path)
+    out = tmp_path / "out.ipynb"
+    assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+    assert nbformat.read(out, 4).cells[0].outputs[0]["text"] == "42\n"
+    assert nbformat.read(path, 4) == nb  # the notebook given is as it was
+
+
+def test_run_a_notebook_in_another_language_without_a_kernelspec_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No kernelspec, and language_info says R: python3 would be the wrong kernel; one line."""
+    content = _notebook_json([_cell_json(source="print(1)")], language_info={"name": "R"})
+    path = tmp_path / "analysis.ipynb"
+    path.write_text(content)
+    assert _error(["run", str(path), "--no-progress"], capsys) == (
+        f"bizml: error: {path} names no kernel (its metadata has no kernelspec) and its "
+        "language is 'R': open it in Jupyter, choose its kernel, save it, and run it again"
+    )
+    assert path.read_text() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["analysis.ipynb"]
+
+
 def test_a_missing_kernel_names_the_command_that_installs_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -631,3 +724,71 @@ def test_records_read_back_from_the_saved_notebooks(
 def test_read_record_of_a_notebook_that_was_not_run() -> None:
     with pytest.raises(templates.TemplateError, match=r"displayed no application/vnd\.bizml"):
         templates.read_record(ROOT / "templates" / "roi_analysis.ipynb")
+
+
+def _summary_cell(record_json: str, mime: str = ROI_MIME) -> str:
+    """A decision-summary cell whose output holds ``record_json`` as written in the file."""
+    cell = _cell_json(source="show()", metadata={"tags": ["decision-summary"]})
+    cell["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {mime: "RECORD"}}]
+    return json.dumps(cell).replace('"RECORD"', record_json)
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        ('{"npv": Infinity, "big": 1}', "npv is Infinity; it must be a finite number"),
+        (
+            '{"npv": 1.5, "big": ' + "1" * 40 + "}",
+            "big is an integer of 40 digits; integers must lie within "
+            "+-9,223,372,036,854,775,807 (2**63 - 1)",
+        ),
+        ('{"npv": {"low": NaN}}', "npv.low is NaN; it must be a finite number"),
+        ("[1, 2]", "the record is a list of 2 items, not a JSON object"),
+    ],
+    ids=["infinity", "long-integer", "nested-nan", "not-an-object"],
+)
+def test_read_record_refuses_a_record_that_breaks_the_record_rules(
+    tmp_path: Path, record: str, problem: str
+) -> None:
+    """The record read_record returns meets the rules every reader applies; else cell and field."""
+    path = tmp_path / "roi.ipynb"
+    markdown = {"id": "m1", "cell_type": "markdown", "metadata": {}, "source": "# ROI"}
+    cells = f"[{json.dumps(markdown)}, {_summary_cell(record)}]"
+    path.write_text(_notebook_json([]).replace("[]", cells, 1))
+    for mime in (None, ROI_MIME):
+        with pytest.raises(templates.TemplateError) as info:
+            templates.read_record(path, mime)
+        assert str(info.value) == f"{path}, cell 2: {ROI_MIME}: {problem}"
+    nb = json.loads(path.read_text())  # Python's parser: the same check on a loaded notebook
+    with pytest.raises(templates.TemplateError) as info:
+        templates.read_record(nb)
+    assert str(info.value).startswith(f"the notebook, cell 2: {ROI_MIME}: ")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            '{"cells": [1]}',
+            '{path} is not a valid notebook: it has no "nbformat" version '
+            '(a notebook holds "nbformat": 4)',
+        ),
+        (DAMAGED, "{path} is not a valid notebook: cell 1 is 1; it must be a JSON object"),
+        (
+            _notebook_json(
+                [_cell_json(outputs=[{"output_type": "display_data", "data": [1], "metadata": {}}])]
+            ),
+            "{path} is not a valid notebook: cell 1, outputs[0].data is a list of 1 item; "
+            "it must be a JSON object",
+        ),
+    ],
+    ids=["no-version", "cell-is-a-number", "data-is-a-list"],
+)
+def test_read_record_of_a_damaged_notebook_is_one_message(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "damaged.ipynb"
+    path.write_text(content)
+    with pytest.raises(templates.TemplateError) as info:
+        templates.read_record(path)
+    assert str(info.value) == problem.format(path=path)
