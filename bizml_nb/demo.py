@@ -87,10 +87,11 @@ class DemoResult:
         first = self.root / "recsys_take_rate" / "recsys_take_rate.ipynb"
         lines += [
             "",
-            "Next:",
+            "Next (the Markdown report goes to the current folder, not into the demo's,"
+            " which a re-run replaces):",
             f"  jupyter lab {first}",
             f"  bizml -C {first.parent} ledger list",
-            f"  bizml report {first.parent} --format md",
+            f"  bizml report {first.parent} --format md --out recsys_take_rate-report.md",
         ]
         return "\n".join(lines)
 

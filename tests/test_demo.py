@@ -83,10 +83,11 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
     assert board[html.unescape(shipped.group(1))].startswith("material")
     first = root / "recsys_take_rate" / "recsys_take_rate.ipynb"
     assert result.text().splitlines()[-4:] == [
-        "Next:",
+        "Next (the Markdown report goes to the current folder, not into the demo's,"
+        " which a re-run replaces):",
         f"  jupyter lab {first}",
         f"  bizml -C {first.parent} ledger list",
-        f"  bizml report {first.parent} --format md",
+        f"  bizml report {first.parent} --format md --out recsys_take_rate-report.md",
     ]
     manifest = json.loads((root / MARKER).read_text())
     assert manifest["complete"] is True
