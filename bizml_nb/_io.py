@@ -132,11 +132,13 @@ def atomic_write_bytes(
 ) -> Path:
     """Write ``data`` to ``path`` atomically (see the module's promises); return the path."""
 
-    def write(handle_path: Path) -> None:
-        with handle_path.open("wb") as handle:
-            handle.write(data)
+    return _atomic(path, lambda fd, _tmp: _write_all(fd, data), force=force, flag=flag)
 
-    return atomic_write_with(path, write, force=force, flag=flag)
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def atomic_write_with(
@@ -150,8 +152,29 @@ def atomic_write_with(
 
     For writers that want a path rather than bytes (``DataFrame.to_parquet``,
     ``nbformat.write``). The temporary file is in the target's folder, has a name
-    no other file has, and is removed if ``write`` or the rename fails.
+    no other file has, and is removed if ``write`` or the rename fails. The file
+    renamed into place is the one created for this write: if anything replaced the
+    temporary file meanwhile, nothing is written.
     """
+
+    def fill(fd: int, tmp: Path) -> None:
+        write(tmp)
+        now = os.stat(tmp, follow_symlinks=False)
+        mine = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino):
+            raise WriteError(f"cannot write {path}: its temporary file {tmp} was replaced")
+
+    return _atomic(path, fill, force=force, flag=flag)
+
+
+def _atomic(
+    path: Path | str,
+    fill: Callable[[int, Path], None],
+    *,
+    force: bool,
+    flag: str,
+) -> Path:
+    """Create the temporary file, let ``fill`` write it (by descriptor or path), commit it."""
     path = Path(path)
     refuse_existing(path, force=force, flag=flag)
     target = target_of(path)
@@ -170,13 +193,11 @@ def atomic_write_with(
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise WriteError(f"cannot write {path}: {_reason(exc)}") from None
-    os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        fill(fd, tmp)
+        os.fsync(fd)
+        os.fchmod(fd, mode)
         if force:
             os.replace(tmp, target)
         else:
@@ -184,6 +205,7 @@ def atomic_write_with(
     except OSError as exc:
         raise WriteError(f"cannot write {path}: {_reason(exc)}") from None
     finally:
+        os.close(fd)
         with contextlib.suppress(OSError):
             tmp.unlink()
     return path

@@ -152,3 +152,39 @@ def test_a_reference_replaces_an_earlier_reference_but_not_a_users_file(
         f"cannot write {blocker / 'ref.json'}: {blocker} is a file, not a folder; "
         "choose another place"
     )
+
+
+def test_a_temporary_file_replaced_while_writing_is_never_renamed_into_place(
+    tmp_path: Path,
+) -> None:
+    """Writers that take a path (to_parquet, nbformat.write) write the temporary file by
+    name; if that name now holds another file, the write is refused and the target kept."""
+    from bizml_nb._io import atomic_write_with
+
+    target = tmp_path / "report.md"
+    target.write_text("kept")
+
+    def swapping_writer(path: Path) -> None:
+        path.unlink()
+        path.write_text("someone else's file")
+
+    with pytest.raises(WriteError, match=r"its temporary file .* was replaced"):
+        atomic_write_with(target, swapping_writer, force=True)
+    assert target.read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
+
+
+def test_bytes_and_path_writers_give_the_same_file_with_the_old_mode(tmp_path: Path) -> None:
+    """A replaced file keeps its permission bits; bytes go through the descriptor whole."""
+    from bizml_nb._io import atomic_write_bytes, atomic_write_with
+
+    data = bytes(range(256)) * 4096  # 1 MiB, more than one write() may take
+    target = tmp_path / "data.bin"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    atomic_write_bytes(target, data)
+    assert target.read_bytes() == data
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    atomic_write_with(target, lambda path: path.write_bytes(data[::-1]))
+    assert target.read_bytes() == data[::-1]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
