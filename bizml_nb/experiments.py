@@ -284,8 +284,11 @@ def metric_value(name: Any, value: Any) -> float:
     """
     if not isinstance(name, str) or not name.strip():
         raise ExperimentError(f"metric names must be non-empty strings (not {name!r})")
-    with _as_experiment_error():
-        schema.text(name, f"the metric name {name[:60]!r}", limit=schema.NAME_CHARS)
+    if len(name) > schema.NAME_CHARS or not name.isascii():  # the common name needs no more
+        with _as_experiment_error():
+            schema.text(name, f"the metric name {name[:60]!r}", limit=schema.NAME_CHARS)
+    if type(value) is float and math.isfinite(value) and abs(value) <= schema.METRIC_LIMIT:
+        return value
     item = value
     if not isinstance(item, numbers.Real) and callable(getattr(item, "item", None)):
         try:

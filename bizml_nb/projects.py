@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ class Project:
     ledger: Ledger
     provenance: Provenance = field(default_factory=Provenance)
     _registry: tuple[str, Registry] | None = field(default=None, repr=False)
+    _settled: tuple[int, int, int, int, int] | None = field(default=None, repr=False)
 
     @classmethod
     def at(cls, root: Path, *, ledger: Path | None = None) -> Project:
@@ -63,9 +65,16 @@ class Project:
         """The registry as the file says now (parsed again only when its text changed).
 
         The cache is keyed by the file's text, not its size and time: two edits within
-        one tick of the file system's clock can leave both the same.
+        one tick of the file system's clock can leave both the same. Reading the text
+        is skipped only for a file whose status (inode, size, modification and change
+        times) is unchanged since a read made well after its last change: any later
+        edit then changes the change time, which no program can set back.
         """
         path = self.registry_path
+        status = _status(path)
+        if status is not None and status == self._settled and self._registry is not None:
+            return self._registry[1]
+        read_at = time.time_ns()
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -77,6 +86,8 @@ class Project:
             raise RegistryError(f"cannot read {path}: {exc}") from None
         if self._registry is None or self._registry[0] != text:
             self._registry = (text, Registry.from_text(text, path))
+        settled = status is not None and read_at - status[4] > _SETTLE_NS
+        self._settled = status if settled and status == _status(path) else None
         return self._registry[1]
 
     @property
@@ -382,3 +393,15 @@ def _matrix(values: Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[
 
         raise RegistryError(f"value_matrix {TOO_LARGE}") from None
     return ((tn, fp), (fn, tp))
+
+
+_SETTLE_NS = 2_000_000_000  # well beyond any file system's timestamp granularity
+
+
+def _status(path: Path) -> tuple[int, int, int, int, int] | None:
+    """What changes when a file is edited in place or replaced; None if it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)

@@ -8,18 +8,15 @@ a rule is refused with :class:`RecordError`, naming the field (a dotted path suc
 as ``metrics.ndcg@10``) and what it may hold. The limits are documented in
 ``docs/formats.md``:
 
-- numbers are finite, never booleans; ML metrics lie within +-:data:`METRIC_LIMIT`,
-  so the business arithmetic done with them (a change times an elasticity times a
-  value per unit) stays far from overflowing;
-- integers anywhere in a record have at most :data:`MAX_INT_DIGITS` digits;
+- numbers are finite, never booleans; ML metrics lie within +-:data:`METRIC_LIMIT`
+  (so business arithmetic on them stays far from overflowing); integers have at
+  most :data:`MAX_INT_DIGITS` digits;
 - text is at most :data:`NAME_CHARS` (names, tags, keys) or :data:`TEXT_CHARS`
-  characters, and holds no unpaired surrogate (it could not be stored as UTF-8);
-- ``tags`` is a list of strings; ``params`` a mapping of names to JSON values;
-  timestamps are ISO 8601 with a time zone;
-- nesting is at most :data:`MAX_DEPTH` levels and a list or mapping holds at most
-  :data:`MAX_ITEMS` entries. JSON text is parsed by :func:`parse_json`, which turns
-  nesting too deep for Python's parser and integers too long to convert into a
-  refusal instead of a ``RecursionError`` or ``ValueError``.
+  characters, with no unpaired surrogate; ``tags`` is a list of strings, ``params``
+  a mapping of names to JSON values; timestamps are ISO 8601 with a time zone;
+- nesting is at most :data:`MAX_DEPTH` levels, a list or mapping at most
+  :data:`MAX_ITEMS` entries; :func:`parse_json` turns JSON nested too deep or
+  integers too long into a refusal, never a ``RecursionError`` or ``ValueError``.
 
 >>> from bizml_nb.ledger import Run
 >>> record = Run.new("baseline", target="take_rate", metrics={"ndcg@10": 0.4}).to_record()
@@ -316,10 +313,16 @@ def params(value: Any, field: str = "params") -> dict[str, Any]:
 
 def metrics(value: Any, field: str = "metrics") -> dict[str, float]:
     """A mapping of ML metric names to finite numbers within +-METRIC_LIMIT."""
-    return {
-        _key(key, field): number(item, join(field, key), low=-METRIC_LIMIT, high=METRIC_LIMIT)
-        for key, item in _mapping(value, field, MAX_METRICS).items()
-    }
+    result: dict[str, float] = {}
+    for key, item in _mapping(value, field, MAX_METRICS).items():
+        # the common case, checked without building the field's name (False for NaN)
+        plain_key = type(key) is str and 0 < len(key) <= NAME_CHARS and key.isascii()
+        if plain_key and type(item) is float and -METRIC_LIMIT <= item <= METRIC_LIMIT:
+            result[key] = item
+        else:
+            name = _key(key, field)
+            result[name] = number(item, join(field, key), low=-METRIC_LIMIT, high=METRIC_LIMIT)
+    return result
 
 
 def plain(value: Any, field: str, *, items: int = MAX_ITEMS) -> None:

@@ -1303,6 +1303,24 @@ def test_project_registry_sees_a_change_within_one_clock_tick(tmp_path: Path) ->
     assert project.registry.metric("take_rate").baseline == 0.113
 
 
+def test_project_registry_of_a_settled_file_still_sees_a_replacement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a file counts as settled (here at once), an unchanged status skips reading it,
+    and a replacement (what every bizml edit and most editors do) is still seen."""
+    from bizml_nb import projects
+
+    monkeypatch.setattr(projects, "_SETTLE_NS", -(10**12))
+    path = _write(tmp_path, COMMENTED)
+    project = Project.at(tmp_path)
+    first = project.registry
+    assert project.registry is first  # settled and unchanged: the same parsed registry
+    new = tmp_path / "new.toml"
+    new.write_text(COMMENTED.replace("0.112", "0.114"), encoding="utf-8")
+    os.replace(new, path)
+    assert project.registry.metric("take_rate").baseline == 0.114
+
+
 def test_project_registry_that_cannot_be_decoded_says_which_file(tmp_path: Path) -> None:
     """A bizml.toml that is not UTF-8 gives a RegistryError naming the file."""
     path = tmp_path / FILENAME
