@@ -72,19 +72,28 @@ def is_bizml_file(path: Path, file_format: str) -> bool:
     return re.search(r'"format"\s*:\s*"' + re.escape(file_format) + '"', head) is not None
 
 
-def make_parents(path: Path) -> None:
-    """Create the folders above ``path``; a file in the way is one clear ``WriteError``."""
+def make_folder(path: Path) -> None:
+    """Create the folder that will hold ``path`` (and its parents), or say why not."""
+    folder = path.parent
+    if folder.is_dir():
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        blocking = next(
-            (p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent
-        )
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise WriteError(f"cannot write {path}: {folder} is a file, not a folder") from None
+    except NotADirectoryError:
         raise WriteError(
-            f"cannot write {path}: {blocking} is a file, not a folder; choose another place"
+            f"cannot write {path}: a part of {folder} is a file, not a folder"
+        ) from None
+    except PermissionError:
+        raise WriteError(
+            f"cannot create the folder {folder} for {path}: permission denied; "
+            "choose a folder you can write to"
         ) from None
     except OSError as exc:
-        raise WriteError(f"cannot write {path}: {_reason(exc)}") from None
+        raise WriteError(
+            f"cannot create the folder {folder} for {path}: {exc.strerror or exc}"
+        ) from None
 
 
 def target_of(path: Path) -> Path:

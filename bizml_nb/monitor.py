@@ -488,9 +488,9 @@ class Reference:
         lines.append("  ]")
         lines.append("}")
         text = "\n".join(lines) + "\n"
-        from bizml_nb._io import atomic_write_text, make_parents
+        from bizml_nb._io import atomic_write_text, make_folder
 
-        make_parents(target)
+        make_folder(target)
         atomic_write_text(target, text)
         return target
 

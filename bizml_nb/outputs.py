@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bizml_nb._io import WriteError, refuse_existing
+from bizml_nb._io import WriteError, make_folder, refuse_existing
+
+__all__ = ["check_target", "make_folder", "write_beside"]
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,30 +26,6 @@ def check_target(path: Path, *, force: bool, flag: str = "--force") -> None:
             f"(e.g. {path / 'NAME'}); nothing was written"
         )
     refuse_existing(path, force=force, flag=flag)
-
-
-def make_folder(path: Path) -> None:
-    """Create the folder that will hold ``path`` (and its parents), or say why not."""
-    folder = path.parent
-    if folder.is_dir():
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise WriteError(f"cannot write {path}: {folder} is a file, not a folder") from None
-    except NotADirectoryError:
-        raise WriteError(
-            f"cannot write {path}: a part of {folder} is a file, not a folder"
-        ) from None
-    except PermissionError:
-        raise WriteError(
-            f"cannot create the folder {folder} for {path}: permission denied; "
-            "choose a folder you can write to"
-        ) from None
-    except OSError as exc:
-        raise WriteError(
-            f"cannot create the folder {folder} for {path}: {exc.strerror or exc}"
-        ) from None
 
 
 def write_beside(

@@ -149,8 +149,7 @@ def test_a_reference_replaces_an_earlier_reference_but_not_a_users_file(
     with pytest.raises(WriteError) as info:
         ref.save(blocker / "ref.json")
     assert str(info.value) == (
-        f"cannot write {blocker / 'ref.json'}: {blocker} is a file, not a folder; "
-        "choose another place"
+        f"cannot write {blocker / 'ref.json'}: {blocker} is a file, not a folder"
     )
 
 
