@@ -222,8 +222,11 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
 
 
 def literal(text: str) -> str:
-    """Text for matplotlib with ``$`` escaped, so names are never read as mathtext."""
-    return text.replace("$", r"\$")
+    """Text for matplotlib: one line, no control characters or escape sequences, and
+    ``$`` escaped, so names are never read as mathtext."""
+    from bizml_nb.textsafe import terminal_line
+
+    return terminal_line(text).replace("$", r"\$")
 
 
 def money_axis(axis: Any, currency: str) -> None:
