@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 Grade = Literal["strong", "weak", "none"]
 CONFIDENCE = 0.90
 STRONG_MIN_POINTS = 8
+MIN_FIT_POINTS = 3  # a slope and its interval need at least one degree of freedom
 STRONG_MIN_R2 = 0.5
 
 

@@ -201,14 +201,21 @@ class Project:
             )
         params: dict[str, Any]
         if fit is not None:
-            from bizml_nb.evidence import fit_history, fit_params
+            from bizml_nb.evidence import MIN_FIT_POINTS, fit_history, fit_params
 
             if interval is not None:
                 raise RegistryError(
                     "a fitted link takes its interval from the fit; drop --interval"
                 )
             history = str(fit) if isinstance(fit, str | Path) else None
-            params, kind = fit_params(fit_history(fit), history), "fitted"
+            fitted = fit_history(fit)
+            if fitted.n < MIN_FIT_POINTS:
+                raise RegistryError(
+                    f"the history has {fitted.n} past A/B result(s); fitting a link needs at "
+                    f"least {MIN_FIT_POINTS} (with fewer, its interval is unknown). Add results, "
+                    "or declare the link with --elasticity and an --interval"
+                )
+            params, kind = fit_params(fitted, history), "fitted"
         elif value_matrix is not None:
             if cases_per_year is None:
                 raise RegistryError("a confusion link needs --cases-per-year")
