@@ -461,16 +461,33 @@ def irr(net: Array) -> float | None:
     def npv_at(monthly: float) -> float:
         return float(np.sum(net / (1 + monthly) ** months))
 
-    low, high = -0.99, 10.0
+    low = -0.99
     try:
         # (1 - 0.99) ** -t overflows past about 13 years of months; inf still has a sign
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            if not npv_at(low) * npv_at(high) < 0:  # no sign change, all-zero flows, nan
-                return None
-            monthly = brentq(npv_at, low, high, xtol=1e-12, maxiter=500)
+            # widen the bracket while the flows turn but the root lies beyond it (tiny
+            # costs against a large benefit give monthly rates in the hundreds)
+            for high in (10.0, 1e3, 1e6):
+                if npv_at(low) * npv_at(high) < 0:
+                    break
+            else:
+                return None  # no sign change, all-zero flows, nan
+            monthly = brentq(npv_at, low, high, xtol=1e-12, rtol=1e-12, maxiter=500)
     except (ValueError, OverflowError, FloatingPointError):
         return None
     return float((1 + monthly) ** 12 - 1)
+
+
+IRR_SHOWN_UP_TO = 10.0  # 1,000% a year: above that the IRR says little; read NPV and payback
+
+
+def irr_text(irr_yearly: float | None) -> str:
+    """The IRR in words: a percentage a year, "above 1,000%/yr", or why there is none."""
+    if irr_yearly is None:
+        return "none (the flows never turn)"
+    if irr_yearly > IRR_SHOWN_UP_TO:
+        return f"above {IRR_SHOWN_UP_TO * 100:,.0f}%/yr"
+    return f"{irr_yearly * 100:,.0f}%/yr"
 
 
 def tornado(project: Investment) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from bizml_nb.roi import (
     Value,
     describe,
     evaluate,
+    irr_text,
     simulate,
 )
 
@@ -111,7 +112,7 @@ class ROICard:
             ),
             (
                 "IRR",
-                "none (the flows never turn)" if res.irr is None else f"{res.irr * 100:,.0f}%/yr",
+                irr_text(res.irr),
             ),
             (
                 "P(NPV > 0)",

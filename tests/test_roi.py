@@ -889,3 +889,33 @@ def test_roi_card_and_by_maturity_take_a_seed() -> None:
     assert same.equals(by_maturity(project, draws=2_000, seed=1))
     assert not same.equals(by_maturity(project, draws=2_000, seed=2))
     assert by_maturity(project, draws=2_000).equals(by_maturity(project, draws=2_000, seed=SEED))
+
+
+def test_irr_is_found_when_the_flows_turn_far_beyond_the_first_bracket() -> None:
+    """$150 of engineering against $100k a month (the issue's example): the flows turn,
+    so the IRR exists. numpy-financial finds a monthly rate of 666.65 (hand check:
+    -150 + 99,997.5 x sum over 12 months of 1/(1+m)^t is 0 at m = 666.65), far above the
+    first bracket's 10; the card says "above 1,000%/yr" rather than "none"."""
+    from bizml_nb.roi import irr_text
+
+    project = Investment(
+        annual_benefit=1_200_000,
+        eng_months=0.01,
+        deploy_days=0,
+        ramp_months=0,
+        years=1,
+        discount=0,
+    )
+    result = evaluate(project)
+    net = column(result, "net")
+    monthly = npf.irr(net)
+    assert monthly == pytest.approx(666.65, rel=1e-6)
+    assert result.irr == pytest.approx((1 + monthly) ** 12 - 1, rel=1e-6)
+    assert irr_text(result.irr) == "above 1,000%/yr"
+    assert irr_text(0.2086) == "21%/yr"
+    assert irr_text(None) == "none (the flows never turn)"
+    from bizml_nb.roi_card import ROICard
+
+    card = ROICard.build(project, draws=2_000, seed=1).text()
+    assert "above 1,000%/yr" in card
+    assert "none (the flows never turn)" not in card

@@ -11,7 +11,7 @@ from typing import Any
 
 from bizml_nb import units
 from bizml_nb.maturity import DEFAULT_ASSUMPTIONS, LEVEL_NAMES, MaturityAssumptions
-from bizml_nb.roi import MONEY_LIMIT, Investment, Result, evaluate
+from bizml_nb.roi import MONEY_LIMIT, Investment, Result, evaluate, irr_text
 from bizml_nb.widgets.bundle import with_text
 
 
@@ -140,7 +140,7 @@ class ROICalculator:
             f"<tr><th>NPV</th><td>{html.escape(units.money(result.npv, cur, signed=True))}</td></tr>"
             f"<tr><th>ROI</th><td>{result.roi * 100:,.0f}%</td></tr>"
             f"<tr><th>Payback</th><td>{html.escape(result.payback_text)}</td></tr>"
-            f"<tr><th>IRR</th><td>{'none' if result.irr is None else f'{result.irr * 100:,.0f}%/yr'}</td></tr>"
+            f"<tr><th>IRR</th><td>{html.escape(irr_text(result.irr))}</td></tr>"
             "</table>"
         )
         self.chart.value = figure_png(cashflow_chart(result, cur))
@@ -179,7 +179,7 @@ class ROICalculator:
     def text(self) -> str:
         """The result in words, for where the sliders cannot be shown."""
         result = self.result
-        irr = "none" if result.irr is None else f"{result.irr * 100:,.0f}%/yr"
+        irr = irr_text(result.irr)
         return (
             f"ROI calculator at maturity level {self.level.value}: "
             f"NPV {units.money(result.npv, self.currency, signed=True)}, "
