@@ -687,6 +687,9 @@ def minimum_detectable(kpi: BusinessMetric) -> tuple[float | None, float]:
         return mde_mean(kpi.std, n_per_arm=n_per_arm), weeks
     if kpi.is_ratio and kpi.baseline is not None and 0 < kpi.baseline < 1:
         return mde_proportion(kpi.baseline, n_per_arm=n_per_arm), weeks
+    if kpi.unit in units.PERCENT_UNITS and kpi.baseline is not None and 0 < kpi.baseline < 100:
+        # a percent is a proportion times 100: the same test, in percentage points
+        return 100 * mde_proportion(kpi.baseline / 100, n_per_arm=n_per_arm), weeks
     return None, weeks
 
 

@@ -1231,6 +1231,28 @@ def test_measurable_depends_on_the_mde() -> None:
     assert eight.verdict.mde == pytest.approx(mde / 2, rel=1e-9)
 
 
+def test_a_percent_kpi_gets_the_mde_of_its_proportion_in_points() -> None:
+    """unit percent, baseline 11.2, 2M a week over 2 weeks: 2M a arm; the proportion 0.112
+    gives MDE = 2.801585 x sqrt(2 x 0.112 x 0.888 / 2e6) = 0.00088353, i.e. 0.088353 pp.
+    Elasticity 35 (pp of take-rate per NDCG point): +0.0125 NDCG is +0.4375 pp, measurable;
+    +0.001 is +0.035 pp, not measurable. Before, a percent KPI got no MDE at all."""
+    kpi = BusinessMetric(
+        "take_rate", "percent", "higher", baseline=11.2, value_per_unit=2.5e7, traffic_per_week=2e6
+    )
+    link = Link("ndcg@10", "take_rate", params={"elasticity": 35.0})
+    reg = registry(link, metrics=(kpi,))
+    mde = 100 * z_sum() * math.sqrt(2 * 0.112 * 0.888 / 2e6)
+    assert mde == pytest.approx(0.088353, abs=1e-6)
+    big = estimate(reg, {"ndcg@10": 0.4125}, BASE, target="take_rate")
+    small = estimate(reg, {"ndcg@10": 0.401}, BASE, target="take_rate")
+    assert big.verdict is not None
+    assert small.verdict is not None
+    assert big.verdict.mde == pytest.approx(mde, rel=1e-9)
+    assert (big.verdict.measurable, small.verdict.measurable) == (True, False)
+    assert small.verdict.title.endswith(", not measurable")
+    assert "the 0.09 pp an A/B test over 2 weeks can detect" in small.verdict.text
+
+
 def test_measurable_uses_std_for_a_continuous_kpi() -> None:
     """Revenue per user, sd $20, 50,000 users a week over 2 weeks: 50,000 a arm;
     MDE = 2.801585 x 20 x sqrt(2 / 50,000) = $0.35437. +$0.5 is measurable, +$0.2 is not."""
