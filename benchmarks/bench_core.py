@@ -97,7 +97,7 @@ def ledger_write_read(n: int) -> tuple[float, float, float]:
     """Seconds to record n runs (one transaction each) and to read them back as a DataFrame."""
     import pandas  # a notebook has pandas loaded already; do not time its import
 
-    from bizml_nb import api
+    from bizml_nb.interfaces import api
 
     del pandas
     project = api.project()
@@ -121,7 +121,7 @@ def generators_ms(repeats: int = 7) -> float:
     of 1,000 A/B tests."""
     import numpy as np
 
-    from bizml_nb.datasets import ab_history, ndcg_at_k, recsys_interactions
+    from bizml_nb.interfaces.datasets import ab_history, ndcg_at_k, recsys_interactions
 
     ab_history(n=2, seed=0)  # pandas imported before the clock starts
     times = []

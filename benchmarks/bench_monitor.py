@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
-    from bizml_nb.datasets import classifier_drift
+    from bizml_nb.interfaces.datasets import classifier_drift
     from bizml_nb.monitor import Reference
 
     started = time.perf_counter()

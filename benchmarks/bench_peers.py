@@ -141,7 +141,7 @@ def measure_bizml(folder: Path, records: int, runs: int, starts: int) -> Figures
     import pandas  # a notebook has pandas loaded already; do not time its import
 
     import bizml_nb
-    from bizml_nb.projects import Projects
+    from bizml_nb.projects.project import Projects
 
     del pandas
     env = peer_env(folder)

@@ -15,9 +15,9 @@ Row = tuple[str, str, str]
 
 def measure(repeat: int = 5) -> list[Row]:
     """Median time of simulate() over 100,000 draws and 61 months; each template's run."""
-    from bizml_nb.maturity import survey_prior
-    from bizml_nb.roi import Investment, Triangular, simulate
-    from bizml_nb.templates import list_templates, run
+    from bizml_nb.finance.maturity import survey_prior
+    from bizml_nb.finance.roi import Investment, Triangular, simulate
+    from bizml_nb.interfaces.templates import list_templates, run
 
     investment = Investment(
         annual_benefit=Triangular(1e6, 2e6, 4e6),

@@ -20,38 +20,41 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from bizml_nb import _moved
+from bizml_nb.core.version import __version__
+
+_moved.install()
 
 _LAZY = {
-    "experiment": "bizml_nb.api",
-    "init": "bizml_nb.api",
-    "link": "bizml_nb.api",
-    "log": "bizml_nb.api",
-    "metric": "bizml_nb.api",
-    "project": "bizml_nb.api",
-    "runs": "bizml_nb.api",
-    "show": "bizml_nb.api",
-    "baseline": "bizml_nb.api",
-    "compare": "bizml_nb.api",
-    "tree": "bizml_nb.api",
-    "plot": "bizml_nb.api",
-    "audit": "bizml_nb.api",
-    "dashboard": "bizml_nb.api",
-    "evaluate_roi": "bizml_nb.api",
-    "deployed": "bizml_nb.api",
-    "plan_capacity": "bizml_nb.api",
-    "monitor_model": "bizml_nb.api",
-    "BizmlError": "bizml_nb.errors",
-    "RegistryError": "bizml_nb.errors",
-    "LedgerError": "bizml_nb.errors",
-    "ExperimentError": "bizml_nb.errors",
-    "BusinessMetric": "bizml_nb.registry",
-    "Link": "bizml_nb.registry",
-    "Registry": "bizml_nb.registry",
-    "Ledger": "bizml_nb.ledger",
-    "Run": "bizml_nb.ledger",
-    "Experiment": "bizml_nb.experiments",
-    "Project": "bizml_nb.projects",
+    "experiment": "bizml_nb.interfaces.api",
+    "init": "bizml_nb.interfaces.api",
+    "link": "bizml_nb.interfaces.api",
+    "log": "bizml_nb.interfaces.api",
+    "metric": "bizml_nb.interfaces.api",
+    "project": "bizml_nb.interfaces.api",
+    "runs": "bizml_nb.interfaces.api",
+    "show": "bizml_nb.interfaces.api",
+    "baseline": "bizml_nb.interfaces.api",
+    "compare": "bizml_nb.interfaces.api",
+    "tree": "bizml_nb.interfaces.api",
+    "plot": "bizml_nb.interfaces.api",
+    "audit": "bizml_nb.interfaces.api",
+    "dashboard": "bizml_nb.interfaces.api",
+    "evaluate_roi": "bizml_nb.interfaces.api",
+    "deployed": "bizml_nb.interfaces.api",
+    "plan_capacity": "bizml_nb.interfaces.api",
+    "monitor_model": "bizml_nb.interfaces.api",
+    "BizmlError": "bizml_nb.core.errors",
+    "RegistryError": "bizml_nb.core.errors",
+    "LedgerError": "bizml_nb.core.errors",
+    "ExperimentError": "bizml_nb.core.errors",
+    "BusinessMetric": "bizml_nb.core.registry",
+    "Link": "bizml_nb.core.registry",
+    "Registry": "bizml_nb.core.registry",
+    "Ledger": "bizml_nb.core.ledger",
+    "Run": "bizml_nb.core.ledger",
+    "Experiment": "bizml_nb.projects.experiments",
+    "Project": "bizml_nb.projects.project",
 }
 
 __all__ = [
@@ -90,7 +93,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from bizml_nb.api import (
+    from bizml_nb.core.errors import BizmlError, ExperimentError, LedgerError, RegistryError
+    from bizml_nb.core.ledger import Ledger, Run
+    from bizml_nb.core.registry import BusinessMetric, Link, Registry
+    from bizml_nb.interfaces.api import (
         audit,
         baseline,
         compare,
@@ -110,11 +116,8 @@ if TYPE_CHECKING:
         show,
         tree,
     )
-    from bizml_nb.errors import BizmlError, ExperimentError, LedgerError, RegistryError
-    from bizml_nb.experiments import Experiment
-    from bizml_nb.ledger import Ledger, Run
-    from bizml_nb.projects import Project
-    from bizml_nb.registry import BusinessMetric, Link, Registry
+    from bizml_nb.projects.experiments import Experiment
+    from bizml_nb.projects.project import Project
 
 
 def __getattr__(name: str) -> Any:
@@ -132,13 +135,13 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%bizml`` and ``%%bizml`` (``%load_ext bizml_nb``)."""
-    from bizml_nb.magics import load
+    from bizml_nb.interfaces.magics import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Remove ``%bizml`` and ``%%bizml`` (``%unload_ext bizml_nb``)."""
-    from bizml_nb.magics import unload
+    from bizml_nb.interfaces.magics import unload
 
     unload(ipython)

@@ -84,7 +84,7 @@ def widgets(lab: tuple[Lab, Any, Path]) -> Session:
         nbformat.v4.new_code_cell(source)
         for source in (
             "import os, tempfile\nos.chdir(tempfile.mkdtemp())\n%load_ext bizml_nb",
-            "from bizml_nb.widgets import ROICalculator\nROICalculator(annual_benefit=2e6)",
+            "from bizml_nb.present.widgets import ROICalculator\nROICalculator(annual_benefit=2e6)",
             "%bizml maturity",
         )
     ]
@@ -105,7 +105,7 @@ def _cards(page: Any) -> list[str]:
 
 def _saved_cards() -> list[str]:
     """The text/plain cards in the saved notebook, as nbval checks them, in order."""
-    from bizml_nb.nbimport import cards_in_notebook
+    from bizml_nb.interfaces.nbimport import cards_in_notebook
 
     return ["".join(card["text/plain"]) for card in cards_in_notebook(QUICKSTART)]
 
@@ -188,8 +188,8 @@ def test_roi_calculator_reprices_when_a_slider_moves(widgets: Session) -> None:
 
     from playwright.sync_api import expect
 
-    from bizml_nb import units
-    from bizml_nb.roi import Investment, evaluate
+    from bizml_nb.core import units
+    from bizml_nb.finance.roi import Investment, evaluate
 
     calculator = widgets.page.locator(".bizml-roi-calculator")
     npv = calculator.locator(".bizml-roi-summary tr", has_text="NPV").locator("td")
@@ -212,7 +212,7 @@ def test_maturity_quiz_level_follows_the_answers(widgets: Session) -> None:
     """Every level-1 answer ticked: level 1 on Microsoft's scale; one unticked: level 0."""
     from playwright.sync_api import expect
 
-    from bizml_nb.maturity import QUESTIONS
+    from bizml_nb.finance.maturity import QUESTIONS
 
     quiz = widgets.page.locator(".bizml-maturity-quiz")
     level = quiz.locator("p", has_text="on Microsoft's scale")
@@ -240,7 +240,7 @@ def test_report_opens_offline_and_runs_no_user_text(
 ) -> None:
     """The HTML report in Chromium: no request leaves the file, hostile names stay text."""
     import bizml_nb
-    from bizml_nb.report import build_report
+    from bizml_nb.present.report import build_report
 
     bizml_nb.init("recsys", currency="USD", min_annual_value=1e6)
     bizml_nb.metric(

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bizml_nb import templates
-from bizml_nb.capacity import (
+from bizml_nb.core.errors import BizmlError
+from bizml_nb.finance.capacity import (
     CAPACITY_MIME,
     DEFAULT_INSTANCES,
     HOURS_PER_YEAR,
@@ -40,8 +40,8 @@ from bizml_nb.capacity import (
     seed_example,
     training_memory,
 )
-from bizml_nb.errors import BizmlError
-from bizml_nb.roi import evaluate
+from bizml_nb.finance.roi import evaluate
+from bizml_nb.interfaces import templates
 
 BARE = MemoryAssumptions(runtime_gb=0, headroom=0)  # weights and the 1.2 factor only
 TABLE = [Instance("a", 4, 0.10), Instance("b", 16, 0.30), Instance("c", 64, 1.50)]
@@ -303,7 +303,7 @@ def test_the_yearly_cost_feeds_the_roi_model() -> None:
 
 def test_the_default_table_is_labelled_illustrative() -> None:
     """The card, the record and the module say the default prices are illustrations."""
-    import bizml_nb.capacity as module
+    import bizml_nb.finance.capacity as module
 
     assert "is an ILLUSTRATION with round prices, not a quote" in (module.__doc__ or "")
     card = capacity(100e6, "fp16", rps=50, latency_ms=40)
@@ -596,7 +596,7 @@ def test_bad_input_raises_one_clear_error(build: object, message: str) -> None:
 def test_importing_the_module_loads_nothing_heavy() -> None:
     """pandas, numpy and matplotlib load only inside the functions that need them."""
     code = (
-        "import sys, bizml_nb.capacity; "
+        "import sys, bizml_nb.finance.capacity; "
         "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))"
     )
     result = subprocess.run(
@@ -737,7 +737,7 @@ def test_the_docstring_examples_hold() -> None:
     """The module's doctests (worked numbers in the docstrings) are run here."""
     import doctest
 
-    import bizml_nb.capacity as module
+    import bizml_nb.finance.capacity as module
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 15

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pytest
 
-from bizml_nb.cli import main
-from bizml_nb.display import RUN_MIME, Card
-from bizml_nb.ledger import RECORD_VERSION, Ledger, Run
-from bizml_nb.projects import Project, Projects
+from bizml_nb.core.ledger import RECORD_VERSION, Ledger, Run
+from bizml_nb.interfaces.cli import main
+from bizml_nb.present.cards import RUN_MIME, Card
+from bizml_nb.projects.project import Project, Projects
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

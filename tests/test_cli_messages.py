@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import bizml_nb
-from bizml_nb.cli import main
+from bizml_nb.interfaces.cli import main
 
 if TYPE_CHECKING:
     from pathlib import Path

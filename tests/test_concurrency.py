@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bizml_nb._io import WriteError
-from bizml_nb.registry import FILENAME, BusinessMetric, Registry, init_file, upsert_metric
+from bizml_nb.core._io import WriteError
+from bizml_nb.core.registry import FILENAME, BusinessMetric, Registry, init_file, upsert_metric
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -56,7 +56,7 @@ print(count, flush=True)
 
 HOLD = """
 import sys
-from bizml_nb._io import locked
+from bizml_nb.core._io import locked
 with locked(sys.argv[1]):
     print("held", flush=True)
     sys.stdin.readline()
@@ -170,7 +170,7 @@ def test_an_edit_waits_for_the_lock_and_then_names_its_holder(
     holder = _start(HOLD, str(path))
     try:
         _wait_ready([holder], "held")
-        monkeypatch.setattr("bizml_nb.registry.LOCK_TIMEOUT_S", 0.0)
+        monkeypatch.setattr("bizml_nb.core.registry.LOCK_TIMEOUT_S", 0.0)
         with pytest.raises(WriteError) as info:
             upsert_metric(path, BusinessMetric("m", "count", "higher"))
     finally:

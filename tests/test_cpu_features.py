@@ -34,10 +34,10 @@ try:
 except ImportError:  # numpy < 2
     from numpy.core import _multiarray_umath as umath
 
-from bizml_nb._records import figure, portable
-from bizml_nb.datasets import ndcg_at_k, recsys_interactions
-from bizml_nb.maturity import survey_prior
-from bizml_nb.roi import Investment, Triangular, evaluate, simulate
+from bizml_nb.core._records import figure, portable
+from bizml_nb.interfaces.datasets import ndcg_at_k, recsys_interactions
+from bizml_nb.finance.maturity import survey_prior
+from bizml_nb.finance.roi import Investment, Triangular, evaluate, simulate
 
 NOTEBOOKS = Path(sys.argv[1])
 off = sys.argv[2].split()

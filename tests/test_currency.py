@@ -17,9 +17,9 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import bizml_nb
-from bizml_nb.cli import main
-from bizml_nb.registry import FILENAME, Registry, RegistryError
-from bizml_nb.report import Findings, to_markdown
+from bizml_nb.core.registry import FILENAME, Registry, RegistryError
+from bizml_nb.interfaces.cli import main
+from bizml_nb.present.report import Findings, to_markdown
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bizml_nb.datasets import ab_history, ndcg_at_k, recsys_interactions
+from bizml_nb.interfaces.datasets import ab_history, ndcg_at_k, recsys_interactions
 
 
 def test_recsys_interactions_are_deterministic_with_a_seed() -> None:
@@ -84,7 +84,7 @@ def test_ab_history_columns_determinism_and_slope() -> None:
 
 
 def test_ab_history_fits_into_a_link() -> None:
-    from bizml_nb.evidence import fit_history
+    from bizml_nb.impact.evidence import fit_history
 
     history = ab_history(n=14, slope=0.06, noise=0.0008, ml_range=(-0.02, 0.06), seed=19)
     fit = fit_history(history)

@@ -14,11 +14,18 @@ from typing import TYPE_CHECKING
 import nbformat
 import pytest
 
-from bizml_nb import templates
-from bizml_nb.cli import main
-from bizml_nb.demo import EXAMPLES, MARKER, TEMPLATES, _prepare, _write_manifest, run_demo
-from bizml_nb.errors import BizmlError
-from bizml_nb.ledger import Ledger
+from bizml_nb.core.errors import BizmlError
+from bizml_nb.core.ledger import Ledger
+from bizml_nb.interfaces import templates
+from bizml_nb.interfaces.cli import main
+from bizml_nb.interfaces.demo import (
+    EXAMPLES,
+    MARKER,
+    TEMPLATES,
+    _prepare,
+    _write_manifest,
+    run_demo,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -148,7 +155,7 @@ def _kernel(ledger: Path, code: str) -> None:
     it, as a kernel that is shut down does: SQLite's -wal and -shm files stay behind."""
     script = (
         "import os, sys\n"
-        "from bizml_nb.ledger import Ledger, Run\n"
+        "from bizml_nb.core.ledger import Ledger, Run\n"
         "ledger = Ledger(sys.argv[1])\n"
         f"{code}\n"
         "os._exit(0)\n"

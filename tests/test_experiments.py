@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import bizml_nb
-from bizml_nb.errors import BizmlWarning, ExperimentError, LedgerError, RegistryError
+from bizml_nb.core.errors import BizmlWarning, ExperimentError, LedgerError, RegistryError
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -17,9 +17,9 @@ import nbformat
 import pytest
 
 import bizml_nb
-from bizml_nb import templates
-from bizml_nb.cli import main
-from bizml_nb.demo import MARKER, run_demo
+from bizml_nb.interfaces import templates
+from bizml_nb.interfaces.cli import main
+from bizml_nb.interfaces.demo import MARKER, run_demo
 
 HAND_WRITTEN = b"# My project\n\nWritten by hand; keep me.\n"
 
@@ -398,7 +398,7 @@ def quick_demo(monkeypatch: pytest.MonkeyPatch) -> None:
         return out
 
     monkeypatch.setattr(templates, "run", fake_run)
-    monkeypatch.setattr("bizml_nb.report.build_report", fake_report)
+    monkeypatch.setattr("bizml_nb.present.report.build_report", fake_report)
 
 
 def test_demo_manifest_lists_what_it_made_and_a_rerun_replaces_it(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import bizml_nb
-from bizml_nb.errors import RegistryError
+from bizml_nb.core.errors import RegistryError
 
 TWO_ROWS = "ml_delta,business_delta\n0.01,0.00103\n0.02,0.00206\n"
 THREE_ROWS = TWO_ROWS + "0.03,0.0031\n"

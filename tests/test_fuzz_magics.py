@@ -1,6 +1,6 @@
 """Hostile input: whatever arguments %bizml gets, only a plain UsageError escapes.
 
-Every subcommand (``bizml_nb.magics.SUBCOMMANDS``, so new ones are covered as they
+Every subcommand (``bizml_nb.interfaces.magics.SUBCOMMANDS``, so new ones are covered as they
 come) runs at least EXAMPLES distinct argument lists that hypothesis builds from its
 own flags, the project's names, numbers at the edges of float, NAME=VALUE pairs,
 hostile characters and arbitrary text. One project with two runs (a fixture, made once
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from bizml_nb.magics import PARSERS, SUBCOMMANDS
+from bizml_nb.interfaces.magics import PARSERS, SUBCOMMANDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -23,15 +23,15 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
-from bizml_nb.abtest import mde_mean, mde_proportion, z_total
-from bizml_nb.display import Card
-from bizml_nb.errors import ExperimentError, RegistryError
-from bizml_nb.evidence import fit_history, fit_params
-from bizml_nb.experiments import clean_metrics
-from bizml_nb.formula import Formula
-from bizml_nb.impact import Range, estimate, verdict
-from bizml_nb.ledger import Run
-from bizml_nb.registry import BusinessMetric, Link, Registry
+from bizml_nb.core.errors import ExperimentError, RegistryError
+from bizml_nb.core.ledger import Run
+from bizml_nb.core.registry import BusinessMetric, Link, Registry
+from bizml_nb.impact.abtest import mde_mean, mde_proportion, z_total
+from bizml_nb.impact.engine import Range, estimate, verdict
+from bizml_nb.impact.evidence import fit_history, fit_params
+from bizml_nb.impact.formula import Formula
+from bizml_nb.present.cards import Card
+from bizml_nb.projects.experiments import clean_metrics
 
 if TYPE_CHECKING:
     from collections.abc import Callable

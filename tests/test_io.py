@@ -1,4 +1,4 @@
-"""bizml_nb._io: what every write promises, checked on the file system itself.
+"""bizml_nb.core._io: what every write promises, checked on the file system itself.
 
 Each test names the thing on disk a write must not destroy (a pipe, a device
 node, a link loop, a file created meanwhile) and checks it is still there, as it
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 import bizml_nb
-from bizml_nb._io import WriteError, atomic_write_text, locked
-from bizml_nb.cli import main
+from bizml_nb.core._io import WriteError, atomic_write_text, locked
+from bizml_nb.interfaces.cli import main
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -107,7 +107,7 @@ def test_a_file_created_while_writing_without_force_is_kept(tmp_path: Path) -> N
         path.write_text("ours")
         target.write_text("theirs")  # another program creates the target meanwhile
 
-    from bizml_nb._io import atomic_write_with
+    from bizml_nb.core._io import atomic_write_with
 
     with pytest.raises(WriteError, match="already exists"):
         atomic_write_with(target, racing_writer, force=False)
@@ -158,7 +158,7 @@ def test_a_temporary_file_replaced_while_writing_is_never_renamed_into_place(
 ) -> None:
     """Writers that take a path (to_parquet, nbformat.write) write the temporary file by
     name; if that name now holds another file, the write is refused and the target kept."""
-    from bizml_nb._io import atomic_write_with
+    from bizml_nb.core._io import atomic_write_with
 
     target = tmp_path / "report.md"
     target.write_text("kept")
@@ -175,7 +175,7 @@ def test_a_temporary_file_replaced_while_writing_is_never_renamed_into_place(
 
 def test_bytes_and_path_writers_give_the_same_file_with_the_old_mode(tmp_path: Path) -> None:
     """A replaced file keeps its permission bits; bytes go through the descriptor whole."""
-    from bizml_nb._io import atomic_write_bytes, atomic_write_with
+    from bizml_nb.core._io import atomic_write_bytes, atomic_write_with
 
     data = bytes(range(256)) * 4096  # 1 MiB, more than one write() may take
     target = tmp_path / "data.bin"

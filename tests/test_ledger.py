@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bizml_nb.errors import BizmlWarning, LedgerError
-from bizml_nb.ledger import (
+from bizml_nb.core.errors import BizmlWarning, LedgerError
+from bizml_nb.core.ledger import (
     APPLICATION_ID,
     RECORD_VERSION,
     RECOVER_HINT,
@@ -34,7 +34,7 @@ from bizml_nb.ledger import (
     new_run_id,
     now_iso,
 )
-from bizml_nb.projects import Project
+from bizml_nb.projects.project import Project
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -229,10 +229,10 @@ NOW_MS = 1_795_867_200_123  # 2026-11-28T12:00:00.123Z
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Set the ledger's clock to the given readings, with a fresh id sequence (both are
     put back after the test)."""
-    monkeypatch.setattr("bizml_nb.ledger._ids.last", 0)
+    monkeypatch.setattr("bizml_nb.core.ledger._ids.last", 0)
 
     def set_readings(*readings: int) -> None:
-        monkeypatch.setattr("bizml_nb.ledger._now_ms", Clock(*readings))
+        monkeypatch.setattr("bizml_nb.core.ledger._now_ms", Clock(*readings))
 
     return set_readings
 
@@ -323,7 +323,7 @@ def test_now_iso_is_utc_with_milliseconds(monkeypatch: pytest.MonkeyPatch) -> No
             assert tz is UTC
             return cls(2026, 11, 28, 12, 0, 0, 123_987, tzinfo=UTC)
 
-    monkeypatch.setattr("bizml_nb.ledger.datetime", Frozen)
+    monkeypatch.setattr("bizml_nb.core.ledger.datetime", Frozen)
     assert now_iso() == "2026-11-28T12:00:00.123Z"
 
 
@@ -742,7 +742,7 @@ def test_a_ledger_in_a_read_only_folder_mentions_bizml_ledger(read_only_dir: Pat
 
 WRITER = """
 import sys
-from bizml_nb.ledger import Ledger, Run
+from bizml_nb.core.ledger import Ledger, Run
 path, worker = sys.argv[1], sys.argv[2]
 ledger = Ledger(path)
 print("ready", flush=True)
@@ -867,7 +867,7 @@ def test_last_of_two_runs_made_in_one_millisecond_is_the_second(
 
 LATE_WRITER = """
 import sys
-from bizml_nb.ledger import Ledger, Run
+from bizml_nb.core.ledger import Ledger, Run
 ledger = Ledger(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()

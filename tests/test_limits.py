@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 
 import bizml_nb
-from bizml_nb.errors import RegistryError
-from bizml_nb.impact import estimate
-from bizml_nb.limits import TOO_LARGE
-from bizml_nb.registry import FILENAME, BusinessMetric, Link, Registry, init_file
+from bizml_nb.core.errors import RegistryError
+from bizml_nb.core.limits import TOO_LARGE
+from bizml_nb.core.registry import FILENAME, BusinessMetric, Link, Registry, init_file
+from bizml_nb.impact.engine import estimate
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,7 +15,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import bizml_nb
-from bizml_nb.display import RUN_MIME
+from bizml_nb.present.cards import RUN_MIME
 
 TWO_TOWER = (
     '%%bizml experiment "two-tower v2" --target take_rate '
@@ -605,7 +605,7 @@ def test_subcommand_help_prints_and_raises_nothing(recsys: Any) -> None:
 
 def test_help_lists_every_subcommand(recsys: Any) -> None:
     """%bizml help names every subcommand; %bizml help NAME shows that one's flags."""
-    from bizml_nb.magics import SUBCOMMANDS
+    from bizml_nb.interfaces.magics import SUBCOMMANDS
 
     with capture_output() as captured:
         recsys.run_line_magic("bizml", "help")

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from bizml_nb.maturity import (
+from bizml_nb.finance.maturity import (
     DEFAULT_ASSUMPTIONS,
     DIMENSIONS,
     LEVEL_NAMES,
@@ -31,7 +31,7 @@ from bizml_nb.maturity import (
     survey_prior,
     survey_shares,
 )
-from bizml_nb.roi import Investment, Lognormal, Triangular, evaluate
+from bizml_nb.finance.roi import Investment, Lognormal, Triangular, evaluate
 
 ANSWERED = 0.82  # 1 - 18% who did not answer
 LEVEL_OF_STEP = {q.next_step: q.level for q in QUESTIONS}

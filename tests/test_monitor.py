@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bizml_nb.datasets import ClassifierDrift, classifier_drift
-from bizml_nb.errors import BizmlError, BizmlWarning, RegistryError
+from bizml_nb.core.errors import BizmlError, BizmlWarning, RegistryError
+from bizml_nb.core.registry import BusinessMetric, Link, Registry
+from bizml_nb.interfaces.datasets import ClassifierDrift, classifier_drift
 from bizml_nb.monitor import (
     MONITOR_MIME,
     ColumnSummary,
@@ -24,7 +25,6 @@ from bizml_nb.monitor import (
     _numeric_bins,
     _split,
 )
-from bizml_nb.registry import BusinessMetric, Link, Registry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -208,7 +208,7 @@ def test_value_from_a_registry_kpi_equals_the_link_itself(
 def test_value_from_a_project(
     small: ClassifierDrift, small_ref: Reference, project_dir: Path
 ) -> None:
-    from bizml_nb.projects import Project
+    from bizml_nb.projects.project import Project
 
     project = Project.at(project_dir)
     project.init("fraud", currency="USD")

@@ -13,10 +13,10 @@ import nbformat
 import pytest
 
 import bizml_nb
-from bizml_nb import templates
-from bizml_nb.datasets import classifier_drift
-from bizml_nb.demo import TEMPLATES as DEMO_TEMPLATES
-from bizml_nb.report import build_report
+from bizml_nb.interfaces import templates
+from bizml_nb.interfaces.datasets import classifier_drift
+from bizml_nb.interfaces.demo import TEMPLATES as DEMO_TEMPLATES
+from bizml_nb.present.report import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "silent_failure_monitoring"

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bizml_nb.display import RUN_MIME
-from bizml_nb.nbimport import cards_in_notebook
+from bizml_nb.interfaces.nbimport import cards_in_notebook
+from bizml_nb.present.cards import RUN_MIME
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bizml_nb.cli import main
-from bizml_nb.projects import Projects
-from bizml_nb.report import build_report
-from bizml_nb.textsafe import markdown_text, terminal_line, terminal_text
+from bizml_nb.core.textsafe import markdown_text, terminal_line, terminal_text
+from bizml_nb.interfaces.cli import main
+from bizml_nb.present.report import build_report
+from bizml_nb.projects.project import Projects
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from bizml_nb.projects import Project
+    from bizml_nb.projects.project import Project
 
 PHISH = "[Approve budget now](https://x.example) ![p](https://y.example/p.png)"
 MARKUP = "<img src=x onerror=alert(1)> `code` *bold* _it_ ~~gone~~ $x$ | www.z.example a@b.example"

@@ -10,15 +10,15 @@ import subprocess
 import sys
 
 import bizml_nb
-import bizml_nb.api
+import bizml_nb.interfaces.api
 
 
 def test_public_functions_are_not_shadowed_by_submodules() -> None:
     """Importing every submodule leaves bizml_nb.experiment, .project, ... as the API functions."""
     for module in pkgutil.walk_packages(bizml_nb.__path__, "bizml_nb."):
         importlib.import_module(module.name)
-    for name in bizml_nb.api.__all__:
-        assert getattr(bizml_nb, name) is getattr(bizml_nb.api, name), name
+    for name in bizml_nb.interfaces.api.__all__:
+        assert getattr(bizml_nb, name) is getattr(bizml_nb.interfaces.api, name), name
 
 
 # What each public name is, written out by hand: the module that defines it.
@@ -44,15 +44,15 @@ PUBLIC = {
             "show",
             "tree",
         ],
-        "bizml_nb.api",
+        "bizml_nb.interfaces.api",
     ),
     **dict.fromkeys(
-        ["BizmlError", "RegistryError", "LedgerError", "ExperimentError"], "bizml_nb.errors"
+        ["BizmlError", "RegistryError", "LedgerError", "ExperimentError"], "bizml_nb.core.errors"
     ),
-    **dict.fromkeys(["BusinessMetric", "Link", "Registry"], "bizml_nb.registry"),
-    **dict.fromkeys(["Ledger", "Run"], "bizml_nb.ledger"),
-    "Experiment": "bizml_nb.experiments",
-    "Project": "bizml_nb.projects",
+    **dict.fromkeys(["BusinessMetric", "Link", "Registry"], "bizml_nb.core.registry"),
+    **dict.fromkeys(["Ledger", "Run"], "bizml_nb.core.ledger"),
+    "Experiment": "bizml_nb.projects.experiments",
+    "Project": "bizml_nb.projects.project",
 }
 
 # In a fresh interpreter, as a user's `import bizml_nb` would be: read each name twice

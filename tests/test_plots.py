@@ -6,7 +6,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 import bizml_nb
-from bizml_nb.plots import impact_plot, literal
+from bizml_nb.present.charts import impact_plot, literal
 
 if TYPE_CHECKING:
     from pathlib import Path

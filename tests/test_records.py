@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from bizml_nb._records import figure, portable
-from bizml_nb.capacity import CAPACITY_MIME, plan
-from bizml_nb.roi import Triangular
-from bizml_nb.roi_card import ROI_MIME, roi
+from bizml_nb.core._records import figure, portable
+from bizml_nb.finance.capacity import CAPACITY_MIME, plan
+from bizml_nb.finance.roi import Triangular
+from bizml_nb.present.roi_card import ROI_MIME, roi
 
 
 def floats(value: Any) -> list[float]:

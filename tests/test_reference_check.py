@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bizml_nb.datasets import classifier_drift
+from bizml_nb.interfaces.datasets import classifier_drift
 from bizml_nb.monitor import MonitorError, Reference
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from bizml_nb.datasets import ClassifierDrift
+    from bizml_nb.interfaces.datasets import ClassifierDrift
 
 HINT = "; rebuild it with Reference.fit(...).save(path)"
 

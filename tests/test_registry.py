@@ -12,10 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bizml_nb._io import WriteError
-from bizml_nb.errors import RegistryError
-from bizml_nb.projects import Project
-from bizml_nb.registry import (
+from bizml_nb.core._io import WriteError
+from bizml_nb.core.errors import RegistryError
+from bizml_nb.core.registry import (
     FILENAME,
     BusinessMetric,
     Link,
@@ -25,6 +24,7 @@ from bizml_nb.registry import (
     upsert_link,
     upsert_metric,
 )
+from bizml_nb.projects.project import Project
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -1308,7 +1308,7 @@ def test_project_registry_of_a_settled_file_still_sees_a_replacement(
 ) -> None:
     """Once a file counts as settled (here at once), an unchanged status skips reading it,
     and a replacement (what every bizml edit and most editors do) is still seen."""
-    from bizml_nb import projects
+    from bizml_nb.projects import project as projects
 
     monkeypatch.setattr(projects, "_SETTLE_NS", -(10**12))
     path = _write(tmp_path, COMMENTED)

@@ -34,14 +34,14 @@ from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
-from bizml_nb.cli import main
-from bizml_nb.display import RUN_MIME
-from bizml_nb.errors import RegistryError
-from bizml_nb.ledger import SCHEMA_VERSION, Ledger, Run
-from bizml_nb.projects import Projects
-from bizml_nb.registry import FILENAME, Registry
-from bizml_nb.views import compare
-from bizml_nb.widgets import Dashboard
+from bizml_nb.core.errors import RegistryError
+from bizml_nb.core.ledger import SCHEMA_VERSION, Ledger, Run
+from bizml_nb.core.registry import FILENAME, Registry
+from bizml_nb.interfaces.cli import main
+from bizml_nb.present.cards import RUN_MIME
+from bizml_nb.present.views import compare
+from bizml_nb.present.widgets import Dashboard
+from bizml_nb.projects.project import Projects
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -89,7 +89,7 @@ RUNS_PER_WRITER = 2500
 CONCURRENT_WRITER = """
 import sys, time
 from pathlib import Path
-from bizml_nb.projects import Projects
+from bizml_nb.projects.project import Projects
 root, worker, count, go = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 project = Projects().get(root)
 print("ready", flush=True)
@@ -162,7 +162,7 @@ KILLS = 20
 CRASH_WRITER = """
 import random, sys
 from pathlib import Path
-from bizml_nb.projects import Projects
+from bizml_nb.projects.project import Projects
 root, attempt = Path(sys.argv[1]), int(sys.argv[2])
 rng = random.Random(attempt)
 project = Projects().get(root)

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 import bizml_nb
-import bizml_nb.errors
-from bizml_nb.cli import main
-from bizml_nb.report import build_report
-from bizml_nb.textsafe import markdown_text
+import bizml_nb.core.errors
+from bizml_nb.core.textsafe import markdown_text
+from bizml_nb.interfaces.cli import main
+from bizml_nb.present.report import build_report
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -176,7 +176,7 @@ def test_report_skips_unreadable_notebooks_with_a_warning_naming_each(
     (reported / "c_damaged.ipynb").write_text(_roi_notebook({**good, "npv": "lots"}))
     (reported / "d_folder.ipynb").mkdir()
     pattern = str(reported / "*.ipynb")
-    with pytest.warns(bizml_nb.errors.BizmlWarning) as caught:
+    with pytest.warns(bizml_nb.core.errors.BizmlWarning) as caught:
         text = build_report(bizml_nb.project(), fmt="md", notebooks=[pattern]).read_text()
     broken, damaged, folder = (
         reported / f"{n}.ipynb" for n in ("b_broken", "c_damaged", "d_folder")
@@ -222,7 +222,7 @@ def test_a_run_without_a_verdict_shows_an_empty_verdict_not_nan(project_dir: Pat
     verdict, in Markdown and in HTML; and a leaderboard row whose verdict is NaN reads the same."""
     import math
 
-    from bizml_nb.report import Findings, to_html, to_markdown
+    from bizml_nb.present.report import Findings, to_html, to_markdown
 
     bizml_nb.init("p", currency="USD")
     bizml_nb.metric("revenue", unit="USD", direction="higher")

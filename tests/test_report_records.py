@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import bizml_nb
-import bizml_nb.errors
-from bizml_nb.report import build_report
+import bizml_nb.core.errors
+from bizml_nb.present.report import build_report
 
 ROI = "application/vnd.bizml.roi+json"
 MATURITY = "application/vnd.bizml.maturity+json"
@@ -123,7 +123,7 @@ def test_a_record_whose_figure_means_nothing_leaves_its_notebook_out(
     mime, key, value, problem = case
     path = reported / "nb.ipynb"
     path.write_text(_notebook(mime, {**GOOD[mime], key: value}))
-    with pytest.warns(bizml_nb.errors.BizmlWarning) as caught:
+    with pytest.warns(bizml_nb.core.errors.BizmlWarning) as caught:
         text = build_report(bizml_nb.project(), fmt=fmt, notebooks=[str(path)]).read_text()
     assert [str(w.message) for w in caught] == [
         f"skipped the notebook {path}: cell 1 has a damaged {mime} record: {problem}; "
@@ -143,7 +143,7 @@ def test_a_figure_the_report_states_must_be_in_the_record(
     """Without npv the report would say NPV 0; without a level, "level None"."""
     path = reported / "nb.ipynb"
     path.write_text(_notebook(mime, {k: v for k, v in GOOD[mime].items() if k != key}))
-    with pytest.warns(bizml_nb.errors.BizmlWarning) as caught:
+    with pytest.warns(bizml_nb.core.errors.BizmlWarning) as caught:
         build_report(bizml_nb.project(), fmt="md", notebooks=[str(path)])
     assert [str(w.message) for w in caught] == [
         f"skipped the notebook {path}: cell 1 has a damaged {mime} record: {key} is missing; "
@@ -187,13 +187,13 @@ def test_every_field_of_every_record_bizml_writes_has_a_rule_and_passes_it() -> 
     the records bizml_nb writes itself keep every rule."""
     import pandas as pd
 
-    from bizml_nb.capacity import plan
-    from bizml_nb.maturity import assess
+    from bizml_nb.finance.capacity import plan
+    from bizml_nb.finance.maturity import assess
+    from bizml_nb.finance.roi import Investment
     from bizml_nb.monitor import Reference
-    from bizml_nb.report import RECORD_TYPES
-    from bizml_nb.report_records import RULES, damage
-    from bizml_nb.roi import Investment
-    from bizml_nb.roi_card import ROICard
+    from bizml_nb.present.report import RECORD_TYPES
+    from bizml_nb.present.report_records import RULES, damage
+    from bizml_nb.present.roi_card import ROICard
 
     frame = pd.DataFrame(
         {

@@ -25,10 +25,9 @@ import numpy_financial as npf
 import pytest
 from scipy import stats
 
-from bizml_nb.errors import BizmlError
-from bizml_nb.maturity import survey_prior
-from bizml_nb.projects import Projects
-from bizml_nb.roi import (
+from bizml_nb.core.errors import BizmlError
+from bizml_nb.finance.maturity import survey_prior
+from bizml_nb.finance.roi import (
     DAYS_PER_MONTH,
     SEED,
     Investment,
@@ -41,14 +40,15 @@ from bizml_nb.roi import (
     simulate,
     tornado,
 )
-from bizml_nb.roi_card import INPUT_WORDS, ROI_MIME, roi
+from bizml_nb.present.roi_card import INPUT_WORDS, ROI_MIME, roi
+from bizml_nb.projects.project import Projects
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from bizml_nb.ledger import Run
-    from bizml_nb.projects import Project
+    from bizml_nb.core.ledger import Run
+    from bizml_nb.projects.project import Project
 
 SMALL = Investment(
     annual_benefit=120_000,
@@ -854,8 +854,8 @@ def test_the_html_escapes_a_run_name(recsys: Recsys) -> None:
 
 def test_money_charts_label_their_ticks_as_money() -> None:
     """Cash-flow ticks read $1M, -$200k, ... rather than multiples of a 1e6 offset."""
-    from bizml_nb.plots import money_axis
-    from bizml_nb.roi import Investment, cashflow_chart, evaluate
+    from bizml_nb.finance.roi import Investment, cashflow_chart, evaluate
+    from bizml_nb.present.charts import money_axis
 
     figure = cashflow_chart(evaluate(Investment(annual_benefit=2e6)), "USD")
     axis = figure.axes[0].yaxis
@@ -876,9 +876,9 @@ def test_money_charts_label_their_ticks_as_money() -> None:
 
 def test_roi_card_and_by_maturity_take_a_seed() -> None:
     """The same seed gives the same draws; another seed gives other draws."""
-    from bizml_nb.maturity import by_maturity
-    from bizml_nb.roi import Triangular
-    from bizml_nb.roi_card import ROICard
+    from bizml_nb.finance.maturity import by_maturity
+    from bizml_nb.finance.roi import Triangular
+    from bizml_nb.present.roi_card import ROICard
 
     project = Investment(annual_benefit=Triangular(1e5, 3e5, 9e5))
     first = ROICard.build(project, draws=2_000, seed=1).simulation
@@ -896,7 +896,7 @@ def test_irr_is_found_when_the_flows_turn_far_beyond_the_first_bracket() -> None
     so the IRR exists. numpy-financial finds a monthly rate of 666.65 (hand check:
     -150 + 99,997.5 x sum over 12 months of 1/(1+m)^t is 0 at m = 666.65), far above the
     first bracket's 10; the card says "above 1,000%/yr" rather than "none"."""
-    from bizml_nb.roi import irr_text
+    from bizml_nb.finance.roi import irr_text
 
     project = Investment(
         annual_benefit=1_200_000,
@@ -914,7 +914,7 @@ def test_irr_is_found_when_the_flows_turn_far_beyond_the_first_bracket() -> None
     assert irr_text(result.irr) == "above 1,000%/yr"
     assert irr_text(0.2086) == "21%/yr"
     assert irr_text(None) == "none (the flows never turn)"
-    from bizml_nb.roi_card import ROICard
+    from bizml_nb.present.roi_card import ROICard
 
     card = ROICard.build(project, draws=2_000, seed=1).text()
     assert "above 1,000%/yr" in card

@@ -20,17 +20,22 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bizml_nb import schema, units
-from bizml_nb.cli import main
-from bizml_nb.display import RUN_MIME, Card
-from bizml_nb.errors import BizmlError, ExperimentError, LedgerError
-from bizml_nb.impact import OVERFLOW_NOTE, estimate
-from bizml_nb.ledger import Ledger, Run, default_path
-from bizml_nb.nbimport import cards_in_notebook, import_files, read_records, runs_from_notebook
-from bizml_nb.projects import Project, Projects
-from bizml_nb.registry import BusinessMetric, Link, Registry
-from bizml_nb.roi import Investment, Lognormal, ROIError, evaluate
-from bizml_nb.schema import RecordError, validate_record
+from bizml_nb.core import schema, units
+from bizml_nb.core.errors import BizmlError, ExperimentError, LedgerError
+from bizml_nb.core.ledger import Ledger, Run, default_path
+from bizml_nb.core.registry import BusinessMetric, Link, Registry
+from bizml_nb.core.schema import RecordError, validate_record
+from bizml_nb.finance.roi import Investment, Lognormal, ROIError, evaluate
+from bizml_nb.impact.engine import OVERFLOW_NOTE, estimate
+from bizml_nb.interfaces.cli import main
+from bizml_nb.interfaces.nbimport import (
+    cards_in_notebook,
+    import_files,
+    read_records,
+    runs_from_notebook,
+)
+from bizml_nb.present.cards import RUN_MIME, Card
+from bizml_nb.projects.project import Project, Projects
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from packaging.requirements import Requirement
 
-from bizml_nb.demo import EXAMPLES, TEMPLATES
+from bizml_nb.interfaces.demo import EXAMPLES, TEMPLATES
 
 if TYPE_CHECKING:
     from types import ModuleType

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import nbformat
 import pytest
 
-from bizml_nb import templates
-from bizml_nb.cli import main
-from bizml_nb.maturity import QUESTIONS, assess, deployment_days, survey_prior
-from bizml_nb.roi import Investment, Triangular, evaluate
+from bizml_nb.finance.maturity import QUESTIONS, assess, deployment_days, survey_prior
+from bizml_nb.finance.roi import Investment, Triangular, evaluate
+from bizml_nb.interfaces import templates
+from bizml_nb.interfaces.cli import main
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -195,9 +195,10 @@ def test_the_wheel_ships_the_templates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "bizml_nb/templates/roi_analysis.ipynb" in names
-    assert "bizml_nb/templates/adoption_maturity.ipynb" in names
-    assert "bizml_nb/templates.py" in names
+    assert "bizml_nb/data/templates/roi_analysis.ipynb" in names
+    assert "bizml_nb/data/templates/adoption_maturity.ipynb" in names
+    assert "bizml_nb/data/examples/quickstart.ipynb" in names
+    assert "bizml_nb/interfaces/templates.py" in names
 
 
 def test_the_roi_example_is_the_template_with_the_recommender_parameters() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bizml_nb import units
+from bizml_nb.core import units
 
 
 @pytest.mark.parametrize(

@@ -22,20 +22,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bizml_nb.cli import main
-from bizml_nb.datasets import classifier_drift
-from bizml_nb.display import RUN_MIME, Card
-from bizml_nb.errors import BizmlError, BizmlWarning
-from bizml_nb.ledger import Ledger, Run
+from bizml_nb.core.errors import BizmlError, BizmlWarning
+from bizml_nb.core.ledger import Ledger, Run
+from bizml_nb.interfaces.cli import main
+from bizml_nb.interfaces.datasets import classifier_drift
 from bizml_nb.monitor import Reference
-from bizml_nb.projects import Project, Projects
+from bizml_nb.present.cards import RUN_MIME, Card
+from bizml_nb.projects.project import Project, Projects
 from tests.test_schema import state
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from bizml_nb.datasets import ClassifierDrift
+    from bizml_nb.interfaces.datasets import ClassifierDrift
 
 FUZZ = settings(
     max_examples=150,
@@ -154,7 +154,7 @@ def damage(record: Any, changes: list[tuple[tuple[Any, ...], str | None]]) -> st
 @pytest.fixture(scope="module")
 def good() -> dict[str, Any]:
     """A full run record with its impact, as a card writes it."""
-    from bizml_nb.registry import BusinessMetric, Link, Registry
+    from bizml_nb.core.registry import BusinessMetric, Link, Registry
 
     kpi = BusinessMetric(
         "take_rate", unit="ratio", direction="higher", baseline=0.112, value_per_unit=2.5e9

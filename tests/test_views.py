@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import bizml_nb
-from bizml_nb.registry import Registry
+from bizml_nb.core.registry import Registry
 
 
 def cell(ip: Any, name: str, metrics: dict[str, float], flags: str = "") -> None:

@@ -10,9 +10,9 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import bizml_nb
-from bizml_nb.maturity import QUESTIONS
-from bizml_nb.roi import Investment, evaluate
-from bizml_nb.widgets import MaturityQuiz, ROICalculator
+from bizml_nb.finance.maturity import QUESTIONS
+from bizml_nb.finance.roi import Investment, evaluate
+from bizml_nb.present.widgets import MaturityQuiz, ROICalculator
 
 
 def test_calculator_shows_the_npv_of_its_sliders() -> None:
@@ -21,7 +21,7 @@ def test_calculator_shows_the_npv_of_its_sliders() -> None:
     calculator.sliders["eng_months"].value = 12
     expected = evaluate(Investment(annual_benefit=2e6, deploy_days=60, eng_months=12)).npv
     assert calculator.result.npv == pytest.approx(expected)
-    from bizml_nb import units
+    from bizml_nb.core import units
 
     assert units.money(expected, "USD", signed=True) in calculator.summary.value
     assert bytes(calculator.chart.value).startswith(b"\x89PNG")
@@ -146,7 +146,7 @@ def test_capacity_magic_gives_a_card(ip: Any) -> None:
 
 def test_monitor_magic_checks_named_dataframes(recsys: Any) -> None:
     """%bizml monitor REF ANALYSIS fits on the reference and flags the shifted features."""
-    from bizml_nb.datasets import classifier_drift
+    from bizml_nb.interfaces.datasets import classifier_drift
 
     case = classifier_drift(n_reference=20_000, n_analysis=40_000, seed=3)
     recsys.user_ns["ref"] = case.reference
@@ -172,7 +172,7 @@ def test_panels_fall_back_to_words_not_widget_reprs(recsys: Any) -> None:
     for name, ndcg, baseline in (("base", 0.40, True), ("better", 0.41, False)):
         with bizml_nb.experiment(name, target="take_rate", baseline=baseline) as run:
             run.log({"ndcg@10": ndcg})
-    text = _plain(bizml_nb.widgets.Dashboard(bizml_nb.project())._repr_mimebundle_())
+    text = _plain(bizml_nb.present.widgets.Dashboard(bizml_nb.project())._repr_mimebundle_())
     lines = [line.split() for line in text.splitlines()]
     assert text.startswith("bizml dashboard: take_rate\n")
     # +0.01 NDCG x 0.35 [0.2, 0.5] x $2.5e9 per unit = +$8.75M [+$5M, +$12.5M] a year
@@ -193,7 +193,7 @@ def test_a_leaderboard_row_without_a_verdict_shows_none_of_nan(project_dir: Any)
     board whose verdict column holds NaN (a frame made by hand) shows the same."""
     import pandas as pd
 
-    from bizml_nb.widgets.dashboard import leaderboard_cells, leaderboard_html
+    from bizml_nb.present.widgets.dashboard import leaderboard_cells, leaderboard_html
 
     bizml_nb.init("p", currency="USD")
     bizml_nb.metric("revenue", unit="USD", direction="higher")

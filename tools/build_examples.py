@@ -33,7 +33,7 @@ System", ACM TMIS 2015). This notebook links NDCG and latency to take-rate, take
 cancellations, and lets every experiment say what it is worth per year.
 
 The interaction data and the history of past A/B tests are **generated** (seeded, by
-`bizml_nb.datasets`), and every business figure below is an **illustration**, not a
+`bizml_nb.interfaces.datasets`), and every business figure below is an **illustration**, not a
 measurement.""",
     ),
     (
@@ -76,11 +76,11 @@ Booking.com found that gains in offline model performance did not translate into
 gains (Bernardi et al., "150 Successful Machine Learning Models", KDD 2019). So the link from
 NDCG@10 to take-rate is not typed in: it is **fitted** from past A/B tests that measured both
 the offline NDCG change and the online take-rate change. Here that history is generated
-(14 tests, `bizml_nb.datasets.ab_history`); in practice it is your experiment log.""",
+(14 tests, `bizml_nb.interfaces.datasets.ab_history`); in practice it is your experiment log.""",
     ),
     (
         "code",
-        """from bizml_nb.datasets import ab_history
+        """from bizml_nb.interfaces.datasets import ab_history
 
 history = ab_history(n=14, slope=0.06, noise=0.0008, ml_range=(-0.02, 0.06), seed=19)
 history.to_csv("history.csv", index=False)
@@ -108,7 +108,7 @@ from another company.""",
         """## 3. A small recommender on generated interactions
 
 500 users and 300 items, generated from item popularity plus a low-rank taste
-(`recsys_interactions` in `bizml_nb.datasets`, seeded). Each user's last 5 interactions are held out; a model scores
+(`recsys_interactions` in `bizml_nb.interfaces.datasets`, seeded). Each user's last 5 interactions are held out; a model scores
 NDCG@10 on them, never recommending what the user has already seen. The models: popularity,
 truncated SVD of the interaction matrix at several ranks, and an ensemble of SVD with item
 nearest neighbours.""",
@@ -116,7 +116,7 @@ nearest neighbours.""",
     (
         "code",
         """import numpy as np
-from bizml_nb.datasets import ndcg_at_k, recsys_interactions
+from bizml_nb.interfaces.datasets import ndcg_at_k, recsys_interactions
 
 data = recsys_interactions(n_users=500, n_items=300, seed=13)
 train, held_out = data.train, data.held_out

@@ -12,7 +12,7 @@ and a last cell tagged ``decision-summary`` that prints a summary and displays a
 ``application/vnd.bizml.monitor+json`` decision record. The monitor's own card is shown
 as text and HTML only, so that the notebook holds one record of that type.
 
-The examples, executed with the template defaults through ``bizml_nb.templates.run``:
+The examples, executed with the template defaults through ``bizml_nb.interfaces.templates.run``:
 
 - ``notebooks/monitoring_example.ipynb``: this template (the generated covariate-shift case);
 - ``notebooks/scalability_example.ipynb``: ``templates/scalability_planning.ipynb``.
@@ -134,8 +134,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from bizml_nb import units
-from bizml_nb.datasets import DRIFT_KINDS, classifier_drift
+from bizml_nb.core import units
+from bizml_nb.interfaces.datasets import DRIFT_KINDS, classifier_drift
 from bizml_nb.monitor import MONITOR_MIME, Reference
 
 if (reference_path is None) != (analysis_path is None):
@@ -475,7 +475,7 @@ This is `templates/scalability_planning.ipynb` executed with its defaults
 
 def build_example(name: str) -> float:
     """Execute a template with its defaults into ``notebooks/{name}.ipynb``; the seconds it took."""
-    from bizml_nb import templates
+    from bizml_nb.interfaces import templates
 
     template, intro_text = EXAMPLES[name]
     out = NOTEBOOKS / f"{name}.ipynb"

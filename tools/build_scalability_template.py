@@ -8,7 +8,7 @@ with traffic and with a bigger model? It follows ``tools/build_templates.py``: a
 parameters cell generated from :data:`PARAMETERS` (typed defaults, one comment each,
 papermill's convention), stable cell ids, and a last cell tagged ``decision-summary``
 that prints a summary and displays an ``application/vnd.bizml.capacity+json`` record,
-which ``bizml run`` and :func:`bizml_nb.templates.read_record` read back.
+which ``bizml run`` and :func:`bizml_nb.interfaces.templates.read_record` read back.
 """
 
 from __future__ import annotations
@@ -138,8 +138,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from bizml_nb import units
-from bizml_nb.capacity import (
+from bizml_nb.core import units
+from bizml_nb.finance.capacity import (
     BYTES_PER_PARAM,
     CAPACITY_MIME,
     CapacityError,

@@ -10,10 +10,10 @@
   answers, time to deploy against the Algorithmia 2020 survey, what would lift it;
 - ``notebooks/roi_example.ipynb``: the ROI template instantiated for the recommender
   of ``notebooks/recsys_take_rate.ipynb`` and executed with papermill (via
-  ``bizml_nb.templates.run``), saved with outputs; the test suite re-runs it with nbval.
+  ``bizml_nb.interfaces.templates.run``), saved with outputs; the test suite re-runs it with nbval.
 
 Each template's parameters cell is generated from :data:`ROI_PARAMETERS` and
-:data:`MATURITY_PARAMETERS` (the questionnaire's from ``bizml_nb.maturity.QUESTIONS``),
+:data:`MATURITY_PARAMETERS` (the questionnaire's from ``bizml_nb.finance.maturity.QUESTIONS``),
 so its cells, its decision record and ``bizml templates`` agree. The time each
 notebook took to execute is printed.
 """
@@ -27,7 +27,7 @@ from typing import Any
 
 import nbformat
 
-from bizml_nb.maturity import QUESTIONS
+from bizml_nb.finance.maturity import QUESTIONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared notebook_cells module
 from notebook_cells import (
@@ -95,7 +95,7 @@ ROI_PARAMETERS: Parameters = [
 ]
 
 
-INVESTMENT_PARAMETERS = (  # the parameters that are inputs of bizml_nb.roi.Investment
+INVESTMENT_PARAMETERS = (  # the parameters that are inputs of bizml_nb.finance.roi.Investment
     "annual_benefit_low",
     "annual_benefit_mode",
     "annual_benefit_high",
@@ -173,10 +173,10 @@ from dataclasses import fields, replace
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from bizml_nb import units
-from bizml_nb.maturity import LEVEL_NAMES, by_maturity, check_level, survey_prior
-from bizml_nb.plots import money_axis
-from bizml_nb.roi import (
+from bizml_nb.core import units
+from bizml_nb.finance.maturity import LEVEL_NAMES, by_maturity, check_level, survey_prior
+from bizml_nb.present.charts import money_axis
+from bizml_nb.finance.roi import (
     Investment,
     Triangular,
     cashflow_chart,
@@ -633,7 +633,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from bizml_nb.maturity import (
+from bizml_nb.finance.maturity import (
     ALGORITHMIA_CITATION,
     DEFAULT_ASSUMPTIONS,
     DIMENSIONS,
@@ -924,8 +924,8 @@ def build_templates() -> None:
 
 def recsys_benefit() -> tuple[float, float, float]:
     """Run "SVD rank 6"'s yearly value (low, mid, high) as its saved card rounds it."""
-    from bizml_nb.display import RUN_MIME
-    from bizml_nb.nbimport import cards_in_notebook
+    from bizml_nb.interfaces.nbimport import cards_in_notebook
+    from bizml_nb.present.cards import RUN_MIME
 
     for card in cards_in_notebook(NOTEBOOKS / "recsys_take_rate.ipynb"):
         if card[RUN_MIME]["run"]["name"] == RECSYS_RUN:
@@ -935,7 +935,8 @@ def recsys_benefit() -> tuple[float, float, float]:
 
 
 def build_example() -> float:
-    from bizml_nb import templates, units
+    from bizml_nb.core import units
+    from bizml_nb.interfaces import templates
 
     benefit = recsys_benefit()
     parameters = {**ROI_EXAMPLE, **dict(zip(BENEFIT_KEYS, benefit, strict=True))}

@@ -1,0 +1,41 @@
+"""Impact: from a run's ML metrics to its business change, money per year and verdict."""
+
+from bizml_nb.impact.engine import (
+    CONFUSION_KEYS,
+    DRAWS,
+    OVERFLOW_NOTE,
+    SEED,
+    Z90,
+    ChainStep,
+    Contribution,
+    Cost,
+    Impact,
+    Label,
+    Range,
+    Verdict,
+    elasticity_draws,
+    estimate,
+    minimum_detectable,
+    value_per_unit,
+    verdict,
+)
+
+__all__ = [
+    "CONFUSION_KEYS",
+    "DRAWS",
+    "OVERFLOW_NOTE",
+    "SEED",
+    "Z90",
+    "ChainStep",
+    "Contribution",
+    "Cost",
+    "Impact",
+    "Label",
+    "Range",
+    "Verdict",
+    "elasticity_draws",
+    "estimate",
+    "minimum_detectable",
+    "value_per_unit",
+    "verdict",
+]

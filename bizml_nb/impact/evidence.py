@@ -1,0 +1,172 @@
+"""Evidence for a link: fit the elasticity from past experiments, and grade it.
+
+The history is a table of past experiments that have both an offline ML delta
+and a measured online business delta (columns ``ml_delta``, ``business_delta``,
+optional ``weight`` and ``label``). The fit is weighted least squares with an
+intercept, ``business_delta = a + b * ml_delta``; the elasticity is the slope b,
+with a 90% confidence interval from Student's t with n - 2 degrees of freedom
+(the textbook OLS/WLS standard error, as statsmodels reports it). The intercept
+is reported but not used for predictions: it is the online change of shipping
+anything at all (novelty, seasonality), not an effect of the ML metric.
+
+Grades (Booking.com found offline gains often do not move the business, so the
+grade is shown wherever the link is used):
+
+- ``none``: fewer than 3 points, or the 90% interval of the slope contains 0;
+- ``strong``: the interval excludes 0, n >= 8 and R^2 >= 0.5;
+- ``weak``: every other fit whose interval excludes 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from bizml_nb.core.errors import RegistryError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Grade = Literal["strong", "weak", "none"]
+CONFIDENCE = 0.90
+STRONG_MIN_POINTS = 8
+MIN_FIT_POINTS = 3  # a slope and its interval need at least one degree of freedom
+STRONG_MIN_R2 = 0.5
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted elasticity with its evidence."""
+
+    slope: float
+    interval: tuple[float, float]
+    intercept: float
+    n: int
+    r2: float
+    grade: Grade
+    influence: tuple[tuple[str, float], ...] = ()  # (label, Cook's distance), largest first
+
+    def sentence(self, ml_metric: str, business_metric: str) -> str:
+        """The evidence in words, as cards and audits show it."""
+        low, high = self.interval
+        stats = f"n={self.n}, R^2 {self.r2:.2f}, 90% interval of the slope [{low:.3g}, {high:.3g}]"
+        if self.grade == "none":
+            return (
+                f"past experiments show no reliable relation between {ml_metric} and "
+                f"{business_metric} ({stats}); the offline gain may not move the business"
+            )
+        return f"{self.grade} evidence from past experiments ({stats})"
+
+
+def fit_history(history: pd.DataFrame | str | Path) -> Fit:
+    """Fit the elasticity from a history table or CSV file (see the module docstring)."""
+    import numpy as np
+    from scipy import stats
+
+    frame = _read(history)
+    x = frame["ml_delta"].to_numpy(dtype=float)
+    y = frame["business_delta"].to_numpy(dtype=float)
+    w = frame["weight"].to_numpy(dtype=float) if "weight" in frame else np.ones_like(x)
+    labels = (
+        [str(v) for v in frame["label"]]
+        if "label" in frame
+        else [f"row {i + 1}" for i in range(len(x))]
+    )
+    n = len(x)
+    if n < 3:
+        slope = float(np.sum(w * x * y) / np.sum(w * x * x)) if n and np.any(x) else 0.0
+        return Fit(slope, (-math.inf, math.inf), 0.0, n, 0.0, "none")
+    sw = np.sqrt(w)
+    design = np.column_stack([np.ones(n), x]) * sw[:, None]
+    target = y * sw
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    intercept, slope = float(coef[0]), float(coef[1])
+    residuals = target - design @ coef
+    dof = n - 2
+    sigma2 = float(residuals @ residuals) / dof
+    xbar = float(np.sum(w * x) / np.sum(w))
+    sxx = float(np.sum(w * (x - xbar) ** 2))
+    if sxx == 0:
+        raise RegistryError("every ml_delta in the history is the same; nothing to fit a slope to")
+    se = math.sqrt(sigma2 / sxx)
+    t = float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof))
+    interval = (slope - t * se, slope + t * se)
+    ybar = float(np.sum(w * y) / np.sum(w))
+    total = float(np.sum(w * (y - ybar) ** 2))
+    r2 = 1 - float(residuals @ residuals) / total if total > 0 else 0.0
+    grade: Grade
+    if interval[0] <= 0 <= interval[1]:
+        grade = "none"
+    elif n >= STRONG_MIN_POINTS and r2 >= STRONG_MIN_R2:
+        grade = "strong"
+    else:
+        grade = "weak"
+    leverage = w * (1 / np.sum(w) + (x - xbar) ** 2 / sxx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cooks = (residuals**2 / (2 * sigma2)) * leverage / (1 - leverage) ** 2
+    order = np.argsort(-np.nan_to_num(cooks, nan=0.0), kind="stable")  # ties: history order
+    influence = tuple((labels[i], float(cooks[i])) for i in order[: min(5, n)])
+    return Fit(slope, interval, intercept, n, max(r2, 0.0), grade, influence)
+
+
+def _read(history: pd.DataFrame | str | Path) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(history, str | Path):
+        path = Path(history)
+        try:
+            frame = pd.read_csv(path)
+        except FileNotFoundError:
+            raise RegistryError(f"history file {path} does not exist") from None
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise RegistryError(f"cannot read the history {path}: {exc}") from None
+        where = str(path)
+    elif isinstance(history, pd.DataFrame):
+        frame, where = history, "the history"
+    else:
+        raise RegistryError(
+            f"the history must be a DataFrame or a CSV path (not {type(history).__name__})"
+        )
+    missing = [c for c in ("ml_delta", "business_delta") if c not in frame]
+    if missing:
+        raise RegistryError(
+            f"{where} needs the columns ml_delta and business_delta; missing {', '.join(missing)}"
+            f" (it has {', '.join(map(str, frame.columns)) or 'no columns'})"
+        )
+    columns = ["ml_delta", "business_delta"] + [c for c in ("weight",) if c in frame]
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = int(bad.nonzero()[0][0])
+            raise RegistryError(
+                f"{where}: {column} in row {row + 1} is {frame[column].iloc[row]!r}, "
+                "not a finite number"
+            )
+    if "weight" in frame:
+        weights = pd.to_numeric(frame["weight"]).to_numpy(dtype=float)
+        if (weights <= 0).any():
+            row = int((weights <= 0).nonzero()[0][0])
+            raise RegistryError(
+                f"{where}: weight in row {row + 1} is {frame['weight'].iloc[row]!r}; "
+                "weights must be positive"
+            )
+    return frame
+
+
+def fit_params(fit: Fit, history: str | None) -> dict[str, Any]:
+    """The parameters a fitted link stores in bizml.toml."""
+    params: dict[str, Any] = {
+        "elasticity": fit.slope,
+        "n": fit.n,
+        "r2": round(fit.r2, 6),
+        "grade": fit.grade,
+    }
+    if all(math.isfinite(v) for v in fit.interval):
+        params["interval"] = (min(fit.interval[0], fit.slope), max(fit.interval[1], fit.slope))
+    if history is not None:
+        params["history"] = history
+    return params

@@ -1,0 +1,300 @@
+"""The plain-Python API: the same things the magics do, with no IPython needed.
+
+>>> import bizml_nb                                              # doctest: +SKIP
+>>> bizml_nb.metric("take_rate", unit="ratio", direction="higher",
+...                 baseline=0.112, value_per_unit=2.5e9)        # doctest: +SKIP
+>>> with bizml_nb.experiment("two-tower v2", target="take_rate") as run:  # doctest: +SKIP
+...     run.log({"ndcg@10": 0.4125})
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bizml_nb.projects.experiments import log
+from bizml_nb.projects.project import Outcome, Project, Projects
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
+
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from bizml_nb.core.ledger import Run
+    from bizml_nb.core.registry import BusinessMetric, Direction, Link
+    from bizml_nb.finance.capacity import CapacityCard
+    from bizml_nb.monitor import MonitorResult
+    from bizml_nb.present.cards import Card
+    from bizml_nb.present.charts import Audit
+    from bizml_nb.present.roi_card import ROICard
+    from bizml_nb.present.widgets import Dashboard
+    from bizml_nb.projects.experiments import Experiment
+
+__all__ = [
+    "audit",
+    "baseline",
+    "compare",
+    "dashboard",
+    "deployed",
+    "evaluate_roi",
+    "experiment",
+    "init",
+    "link",
+    "log",
+    "metric",
+    "monitor_model",
+    "plan_capacity",
+    "plot",
+    "project",
+    "runs",
+    "show",
+    "tree",
+]
+
+_projects = Projects()
+
+
+def project(path: Path | str | None = None, *, ledger: Path | str | None = None) -> Project:
+    """The project that holds ``path`` (default: the current folder): registry and ledger.
+
+    The root is the nearest folder upward with a bizml.toml. The ledger is
+    ``ledger`` if given, else ``$BIZML_LEDGER``, else ``ROOT/.bizml/ledger.sqlite``.
+    """
+    return _projects.get(path, ledger=ledger)
+
+
+def init(
+    name: str | None = None,
+    *,
+    currency: str | None = None,
+    min_annual_value: float | None = None,
+    compute_cost_per_hour: float | None = None,
+    eng_cost_per_hour: float | None = None,
+) -> Outcome:
+    """Create bizml.toml in the current project (or folder), or update its [project]."""
+    return project().init(
+        name,
+        currency=currency,
+        min_annual_value=min_annual_value,
+        compute_cost_per_hour=compute_cost_per_hour,
+        eng_cost_per_hour=eng_cost_per_hour,
+    )
+
+
+def metric(
+    name: str,
+    *,
+    unit: str,
+    direction: Direction,
+    baseline: float | None = None,
+    target: float | None = None,
+    value_per_unit: float | None = None,
+    owner: str | None = None,
+    description: str | None = None,
+    traffic_per_week: float | None = None,
+    test_weeks: float | None = None,
+    std: float | None = None,
+) -> BusinessMetric:
+    """Declare a business metric in bizml.toml (or update the keys given) and return it.
+
+    ``value_per_unit`` is what +1 unit of the metric is worth per year in the
+    project currency; negative when lower is better. ``traffic_per_week``,
+    ``test_weeks`` and ``std`` let cards say what an A/B test could detect.
+    """
+    return project().metric(
+        name,
+        unit=unit,
+        direction=direction,
+        baseline=baseline,
+        target=target,
+        value_per_unit=value_per_unit,
+        owner=owner,
+        description=description,
+        traffic_per_week=traffic_per_week,
+        test_weeks=test_weeks,
+        std=std,
+    )
+
+
+def link(
+    ml_metric: str,
+    business_metric: str,
+    *,
+    elasticity: float | None = None,
+    interval: tuple[float, float] | None = None,
+    source: str | None = None,
+    ml_baseline: float | None = None,
+    fit: pd.DataFrame | str | Path | None = None,
+    value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
+    cases_per_year: float | None = None,
+    expr: str | None = None,
+) -> Link:
+    """Declare how ``ml_metric`` (or another KPI) moves ``business_metric``.
+
+    ``elasticity=`` (+ ``interval=``): +1 of the ML metric moves the KPI by that many
+    units; ``fit=`` a history of past experiments: the elasticity is fitted and graded;
+    ``value_matrix=[[TN, FP], [FN, TP]]`` + ``cases_per_year=``: a confusion link;
+    ``expr=``: a formula over logged quantities.
+    """
+    return project().link(
+        ml_metric,
+        business_metric,
+        elasticity=elasticity,
+        interval=interval,
+        source=source,
+        ml_baseline=ml_baseline,
+        fit=fit,
+        value_matrix=value_matrix,
+        cases_per_year=cases_per_year,
+        expr=expr,
+    )
+
+
+def baseline(ref: str) -> Run:
+    """Make a run (by id, unique prefix, ``last`` or name) the baseline of its KPI."""
+    return project().set_baseline(ref)
+
+
+def experiment(
+    name: str,
+    *,
+    target: str,
+    hypothesis: str | None = None,
+    expect: str | None = None,
+    tags: Iterable[str] = (),
+    baseline: bool = False,
+    params: Mapping[str, Any] | None = None,
+    eng_hours: float | None = None,
+) -> Experiment:
+    """An experiment against KPI ``target``: ``with experiment(...) as run: run.log(...)``.
+
+    ``eng_hours`` is the engineering time the experiment took; with the project's
+    ``eng_cost_per_hour`` it is part of the run's cost on its card.
+    """
+    return project().experiment(
+        name,
+        target=target,
+        hypothesis=hypothesis,
+        expect=expect,
+        tags=tags,
+        baseline=baseline,
+        params=params,
+        eng_hours=eng_hours,
+    )
+
+
+def runs(target: str | None = None) -> pd.DataFrame:
+    """The recorded runs of the current project as a DataFrame, oldest first."""
+    return project().runs(target)
+
+
+def show(ref: str) -> Card:
+    """The card of a run: by id, unique id prefix, ``last``, or name."""
+    return project().card(ref)
+
+
+def deployed(ref: str, on: str | None = None) -> Run:
+    """Record that a run's model went live on ``on`` (YYYY-MM-DD; default today)."""
+    return project().mark_deployed(ref, on)
+
+
+def compare(target: str | None = None, top: int | None = None) -> pd.DataFrame:
+    """Leaderboard of runs by yearly value, with the rank by each linked ML metric beside it."""
+    from bizml_nb.present.views import compare as leaderboard
+
+    return leaderboard(project(), target, top)
+
+
+def tree() -> str:
+    """The metric tree as text: links into each KPI, the KPIs it feeds, the best run."""
+    from bizml_nb.present.views import tree as draw
+
+    return draw(project())
+
+
+def plot(target: str | None = None, ml: str | None = None) -> Figure:
+    """ML change against predicted KPI change per run, with 90% bars (a matplotlib Figure)."""
+    from bizml_nb.present.charts import impact_plot
+
+    return impact_plot(project(), target, ml)
+
+
+def audit(ml_metric: str, kpi: str) -> Audit:
+    """The evidence behind the link from ``ml_metric`` to ``kpi``; ``.figure()`` charts it."""
+    from bizml_nb.present.charts import audit as evidence
+
+    return evidence(project(), ml_metric, kpi)
+
+
+def dashboard(target: str | None = None) -> Dashboard:
+    """The dashboard widget: KPI dropdown, leaderboard, plot and a run's card."""
+    from bizml_nb.present.widgets import Dashboard
+
+    return Dashboard(project(), target)
+
+
+def evaluate_roi(
+    run: str | None = None,
+    *,
+    annual_benefit: float | None = None,
+    draws: int = 100_000,
+    **inputs: Any,
+) -> ROICard:
+    """The ROI card of deploying ``run`` (its yearly value as the benefit) or a given benefit.
+
+    Inputs: data_cost, eng_months, monthly_rate, infra_setup, cloud_per_year,
+    maintenance_share, deploy_days, ramp_months, years, discount (numbers or
+    distributions from :mod:`bizml_nb.finance.roi`). Every input left out is stated on the card.
+    """
+    from bizml_nb.present.roi_card import roi as card
+
+    return card(project(), run=run, annual_benefit=annual_benefit, draws=draws, **inputs)
+
+
+def plan_capacity(
+    params: float,
+    dtype: str = "fp32",
+    *,
+    rps: float,
+    latency_ms: float,
+    **assumptions: Any,
+) -> CapacityCard:
+    """Memory, replicas, the cheapest instance and the yearly cost of serving a model.
+
+    Any field of ``bizml_nb.finance.capacity.MemoryAssumptions`` or ``ServingAssumptions``
+    may be given by name (``batch_size=8``, ``runtime_gb=1.5``...).
+    """
+    from bizml_nb.finance.capacity import capacity
+
+    return capacity(params, dtype, rps=rps, latency_ms=latency_ms, **assumptions)
+
+
+def monitor_model(
+    reference: Any,
+    analysis: pd.DataFrame,
+    *,
+    proba: str,
+    prediction: str | None = None,
+    label: str = "label",
+    chunk_size: int | None = None,
+    kpi: str | None = None,
+) -> MonitorResult:
+    """Drift and label-free performance of ``analysis`` against a labelled ``reference``.
+
+    With ``kpi``, each chunk is priced through that KPI's confusion link. For the
+    full interface (saved references, drift methods, thresholds), use
+    :class:`bizml_nb.monitor.Reference`.
+    """
+    from bizml_nb.monitor import monitor_frames
+
+    return monitor_frames(
+        reference,
+        analysis,
+        proba=proba,
+        prediction=prediction,
+        label=label,
+        chunk_size=chunk_size,
+        project=project() if kpi else None,
+        kpi=kpi,
+    )

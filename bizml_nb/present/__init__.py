@@ -1,0 +1,1 @@
+"""What people see: cards (one card protocol), tables, charts, the report and the widgets."""

@@ -1,0 +1,251 @@
+"""Charts: ML change against business change, and the evidence behind a link.
+
+matplotlib is imported inside each function, so nothing here slows ``%load_ext``.
+Run and metric names are shown literally (a ``$`` in a name is not mathtext).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bizml_nb.core import units
+from bizml_nb.core.errors import RegistryError
+from bizml_nb.impact.engine import value_per_unit
+from bizml_nb.present.cards import Card
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from bizml_nb.core.registry import Link
+    from bizml_nb.impact.evidence import Fit
+    from bizml_nb.projects.project import Project
+
+
+def impact_plot(project: Project, target: str | None = None, ml: str | None = None) -> Figure:
+    """ML delta (x) against the predicted KPI change (y) with 90% bars, per run.
+
+    The shaded band is where a change is worth less than the project's
+    ``min_annual_value``; the dashed line is the KPI's gap to its target.
+    """
+    import matplotlib.pyplot as plt
+
+    registry = project.registry
+    kpi_name = target or next(iter(registry.metrics), None)
+    if kpi_name is None:
+        raise RegistryError("no business metrics yet; declare one with `%bizml metric NAME ...`")
+    kpi = registry.metric(kpi_name)
+    links = [link for link in registry.ml_links_to(kpi_name) if link.kind in ("linear", "fitted")]
+    ml_name = ml or (links[0].ml_metric if links else None)
+    if ml_name is None:
+        raise RegistryError(
+            f"{kpi_name} has no linear or fitted link from an ML metric to plot against; "
+            "name one with --ml"
+        )
+    baseline = project.ledger.baseline(kpi_name)
+    scale = 100.0 if kpi.is_ratio else 1.0
+    unit = "pp" if kpi.is_ratio else kpi.unit
+    xs, ys, lows, highs, names = [], [], [], [], []
+    for run in project.ledger.runs(kpi_name):
+        if run.status != "ok" or baseline is None or run.id == baseline.id:
+            continue
+        if ml_name not in run.metrics or ml_name not in baseline.metrics:
+            continue
+        impact = Card.build(run, registry, baseline).impact
+        delta = impact.business_delta if impact else None
+        if delta is None:
+            continue
+        xs.append(run.metrics[ml_name] - baseline.metrics[ml_name])
+        ys.append(delta.mid * scale)
+        lows.append((delta.mid - delta.low) * scale)
+        highs.append((delta.high - delta.mid) * scale)
+        names.append(run.name)
+    figure, axes = plt.subplots(figsize=(7, 4.2))
+    worth = value_per_unit(registry, kpi_name)
+    if worth and registry.min_annual_value > 0:
+        band = registry.min_annual_value / abs(worth) * scale
+        axes.axhspan(-band, band, color="0.9", label="below the materiality bar")
+    if kpi.baseline is not None and kpi.target is not None:
+        axes.axhline(
+            (kpi.target - kpi.baseline) * scale, color="tab:green", linestyle="--", label="target"
+        )
+    axes.axhline(0, color="0.5", linewidth=0.8)
+    if xs and baseline is not None:  # the origin: every run is measured from it
+        axes.plot(
+            [0],
+            [0],
+            marker="s",
+            linestyle="none",
+            color="0.3",
+            label=literal(f"baseline run: {baseline.name}"),
+        )
+    axes.errorbar(
+        xs, ys, yerr=[lows, highs], fmt="o", capsize=4, color="tab:blue", label="runs (90%)"
+    )
+    for x, y, name in zip(xs, ys, names, strict=True):
+        axes.annotate(literal(name), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    axes.set_xlabel(f"{literal(ml_name)} change vs the baseline run")
+    axes.set_ylabel(f"predicted {literal(kpi_name)} change ({literal(unit)})")
+    axes.set_title(literal(f"{ml_name} vs {kpi_name}"))
+    if not xs:
+        axes.text(
+            0.5,
+            0.5,
+            "no runs to compare with a baseline run yet",
+            ha="center",
+            transform=axes.transAxes,
+        )
+    axes.legend(loc="best", fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The evidence behind one link: what it says, how sure, and which points drive it."""
+
+    link: Link
+    fit: Fit | None
+    history: Any  # the history DataFrame, when there is one
+    text: str
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        import html
+
+        data: dict[str, Any] = {
+            "text/plain": self.text,
+            "text/html": '<pre class="bizml-audit">' + html.escape(self.text) + "</pre>",
+        }
+        return data
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def figure(self) -> Figure | None:
+        """Scatter of the history with the fitted line and its 90% band (None without history)."""
+        if self.fit is None or self.history is None:
+            return None
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        x = self.history["ml_delta"].to_numpy(dtype=float)
+        y = self.history["business_delta"].to_numpy(dtype=float)
+        figure, axes = plt.subplots(figsize=(6, 4))
+        axes.scatter(x, y, color="tab:blue", label="past experiments")
+        grid = np.linspace(min(x.min(), 0), max(x.max(), 0), 50)
+        fit = self.fit
+        axes.plot(grid, fit.intercept + fit.slope * grid, color="tab:orange", label="fit")
+        low, high = fit.interval
+        if np.isfinite(low) and np.isfinite(high):
+            axes.fill_between(
+                grid,
+                fit.intercept + low * grid,
+                fit.intercept + high * grid,
+                color="tab:orange",
+                alpha=0.2,
+                label="90% interval of the slope",
+            )
+        axes.axhline(0, color="0.5", linewidth=0.8)
+        axes.set_xlabel(f"offline {literal(self.link.ml_metric)} change")
+        axes.set_ylabel(f"measured {literal(self.link.business_metric)} change")
+        axes.set_title(literal(f"{self.link.label}: {fit.grade} evidence"))
+        axes.legend(fontsize=8)
+        figure.tight_layout()
+        plt.close(figure)
+        return figure
+
+
+def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
+    """The evidence behind the link from ``ml_metric`` to ``kpi``."""
+    from bizml_nb.impact.evidence import _read, fit_history
+
+    registry = project.registry
+    registry.metric(kpi)
+    matches = [x for x in registry.links_to(kpi) if x.ml_metric == ml_metric]
+    if not matches:
+        known = ", ".join(x.ml_metric for x in registry.links_to(kpi)) or "none"
+        raise RegistryError(f"no link {ml_metric} -> {kpi}; links into {kpi}: {known}")
+    link = matches[0]
+    lines = [
+        f"{link.label}: {link.kind} link" + (f" (source: {link.source})" if link.source else "")
+    ]
+    fit = history = None
+    if link.kind == "fitted":
+        path = link.params.get("history")
+        if path:
+            file = Path(path) if Path(path).is_absolute() else project.root / path
+            if file.is_file():
+                history = _read(file)
+                fit = fit_history(history)
+            else:
+                lines.append(f"the history file {path} is no longer there; showing the stored fit")
+        grade = link.params.get("grade")
+        low, high = link.interval
+        lines.append(
+            f"elasticity {units.number(link.elasticity)}, 90% interval [{units.number(low)}, "
+            f"{units.number(high)}], n={link.params.get('n')}, R^2 {float(link.params.get('r2', 0)):.2f}; "
+            f"evidence: {grade}"
+        )
+        if grade == "none":
+            lines.append(
+                f"past experiments show no reliable relation between {ml_metric} and {kpi}; "
+                "the offline gain may not move the business"
+            )
+        if fit is not None:
+            lines.append(f"intercept {units.number(fit.intercept)} (not used for predictions)")
+            lines.append("points that most influence the fit (Cook's distance):")
+            lines.extend(f"  {label}: {distance:.2f}" for label, distance in fit.influence)
+            if fit.influence and fit.influence[0][1] > 1:
+                lines.append(
+                    f"  {fit.influence[0][0]} alone moves the fit (Cook's distance above 1); "
+                    "check it before trusting the slope"
+                )
+    elif link.kind == "linear":
+        low, high = link.interval
+        lines.append(
+            f"elasticity {units.number(link.elasticity)} [{units.number(low)}, {units.number(high)}], "
+            "declared by hand: no history to check it against. Fit it from past A/B tests with "
+            f"`%bizml link {ml_metric} {kpi} --fit history.csv` to grade the evidence."
+        )
+    elif link.kind == "confusion":
+        (tn, fp), (fn, tp) = link.params["value_matrix"]
+        lines.append(
+            f"value per case TN {tn:g}, FP {fp:g}, FN {fn:g}, TP {tp:g} at "
+            f"{units.number(float(link.params['cases_per_year']))} cases/yr; the uncertainty comes "
+            "from the counts each run logs"
+        )
+    else:
+        lines.append(f"formula {link.params['expr']}: computed exactly from logged quantities")
+    return Audit(link, fit, history, "\n".join(lines))
+
+
+def literal(text: str) -> str:
+    """Text for matplotlib: one line, no control characters or escape sequences, and
+    ``$`` escaped, so names are never read as mathtext."""
+    from bizml_nb.core.textsafe import terminal_line
+
+    return terminal_line(text).replace("$", r"\$")
+
+
+def money_axis(axis: Any, currency: str) -> None:
+    """Label an axis's ticks as money (``$2M``, ``-$250k``), not as ``1e6`` multiples.
+
+    >>> money_axis(axes.yaxis, "USD")  # doctest: +SKIP
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value: float, _position: Any) -> str:
+        return literal(units.money(float(value), currency))
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def figure_png(figure: Figure) -> bytes:
+    """The figure as PNG bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()

@@ -1,0 +1,269 @@
+"""The ROI card: NPV, ROI, payback, IRR and P(NPV > 0), stating every input and default.
+
+Like experiment cards, it is one display with deterministic ``text/plain``, escaped
+``text/html`` and a JSON record (``application/vnd.bizml.roi+json``).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from bizml_nb.core import units
+from bizml_nb.core._records import portable
+from bizml_nb.core.errors import BizmlError
+from bizml_nb.finance.roi import (
+    DRAWS,
+    SEED,
+    Investment,
+    Result,
+    Simulation,
+    Triangular,
+    Value,
+    describe,
+    evaluate,
+    irr_text,
+    simulate,
+)
+from bizml_nb.present.cards import text_html
+
+if TYPE_CHECKING:
+    from bizml_nb.projects.project import Project
+
+ROI_MIME = "application/vnd.bizml.roi+json"
+INPUT_WORDS = {
+    "annual_benefit": "annual benefit",
+    "data_cost": "data and labelling (one-off)",
+    "eng_months": "engineering person-months",
+    "monthly_rate": "cost of a person-month",
+    "infra_setup": "infrastructure set-up (one-off)",
+    "cloud_per_year": "cloud per year",
+    "maintenance_share": "maintenance, share of engineering per year",
+    "deploy_days": "days to deploy",
+    "ramp_months": "months to full benefit",
+    "years": "horizon in years",
+    "discount": "discount rate per year",
+}
+
+
+@dataclass(frozen=True)
+class ROICard:
+    """An ROI evaluation shown as a card."""
+
+    investment: Investment
+    result: Result
+    simulation: Simulation
+    currency: str
+    defaults: tuple[str, ...]
+    benefit_from: str
+
+    @classmethod
+    def build(
+        cls,
+        investment: Investment,
+        *,
+        currency: str = "USD",
+        defaults: tuple[str, ...] = (),
+        benefit_from: str = "given",
+        draws: int = DRAWS,
+        seed: int = SEED,
+    ) -> ROICard:
+        return cls(
+            investment,
+            evaluate(investment),
+            simulate(investment, draws=draws, seed=seed),
+            currency,
+            defaults,
+            benefit_from,
+        )
+
+    def rows(self) -> list[tuple[str, str]]:
+        inv, res, sim, cur = self.investment, self.result, self.simulation, self.currency
+        p10, p50, p90 = sim.npv_percentiles()
+        b10, b50, b90 = sim.payback_percentiles()
+        rows = [
+            (
+                "NPV",
+                f"{units.money(res.npv, cur, signed=True)} over {inv.years} years at "
+                f"{_pct(inv.discount)}/yr"
+                + (
+                    f" (P10 {units.money(p10, cur)}, P50 {units.money(p50, cur)}, "
+                    f"P90 {units.money(p90, cur)})"
+                    if sim.uncertain
+                    else ""
+                ),
+            ),
+            (
+                "ROI",
+                f"{res.roi * 100:,.0f}% (NPV over the present value of the costs)"
+                if math.isfinite(res.roi)
+                else "n/a (no costs to relate the NPV to)",
+            ),
+            (
+                "Payback",
+                res.payback_text
+                + (
+                    f" (P10 {_month(b10)}, P50 {_month(b50)}, P90 {_month(b90)})"
+                    if sim.uncertain
+                    else ""
+                ),
+            ),
+            (
+                "IRR",
+                irr_text(res.irr),
+            ),
+            (
+                "P(NPV > 0)",
+                f"{sim.p_positive * 100:.1f}% over {sim.draws:,} draws (seed {sim.seed})"
+                if sim.uncertain
+                else f"{100.0 if res.npv > 0 else 0.0:.0f}% (no input is uncertain)",
+            ),
+            ("Benefit", f"{_input(inv, 'annual_benefit', cur)} a year, {self.benefit_from}"),
+        ]
+        given = [
+            f.name
+            for f in fields(inv)
+            if f.name not in self.defaults and f.name != "annual_benefit"
+        ]
+        if given:
+            rows.append(("Inputs", "; ".join(_input(inv, name, cur) for name in given)))
+        if self.defaults:
+            rows.append(("Defaults", "; ".join(_input(inv, name, cur) for name in self.defaults)))
+        return rows
+
+    def text(self) -> str:
+        lines = [f"ROI ({self.currency})"]
+        lines.extend(f"  {label:<11} {text}" for label, text in self.rows())
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        e = html.escape
+        body = "".join(
+            f'<tr><th style="text-align:left;padding-right:12px;vertical-align:top">{e(label)}</th>'
+            f"<td>{text_html(text)}</td></tr>"
+            for label, text in self.rows()
+        )
+        return (
+            '<div class="bizml-card bizml-roi" style="border:1px solid '
+            'var(--jp-border-color1,#d0d7de);border-radius:6px;padding:8px 12px;max-width:960px">'
+            f"<b>ROI</b> ({e(self.currency)})<table>{body}</table></div>"
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The card's figures as JSON-ready data, floats to 10 significant digits."""
+        sim, res = self.simulation, self.result
+        record: dict[str, Any] = {
+            "format": "bizml.roi",
+            "version": 1,
+            "currency": self.currency,
+            "inputs": {
+                f.name: describe(getattr(self.investment, f.name)) for f in fields(self.investment)
+            },
+            "defaults": list(self.defaults),
+            "benefit_from": self.benefit_from,
+            "npv": res.npv,
+            "roi": res.roi if math.isfinite(res.roi) else None,
+            "payback_month": res.payback_month,
+            "irr": res.irr,
+            "p_npv_positive": sim.p_positive,
+            "npv_p10_p50_p90": list(sim.npv_percentiles()),
+            "payback_p10_p50_p90": list(sim.payback_percentiles()),
+            "draws": sim.draws,
+            "seed": sim.seed,
+        }
+        return portable(record)  # type: ignore[no-any-return]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return {"text/plain": self.text(), "text/html": self.html(), ROI_MIME: self.record()}
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+def roi(
+    project: Project | None = None,
+    *,
+    run: str | None = None,
+    annual_benefit: Value | None = None,
+    draws: int = DRAWS,
+    **inputs: Value,
+) -> ROICard:
+    """The ROI card of a project whose benefit is a run's yearly value or a given amount.
+
+    With ``run``, the benefit is that run's predicted yearly value as a triangular
+    distribution peaking at its mid whose central 90% is the run's 90% range
+    (:meth:`~bizml_nb.finance.roi.Triangular.from_interval`). Without ``deploy_days``, the time to deploy is
+    the Algorithmia 2020 survey prior. Every input left out is a stated default.
+    """
+    from bizml_nb.finance.maturity import survey_prior
+
+    if (run is None) == (annual_benefit is None):
+        raise BizmlError("give the benefit either as a run (--run RUN) or as --annual-benefit X")
+    unknown = [name for name in inputs if name not in INPUT_WORDS or name == "annual_benefit"]
+    if unknown:
+        from bizml_nb.core.errors import did_you_mean
+
+        raise BizmlError(f"unknown ROI input {unknown[0]!r}{did_you_mean(unknown[0], INPUT_WORDS)}")
+    currency = "USD"
+    if run is not None:
+        if project is None:
+            raise BizmlError("a run's value needs its project")
+        card = project.card(run)
+        value = card.impact.value_per_year if card.impact else None
+        if value is None:
+            raise BizmlError(
+                f"run {card.run.name!r} has no yearly value (no priced link applies); "
+                "pass --annual-benefit instead"
+            )
+        benefit: Value = (
+            Triangular.from_interval(value.low, value.mid, value.high)
+            if value.low < value.high
+            else value.mid
+        )
+        benefit_from = (
+            f"the predicted yearly value of run {card.run.name!r}: a triangular with 5% of "
+            f"draws below {units.money(value.low, card.currency, signed=True)} and 5% above "
+            f"{units.money(value.high, card.currency, signed=True)} (its 90% range)"
+        )
+        currency = card.currency
+    else:
+        assert annual_benefit is not None
+        benefit, benefit_from = annual_benefit, "given"
+        if project is not None and project.has_registry:
+            currency = project.registry.currency
+    defaults = tuple(
+        f.name for f in fields(Investment) if f.name not in inputs and f.name != "annual_benefit"
+    )
+    if "deploy_days" not in inputs:
+        inputs["deploy_days"] = survey_prior()  # stated on the card as a default
+    investment = Investment(annual_benefit=benefit, **inputs)  # type: ignore[arg-type]
+    return ROICard.build(
+        investment, currency=currency, defaults=defaults, benefit_from=benefit_from, draws=draws
+    )
+
+
+MONEY_INPUTS = {"annual_benefit", "data_cost", "monthly_rate", "infra_setup", "cloud_per_year"}
+
+
+def _input(investment: Investment, name: str, currency: str = "USD") -> str:
+    value = getattr(investment, name)
+    if name in MONEY_INPUTS and isinstance(value, int | float):
+        return f"{INPUT_WORDS[name]} {units.money(value, currency)}"
+    if name in MONEY_INPUTS and isinstance(value, Triangular):
+        ends = (value.low_, value.mode_, value.high_)
+        return (
+            f"{INPUT_WORDS[name]} triangular({', '.join(units.money(v, currency) for v in ends)})"
+        )
+    if name in ("maintenance_share", "discount") and isinstance(value, int | float):
+        return f"{INPUT_WORDS[name]} {value * 100:g}%"
+    return f"{INPUT_WORDS[name]} {describe(value)}"
+
+
+def _pct(value: Value) -> str:
+    return f"{value * 100:g}%" if isinstance(value, int | float) else describe(value)
+
+
+def _month(value: float | None) -> str:
+    return "never" if value is None else f"{value:.0f}"

@@ -1,0 +1,414 @@
+"""A project: the folder that holds bizml.toml, its registry and its ledger.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> proj = Project.at(root)
+>>> proj.ledger.path.relative_to(root).as_posix()
+'.bizml/ledger.sqlite'
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from bizml_nb.core.errors import LedgerError, RegistryError
+from bizml_nb.core.ledger import Ledger, Run, default_path
+from bizml_nb.core.provenance import Provenance
+from bizml_nb.core.registry import (
+    FILENAME,
+    BusinessMetric,
+    Direction,
+    Link,
+    Registry,
+    find_root,
+    init_file,
+    upsert_link,
+    upsert_metric,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    import pandas as pd
+
+    from bizml_nb.present.cards import Card
+    from bizml_nb.projects.experiments import Experiment
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass
+class Project:
+    """The registry and ledger of one project, with the registry re-read when its text changes."""
+
+    root: Path
+    ledger: Ledger
+    provenance: Provenance = field(default_factory=Provenance)
+    _registry: tuple[str, Registry] | None = field(default=None, repr=False)
+    _settled: tuple[int, int, int, int, int] | None = field(default=None, repr=False)
+
+    @classmethod
+    def at(cls, root: Path, *, ledger: Path | None = None) -> Project:
+        root = root.resolve()
+        return cls(root=root, ledger=Ledger(ledger or default_path(root)))
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / FILENAME
+
+    @property
+    def registry(self) -> Registry:
+        """The registry as the file says now (parsed again only when its text changed).
+
+        The cache is keyed by the file's text, not its size and time: two edits within
+        one tick of the file system's clock can leave both the same. Reading the text
+        is skipped only for a file whose status (inode, size, modification and change
+        times) is unchanged since a read made well after its last change: any later
+        edit then changes the change time, which no program can set back.
+        """
+        path = self.registry_path
+        status = _status(path)
+        if status is not None and status == self._settled and self._registry is not None:
+            return self._registry[1]
+        read_at = time.time_ns()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RegistryError(
+                f"no {FILENAME} in {self.root} or above; run `%bizml init` (or `bizml init`) "
+                "to start a project here"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RegistryError(f"cannot read {path}: {exc}") from None
+        if self._registry is None or self._registry[0] != text:
+            self._registry = (text, Registry.from_text(text, path))
+        settled = status is not None and read_at - status[4] > _SETTLE_NS
+        self._settled = status if settled and status == _status(path) else None
+        return self._registry[1]
+
+    @property
+    def has_registry(self) -> bool:
+        return self.registry_path.is_file()
+
+    # -- declaring
+
+    def init(
+        self,
+        name: str | None = None,
+        *,
+        currency: str | None = None,
+        min_annual_value: float | None = None,
+        compute_cost_per_hour: float | None = None,
+        eng_cost_per_hour: float | None = None,
+    ) -> Outcome:
+        """Create this project's bizml.toml, or update its [project] with what is given.
+
+        ``min_annual_value`` is the bar a run's yearly value must clear to be
+        *material*; the two costs per hour price a run's compute and engineering time.
+        """
+        if currency is not None and not currency.strip():
+            raise RegistryError("currency is empty; use a code such as USD or EUR")
+        settings = {
+            key: value
+            for key, value in (
+                ("min_annual_value", min_annual_value),
+                ("compute_cost_per_hour", compute_cost_per_hour),
+                ("eng_cost_per_hour", eng_cost_per_hour),
+            )
+            if value is not None
+        }
+        return init_file(self.registry_path, project=name, currency=currency, settings=settings)
+
+    def metric(
+        self,
+        name: str,
+        *,
+        unit: str,
+        direction: Direction,
+        baseline: float | None = None,
+        target: float | None = None,
+        value_per_unit: float | None = None,
+        owner: str | None = None,
+        description: str | None = None,
+        traffic_per_week: float | None = None,
+        test_weeks: float | None = None,
+        std: float | None = None,
+    ) -> BusinessMetric:
+        """Declare a business metric (or update it) and return it as now stored.
+
+        ``traffic_per_week`` (units an A/B test can randomise per week), ``test_weeks``
+        (default 2) and, for a continuous KPI, its per-unit ``std`` let cards say
+        whether an A/B test could detect a change.
+        """
+        metric = BusinessMetric(
+            name,
+            unit,
+            direction,
+            baseline,
+            target,
+            value_per_unit,
+            owner,
+            description,
+            traffic_per_week,
+            test_weeks,
+            std,
+        )
+        self.declare(metric)
+        return self.registry.metric(name)
+
+    def link(
+        self,
+        ml_metric: str,
+        business_metric: str,
+        *,
+        elasticity: float | None = None,
+        interval: tuple[float, float] | None = None,
+        source: str | None = None,
+        ml_baseline: float | None = None,
+        fit: pd.DataFrame | str | Path | None = None,
+        value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
+        cases_per_year: float | None = None,
+        expr: str | None = None,
+    ) -> Link:
+        """Declare (or replace) a link from an ML metric, or another KPI, to a KPI.
+
+        One form per call:
+
+        - ``elasticity=`` (with ``interval=``): a linear link;
+        - ``fit=`` a history DataFrame or CSV of past experiments: a fitted link;
+        - ``value_matrix=[[TN, FP], [FN, TP]]`` with ``cases_per_year=``: a confusion link;
+        - ``expr="a / b"``: a formula over logged quantities.
+        """
+        given = [
+            name
+            for name, value in (
+                ("elasticity", elasticity),
+                ("fit", fit),
+                ("value_matrix", value_matrix),
+                ("expr", expr),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise RegistryError(
+                "a link needs exactly one of --elasticity (linear), --fit HISTORY (fitted), "
+                "--value-matrix with --cases-per-year (confusion) or --expr (formula)"
+                + (f"; got {' and '.join(given)}" if given else "")
+            )
+        params: dict[str, Any]
+        if fit is not None:
+            from bizml_nb.impact.evidence import MIN_FIT_POINTS, fit_history, fit_params
+
+            if interval is not None:
+                raise RegistryError(
+                    "a fitted link takes its interval from the fit; drop --interval"
+                )
+            history = str(fit) if isinstance(fit, str | Path) else None
+            fitted = fit_history(fit)
+            if fitted.n < MIN_FIT_POINTS:
+                raise RegistryError(
+                    f"the history has {fitted.n} past A/B result(s); fitting a link needs at "
+                    f"least {MIN_FIT_POINTS} (with fewer, its interval is unknown). Add results, "
+                    "or declare the link with --elasticity and an --interval"
+                )
+            params, kind = fit_params(fitted, history), "fitted"
+        elif value_matrix is not None:
+            if cases_per_year is None:
+                raise RegistryError("a confusion link needs --cases-per-year")
+            params = {"value_matrix": _matrix(value_matrix), "cases_per_year": cases_per_year}
+            kind = "confusion"
+        elif expr is not None:
+            params, kind = {"expr": expr}, "formula"
+        else:
+            params, kind = {"elasticity": elasticity}, "linear"
+            if interval is not None:
+                params["interval"] = tuple(interval)
+        if ml_baseline is not None:
+            if kind not in ("linear", "fitted"):
+                raise RegistryError(f"a {kind} link has no ml_baseline; drop --ml-baseline")
+            params["ml_baseline"] = ml_baseline
+        if cases_per_year is not None and kind != "confusion":
+            raise RegistryError("--cases-per-year belongs to a confusion link (--value-matrix)")
+        link = Link(ml_metric, business_metric, kind, params, source)
+        self.declare(link)
+        return link
+
+    def mark_deployed(self, ref: str, on: str | None = None) -> Run:
+        """Record that a run's model went live on ``on`` (YYYY-MM-DD; default today)."""
+        from datetime import date
+
+        if on is None:
+            day = date.today()
+        else:
+            try:
+                day = date.fromisoformat(on)
+            except ValueError:
+                raise LedgerError(f"--on {on!r} is not a date; write it as YYYY-MM-DD") from None
+        run = self.run(ref)
+        if day.isoformat() < run.started_at[:10]:
+            raise LedgerError(
+                f"run {run.name!r} started on {run.started_at[:10]}; it cannot have gone live "
+                f"on {day.isoformat()}"
+            )
+        return self.ledger.mark_deployed(run.id, day.isoformat())
+
+    def deployments(self) -> pd.DataFrame:
+        """Runs marked deployed: model (run name), started, deployed, days to deploy."""
+        import pandas as pd
+
+        rows = [
+            {"model": r.name, "started": r.started_at, "deployed": r.deployed_on}
+            for r in self.ledger.runs()
+            if r.deployed_on
+        ]
+        frame = pd.DataFrame(rows, columns=["model", "started", "deployed"])
+        if not frame.empty:
+            from bizml_nb.finance.maturity import deployment_days
+
+            frame["days"] = deployment_days(frame).to_numpy()
+        return frame
+
+    def set_baseline(self, ref: str) -> Run:
+        """Make a run (by id, prefix, ``last`` or name) the baseline of its KPI."""
+        run = self.run(ref)
+        return self.ledger.set_baseline(run.target, run.id)
+
+    def declare(self, item: BusinessMetric | Link) -> Outcome:
+        """Write a metric or link into bizml.toml; say whether it was created or updated."""
+        if not self.has_registry:
+            raise RegistryError(
+                f"no {FILENAME} in {self.root} or above; run `%bizml init` (or `bizml init`) first"
+            )
+        if isinstance(item, BusinessMetric):
+            return upsert_metric(self.registry_path, item)
+        self.registry.metric(item.business_metric)  # the KPI must exist first
+        return upsert_link(self.registry_path, item)
+
+    # -- experiments and runs
+
+    def experiment(
+        self,
+        name: str,
+        *,
+        target: str,
+        hypothesis: str | None = None,
+        expect: str | None = None,
+        tags: Iterable[str] = (),
+        baseline: bool = False,
+        params: Mapping[str, Any] | None = None,
+        eng_hours: float | None = None,
+    ) -> Experiment:
+        """A new experiment against KPI ``target``; use it as a context manager."""
+        from bizml_nb.projects.experiments import Experiment
+
+        return Experiment(
+            name,
+            target=target,
+            project=self,
+            hypothesis=hypothesis,
+            expect=expect,
+            tags=tags,
+            baseline=baseline,
+            params=params,
+            eng_hours=eng_hours,
+        )
+
+    def runs(self, target: str | None = None) -> pd.DataFrame:
+        """The recorded runs as a DataFrame (one column per ML metric), oldest first."""
+        if target is not None:
+            self.registry.metric(target)
+        return self.ledger.frame(target)
+
+    def run(self, ref: str) -> Run:
+        """A run by id, unique id prefix, ``last`` (the run recorded most recently, by any
+        process), or name (the latest recorded run of that name)."""
+        ref = ref.strip()
+        if ref == "last":
+            last = self.ledger.last()
+            if last is None:
+                raise LedgerError(f"no runs yet in {self.ledger.path}")
+            return last
+        try:
+            return self.ledger.get(ref)
+        except LedgerError:
+            named = self.ledger.last(name=ref)
+            if named is not None:
+                return named
+            raise
+
+    def card(self, ref: str | Run) -> Card:
+        """The experiment card of a run (see :meth:`run` for the ways to name one)."""
+        from bizml_nb.present.cards import Card
+
+        run = ref if isinstance(ref, Run) else self.run(ref)
+        return Card.for_run(run, self)
+
+
+class Projects:
+    """Open projects, one per (root, ledger file), so connections and caches are reused."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[Path, Path], Project] = {}
+
+    def get(self, path: Path | str | None = None, *, ledger: Path | str | None = None) -> Project:
+        """The project that holds ``path`` (default: the current folder).
+
+        The root is the nearest folder upward with a bizml.toml, else ``path``
+        itself. The ledger is ``ledger`` if given, else ``$BIZML_LEDGER``, else
+        ``ROOT/.bizml/ledger.sqlite``.
+        """
+        start = Path(path).expanduser() if path is not None else Path.cwd()
+        root = find_root(start) or (start if start.is_dir() or not start.exists() else start.parent)
+        root = root.resolve()
+        ledger_path = Path(ledger).expanduser().resolve() if ledger else default_path(root)
+        key = (root, ledger_path)
+        project = self._open.get(key)
+        if project is None:
+            project = Project(root=root, ledger=Ledger(ledger_path))
+            self._open[key] = project
+        return project
+
+    def close(self) -> None:
+        for project in self._open.values():
+            project.ledger.close()
+        self._open.clear()
+
+
+def _matrix(values: Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+    """TN FP FN TP as four numbers, or [[TN, FP], [FN, TP]], as a 2x2 tuple."""
+    flat: list[Any] = []
+    for item in values:
+        if isinstance(item, Sequence) and not isinstance(item, str):
+            flat.extend(item)
+        else:
+            flat.append(item)
+    if len(flat) != 4:
+        raise RegistryError(
+            "value_matrix needs four values, TN FP FN TP (or [[TN, FP], [FN, TP]]), "
+            f"the value of one case of each; got {len(flat)}"
+        )
+    try:
+        tn, fp, fn, tp = (float(v) for v in flat)
+    except (TypeError, ValueError):
+        raise RegistryError(f"value_matrix values must be numbers (got {flat!r})") from None
+    except OverflowError:  # a whole number too large for a float
+        from bizml_nb.core.limits import TOO_LARGE
+
+        raise RegistryError(f"value_matrix {TOO_LARGE}") from None
+    return ((tn, fp), (fn, tp))
+
+
+_SETTLE_NS = 2_000_000_000  # well beyond any file system's timestamp granularity
+
+
+def _status(path: Path) -> tuple[int, int, int, int, int] | None:
+    """What changes when a file is edited in place or replaced; None if it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
