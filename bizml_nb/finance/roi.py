@@ -526,7 +526,7 @@ def tornado_chart(table: pd.DataFrame, currency: str = "USD") -> Figure:
     import matplotlib.pyplot as plt
 
     from bizml_nb.core import units
-    from bizml_nb.present.charts import money_axis
+    from bizml_nb.core.figures import money_axis
 
     figure, axes = plt.subplots(figsize=(7, 0.5 * max(len(table), 2) + 1.2))
     if table.empty:
@@ -554,7 +554,7 @@ def cashflow_chart(result: Result, currency: str = "USD") -> Figure:
     """Monthly net flows as bars and the cumulative position as a line."""
     import matplotlib.pyplot as plt
 
-    from bizml_nb.present.charts import money_axis
+    from bizml_nb.core.figures import money_axis
 
     frame = result.cashflows
     figure, axes = plt.subplots(figsize=(7, 3.5))

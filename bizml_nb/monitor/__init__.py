@@ -1335,7 +1335,7 @@ def _plot_metric(ax: Any, x: IntArray, est: Estimate) -> None:
 
 
 def _plot_value(ax: Any, x: IntArray, v: Value) -> None:
-    from bizml_nb.present.charts import money_axis
+    from bizml_nb.core.figures import money_axis
 
     cases = v.pricing.cases_per_year
     low = (v.per_prediction - BAND_Z * v.sampling_error) * cases

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core import units
 from bizml_nb.core.errors import RegistryError
+from bizml_nb.core.figures import figure_png, literal, money_axis
 from bizml_nb.impact.engine import value_per_unit
 from bizml_nb.present.cards import Card
 
@@ -221,31 +222,4 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
     return Audit(link, fit, history, "\n".join(lines))
 
 
-def literal(text: str) -> str:
-    """Text for matplotlib: one line, no control characters or escape sequences, and
-    ``$`` escaped, so names are never read as mathtext."""
-    from bizml_nb.core.textsafe import terminal_line
-
-    return terminal_line(text).replace("$", r"\$")
-
-
-def money_axis(axis: Any, currency: str) -> None:
-    """Label an axis's ticks as money (``$2M``, ``-$250k``), not as ``1e6`` multiples.
-
-    >>> money_axis(axes.yaxis, "USD")  # doctest: +SKIP
-    """
-    from matplotlib.ticker import FuncFormatter
-
-    def label(value: float, _position: Any) -> str:
-        return literal(units.money(float(value), currency))
-
-    axis.set_major_formatter(FuncFormatter(label))
-
-
-def figure_png(figure: Figure) -> bytes:
-    """The figure as PNG bytes."""
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+__all__ = ["Audit", "audit", "figure_png", "impact_plot", "literal", "money_axis"]

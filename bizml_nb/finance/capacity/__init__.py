@@ -907,7 +907,7 @@ def cost_chart(curve: pd.DataFrame, currency: str = "USD") -> Figure:
     """Yearly cost against traffic (one line per model size) and against model size."""
     import matplotlib.pyplot as plt
 
-    from bizml_nb.present.charts import money_axis
+    from bizml_nb.core.figures import money_axis
 
     figure, (by_traffic, by_size) = plt.subplots(1, 2, figsize=(10, 3.8))
     for p in sorted(float(v) for v in curve["params"].unique()):
