@@ -70,7 +70,8 @@ class CardMixin:
     A subclass sets :attr:`mime_type` (``None`` for a card without a record), may set
     :attr:`css_class` and :attr:`label_width`, and may override the hooks
     :meth:`title_html` (a title with more than text), :meth:`details` and
-    :meth:`details_html` (lines shown under one row), and :meth:`empty_text`.
+    :meth:`details_html` (lines shown under one row), :meth:`notes` (lines after the
+    rows, as written) and :meth:`empty_text`.
     """
 
     mime_type: ClassVar[str | None] = None
@@ -101,6 +102,11 @@ class CardMixin:
     def details_html(self, label: str) -> str:
         return "".join(f"<div>{text_html(line)}</div>" for line in self.details(label))
 
+    def notes(self) -> Sequence[str]:
+        """Plain-text lines shown as written after the rows: a list of next steps, a worked
+        example's arithmetic (none by default)."""
+        return ()
+
     def empty_text(self) -> str | None:
         """What the card says instead of its rows when it has none (``None``: just the title)."""
         return None
@@ -123,6 +129,7 @@ class CardMixin:
         for label, text in rows:
             lines.append(f"  {one_line(label):<{width}} {one_line(text)}".rstrip())
             lines.extend(f"      {one_line(line)}" for line in self.details(label))
+        lines.extend(one_line(line) for line in self.notes())
         return "\n".join(lines)
 
     def html(self) -> str:
@@ -134,13 +141,18 @@ class CardMixin:
             f"{text_html(text)}{self.details_html(label)}</td></tr>"
             for label, text in self.rows()
         )
+        notes = "".join(
+            f"<div>{text_html(one_line(line)) if line.strip() else '<br>'}</div>"
+            for line in self.notes()
+        )
         classes = " ".join(filter(None, ("bizml-card", self.css_class)))
         return (
             f'<div class="{e(classes)}" style="{CARD_STYLE}">'
             f'<div class="bizml-card-title" style="font-size:14px;margin-bottom:4px">'
             f"{self.title_html()}</div>"
             f'<table class="bizml-card-table" style="border-collapse:collapse">{body}</table>'
-            "</div>"
+            + (f'<div class="bizml-card-notes">{notes}</div>' if notes else "")
+            + "</div>"
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
