@@ -170,7 +170,7 @@ def test_an_edit_waits_for_the_lock_and_then_names_its_holder(
     holder = _start(HOLD, str(path))
     try:
         _wait_ready([holder], "held")
-        monkeypatch.setattr("bizml_nb.core.registry.LOCK_TIMEOUT_S", 0.0)
+        monkeypatch.setattr("bizml_nb.core.registry.toml_edit.LOCK_TIMEOUT_S", 0.0)
         with pytest.raises(WriteError) as info:
             upsert_metric(path, BusinessMetric("m", "count", "higher"))
     finally:

@@ -1,0 +1,155 @@
+"""A business metric (KPI): its declared fields and their checks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bizml_nb.core.errors import RegistryError
+from bizml_nb.core.limits import out_of_range, shown
+
+DIRECTIONS = ("higher", "lower")
+Direction = Literal["higher", "lower"]
+
+METRIC_KEYS = (
+    "unit",
+    "direction",
+    "baseline",
+    "target",
+    "value_per_unit",
+    "owner",
+    "description",
+    "traffic_per_week",
+    "test_weeks",
+    "std",
+)
+
+
+class InvalidValue(RegistryError):
+    """A declared value is not valid; ``key`` names it so the file's line can be found."""
+
+    def __init__(self, key: str, problem: str, *, prefix: str = "") -> None:
+        super().__init__(f"{prefix}{key} {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class BusinessMetric:
+    """A business metric (KPI) the team is judged on.
+
+    ``value_per_unit`` is what +1 unit of the metric is worth per year, in the
+    project currency. Its sign must agree with ``direction``: when higher is
+    better, +1 unit earns money (positive); when lower is better, +1 unit costs
+    money (negative).
+    """
+
+    name: str
+    unit: str
+    direction: Direction
+    baseline: float | None = None
+    target: float | None = None
+    value_per_unit: float | None = None
+    owner: str | None = None
+    description: str | None = None
+    traffic_per_week: float | None = None
+    test_weeks: float | None = None
+    std: float | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            self._check()
+        except InvalidValue as exc:
+            raise InvalidValue(exc.key, exc.problem, prefix=f"metric {self.name!r}: ") from None
+
+    def _check(self) -> None:
+        if not self.name.strip():
+            raise InvalidValue("name", "is empty; give the metric a name such as 'take_rate'")
+        if not self.unit.strip():
+            raise InvalidValue("unit", "is empty; use e.g. 'ratio', 'USD', 'count' or 'hours'")
+        if self.direction not in DIRECTIONS:
+            raise InvalidValue(
+                "direction",
+                f"must be 'higher' or 'lower' (not {self.direction!r}): "
+                "which way is better for the business?",
+            )
+        for key in (
+            "baseline",
+            "target",
+            "value_per_unit",
+            "traffic_per_week",
+            "test_weeks",
+            "std",
+        ):
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidValue(key, f"must be a number (not {shown(value)})")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InvalidValue(key, f"must be a finite number (not {value!r})")
+            check_range(key, value)
+        if self.std is not None and self.std <= 0:
+            raise InvalidValue("std", f"must be positive (not {self.std:g})")
+        self._check_value()
+        if self.baseline is not None and self.target is not None:
+            worse = (
+                self.target < self.baseline
+                if self.direction == "higher"
+                else self.target > self.baseline
+            )
+            if worse:
+                raise InvalidValue(
+                    "target",
+                    f"{self.target:g} is worse than baseline {self.baseline:g} "
+                    f"for a metric where {self.direction} is better",
+                )
+
+    def _check_value(self) -> None:
+        vpu = self.value_per_unit
+        if vpu is None:
+            return
+        if vpu == 0:
+            raise InvalidValue("value_per_unit", "is 0; omit it when the value is not known")
+        if self.direction == "higher" and vpu < 0:
+            raise InvalidValue(
+                "value_per_unit",
+                f"{vpu:g} is negative but higher is better: +1 unit of "
+                f"{self.name} should earn money, so use {-vpu:g}",
+            )
+        if self.direction == "lower" and vpu > 0:
+            raise InvalidValue(
+                "value_per_unit",
+                f"{vpu:g} is positive but lower is better: +1 unit of "
+                f"{self.name} costs money, so use {-vpu:g} "
+                "(value_per_unit is per year per +1 unit of the metric)",
+            )
+
+    @property
+    def is_ratio(self) -> bool:
+        """Whether the KPI is a proportion between 0 and 1 (shown in percent)."""
+        from bizml_nb.core.units import RATIO_UNITS
+
+        return self.unit in RATIO_UNITS
+
+    @property
+    def better(self) -> int:
+        """+1 when higher is better, -1 when lower is better."""
+        return 1 if self.direction == "higher" else -1
+
+    def to_table(self) -> dict[str, Any]:
+        """The keys of this metric's ``[metrics.NAME]`` table, in canonical order."""
+        table: dict[str, Any] = {}
+        for key in METRIC_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                table[key] = value
+        return table
+
+
+def check_range(key: str, value: float) -> None:
+    """Refuse a number outside the range ``key`` may take (see :mod:`bizml_nb.core.limits`)."""
+    problem = out_of_range(key, value)
+    if problem is not None:
+        raise InvalidValue(key, problem)
