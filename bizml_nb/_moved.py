@@ -30,7 +30,7 @@ MOVED: dict[str, str] = {
     "evidence": "impact.evidence",
     "experiments": "projects.experiments",
     "export": "interfaces.export",
-    "formula": "impact.formula",
+    "formula": "core.formula",
     "ledger": "core.ledger",
     "ledger_repair": "core.ledger_repair",
     "limits": "core.limits",

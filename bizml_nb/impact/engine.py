@@ -435,7 +435,7 @@ def _formula(
 ) -> tuple[Contribution, Callable[[], Samples]]:
     import numpy as np
 
-    from bizml_nb.impact.formula import Formula
+    from bizml_nb.core.formula import Formula
 
     formula = Formula.parse(str(link.params["expr"]))
     missing = [n for n in formula.names if n not in metrics]

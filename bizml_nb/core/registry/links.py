@@ -91,7 +91,7 @@ def _validate_confusion(params: dict[str, Any]) -> None:
 
 
 def _validate_formula(params: dict[str, Any]) -> None:
-    from bizml_nb.impact.formula import Formula
+    from bizml_nb.core.formula import Formula
 
     expr = params["expr"]
     if not isinstance(expr, str):
