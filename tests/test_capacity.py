@@ -734,11 +734,21 @@ def test_template_names_what_does_not_fit(template_runs: dict[str, templates.Exe
 
 
 def test_the_docstring_examples_hold() -> None:
-    """The module's doctests (worked numbers in the docstrings) are run here."""
+    """The package's doctests (worked numbers in the docstrings), every module's, run here."""
     import doctest
+    import importlib
+    import pkgutil
 
-    import bizml_nb.finance.capacity as module
+    import bizml_nb.finance.capacity as package
 
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 15
-    assert result.failed == 0
+    names = [package.__name__] + [
+        f"{package.__name__}.{info.name}" for info in pkgutil.iter_modules(package.__path__)
+    ]
+    attempted = 0
+    for name in names:
+        result = doctest.testmod(
+            importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE
+        )
+        assert result.failed == 0, name
+        attempted += result.attempted
+    assert attempted >= 15
