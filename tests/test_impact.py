@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bizml_nb.core.registry import BusinessMetric, Link, Registry
-from bizml_nb.impact.engine import Range, estimate
+from bizml_nb.impact import Range, estimate
 
 TAKE_RATE = BusinessMetric(
     "take_rate", "ratio", "higher", baseline=0.112, target=0.120, value_per_unit=2.5e9

@@ -27,7 +27,7 @@ from bizml_nb.core.errors import ExperimentError, RegistryError
 from bizml_nb.core.ledger import Run
 from bizml_nb.core.registry import BusinessMetric, Link, Registry
 from bizml_nb.impact.abtest import mde_mean, mde_proportion, z_total
-from bizml_nb.impact.engine import Range, estimate, verdict
+from bizml_nb.impact import Range, estimate, verdict
 from bizml_nb.impact.evidence import fit_history, fit_params
 from bizml_nb.core.formula import Formula
 from bizml_nb.present.cards import Card

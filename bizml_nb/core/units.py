@@ -95,6 +95,18 @@ def money(x: float, currency: str, *, signed: bool = False) -> str:
     return f"{sign}{amount} {currency}"
 
 
+def money_range(low: float, mid: float, high: float, currency: str, *, per: str = "") -> str:
+    """A yearly value and its range, signed: ``+$8.75M/yr [+$5M, +$12.5M]`` with ``per="/yr"``.
+
+    The one wording of a money range: cards, verdicts, leaderboards and the report use it.
+
+    >>> money_range(5e6, 8.75e6, 12.5e6, "USD", per="/yr")
+    '+$8.75M/yr [+$5M, +$12.5M]'
+    """
+    ends = ", ".join(money(x, currency, signed=True) for x in (low, high))
+    return f"{money(mid, currency, signed=True)}{per} [{ends}]"
+
+
 def percent(share: float, *, signed: bool = False, decimals: int = 0) -> str:
     """A share as percent, e.g. ``percent(0.553) == "55%"``; ``n/a`` when not finite."""
     value = share * 100
