@@ -48,7 +48,6 @@ MOVED: dict[str, str] = {
     "roi": "finance.roi",
     "roi_card": "present.roi_card",
     "runner": "interfaces.runner",
-    "schema": "core.schema",
     "templates": "interfaces.templates",
     "textsafe": "core.textsafe",
     "units": "core.units",
@@ -62,7 +61,9 @@ MOVED: dict[str, str] = {
 
 #: old modules whose names were split between modules: the old name gives a module
 #: that finds each name in these, in order (attributes only; patch the new module).
-SPLIT: dict[str, tuple[str, ...]] = {}
+SPLIT: dict[str, tuple[str, ...]] = {
+    "schema": ("core.schema", "core.run"),
+}
 
 _PREFIX = "bizml_nb."
 

@@ -229,10 +229,10 @@ NOW_MS = 1_795_867_200_123  # 2026-11-28T12:00:00.123Z
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     """Set the ledger's clock to the given readings, with a fresh id sequence (both are
     put back after the test)."""
-    monkeypatch.setattr("bizml_nb.core.ledger._ids.last", 0)
+    monkeypatch.setattr("bizml_nb.core.run._ids.last", 0)
 
     def set_readings(*readings: int) -> None:
-        monkeypatch.setattr("bizml_nb.core.ledger._now_ms", Clock(*readings))
+        monkeypatch.setattr("bizml_nb.core.run._now_ms", Clock(*readings))
 
     return set_readings
 
@@ -323,7 +323,7 @@ def test_now_iso_is_utc_with_milliseconds(monkeypatch: pytest.MonkeyPatch) -> No
             assert tz is UTC
             return cls(2026, 11, 28, 12, 0, 0, 123_987, tzinfo=UTC)
 
-    monkeypatch.setattr("bizml_nb.core.ledger.datetime", Frozen)
+    monkeypatch.setattr("bizml_nb.core.run.datetime", Frozen)
     assert now_iso() == "2026-11-28T12:00:00.123Z"
 
 

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bizml_nb.core import run as run_module
 from bizml_nb.core import schema, units
 from bizml_nb.core.errors import BizmlError, ExperimentError, LedgerError
 from bizml_nb.core.ledger import Ledger, Run, default_path
 from bizml_nb.core.registry import BusinessMetric, Link, Registry
-from bizml_nb.core.schema import RecordError, validate_record
+from bizml_nb.core.run import validate_record
+from bizml_nb.core.schema import RecordError
 from bizml_nb.finance.roi import Investment, Lognormal, ROIError, evaluate
 from bizml_nb.impact.engine import OVERFLOW_NOTE, estimate
 from bizml_nb.interfaces.cli import main
@@ -612,7 +614,7 @@ def test_roi_at_every_limit_stays_finite() -> None:
 
 
 def test_the_module_examples_hold() -> None:
-    for module in (schema, units):
+    for module in (run_module, schema, units):
         assert doctest.testmod(module).failed == 0
 
 

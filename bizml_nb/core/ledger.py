@@ -5,7 +5,9 @@ with a busy timeout, so several kernels can write at once; each run is one
 transaction. ``PRAGMA application_id`` marks the file as a bizml ledger and
 ``PRAGMA user_version`` holds the schema version: a file that is not a ledger,
 is damaged, or comes from a newer bizml_nb is refused with a clear message and
-left untouched.
+left untouched. The file's layout (SQL schema, migrations, rows, the checks of a
+file) is :mod:`bizml_nb.core.ledger_schema`; a run and its record are
+:mod:`bizml_nb.core.run` (re-exported here: ``Run``, ``new_run_id``, ``now_iso``...).
 
 >>> import tempfile, pathlib
 >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "ledger.sqlite")
@@ -20,259 +22,36 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import sqlite3
-import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from bizml_nb.core.errors import BizmlWarning, LedgerError
-from bizml_nb.core.ledger_repair import SET_ASIDE_TABLE, describe, set_aside_damaged
+from bizml_nb.core import ledger_schema as layout
+from bizml_nb.core.errors import LedgerError
+from bizml_nb.core.ledger_schema import APPLICATION_ID, RECOVER_HINT, SCHEMA_VERSION
+from bizml_nb.core.run import RECORD_FORMAT, RECORD_VERSION, Run, Status, new_run_id, now_iso
+from bizml_nb.core.schema import check_run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     import pandas as pd
 
-SCHEMA_VERSION = 5
-APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
-RECORD_FORMAT = "bizml.run"
-RECORD_VERSION = 1
-RECOVER_HINT = (
-    "Recover by moving it aside and rebuilding the runs from your executed notebooks: "
-    "`bizml ledger import NOTEBOOK.ipynb ...`"
-)
-Status = Literal["ok", "failed"]
-
-_SCHEMA = """
-CREATE TABLE runs (
-    id             TEXT PRIMARY KEY,
-    name           TEXT NOT NULL,
-    target         TEXT NOT NULL,
-    hypothesis     TEXT,
-    expect         TEXT,
-    tags           TEXT NOT NULL DEFAULT '[]',
-    params         TEXT NOT NULL DEFAULT '{}',
-    is_baseline    INTEGER NOT NULL DEFAULT 0,
-    status         TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
-    error          TEXT,
-    started_at     TEXT NOT NULL,
-    duration_s     REAL,
-    metrics        TEXT NOT NULL DEFAULT '{}',
-    notebook       TEXT,
-    cell_id        TEXT,
-    git_commit     TEXT,
-    git_dirty      INTEGER,
-    python_version TEXT,
-    bizml_version  TEXT
-) WITHOUT ROWID;
-CREATE INDEX runs_by_target ON runs (target, id);
-"""
-# Each entry upgrades the schema by one version; a new file runs them all.
-_MIGRATIONS = (
-    _SCHEMA,
-    """
-ALTER TABLE runs ADD COLUMN eng_hours REAL;
-CREATE TABLE baselines (
-    target  TEXT PRIMARY KEY,
-    run_id  TEXT NOT NULL REFERENCES runs (id),
-    set_at  TEXT NOT NULL
-) WITHOUT ROWID;
-""",
-    "ALTER TABLE runs ADD COLUMN deployed_on TEXT;",
-    # Schema 4: the order runs were recorded in, across every process writing the file
-    # (`last`); runs already present count as recorded in id order.
-    """
-CREATE TABLE run_order (
-    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id  TEXT NOT NULL UNIQUE
-);
-INSERT INTO run_order (run_id) SELECT id FROM runs ORDER BY id;
-CREATE TRIGGER run_recorded AFTER INSERT ON runs BEGIN
-    INSERT INTO run_order (run_id) VALUES (NEW.id);
-END;
-""",
-    # Schema 5: rows of older versions that break the run record schema move here
-    # (bizml_nb.core.ledger_repair) when the ledger is upgraded.
-    SET_ASIDE_TABLE,
-)
-_COLUMNS = (
-    "id",
-    "name",
-    "target",
-    "hypothesis",
-    "expect",
-    "tags",
-    "params",
-    "is_baseline",
-    "status",
-    "error",
-    "started_at",
-    "duration_s",
-    "metrics",
-    "notebook",
-    "cell_id",
-    "git_commit",
-    "git_dirty",
-    "python_version",
-    "bizml_version",
-    "eng_hours",
-    "deployed_on",
-)
-_INSERT = f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-# --------------------------------------------------------------------------- runs
-
-
-@dataclass(frozen=True)
-class Run:
-    """One recorded experiment: what was tried, against which KPI, and what it measured."""
-
-    id: str
-    name: str
-    target: str
-    started_at: str
-    hypothesis: str | None = None
-    expect: str | None = None
-    tags: tuple[str, ...] = ()
-    params: Mapping[str, Any] = field(default_factory=dict)
-    is_baseline: bool = False
-    status: Status = "ok"
-    error: str | None = None
-    duration_s: float | None = None
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    notebook: str | None = None
-    cell_id: str | None = None
-    git_commit: str | None = None
-    git_dirty: bool | None = None
-    python_version: str | None = None
-    bizml_version: str | None = None
-    eng_hours: float | None = None
-    deployed_on: str | None = None  # ISO date the run's model went live
-
-    @classmethod
-    def new(cls, name: str, *, target: str, **fields: Any) -> Run:
-        """A run with a fresh id and the current time as its start."""
-        return cls(id=new_run_id(), name=name, target=target, started_at=now_iso(), **fields)
-
-    def with_metrics(self, metrics: Mapping[str, float]) -> Run:
-        """A copy of this run with ``metrics`` added (later values win)."""
-        return replace(self, metrics={**self.metrics, **metrics})
-
-    def to_record(self) -> dict[str, Any]:
-        """The JSON-able record stored in notebooks as ``application/vnd.bizml.run+json``."""
-        run = asdict(self)
-        run["tags"] = list(self.tags)
-        run["params"] = dict(self.params)
-        run["metrics"] = dict(self.metrics)
-        return {"format": RECORD_FORMAT, "version": RECORD_VERSION, "run": run}
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any], where: str | None = None) -> Run:
-        """Rebuild a run from :meth:`to_record` output; LedgerError if it is not one.
-
-        The record is checked against the run record schema (:mod:`bizml_nb.core.schema`):
-        the error names the field and what it may hold, after ``where`` if given.
-        """
-        from bizml_nb.core.schema import validate_record
-
-        return validate_record(record, where)
-
-    def _row(self) -> tuple[Any, ...]:
-        return (
-            self.id,
-            self.name,
-            self.target,
-            self.hypothesis,
-            self.expect,
-            json.dumps(list(self.tags), ensure_ascii=False),
-            json.dumps(dict(self.params), ensure_ascii=False, default=str),
-            int(self.is_baseline),
-            self.status,
-            self.error,
-            self.started_at,
-            self.duration_s,
-            json.dumps(dict(self.metrics), ensure_ascii=False),
-            self.notebook,
-            self.cell_id,
-            self.git_commit,
-            None if self.git_dirty is None else int(self.git_dirty),
-            self.python_version,
-            self.bizml_version,
-            self.eng_hours,
-            self.deployed_on,
-        )
-
-    @classmethod
-    def _from_row(cls, row: Sequence[Any]) -> Run:
-        data = dict(zip(_COLUMNS, row, strict=True))
-        data["tags"] = tuple(json.loads(data["tags"]))
-        data["params"] = json.loads(data["params"])
-        data["metrics"] = json.loads(data["metrics"])
-        data["is_baseline"] = bool(data["is_baseline"])
-        data["git_dirty"] = None if data["git_dirty"] is None else bool(data["git_dirty"])
-        return cls(**data)
-
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-class _IdSequence:
-    """The last id this process made, so that the next one sorts after it."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the last id (in a forked child: start a sequence of its own)."""
-        self.last = 0
-        self.lock = threading.Lock()
-
-    def after(self, fresh: int) -> int:
-        """``fresh``, or the last id plus one when ``fresh`` is not in a later millisecond."""
-        with self.lock:
-            if fresh >> 80 <= self.last >> 80:
-                fresh = self.last + 1
-            self.last = fresh
-            return fresh
-
-
-_ids = _IdSequence()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_ids.reset)
-
-
-def new_run_id() -> str:
-    """A 26-character ULID: 48 bits of milliseconds then 80 random bits.
-
-    Ids sort by creation time and are unique across machines without coordination.
-    Within a process they are monotonic (the ULID spec's monotonic mode): an id made
-    in the same millisecond as the one before it, or after the clock was set back,
-    is that id plus one, so a process's ids sort in the order they were made.
-    """
-    value = _ids.after(_now_ms() << 80 | secrets.randbits(80))
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
-
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 with milliseconds, e.g. 2026-11-28T12:00:00.123Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# --------------------------------------------------------------------------- ledger
+__all__ = [
+    "APPLICATION_ID",
+    "RECORD_FORMAT",
+    "RECORD_VERSION",
+    "RECOVER_HINT",
+    "SCHEMA_VERSION",
+    "Ledger",
+    "Run",
+    "Status",
+    "default_path",
+    "new_run_id",
+    "now_iso",
+]
 
 
 class Ledger:
@@ -297,12 +76,10 @@ class Ledger:
 
         A run that breaks the run record schema is refused before anything is written.
         """
-        from bizml_nb.core.schema import check_run
-
         check_run(run)
         with self._writing() as conn:
             try:
-                conn.execute(_INSERT, run._row())
+                conn.execute(layout.INSERT, layout.to_row(run))
             except sqlite3.IntegrityError as exc:
                 if "UNIQUE" not in str(exc):  # a NOT NULL or CHECK constraint, not a duplicate
                     raise LedgerError(f"run {run.id} is not valid ({exc})") from None
@@ -320,31 +97,25 @@ class Ledger:
         Every run is checked against the run record schema first: one bad run and
         nothing is written.
         """
-        from bizml_nb.core.schema import check_run
-
         for run in runs:
             check_run(run)
-        insert = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
+        insert = layout.INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
         written: list[str] = []
         with self._writing() as conn:
             for run in runs:
                 before = conn.total_changes
-                conn.execute(insert, run._row())
+                conn.execute(insert, layout.to_row(run))
                 if conn.total_changes > before:
                     written.append(run.id)
         return written
 
     def add_metrics(self, run_id: str, metrics: Mapping[str, float]) -> Run:
         """Merge ``metrics`` into a recorded run (later values win) and return it."""
-        from bizml_nb.core.schema import check_run
-
         with self._writing() as conn:
-            row = conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)
-            ).fetchone()
+            row = conn.execute(f"{layout.SELECT} WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise LedgerError(f"no run {run_id} in {self.path}")
-            run = Run._from_row(row).with_metrics(metrics)
+            run = layout.from_row(row).with_metrics(metrics)
             check_run(run)  # nothing is written when the merged run breaks the schema
             conn.execute(
                 "UPDATE runs SET metrics = ? WHERE id = ?",
@@ -357,7 +128,7 @@ class Ledger:
     def get(self, run_id: str) -> Run:
         """The run with this id, or with this unique id prefix (at least 4 characters)."""
         conn = self._reading()
-        select = f"SELECT {', '.join(_COLUMNS)} FROM runs"
+        select = layout.SELECT
         rows: list[Any] = []
         if conn is not None:
             with self._errors():
@@ -373,14 +144,14 @@ class Ledger:
             )
         if len(rows) > 1:
             raise LedgerError(f"run id prefix {run_id!r} is ambiguous; give more characters")
-        return Run._from_row(rows[0])
+        return layout.from_row(rows[0])
 
     def runs(self, target: str | None = None, *, name: str | None = None) -> list[Run]:
         """The recorded runs, oldest first, optionally only for one KPI or one name."""
         conn = self._reading()
         if conn is None:
             return []
-        query = f"SELECT {', '.join(_COLUMNS)} FROM runs"
+        query = layout.SELECT
         clauses, args = [], []
         if target is not None:
             clauses.append("target = ?")
@@ -392,7 +163,7 @@ class Ledger:
             query += " WHERE " + " AND ".join(clauses)
         with self._errors():
             rows = conn.execute(query + " ORDER BY id", args).fetchall()
-        return [Run._from_row(row) for row in rows]
+        return [layout.from_row(row) for row in rows]
 
     def last(self, *, name: str | None = None) -> Run | None:
         """The run recorded most recently (optionally the latest of that name), or None.
@@ -407,12 +178,12 @@ class Ledger:
         where, args = ("WHERE r.name = ? ", (name,)) if name is not None else ("", ())
         with self._errors():
             row = conn.execute(
-                f"SELECT {', '.join('r.' + c for c in _COLUMNS)} FROM runs r "
+                f"SELECT {', '.join('r.' + c for c in layout.COLUMNS)} FROM runs r "
                 f"LEFT JOIN run_order o ON o.run_id = r.id {where}"
                 "ORDER BY o.seq IS NULL, o.seq DESC, r.id DESC LIMIT 1",
                 args,
             ).fetchone()
-        return None if row is None else Run._from_row(row)
+        return None if row is None else layout.from_row(row)
 
     def set_baseline(self, target: str, run_id: str) -> Run:
         """Make the run ``run_id`` the baseline of KPI ``target`` (its latest, for good)."""
@@ -444,18 +215,18 @@ class Ledger:
             return None
         with self._errors():
             row = conn.execute(
-                f"SELECT {', '.join('r.' + c for c in _COLUMNS)} FROM baselines b "
+                f"SELECT {', '.join('r.' + c for c in layout.COLUMNS)} FROM baselines b "
                 "JOIN runs r ON r.id = b.run_id WHERE b.target = ? AND r.status = 'ok'",
                 (target,),
             ).fetchone()
             if row is not None:
-                return Run._from_row(row)
+                return layout.from_row(row)
             row = conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE target = ? AND is_baseline = 1 "
+                f"{layout.SELECT} WHERE target = ? AND is_baseline = 1 "
                 "AND status = 'ok' ORDER BY id DESC LIMIT 1",
                 (target,),
             ).fetchone()
-        return None if row is None else Run._from_row(row)
+        return None if row is None else layout.from_row(row)
 
     def count(self) -> int:
         """How many runs the ledger holds."""
@@ -476,22 +247,26 @@ class Ledger:
         conn = self._reading()
         rows: list[Any] = []
         if conn is not None:
-            query = f"SELECT {', '.join(_COLUMNS)} FROM runs"
+            query = layout.SELECT
             args: tuple[str, ...] = ()
             if target is not None:
                 query += " WHERE target = ?"
                 args = (target,)
             with self._errors():
                 rows = conn.execute(query + " ORDER BY id", args).fetchall()
-        columns = dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
-        decoded = {name: _json_column(columns.get(name, ())) for name in _JSON_COLUMNS}
+        columns = dict(zip(layout.COLUMNS, zip(*rows, strict=True), strict=True)) if rows else {}
+        decoded = {name: layout.json_column(columns.get(name, ())) for name in layout.JSON_COLUMNS}
         base = pd.DataFrame(
-            {name: list(columns.get(name, ())) for name in _COLUMNS if name not in _JSON_COLUMNS}
+            {
+                name: list(columns.get(name, ()))
+                for name in layout.COLUMNS
+                if name not in layout.JSON_COLUMNS
+            }
         )
-        base.insert(_COLUMNS.index("tags"), "tags", [tuple(t) for t in decoded["tags"]])
-        base.insert(_COLUMNS.index("params"), "params", decoded["params"])
+        base.insert(layout.COLUMNS.index("tags"), "tags", [tuple(t) for t in decoded["tags"]])
+        base.insert(layout.COLUMNS.index("params"), "params", decoded["params"])
         metrics = pd.DataFrame.from_records(decoded["metrics"], index=base.index)
-        metrics.columns = [f"metric.{c}" if c in _COLUMNS else c for c in metrics.columns]
+        metrics.columns = [f"metric.{c}" if c in layout.COLUMNS else c for c in metrics.columns]
         base["is_baseline"] = base["is_baseline"].astype(bool)
         base["started_at"] = pd.to_datetime(base["started_at"], utc=True, format="ISO8601")
         return pd.concat([base, metrics], axis=1)
@@ -541,7 +316,7 @@ class Ledger:
             return self._conn
         exists = self.path.exists()
         if exists:
-            self._check_file()
+            layout.check_header(self.path)
         elif not create:
             raise LedgerError(f"no ledger at {self.path}")
         else:
@@ -567,9 +342,9 @@ class Ledger:
             with self._errors():
                 conn.execute(f"PRAGMA busy_timeout = {int(self.timeout_s * 1000)}")
                 if not exists:
-                    self._create_schema(conn)
+                    layout.create_schema(conn, self.path)
                 else:
-                    self._check_schema(conn)
+                    layout.check_schema(conn, self.path)
                 self._use_wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
         except BaseException:
@@ -590,122 +365,6 @@ class Ledger:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.005)
-
-    def _check_file(self) -> None:
-        """Refuse a file that is not SQLite before SQLite writes anything to it."""
-        try:
-            with self.path.open("rb") as handle:
-                header = handle.read(100)
-        except OSError as exc:
-            raise LedgerError(
-                f"cannot read the ledger {self.path}: {exc.strerror or exc}"
-            ) from None
-        if len(header) == 0:
-            return  # an empty file (e.g. touched by hand) is initialised like a new one
-        if not header.startswith(_SQLITE_MAGIC):
-            raise LedgerError(
-                f"{self.path} is not a bizml ledger (not a SQLite file); it was left untouched. "
-                f"Point BIZML_LEDGER elsewhere, or move it aside. {RECOVER_HINT}"
-            )
-        application_id = int.from_bytes(header[68:72], "big")
-        user_version = int.from_bytes(header[60:64], "big")
-        if application_id not in (0, APPLICATION_ID):
-            raise LedgerError(
-                f"{self.path} is a SQLite file of another application, not a bizml ledger; "
-                "it was left untouched. Point BIZML_LEDGER at a new file."
-            )
-        if user_version > SCHEMA_VERSION:
-            raise LedgerError(_newer(self.path, user_version))
-
-    def _create_schema(self, conn: sqlite3.Connection) -> None:
-        """Bring the schema to SCHEMA_VERSION: all migrations for a new file, the rest for an old one."""
-        conn.execute("BEGIN IMMEDIATE")
-        version = 0
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for script in _MIGRATIONS[version:]:
-                for statement in _statements(script):
-                    conn.execute(statement)
-            moved: list[tuple[str, str]] = []
-            if 0 < version < 5:  # rows an older bizml_nb wrote without the record schema
-                moved = set_aside_damaged(conn, _COLUMNS, _check_row, now_iso())
-            if version < SCHEMA_VERSION:
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-            if moved:
-                import warnings
-
-                warnings.warn(describe(self.path, moved), BizmlWarning, stacklevel=2)
-        except BaseException as exc:
-            conn.rollback()  # one transaction: a failed upgrade leaves the old schema whole
-            text = str(exc)
-            upgrading = 0 < version < SCHEMA_VERSION
-            if upgrading and isinstance(exc, sqlite3.Error) and not _waited(text):
-                raise LedgerError(
-                    f"cannot upgrade the ledger {self.path} from schema {version} to "
-                    f"{SCHEMA_VERSION} ({text}); it was left as it was. {RECOVER_HINT}"
-                ) from None
-            raise
-
-    def _check_schema(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN")  # one snapshot: another process may be creating the schema now
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        finally:
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-        if version == 0:
-            if tables:
-                raise LedgerError(
-                    f"{self.path} is a SQLite file but not a bizml ledger; it was left untouched. "
-                    "Point BIZML_LEDGER at a new file."
-                )
-            self._create_schema(conn)
-        elif version < SCHEMA_VERSION:  # a ledger of an older bizml_nb: upgrade it in place
-            self._create_schema(conn)
-        elif version > SCHEMA_VERSION:  # written concurrently since the header check
-            raise LedgerError(_newer(self.path, version))
-
-
-def _check_row(row: Sequence[Any]) -> None:
-    """Raise if a stored row is not a valid run (the record schema, as on every write)."""
-    from bizml_nb.core.schema import validate_record
-
-    validate_record(Run._from_row(row).to_record())
-
-
-def _statements(script: str) -> Iterator[str]:
-    """The SQL statements of a script, in order (a trigger's body keeps its semicolons)."""
-    pending = ""
-    for piece in script.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            if pending.strip(" \n;"):
-                yield pending.strip()
-            pending = ""
-
-
-def _waited(text: str) -> bool:
-    """Whether a SQLite error says another connection held the file too long."""
-    return "locked" in text or "busy" in text
-
-
-def _newer(path: Path, version: int) -> str:
-    return (
-        f"{path} was written by a newer bizml_nb (ledger schema {version}; this one reads up "
-        f"to {SCHEMA_VERSION}); it was left untouched. Upgrade with `pip install -U bizml_nb`, "
-        f"or: {RECOVER_HINT}"
-    )
-
-
-_JSON_COLUMNS = ("tags", "params", "metrics")
-
-
-def _json_column(texts: Sequence[str]) -> list[Any]:
-    """Decode a column of JSON texts in one call (one parse, not one per row)."""
-    return list(json.loads("[" + ",".join(texts) + "]")) if texts else []
 
 
 def _designate(conn: sqlite3.Connection, target: str, run_id: str) -> None:

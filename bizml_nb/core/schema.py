@@ -2,8 +2,9 @@
 
 A run record (``application/vnd.bizml.run+json``, a line of ``bizml ledger export
 --format json``) is checked field by field before it becomes a
-:class:`~bizml_nb.core.ledger.Run`: by ``bizml ledger import``, by every reader of
-notebook outputs, and by the ledger before it writes a run. A record that breaks
+:class:`~bizml_nb.core.run.Run` (:func:`bizml_nb.core.run.validate_record`): by
+``bizml ledger import``, by every reader of notebook outputs, and by the ledger before
+it writes a run (:func:`check_run`). A record that breaks
 a rule is refused with :class:`RecordError`, naming the field (a dotted path such
 as ``metrics.ndcg@10``) and what it may hold. The limits are documented in
 ``docs/formats.md``:
@@ -18,7 +19,7 @@ as ``metrics.ndcg@10``) and what it may hold. The limits are documented in
   :data:`MAX_ITEMS` entries; :func:`parse_json` turns JSON nested too deep or
   integers too long into a refusal, never a ``RecursionError`` or ``ValueError``.
 
->>> from bizml_nb.core.ledger import Run
+>>> from bizml_nb.core.run import Run, validate_record
 >>> record = Run.new("baseline", target="take_rate", metrics={"ndcg@10": 0.4}).to_record()
 >>> validate_record(record).metrics
 {'ndcg@10': 0.4}
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core.errors import LedgerError
 
 if TYPE_CHECKING:
-    from bizml_nb.core.ledger import Run
+    from bizml_nb.core.run import Run
 
 METRIC_LIMIT = 1e15  # |ML metric| (and confusion counts); deltas stay below 2e15
 DURATION_LIMIT_S = 1e9  # about 31 years
@@ -376,13 +377,14 @@ def _status(value: Any, field: str) -> str:
     return str(value)
 
 
-def _run_id(value: Any, field: str) -> str:
-    run_id = text(value, field, limit=ID_CHARS, empty=False)
-    if not _ID.fullmatch(run_id):
+def run_id(value: Any, field: str) -> str:
+    """A run id: printable ASCII without spaces, at most :data:`ID_CHARS` characters."""
+    checked = text(value, field, limit=ID_CHARS, empty=False)
+    if not _ID.fullmatch(checked):
         raise Invalid(
             field, f"{field} is {show(value)}; a run id is printable ASCII without spaces"
         )
-    return run_id
+    return checked
 
 
 def _name(value: Any, field: str) -> str:
@@ -403,7 +405,7 @@ def _deployed(value: Any, field: str) -> str | None:
 
 REQUIRED = ("id", "name", "target", "started_at")
 _FIELDS: dict[str, Any] = {
-    "id": _run_id,
+    "id": run_id,
     "name": _name,
     "target": _name,
     "started_at": timestamp,
@@ -446,45 +448,6 @@ def run_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             continue
         checked[key] = check(value, key)
     return checked
-
-
-def validate_record(record: Any, where: str | None = None) -> Run:
-    """The :class:`~bizml_nb.core.ledger.Run` in a run record; :class:`RecordError` if it breaks
-    the schema. ``where`` (e.g. ``"nb.ipynb, cell 3"``) starts the message."""
-    from bizml_nb.core.ledger import RECORD_FORMAT, RECORD_VERSION, Run
-
-    prefix = f"{where}: " if where else ""
-    if (
-        not isinstance(record, Mapping)
-        or record.get("format") != RECORD_FORMAT
-        or not isinstance(record.get("run"), Mapping)
-    ):
-        raise RecordError(f"{prefix}not a bizml run record", "format")
-    version = record.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RecordError(
-            f"{prefix}malformed run record: version is {show(version)}; it must be a whole "
-            f"number from 1 to {RECORD_VERSION}",
-            "version",
-        )
-    if version > RECORD_VERSION:
-        raise RecordError(
-            f"{prefix}run record version {version!r} is newer than this bizml_nb reads "
-            f"({RECORD_VERSION}); upgrade bizml_nb",
-            "version",
-        )
-    try:
-        fields = run_fields(record["run"])
-        for key, value in record.items():
-            if key not in ("format", "version", "run"):
-                plain(value, str(key))
-        if record.get("baseline_run") is not None:
-            _run_id(record["baseline_run"], "baseline_run")
-    except Invalid as exc:
-        raise RecordError(f"{prefix}malformed run record: {exc.message}", exc.field) from None
-    if "params" in fields:
-        fields["params"] = dict(fields["params"])
-    return Run(**fields)
 
 
 def check_run(run: Run) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import LedgerError
+from bizml_nb.core.run import validate_record
 from bizml_nb.core.schema import (
     MAX_ITEMS,
     NAME_CHARS,
@@ -37,7 +38,6 @@ from bizml_nb.core.schema import (
     plain,
     show,
     text,
-    validate_record,
 )
 from bizml_nb.present.cards import RUN_MIME
 
