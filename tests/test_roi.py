@@ -855,7 +855,7 @@ def test_the_html_escapes_a_run_name(recsys: Recsys) -> None:
 def test_money_charts_label_their_ticks_as_money() -> None:
     """Cash-flow ticks read $1M, -$200k, ... rather than multiples of a 1e6 offset."""
     from bizml_nb.finance.roi import Investment, cashflow_chart, evaluate
-    from bizml_nb.present.charts import money_axis
+    from bizml_nb.core.figures import money_axis
 
     figure = cashflow_chart(evaluate(Investment(annual_benefit=2e6)), "USD")
     axis = figure.axes[0].yaxis

@@ -1,0 +1,64 @@
+"""ROI charts: the tornado of NPV swings and the monthly cash flows (matplotlib inside)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bizml_nb.core import units
+from bizml_nb.core.figures import money_axis
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from bizml_nb.finance.roi.cashflows import Result
+
+
+def tornado_chart(table: pd.DataFrame, currency: str = "USD") -> Figure:
+    """A horizontal bar chart of :func:`tornado`'s table around the base NPV."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 0.5 * max(len(table), 2) + 1.2))
+    if table.empty:
+        axes.text(0.5, 0.5, "no uncertain inputs", ha="center", transform=axes.transAxes)
+    else:
+        base = float(table["base_npv"].iloc[0])
+        rows = table.iloc[::-1]
+        for position, (_, row) in enumerate(rows.iterrows()):
+            low, high = sorted((row["npv_at_low"], row["npv_at_high"]))
+            axes.barh(position, high - low, left=low, color="tab:blue")
+        axes.set_yticks(range(len(rows)), [str(n) for n in rows["input"]])
+        axes.axvline(
+            base, color="0.3", linestyle="--", label=f"base NPV {units.money(base, currency)}"
+        )
+        axes.legend(fontsize=8)
+    money_axis(axes.xaxis, currency)
+    axes.set_xlabel(f"NPV ({currency})")
+    axes.set_title("What moves the NPV most")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def cashflow_chart(result: Result, currency: str = "USD") -> Figure:
+    """Monthly net flows as bars and the cumulative position as a line."""
+    import matplotlib.pyplot as plt
+
+    frame = result.cashflows
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    colors = ["tab:green" if v >= 0 else "tab:red" for v in frame["net"]]
+    axes.bar(frame["month"], frame["net"], color=colors, label="net flow in the month")
+    axes.plot(frame["month"], frame["cumulative"], color="tab:blue", label="cumulative")
+    axes.axhline(0, color="0.5", linewidth=0.8)
+    if result.payback_month is not None:
+        axes.axvline(result.payback_month, color="tab:blue", linestyle=":", label="payback")
+    axes.set_xlabel("month")
+    money_axis(axes.yaxis, currency)
+    axes.set_ylabel(currency)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+__all__ = ["cashflow_chart", "tornado_chart"]
