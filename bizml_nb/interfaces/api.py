@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bizml_nb.core.registry.metric import METRIC_KEYS
 from bizml_nb.projects.experiments import log
 from bizml_nb.projects.project import Outcome, Project, Projects
 
@@ -102,19 +103,8 @@ def metric(
     project currency; negative when lower is better. ``traffic_per_week``,
     ``test_weeks`` and ``std`` let cards say what an A/B test could detect.
     """
-    return project().metric(
-        name,
-        unit=unit,
-        direction=direction,
-        baseline=baseline,
-        target=target,
-        value_per_unit=value_per_unit,
-        owner=owner,
-        description=description,
-        traffic_per_week=traffic_per_week,
-        test_weeks=test_weeks,
-        std=std,
-    )
+    given = locals()  # the keywords are the declared fields of BusinessMetric (METRIC_KEYS)
+    return project().metric(name, **{key: given[key] for key in METRIC_KEYS})
 
 
 def link(

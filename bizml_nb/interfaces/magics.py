@@ -181,23 +181,11 @@ class BizmlMagics(Magics):
         )
 
     def _metric(self, args: list[str]) -> None:
-        from bizml_nb.core.registry import BusinessMetric
+        from bizml_nb.core.registry import METRIC_KEYS, BusinessMetric
 
         ns = _parse("metric", args)
         project = self._project()
-        metric = BusinessMetric(
-            ns.name,
-            ns.unit,
-            ns.direction,
-            ns.baseline,
-            ns.target,
-            ns.value_per_unit,
-            ns.owner,
-            ns.description,
-            ns.traffic_per_week,
-            ns.test_weeks,
-            ns.std,
-        )
+        metric = BusinessMetric(ns.name, **{key: getattr(ns, key) for key in METRIC_KEYS})
         outcome = project.declare(metric)
         print(f"{outcome} business metric {metric.name!r} in {_shown_path(project.registry_path)}")
 
@@ -551,28 +539,19 @@ def _init_parser() -> _ArgumentParser:
 
 
 def _metric_parser() -> _ArgumentParser:
+    from bizml_nb.core.registry import BusinessMetric
+    from bizml_nb.core.registry.fields import flag, specs
+
     p = _parser("metric", SUBCOMMANDS["metric"])
     p.add_argument("name", help="the KPI's name, e.g. take_rate")
-    p.add_argument("--unit", required=True, help="ratio, percent, a currency code, count, ...")
-    p.add_argument(
-        "--direction", required=True, choices=["higher", "lower"], help="which is better"
-    )
-    p.add_argument("--baseline", type=_finite, help="the KPI's level today")
-    p.add_argument("--target", type=_finite, help="the level the team is asked to reach")
-    p.add_argument(
-        "--value-per-unit",
-        type=_finite,
-        help="money per year for +1 unit of the KPI (negative when lower is better)",
-    )
-    p.add_argument("--owner", help="who answers for this KPI")
-    p.add_argument("--description", help="what the KPI measures")
-    p.add_argument(
-        "--traffic-per-week",
-        type=_finite,
-        help="units an A/B test can randomise per week (for what a test can detect)",
-    )
-    p.add_argument("--test-weeks", type=_finite, help="length of an A/B test in weeks (default 2)")
-    p.add_argument("--std", type=_finite, help="per-unit standard deviation of a continuous KPI")
+    for key, spec in specs(BusinessMetric).items():
+        p.add_argument(
+            flag(key),
+            type=_finite if spec.kind == "number" else str,
+            required=spec.required,
+            choices=spec.choices or None,
+            help=spec.help.replace("%", "%%"),
+        )
     return p
 
 

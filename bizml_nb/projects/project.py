@@ -20,6 +20,7 @@ from bizml_nb.core.ledger import Ledger, Run, default_path
 from bizml_nb.core.provenance import Provenance
 from bizml_nb.core.registry import (
     FILENAME,
+    METRIC_KEYS,
     BusinessMetric,
     Direction,
     Link,
@@ -144,19 +145,8 @@ class Project:
         (default 2) and, for a continuous KPI, its per-unit ``std`` let cards say
         whether an A/B test could detect a change.
         """
-        metric = BusinessMetric(
-            name,
-            unit,
-            direction,
-            baseline,
-            target,
-            value_per_unit,
-            owner,
-            description,
-            traffic_per_week,
-            test_weeks,
-            std,
-        )
+        given = locals()  # the keywords are the declared fields of BusinessMetric
+        metric = BusinessMetric(name, **{key: given[key] for key in METRIC_KEYS})
         self.declare(metric)
         return self.registry.metric(name)
 

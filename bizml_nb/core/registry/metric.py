@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bizml_nb.core.errors import RegistryError
 from bizml_nb.core.limits import out_of_range, shown
+from bizml_nb.core.registry.fields import declared, specs
 
 DIRECTIONS = ("higher", "lower")
 Direction = Literal["higher", "lower"]
-
-METRIC_KEYS = (
-    "unit",
-    "direction",
-    "baseline",
-    "target",
-    "value_per_unit",
-    "owner",
-    "description",
-    "traffic_per_week",
-    "test_weeks",
-    "std",
-)
 
 
 class InvalidValue(RegistryError):
@@ -46,16 +34,49 @@ class BusinessMetric:
     """
 
     name: str
-    unit: str
-    direction: Direction
-    baseline: float | None = None
-    target: float | None = None
-    value_per_unit: float | None = None
-    owner: str | None = None
-    description: str | None = None
-    traffic_per_week: float | None = None
-    test_weeks: float | None = None
-    std: float | None = None
+    unit: str = field(
+        metadata=declared(
+            "ratio, percent, a currency code, or any other word (count, hours...)",
+            kind="text",
+            required=True,
+        )
+    )
+    direction: Direction = field(
+        metadata=declared(
+            "which way is better for the business", kind="text", required=True, choices=DIRECTIONS
+        )
+    )
+    baseline: float | None = field(default=None, metadata=declared("the KPI's level today"))
+    target: float | None = field(
+        default=None,
+        metadata=declared("the level the team is asked to reach; not worse than baseline"),
+    )
+    value_per_unit: float | None = field(
+        default=None,
+        metadata=declared(
+            "money per year for +1 unit of the KPI: positive when higher is better, "
+            "negative when lower is better"
+        ),
+    )
+    owner: str | None = field(
+        default=None, metadata=declared("who answers for this KPI", kind="text")
+    )
+    description: str | None = field(
+        default=None, metadata=declared("what the KPI measures", kind="text")
+    )
+    traffic_per_week: float | None = field(
+        default=None,
+        metadata=declared(
+            "units an A/B test can randomise per week: cards then show what a test can detect"
+        ),
+    )
+    test_weeks: float | None = field(
+        default=None, metadata=declared("length of an A/B test in weeks (default 2)")
+    )
+    std: float | None = field(
+        default=None,
+        metadata=declared("per-unit standard deviation of a continuous (non-ratio) KPI"),
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -74,14 +95,7 @@ class BusinessMetric:
                 f"must be 'higher' or 'lower' (not {self.direction!r}): "
                 "which way is better for the business?",
             )
-        for key in (
-            "baseline",
-            "target",
-            "value_per_unit",
-            "traffic_per_week",
-            "test_weeks",
-            "std",
-        ):
+        for key in NUMBER_KEYS:
             value = getattr(self, key)
             if value is None:
                 continue
@@ -146,6 +160,13 @@ class BusinessMetric:
             if value is not None:
                 table[key] = value
         return table
+
+
+#: the keys of a ``[metrics.NAME]`` table, in canonical order: the declared fields
+METRIC_KEYS: tuple[str, ...] = tuple(specs(BusinessMetric))
+NUMBER_KEYS: tuple[str, ...] = tuple(
+    k for k, s in specs(BusinessMetric).items() if s.kind == "number"
+)
 
 
 def check_range(key: str, value: float) -> None:

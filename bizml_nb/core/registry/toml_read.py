@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from bizml_nb.core.errors import RegistryError, did_you_mean, known
 from bizml_nb.core.limits import LARGEST, TOO_LARGE, bound, out_of_range, shown
+from bizml_nb.core.registry.fields import specs
 from bizml_nb.core.registry.fileformat import FILENAME, FORMAT_VERSION, PROJECT_KEYS, SETTING_KEYS
 from bizml_nb.core.registry.links import LINK_COMMON_KEYS, LINK_KINDS, Link
-from bizml_nb.core.registry.metric import DIRECTIONS, METRIC_KEYS, BusinessMetric, InvalidValue
+from bizml_nb.core.registry.metric import METRIC_KEYS, BusinessMetric, InvalidValue
 from bizml_nb.core.units import CURRENCY_RULE, is_currency_name
 
 if TYPE_CHECKING:
@@ -97,23 +98,23 @@ class _Parser:
         if not isinstance(table, dict):
             self.fail(f"metrics.{name} must be a table [metrics.{name}]", header="metrics")
         self.check_keys(table, section, METRIC_KEYS)
-        direction = self.string(table, section, "direction")
-        if direction not in DIRECTIONS:
-            self.fail_key(section, "direction", direction, "must be 'higher' or 'lower'")
-        try:
-            return BusinessMetric(
-                name=name,
-                unit=self.string(table, section, "unit"),
-                direction=direction,
-                baseline=self.number(table, section, "baseline"),
-                target=self.number(table, section, "target"),
-                value_per_unit=self.number(table, section, "value_per_unit"),
-                owner=self.string(table, section, "owner", required=False),
-                description=self.string(table, section, "description", required=False),
-                traffic_per_week=self.number(table, section, "traffic_per_week"),
-                test_weeks=self.number(table, section, "test_weeks"),
-                std=self.number(table, section, "std"),
+        for key, spec in specs(BusinessMetric).items():
+            if not spec.choices:
+                continue
+            value = self.string(table, section, key, required=spec.required)
+            if spec.choices and value is not None and value not in spec.choices:
+                choices = " or ".join(repr(choice) for choice in spec.choices)
+                self.fail_key(section, key, value, f"must be {choices}")
+        values: dict[str, Any] = {
+            key: (
+                self.number(table, section, key)
+                if spec.kind == "number"
+                else self.string(table, section, key, required=spec.required)
             )
+            for key, spec in specs(BusinessMetric).items()
+        }
+        try:
+            return BusinessMetric(name=name, **values)
         except InvalidValue as exc:
             self.fail_key(section, exc.key, table.get(exc.key), exc.problem)
 
