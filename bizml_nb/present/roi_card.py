@@ -6,13 +6,13 @@ Like experiment cards, it is one display with deterministic ``text/plain``, esca
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
 from bizml_nb.core._records import portable
+from bizml_nb.core.card import CardMixin
 from bizml_nb.core.errors import BizmlError
 from bizml_nb.finance.roi import (
     DRAWS,
@@ -27,7 +27,6 @@ from bizml_nb.finance.roi import (
     irr_text,
     simulate,
 )
-from bizml_nb.present.cards import text_html
 
 if TYPE_CHECKING:
     from bizml_nb.projects.project import Project
@@ -48,9 +47,12 @@ INPUT_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class ROICard:
+@dataclass(frozen=True, repr=False)
+class ROICard(CardMixin):
     """An ROI evaluation shown as a card."""
+
+    mime_type: ClassVar[str | None] = ROI_MIME
+    css_class: ClassVar[str] = "bizml-roi"
 
     investment: Investment
     result: Result
@@ -78,6 +80,9 @@ class ROICard:
             defaults,
             benefit_from,
         )
+
+    def title(self) -> str:
+        return f"ROI ({self.currency})"
 
     def rows(self) -> list[tuple[str, str]]:
         inv, res, sim, cur = self.investment, self.result, self.simulation, self.currency
@@ -133,24 +138,6 @@ class ROICard:
             rows.append(("Defaults", "; ".join(_input(inv, name, cur) for name in self.defaults)))
         return rows
 
-    def text(self) -> str:
-        lines = [f"ROI ({self.currency})"]
-        lines.extend(f"  {label:<11} {text}" for label, text in self.rows())
-        return "\n".join(lines)
-
-    def html(self) -> str:
-        e = html.escape
-        body = "".join(
-            f'<tr><th style="text-align:left;padding-right:12px;vertical-align:top">{e(label)}</th>'
-            f"<td>{text_html(text)}</td></tr>"
-            for label, text in self.rows()
-        )
-        return (
-            '<div class="bizml-card bizml-roi" style="border:1px solid '
-            'var(--jp-border-color1,#d0d7de);border-radius:6px;padding:8px 12px;max-width:960px">'
-            f"<b>ROI</b> ({e(self.currency)})<table>{body}</table></div>"
-        )
-
     def record(self) -> dict[str, Any]:
         """The card's figures as JSON-ready data, floats to 10 significant digits."""
         sim, res = self.simulation, self.result
@@ -174,12 +161,6 @@ class ROICard:
             "seed": sim.seed,
         }
         return portable(record)  # type: ignore[no-any-return]
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return {"text/plain": self.text(), "text/html": self.html(), ROI_MIME: self.record()}
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def roi(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.finance.maturity import (
     DIMENSIONS,
     LEVEL_NAMES,
+    MATURITY_MIME,
     QUESTIONS,
     Assessment,
     assess,
@@ -110,5 +111,5 @@ class MaturityQuiz:
         return with_text(
             self.widget._repr_mimebundle_(**kwargs),
             self.assessment.text(),
-            {"application/vnd.bizml.maturity+json": self.assessment.record()},
+            {MATURITY_MIME: self.assessment.record()},
         )

@@ -10,8 +10,16 @@ from dataclasses import replace
 from typing import Any
 
 from bizml_nb.core import units
+from bizml_nb.core.figures import figure_png
 from bizml_nb.finance.maturity import DEFAULT_ASSUMPTIONS, LEVEL_NAMES, MaturityAssumptions
-from bizml_nb.finance.roi import MONEY_LIMIT, Investment, Result, evaluate, irr_text
+from bizml_nb.finance.roi import (
+    MONEY_LIMIT,
+    Investment,
+    Result,
+    cashflow_chart,
+    evaluate,
+    irr_text,
+)
 from bizml_nb.present.widgets.bundle import with_text
 
 
@@ -130,9 +138,6 @@ class ROICalculator:
 
     def update(self) -> None:
         """Recompute the result, the chart and the value of moving up a level."""
-        from bizml_nb.finance.roi import cashflow_chart
-        from bizml_nb.present.charts import figure_png
-
         result = self.result
         cur = self.currency
         self.summary.value = (
