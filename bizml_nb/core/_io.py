@@ -12,9 +12,11 @@ Every file bizml_nb writes goes through here, so three promises hold everywhere:
 - **Links are edited through.** When the target is a symbolic link, the file it
   points to is replaced and the link stays a link.
 
-``locked(path)`` holds an exclusive lock file beside ``path`` (``fcntl.flock``)
-for a read-modify-write; the lock file records its holder (pid, host, command) so
-a timeout can say who holds it.
+``scratch_file(path)`` gives a tool that writes its output while it works
+(papermill) a private file beside ``path``, removed afterwards; the finished output
+then goes to ``path`` atomically. ``locked(path)`` holds an exclusive lock file
+beside ``path`` (``fcntl.flock``) for a read-modify-write; the lock file records its
+holder (pid, host, command) so a timeout can say who holds it.
 """
 
 from __future__ import annotations
@@ -174,6 +176,31 @@ def atomic_write_with(
             raise WriteError(f"cannot write {path}: its temporary file {tmp} was replaced")
 
     return _atomic(path, fill, force=force, flag=flag)
+
+
+@contextlib.contextmanager
+def scratch_file(path: Path | str, *, suffix: str = ".tmp") -> Iterator[Path]:
+    """A new empty file beside ``path`` for a writer that fills it over time; removed after.
+
+    For a tool that writes its output while it works (papermill writes the notebook
+    after every cell): it writes here, never to ``path``, and the caller puts the
+    finished result in place with :func:`atomic_write_text`. The file is created
+    with ``O_EXCL`` in the (link-resolved) target's folder under a name no other file
+    has, and removed when the block ends, however it ends.
+    """
+    path = Path(path)
+    target = target_of(path)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {_reason(exc)}") from None
+    os.close(fd)
+    scratch = Path(name)
+    try:
+        yield scratch
+    finally:
+        with contextlib.suppress(OSError):
+            scratch.unlink()
 
 
 def _atomic(

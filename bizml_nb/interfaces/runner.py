@@ -22,36 +22,33 @@ the place and the problem, and nothing runs. A notebook that names no kernel
 (no ``kernelspec`` in its metadata, as some tools write them) runs with the
 ``python3`` kernel, unless its ``language_info`` names another language.
 
-Use :func:`bizml_nb.interfaces.templates.run`, which imports this module when called.
+Use :func:`bizml_nb.interfaces.templates.run`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.core._io import WriteError, _reason, atomic_write_text
+from bizml_nb.core._io import WriteError, atomic_write_text, scratch_file
 from bizml_nb.core.nbfile import displayed, tags
 from bizml_nb.core.outputs import check_target, make_folder, write_beside
-from bizml_nb.interfaces.templates import (
+from bizml_nb.interfaces.template_catalog import (
     INJECTED_TAG,
     PARAMETERS_TAG,
     Execution,
     TemplateError,
-    _check_structure,
-    _declared,
-    _did_you_mean,
-    _not_a_template,
-    _quiet_papermill,
-    _read_json,
+    check_notebook,
     convert,
+    declares,
+    did_you_mean_template,
     list_templates,
+    not_a_template,
     parameters_of,
+    quiet_papermill,
+    read_notebook,
 )
 
 DEFAULT_KERNEL = "python3"  # for a notebook that names no kernel
@@ -76,11 +73,11 @@ def run_notebook(
     target = source if out is None else Path(out)
     if target.suffix != ".ipynb":
         raise TemplateError(f"--out must end in .ipynb (got {str(target)!r})")
-    _not_a_template(target, "give --out OUT.ipynb elsewhere")
+    not_a_template(target, "give --out OUT.ipynb elsewhere")
     replace = force or in_place  # in place, replacing the notebook on success is the request
     check_target(target, force=replace)
-    nb = _read_json(source)
-    _check_structure(nb, label)
+    nb = read_notebook(source)
+    check_notebook(nb, label)
     kernel = _kernel(nb, label)
     values = _values(nb, parameters, label)
     injected_at = _injected_at(nb) if values else None
@@ -93,11 +90,10 @@ def run_notebook(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    scratch = _scratch(target)
-    try:
+    with scratch_file(target, suffix=".ipynb") as scratch:
         started = time.perf_counter()
         try:
-            with _quiet_papermill():
+            with quiet_papermill():
                 executed = papermill.execute_notebook(
                     _literal_path(source),
                     _literal_path(scratch),
@@ -125,9 +121,6 @@ def run_notebook(
         except WriteError as exc:  # e.g. OUT appeared while the notebook ran: keep the work
             kept = _keep(target, text, "executed")
             raise WriteError(f"{exc}\n  {kept}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            scratch.unlink()
     shown = displayed(executed)
     record = shown.record if isinstance(shown.record, dict) else None
     return Execution(target, seconds, shown.summary, record)
@@ -144,7 +137,7 @@ def _values(
         raise TemplateError(f"{label} has no cell tagged 'parameters', so it takes no parameters")
     given = convert(declared, parameters, label)
     previous = nb.get("metadata", {}).get("papermill", {}).get("parameters") or {}
-    values = {k: v for k, v in previous.items() if _declared(declared, k)}
+    values = {k: v for k, v in previous.items() if declares(declared, k)}
     values.update(given)  # papermill replaces the injected cell: keep what was injected
     return values
 
@@ -152,16 +145,6 @@ def _values(
 def _literal_path(path: Path) -> str:
     """``path`` as papermill expects it: papermill formats paths with the parameters."""
     return str(path).replace("{", "{{").replace("}", "}}")
-
-
-def _scratch(target: Path) -> Path:
-    """A new empty file beside ``target`` for papermill to write to while it runs."""
-    try:
-        fd, name = tempfile.mkstemp(prefix=".bizml-run-", suffix=".ipynb", dir=target.parent)
-    except OSError as exc:
-        raise WriteError(f"cannot write {target}: {_reason(exc)}") from None
-    os.close(fd)
-    return Path(name)
 
 
 def _keep_failed(scratch: Path, target: Path) -> str:
@@ -216,7 +199,7 @@ def _resolve_notebook(notebook: Path | str, out: Path | str | None) -> tuple[Pat
         return names[stem].path, f"template {stem}"
     if path.is_dir():
         raise TemplateError(f"{path} is a folder; give a notebook file or a template's name")
-    hint = _did_you_mean(stem, names)
+    hint = did_you_mean_template(stem, names)
     raise TemplateError(
         f"no notebook at {str(path)!r}{hint}; give a notebook file or one of the templates: "
         f"{', '.join(names)}"
