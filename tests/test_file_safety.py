@@ -471,3 +471,95 @@ def test_demo_does_not_follow_a_link_it_did_not_make(
     assert main(["demo", "--dir", str(root), "--no-progress"]) == 1
     assert f"did not make: {root / 'quickstart'};" in capsys.readouterr().err
     assert (mine / "quickstart.ipynb").read_bytes() == HAND_WRITTEN
+
+
+# --------------------------------------------------------------------------- one way to write
+
+#: calls that create, fill or rename a file by hand (attribute name -> what it is)
+_HAND_ROLLED = {
+    "mkstemp": "a temporary file",
+    "mkdtemp": "a temporary folder",
+    "NamedTemporaryFile": "a temporary file",
+    "replace": "a rename (os.replace)",
+    "rename": "a rename",
+    "write_text": "a write (Path.write_text)",
+    "write_bytes": "a write (Path.write_bytes)",
+    "to_csv": "a write (to_csv)",
+    "to_parquet": "a write (to_parquet)",
+    "savefig": "a write (savefig)",
+}
+
+
+def _writes_by_hand(source: str) -> list[tuple[int, str]]:
+    """(line, what) for each file write in ``source`` that does not go through core._io.
+
+    Calls that only exist to be handed to an _io helper (``frame.to_csv(path)``
+    inside the function given to ``atomic_write_with``) are allowed where the path is
+    a parameter of an enclosing function; ``savefig`` into a buffer is not a file.
+    """
+    import ast
+
+    tree = ast.parse(source)
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, params: set[str]) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            params = params | {a.arg for a in node.args.args + node.args.kwonlyargs}
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = node.args[0] if node.args else None
+            to_param = isinstance(first, ast.Name) and first.id in params
+            if name in ("replace", "rename"):  # os.replace, not str.replace or dataclasses'
+                if isinstance(func, ast.Attribute) and ast.unparse(func.value) == "os":
+                    found.append((node.lineno, _HAND_ROLLED[name]))
+            elif name in ("to_csv", "to_parquet", "savefig"):
+                if not to_param and not (isinstance(first, ast.Name) and first.id == "buffer"):
+                    found.append((node.lineno, _HAND_ROLLED[name]))
+            elif name in _HAND_ROLLED:
+                found.append((node.lineno, _HAND_ROLLED[name]))
+            elif name in ("open", "fdopen"):
+                # open(file, mode) and os.fdopen(fd, mode); path.open(mode)
+                method = isinstance(func, ast.Attribute) and name == "open"
+                position = node.args[:1] if method else node.args[1:2]
+                modes = [*position, *(k.value for k in node.keywords if k.arg == "mode")]
+                for mode in modes:
+                    if isinstance(mode, ast.Constant) and set(str(mode.value)) & set("wax+"):
+                        found.append((node.lineno, f"a write (open {mode.value!r})"))
+        for child in ast.iter_child_nodes(node):
+            visit(child, params)
+
+    visit(tree, set())
+    return found
+
+
+def test_every_file_write_goes_through_io() -> None:
+    """Atomic writes, no-overwrite and scratch files live in bizml_nb/core/_io.py alone:
+    no other module makes a temporary file, renames one or writes a file itself."""
+    package = Path(bizml_nb.__file__).parent
+    found = [
+        f"{path.relative_to(package.parent)}:{line}: {what}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "_io.py"
+        for line, what in _writes_by_hand(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_the_write_check_sees_writes_by_hand() -> None:
+    source = (
+        "import os, tempfile\n"
+        "def save(path, text):\n"
+        "    fd, tmp = tempfile.mkstemp(dir='.')\n"
+        "    open(tmp, 'w').write(text)\n"
+        "    os.replace(tmp, 'out.txt')\n"
+        "    frame.to_csv('out.csv')\n"
+        "    frame.to_csv(path)\n"  # a path handed in by atomic_write_with: allowed
+        "    open(path).read()\n"  # reading: allowed
+    )
+    assert _writes_by_hand(source) == [
+        (3, "a temporary file"),
+        (4, "a write (open 'w')"),
+        (5, "a rename (os.replace)"),
+        (6, "a write (to_csv)"),
+    ]
