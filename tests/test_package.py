@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import pkgutil
 import re
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import bizml_nb
 import bizml_nb.interfaces.api
@@ -50,7 +54,8 @@ PUBLIC = {
         ["BizmlError", "RegistryError", "LedgerError", "ExperimentError"], "bizml_nb.core.errors"
     ),
     **dict.fromkeys(["BusinessMetric", "Link", "Registry"], "bizml_nb.core.registry"),
-    **dict.fromkeys(["Ledger", "Run"], "bizml_nb.core.ledger"),
+    "Ledger": "bizml_nb.core.ledger",
+    "Run": "bizml_nb.core.run",
     "Experiment": "bizml_nb.projects.experiments",
     "Project": "bizml_nb.projects.project",
 }
@@ -91,3 +96,34 @@ def test_every_public_name_resolves() -> None:
     for hook in ("load_ipython_extension", "unload_ipython_extension"):
         assert getattr(bizml_nb, hook).__module__ == "bizml_nb"
     assert not hasattr(bizml_nb, "no_such_name")
+
+
+def _typing_imports(source: str) -> dict[str, str]:
+    """name -> module of each ``from MODULE import NAME as NAME`` under ``if TYPE_CHECKING:``."""
+    found: dict[str, str] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for item in node.body:
+                assert isinstance(item, ast.ImportFrom), ast.unparse(item)
+                assert item.module, ast.unparse(item)
+                for alias in item.names:
+                    assert alias.asname == alias.name, f"{alias.name} is not re-exported"
+                    found[alias.name] = item.module
+    return found
+
+
+def test_type_checkers_see_the_names_the_lazy_table_loads() -> None:
+    """The package's ``if TYPE_CHECKING:`` imports name what ``_LAZY`` loads, from the same
+    modules: a name added to one and not the other fails here."""
+    source = Path(bizml_nb.__file__).read_text(encoding="utf-8")
+    assert _typing_imports(source) == bizml_nb._LAZY
+    assert _typing_imports(source) == PUBLIC
+
+
+def test_the_check_of_the_typing_imports_reads_names_and_refuses_a_plain_import() -> None:
+    """The parser behind the test above: a name and its module; an import without
+    ``as NAME`` (not a re-export for mypy) is refused."""
+    source = "if TYPE_CHECKING:\n    from bizml_nb.core.run import Run as Run\n"
+    assert _typing_imports(source) == {"Run": "bizml_nb.core.run"}
+    with pytest.raises(AssertionError, match="Run is not re-exported"):
+        _typing_imports("if TYPE_CHECKING:\n    from bizml_nb.core.run import Run\n")
