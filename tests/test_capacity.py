@@ -408,6 +408,20 @@ def test_the_seed_example_explains_where_16_gb_goes() -> None:
         assert expected in text
     bundle = seed_example()._repr_mimebundle_()
     assert bundle["text/plain"] == text
+    assert set(bundle) == {"text/plain", "text/html"}  # no record: a worked example
+    assert text.splitlines()[:2] == [
+        "Where the seed's 16 GB goes",
+        "The seed: last year a logistic regression fit into a 1 GB instance; this year a "
+        "100-million-parameter network needs 16 GB of RAM to generate predictions.",
+    ]
+    assert 'class="bizml-card bizml-capacity-seed"' in bundle["text/html"]
+
+
+def test_the_seed_card_html_escapes_instance_names() -> None:
+    """A table entry named like markup shows as text in the seed's card."""
+    html = seed_example([Instance("<i>big</i>", 64, 1.0)])._repr_mimebundle_()["text/html"]
+    assert "<i>big</i>" not in html
+    assert "&lt;i&gt;big&lt;/i&gt; (64 GB)" in html
 
 
 # --------------------------------------------------------------------------- the card
@@ -476,6 +490,9 @@ def test_card_html_escapes_every_user_string() -> None:
     parser.feed(html)
     assert "script" not in parser.tags
     assert any("$4.38k" in chunk for chunk in parser.text)  # 0.5 x 8,760
+    # the memory row carries the breakdown as a table: 0.2 GB of fp16 weights
+    assert '<table class="bizml-capacity-breakdown">' in html
+    assert "100M params x 2 bytes (fp16)" in html
 
 
 def test_a_table_in_another_currency() -> None:
@@ -626,7 +643,7 @@ TEMPLATE_RUNS: dict[str, dict[str, object]] = {
 
 def _build_script() -> Any:
     spec = importlib.util.spec_from_file_location(
-        "build_scalability_template", ROOT / "tools" / "build_scalability_template.py"
+        "build_notebooks", ROOT / "tools" / "build_notebooks.py"
     )
     assert spec is not None
     assert spec.loader is not None
@@ -636,15 +653,15 @@ def _build_script() -> Any:
 
 
 def test_template_is_saved_without_outputs_and_matches_its_build_script() -> None:
-    """templates/scalability_planning.ipynb is what tools/build_scalability_template.py writes."""
+    """templates/scalability_planning.ipynb is what tools/build_notebooks.py writes."""
     import nbformat
 
     build = _build_script()
     saved = nbformat.read(ROOT / "templates" / "scalability_planning.ipynb", as_version=4)
-    expected = build._notebook("scalability", build.CELLS)
+    expected = build.expected("scalability_planning")
     assert [c.source for c in saved.cells] == [c.source for c in expected.cells], (
         "templates/scalability_planning.ipynb is out of date: "
-        "run python tools/build_scalability_template.py"
+        "run python tools/build_notebooks.py scalability_planning"
     )
     for cell in saved.cells:
         if cell.cell_type == "code":

@@ -183,6 +183,36 @@ def test_the_record_and_mimebundle_carry_the_levels() -> None:
     assert LEVEL_NAMES[2] in bundle["text/html"]
 
 
+def test_the_card_text_is_the_levels_then_the_next_steps() -> None:
+    """A card: the title, one row a dimension (labels 24 wide), then the next steps as written."""
+    answers = answers_up_to(4)
+    answers["rollback_automatic"] = False  # model release stops at level 3
+    result = assess(answers)
+    assert result.text() == (
+        "ML adoption maturity: level 3 (Automated model deployment) on Microsoft's scale, "
+        "level 2 on Google's\n"
+        "  people                   level 4 (Full MLOps automated operations)\n"
+        "  model creation           level 4 (Full MLOps automated operations)\n"
+        "  model release            level 3 (Automated model deployment)\n"
+        "  application integration  level 4 (Full MLOps automated operations)\n"
+        "Next steps:\n"
+        "  model release: Automate rollback when the online metric drops below its guardrail."
+    )
+    assert repr(result) == result.text()
+    everything = assess(answers_up_to(4)).text()
+    assert "Next steps" not in everything
+    assert everything.count("\n") == 4  # the title and four dimensions
+
+
+def test_the_card_html_keeps_its_class_and_escapes_the_steps() -> None:
+    """The HTML card is classed bizml-maturity and shows each step as text."""
+    html = assess({}).html()
+    assert 'class="bizml-card bizml-maturity"' in html
+    assert "Pair a data scientist" in html
+    assert "model&#x27;s release" in html  # the apostrophe escaped
+    assert "<pre" not in html
+
+
 # --------------------------------------------------------------------------- survey priors
 
 

@@ -809,6 +809,42 @@ def test_the_record_holds_the_figures_and_defaults() -> None:
     assert "100% (no input is uncertain)" in bundle["text/plain"]
 
 
+def test_the_card_text_is_exact() -> None:
+    """The small project: 28k up front (2 x 10k + 5k + 3k), then 10k of benefit less 1k of
+    cloud and maintenance (6k + 0.3 x 20k a year) a month: NPV 12 x 9k - 28k = 80k, ROI
+    80k / 40k = 200%, payback in month 4 (4 x 9k = 36k >= 28k); IRR 31%/month, above 1,000%/yr.
+    """
+    card = roi(
+        annual_benefit=120_000,
+        eng_months=2,
+        monthly_rate=10_000,
+        data_cost=5_000,
+        infra_setup=3_000,
+        cloud_per_year=6_000,
+        maintenance_share=0.3,
+        deploy_days=0,
+        ramp_months=0,
+        years=1,
+        discount=0,
+        draws=500,
+    )
+    assert card.text() == (
+        "ROI (USD)\n"
+        "  NPV         +$80k over 1 years at 0%/yr\n"
+        "  ROI         200% (NPV over the present value of the costs)\n"
+        "  Payback     month 4\n"
+        "  IRR         above 1,000%/yr\n"
+        "  P(NPV > 0)  100% (no input is uncertain)\n"
+        "  Benefit     annual benefit $120k a year, given\n"
+        "  Inputs      data and labelling (one-off) $5k; engineering person-months 2; cost of a "
+        "person-month $10k; infrastructure set-up (one-off) $3k; cloud per year $6k; "
+        "maintenance, share of engineering per year 30%; days to deploy 0; months to full "
+        "benefit 0; horizon in years 1; discount rate per year 0%"
+    )
+    assert repr(card) == card.text()
+    assert 'class="bizml-card bizml-roi"' in card.html()
+
+
 def test_the_record_lists_defaults_and_p_npv_positive_for_an_uncertain_benefit() -> None:
     card = roi(annual_benefit=Uniform(0, 1_000_000), draws=2_000)
     record = card.record()
@@ -854,8 +890,8 @@ def test_the_html_escapes_a_run_name(recsys: Recsys) -> None:
 
 def test_money_charts_label_their_ticks_as_money() -> None:
     """Cash-flow ticks read $1M, -$200k, ... rather than multiples of a 1e6 offset."""
-    from bizml_nb.finance.roi import Investment, cashflow_chart, evaluate
     from bizml_nb.core.figures import money_axis
+    from bizml_nb.finance.roi import Investment, cashflow_chart, evaluate
 
     figure = cashflow_chart(evaluate(Investment(annual_benefit=2e6)), "USD")
     axis = figure.axes[0].yaxis
