@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.registry.metric import METRIC_KEYS
+from bizml_nb.present.cards import run_card  # and a run shows its card: show_runs_with
 from bizml_nb.projects.experiments import log
 from bizml_nb.projects.project import Outcome, Project, Projects
 
@@ -181,7 +182,7 @@ def runs(target: str | None = None) -> pd.DataFrame:
 
 def show(ref: str) -> Card:
     """The card of a run: by id, unique id prefix, ``last``, or name."""
-    return project().card(ref)
+    return run_card(project(), ref)
 
 
 def deployed(ref: str, on: str | None = None) -> Run:

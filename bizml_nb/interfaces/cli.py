@@ -313,7 +313,9 @@ def _show(args: argparse.Namespace) -> None:
         say(record)
         return
     try:
-        say(project.card(run).text())  # the card puts each user string on one line
+        from bizml_nb.present.cards import run_card
+
+        say(run_card(project, run).text())  # the card puts each user string on one line
     except RegistryError as exc:
         say(record)
         say(f"(no card: {exc})", err=True)

@@ -333,7 +333,9 @@ class BizmlMagics(Magics):
 
     def _show(self, args: list[str]) -> Card:
         ns = _parse("show", args)
-        return self._project().card(ns.run)
+        from bizml_nb.present.cards import run_card
+
+        return run_card(self._project(), ns.run)
 
     def _log(self, args: list[str]) -> None:
         from bizml_nb.projects.experiments import ACTIVE, clean_metrics
@@ -353,7 +355,9 @@ class BizmlMagics(Magics):
         run = project.ledger.add_metrics(run_id, metrics)
         print(f"added {', '.join(metrics)} to run {run.name!r}")
         if self.cards:
-            _display(project.card(run))
+            from bizml_nb.present.cards import run_card
+
+            _display(run_card(project, run))
 
     # -- the experiment cell
 
@@ -415,7 +419,9 @@ class BizmlMagics(Magics):
         if not self.cards:
             return
         try:
-            card = experiment.card()
+            from bizml_nb.present.cards import run_card
+
+            card = run_card(project, experiment.record)
         except BizmlError as exc:
             print(f"(the run was recorded, but its card cannot be shown: {exc})", file=sys.stderr)
             return

@@ -1,53 +1,42 @@
-"""Experiment cards and registry tables as rich notebook output.
+"""Experiment cards and registry tables as rich notebook output (the card protocol).
 
-A card is one ``display_data`` with three representations:
+Both are :class:`~bizml_nb.core.card.CardMixin` cards: they say ``title()`` and
+``rows()``, and the protocol shows them as one ``display_data`` with
 
 - ``text/plain``: deterministic (no ids, times or addresses), so nbval can compare it;
 - ``text/html``: a ``<div class="bizml-card">``, every user string escaped;
-- ``application/vnd.bizml.run+json``: the whole run record plus its impact,
-  so an executed notebook is a second copy of its runs (``bizml ledger import``).
+- ``application/vnd.bizml.run+json`` (experiment cards): the whole run record plus its
+  impact, so an executed notebook is a second copy of its runs (``bizml ledger import``).
+
+A card decides nothing: :func:`bizml_nb.impact.for_run` computes a run's
+:class:`~bizml_nb.impact.Impact` and the card words it.
+
+Importing this module installs :meth:`Card.for_run` as the way recorded runs are shown
+(:func:`bizml_nb.projects.experiments.show_runs_with`): that is how an experiment shows
+its card at the end of a notebook cell while the projects layer knows nothing of cards.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
+from bizml_nb.core.card import CardMixin, Row, one_line, text_html
 from bizml_nb.core.errors import RegistryError
-from bizml_nb.impact.engine import ChainStep, Contribution, Impact, Range, estimate
+from bizml_nb.impact import for_run
+from bizml_nb.projects.experiments import show_runs_with
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from bizml_nb.core.ledger import Run
     from bizml_nb.core.registry import BusinessMetric, Registry
+    from bizml_nb.impact import ChainStep, Contribution, Impact, Range
     from bizml_nb.projects.project import Project
 
 RUN_MIME = "application/vnd.bizml.run+json"
-
-_CARD_STYLE = (
-    "border:1px solid var(--jp-border-color1,#d0d7de);border-radius:6px;padding:8px 12px;"
-    "margin:4px 0;font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;line-height:1.4;"
-    "color:var(--jp-ui-font-color1,#1f2328);background:var(--jp-layout-color1,#fff);max-width:960px"
-)
-_TH_STYLE = (
-    "text-align:left;vertical-align:top;padding:2px 12px 2px 0;font-weight:600;"
-    "color:var(--jp-ui-font-color2,#57606a);white-space:nowrap"
-)
-_TD_STYLE = "text-align:left;vertical-align:top;padding:2px 0"
-_TEXT_STYLE = "font:inherit;background:none;padding:0;color:inherit;white-space:normal"
-
-
-def text_html(text: str) -> str:
-    """``text`` escaped and wrapped in ``<code>`` styled as plain text.
-
-    JupyterLab typesets ``$...$`` in HTML outputs as LaTeX; MathJax never looks
-    inside ``<code>``, so amounts like "$1.2M to $3.4M" stay as written.
-    """
-    return f'<code class="bizml-text" style="{_TEXT_STYLE}">{html.escape(text)}</code>'
-
 
 _BADGE = {
     "ok": "background:#dafbe1;color:#116329",
@@ -59,8 +48,8 @@ _BADGE = {
 # --------------------------------------------------------------------------- run card
 
 
-@dataclass(frozen=True)
-class Card:
+@dataclass(frozen=True, repr=False)
+class Card(CardMixin):
     """The experiment card of one run: KPI, ML metrics, predicted business change, value."""
 
     run: Run
@@ -69,40 +58,56 @@ class Card:
     baseline: Run | None
     currency: str
 
+    mime_type: ClassVar[str | None] = RUN_MIME
+
     @classmethod
     def for_run(cls, run: Run, project: Project) -> Card:
         """Build the card of ``run`` against its KPI's current baseline run."""
-        registry = project.registry
-        baseline = project.ledger.baseline(run.target)
-        return cls.build(run, registry, baseline)
+        return cls.build(run, project.registry, project.ledger.baseline(run.target))
 
     @classmethod
     def build(cls, run: Run, registry: Registry, baseline: Run | None) -> Card:
         """Build the card from explicit inputs (a pure function of them)."""
-        kpi = registry.metrics.get(run.target)
-        impact = None
-        if kpi is not None and run.status == "ok":
-            is_baseline = baseline is not None and baseline.id == run.id
-            impact = estimate(
-                registry,
-                run.metrics,
-                baseline.metrics if baseline is not None else None,
-                target=run.target,
-                is_baseline=is_baseline or (run.is_baseline and baseline is None),
-                duration_s=run.duration_s,
-                eng_hours=run.eng_hours,
-            )
-        return cls(run, kpi, impact, baseline, registry.currency)
+        impact = for_run(run, registry, baseline)
+        return cls(run, registry.metrics.get(run.target), impact, baseline, registry.currency)
 
-    # -- representations
+    # -- what the card says
 
-    def rows(self) -> list[tuple[str, str]]:
+    @property
+    def badge(self) -> str:
+        """``ok``, ``failed`` or ``baseline`` (a successful run recorded as a baseline)."""
+        return "baseline" if self.run.is_baseline and self.run.status == "ok" else self.run.status
+
+    @property
+    def css_class(self) -> str:  # type: ignore[override]  # per run, not per class
+        return f"bizml-status-{self.run.status}"
+
+    def title(self) -> str:
+        return f"{one_line(self.run.name)}  ->  {one_line(self.run.target)}   [{self.badge}]"
+
+    def title_html(self) -> str:
+        badge = self.badge
+        return (
+            f"<b>{text_html(self.run.name)}</b> &rarr; "
+            f'<span class="bizml-card-kpi">{text_html(self.run.target)}</span> '
+            f'<span class="bizml-badge" style="{_BADGE[badge]};border-radius:10px;'
+            f'padding:0 8px;font-size:11px">{html.escape(badge)}</span>'
+        )
+
+    def rows(self) -> list[Row]:
         """The card's (label, text) rows, shared by the text and HTML forms."""
         return self._about_rows() + self._impact_rows()
 
-    def _about_rows(self) -> list[tuple[str, str]]:
+    def record(self) -> dict[str, Any]:
+        """The run record with its impact, as stored under ``application/vnd.bizml.run+json``."""
+        record = self.run.to_record()
+        record["impact"] = self.impact.to_record() if self.impact is not None else None
+        record["baseline_run"] = self.baseline.id if self.baseline is not None else None
+        return record
+
+    def _about_rows(self) -> list[Row]:
         run, kpi = self.run, self.kpi
-        rows: list[tuple[str, str]] = []
+        rows: list[Row] = []
         if kpi is None:
             rows.append(("KPI", f"{run.target} is no longer declared in bizml.toml"))
         else:
@@ -121,11 +126,11 @@ class Card:
         rows.append(("ML metrics", self._ml_metrics() or "none logged"))
         return rows
 
-    def _impact_rows(self) -> list[tuple[str, str]]:
+    def _impact_rows(self) -> list[Row]:
         impact, kpi = self.impact, self.kpi
         if impact is None or kpi is None:
             return []
-        rows: list[tuple[str, str]] = []
+        rows: list[Row] = []
         if impact.is_baseline:
             rows.append(("Baseline", f"this run is the baseline for {kpi.name}"))
         rows.extend(("Impact", self._contribution(c)) for c in impact.contributions)
@@ -138,7 +143,9 @@ class Card:
             if value is None:
                 text = f"not priced: declare {kpi.name}'s value_per_unit to see money per year"
             else:
-                text = _value(value, self.currency)
+                text = "about " + units.money_range(
+                    value.low, value.mid, value.high, self.currency, per="/yr"
+                )
                 counted = [s.kpi.name for s in impact.chain if s.kpi.value_per_unit is not None]
                 if counted:
                     text += f", counted at {', '.join(counted)}"
@@ -151,51 +158,6 @@ class Card:
             rows.append(("Verdict", impact.verdict.text))
         rows.extend(("Note", note) for note in impact.notes)
         return rows
-
-    def text(self) -> str:
-        """The deterministic plain-text card."""
-        badge = "baseline" if self.run.is_baseline and self.run.status == "ok" else self.run.status
-        lines = [f"{_line(self.run.name)}  ->  {_line(self.run.target)}   [{badge}]"]
-        for label, text in self.rows():
-            lines.append(f"  {label:<11} {_line(text)}")
-        return "\n".join(lines)
-
-    def html(self) -> str:
-        """The HTML card; every user string is escaped."""
-        e = html.escape
-        run = self.run
-        badge = "baseline" if run.is_baseline and run.status == "ok" else run.status
-        rows = "".join(
-            f'<tr><th style="{_TH_STYLE}">{e(label)}</th>'
-            f'<td style="{_TD_STYLE}" class="bizml-{e(label.lower().replace(" ", "-"))}">'
-            f"{text_html(text)}</td></tr>"
-            for label, text in self.rows()
-        )
-        return (
-            f'<div class="bizml-card bizml-status-{e(run.status)}" style="{_CARD_STYLE}">'
-            f'<div class="bizml-card-title" style="font-size:14px;margin-bottom:4px">'
-            f"<b>{text_html(run.name)}</b> &rarr; "
-            f'<span class="bizml-card-kpi">{text_html(run.target)}</span> '
-            f'<span class="bizml-badge" style="{_BADGE[badge]};border-radius:10px;'
-            f'padding:0 8px;font-size:11px">{e(badge)}</span></div>'
-            f'<table class="bizml-card-table" style="border-collapse:collapse">{rows}</table>'
-            "</div>"
-        )
-
-    def record(self) -> dict[str, Any]:
-        """The run record with its impact, as stored under ``application/vnd.bizml.run+json``."""
-        record = self.run.to_record()
-        record["impact"] = self.impact.to_record() if self.impact is not None else None
-        record["baseline_run"] = self.baseline.id if self.baseline is not None else None
-        return record
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return {"text/plain": self.text(), "text/html": self.html(), RUN_MIME: self.record()}
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    # -- pieces
 
     def _ml_metrics(self) -> str:
         reference: Mapping[str, float] = {}
@@ -282,14 +244,6 @@ def _cost(impact: Impact, run: Run, currency: str) -> str:
     return f"{units.money(cost.engineering, currency)} engineering ({run.eng_hours:g} h)"
 
 
-def _value(value: Range, currency: str) -> str:
-    return (
-        f"about {units.money(value.mid, currency, signed=True)}/yr "
-        f"[{units.money(value.low, currency, signed=True)}, "
-        f"{units.money(value.high, currency, signed=True)}]"
-    )
-
-
 def describe_kpi(kpi: BusinessMetric) -> str:
     """One line about a KPI: its level, target, direction and owner."""
     parts = [kpi.name]
@@ -306,21 +260,48 @@ def describe_kpi(kpi: BusinessMetric) -> str:
     return "; ".join(parts)
 
 
-def _line(text: str) -> str:
-    """User text on one line, so a newline in a name cannot break the card's layout."""
-    return " ".join(text.replace("\r", "\n").split("\n"))
+def run_card(project: Project, ref: str | Run) -> Card:
+    """The experiment card of a run of ``project``: a :class:`~bizml_nb.core.ledger.Run`,
+    or its id, unique id prefix, ``last`` or name (see :meth:`Project.run`)."""
+    from bizml_nb.core.ledger import Run
+
+    run = ref if isinstance(ref, Run) else project.run(ref)
+    return Card.for_run(run, project)
+
+
+#: The name version 0.1 gave :func:`~bizml_nb.core.card.one_line` here.
+_line = one_line
 
 
 # --------------------------------------------------------------------------- registry
 
 
-@dataclass(frozen=True)
-class RegistryView:
-    """The business metrics and links of a project, as text and an HTML table."""
+@dataclass(frozen=True, repr=False)
+class RegistryView(CardMixin):
+    """The business metrics and links of a project, as a card: one row per metric and link.
+
+    Each row's label is its kind (``metric`` or ``link``); its text starts with the
+    metric's or link's name, padded so that the descriptions line up.
+    """
 
     registry: Registry
 
-    def rows(self) -> list[tuple[str, str, str]]:
+    css_class: ClassVar[str] = "bizml-registry"
+    label_width: ClassVar[int] = 6
+
+    def title(self) -> str:
+        reg = self.registry
+        return f"{reg.name or 'project'} ({reg.currency})"
+
+    def empty_text(self) -> str:
+        return "no business metrics yet; declare one with `%bizml metric NAME ...`"
+
+    def rows(self) -> list[Row]:
+        entries = self.entries()
+        width = max((len(one_line(name)) for _, name, _ in entries), default=0)
+        return [(kind, f"{one_line(name):<{width}}  {text}") for kind, name, text in entries]
+
+    def entries(self) -> list[tuple[str, str, str]]:
         """(kind, name, description) for each metric and link."""
         reg = self.registry
         rows = []
@@ -355,39 +336,6 @@ class RegistryView:
             rows.append(("link", link.label, text))
         return rows
 
-    def text(self) -> str:
-        reg = self.registry
-        title = f"{reg.name or 'project'} ({reg.currency})"
-        rows = self.rows()
-        if not rows:
-            return f"{title}: no business metrics yet; declare one with `%bizml metric NAME ...`"
-        width = max(len(_line(name)) for _, name, _ in rows)
-        lines = [title]
-        for kind, name, text in rows:
-            lines.append(f"  {kind:<6} {_line(name):<{width}}  {_line(text)}")
-        return "\n".join(lines)
-
-    def html(self) -> str:
-        e = html.escape
-        reg = self.registry
-        body = "".join(
-            f'<tr><td style="{_TD_STYLE};padding-right:12px">{e(kind)}</td>'
-            f'<th style="{_TH_STYLE}">{text_html(name)}</th>'
-            f'<td style="{_TD_STYLE}">{text_html(text)}</td></tr>'
-            for kind, name, text in self.rows()
-        )
-        return (
-            f'<div class="bizml-registry" style="{_CARD_STYLE}">'
-            f"<b>{text_html(reg.name or 'project')}</b> ({text_html(reg.currency)})"
-            f'<table style="border-collapse:collapse">{body}</table></div>'
-        )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return {"text/plain": self.text(), "text/html": self.html()}
-
-    def __repr__(self) -> str:
-        return self.text()
-
 
 def worth(kpi: BusinessMetric, currency: str) -> str:
     """What a unit of ``kpi`` is worth per year, in words (per pp for ratios)."""
@@ -396,3 +344,8 @@ def worth(kpi: BusinessMetric, currency: str) -> str:
     if kpi.unit in units.RATIO_UNITS:
         return f"{units.money(kpi.value_per_unit / 100, currency)}/yr per +1 pp"
     return f"{units.money(kpi.value_per_unit, currency)}/yr per +1 {kpi.unit}"
+
+
+show_runs_with(Card.for_run)
+
+__all__ = ["RUN_MIME", "Card", "RegistryView", "describe_kpi", "run_card", "text_html", "worth"]

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core import units
 from bizml_nb.core.errors import RegistryError
 from bizml_nb.core.figures import figure_png, literal, money_axis
-from bizml_nb.impact.engine import value_per_unit
-from bizml_nb.present.cards import Card
+from bizml_nb.impact import for_run, value_per_unit
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -53,7 +52,7 @@ def impact_plot(project: Project, target: str | None = None, ml: str | None = No
             continue
         if ml_name not in run.metrics or ml_name not in baseline.metrics:
             continue
-        impact = Card.build(run, registry, baseline).impact
+        impact = for_run(run, registry, baseline)
         delta = impact.business_delta if impact else None
         if delta is None:
             continue

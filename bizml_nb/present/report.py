@@ -29,6 +29,7 @@ from bizml_nb.core._io import atomic_write_text
 from bizml_nb.core.errors import BizmlError, BizmlWarning
 from bizml_nb.core.outputs import check_target, make_folder
 from bizml_nb.core.textsafe import markdown_plain, markdown_text
+from bizml_nb.impact import VerdictLabel
 from bizml_nb.present.report_records import damage, listed
 from bizml_nb.present.views import rank_text as _rank
 from bizml_nb.present.views import value_text, verdict_text
@@ -36,6 +37,7 @@ from bizml_nb.present.views import value_text, verdict_text
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from bizml_nb.impact import Impact
     from bizml_nb.projects.project import Project
 
 RECORD_TYPES = {
@@ -82,7 +84,7 @@ def gather(
 ) -> Findings:
     """Read everything the report needs from the project and the executed notebooks."""
     from bizml_nb.present.cards import describe_kpi
-    from bizml_nb.present.views import compare
+    from bizml_nb.present.views import leaderboard
 
     registry = project.registry
     found = Findings(registry.name or project.root.name, registry.currency)
@@ -95,8 +97,10 @@ def gather(
                 "description": kpi.description or "",
             }
         )
-    board = compare(project)
-    found.experiments = [{str(k): v for k, v in row.items()} for row in board.to_dict("records")]
+    board, impacts = leaderboard(project)
+    found.experiments = [
+        _experiment(row, impacts.get(str(row["id"]))) for row in board.to_dict("records")
+    ]
     for link in registry.links:
         found.evidence.append({"link": link.label, "kind": link.kind, "evidence": _evidence(link)})
     for pattern in notebooks or []:
@@ -179,7 +183,7 @@ def to_html(found: Findings) -> str:
         )
         for row in found.experiments:
             verdict = verdict_text(row.get("verdict"))
-            css = verdict.split(",", maxsplit=1)[0].replace(" ", "-")
+            css = _verdict_class(row)
             parts.append(
                 f"<tr><td>{e(_rank(row.get('rank_by_value')))}</td><td>{e(str(row['name']))}</td>"
                 f"<td>{e(str(row['target']))}</td><td>{e(value_text(row, cur))}</td>"
@@ -291,7 +295,7 @@ def _sentence(pieces: list[str], user: Callable[[str], str], plain: Callable[[st
 
 
 def _worth(registry: Any, name: str) -> str:
-    from bizml_nb.impact.engine import value_per_unit
+    from bizml_nb.impact import value_per_unit
     from bizml_nb.present.cards import worth
 
     kpi = registry.metrics[name]
@@ -370,14 +374,49 @@ def _evidence(link: Any) -> str:
     return "computed from logged quantities (an offline replay)"
 
 
+#: The keys of an experiment's row in :attr:`Findings.experiments` that hold its typed
+#: verdict: what the report decides on (the ``verdict`` text is only shown).
+LABEL, MEASURABLE, IS_BASELINE = "label", "measurable", "is_baseline"
+
+
+def _experiment(row: dict[Any, Any], impact: Impact | None) -> dict[str, Any]:
+    """A leaderboard row as the report keeps it: what it shows, and the typed verdict."""
+    verdict = impact.verdict if impact is not None else None
+    return {
+        **{str(k): row.get(k) for k in _SHOWN},
+        LABEL: verdict.label if verdict is not None else None,
+        MEASURABLE: verdict.measurable if verdict is not None else None,
+        IS_BASELINE: impact is not None and impact.is_baseline,
+    }
+
+
+_SHOWN = ("name", "target", "value_low", "value_mid", "value_high", "verdict", "rank_by_value")
+
+
+def _label(row: dict[str, Any]) -> VerdictLabel | None:
+    label = row.get(LABEL)
+    return label if isinstance(label, VerdictLabel) else None
+
+
+def _verdict_class(row: dict[str, Any]) -> str:
+    """The CSS class of a row's verdict cell: its label, or ``baseline``."""
+    label = _label(row)
+    if label is not None:
+        return label.value.replace(" ", "-")
+    return "baseline" if row.get(IS_BASELINE) else ""
+
+
 def _decisions(found: Findings) -> list[list[str]]:
-    """What to decide, one sentence each, in pieces: user strings are :class:`_User`."""
+    """What to decide, one sentence each, in pieces: user strings are :class:`_User`.
+
+    Decided from each experiment's typed verdict (its label and whether an A/B test
+    could measure it), never from the words shown.
+    """
     cur = found.currency
     lines: list[list[str]] = []
-    verdicts = [(r, verdict_text(r.get("verdict"))) for r in found.experiments]
-    material = [r for r, verdict in verdicts if verdict.startswith("material")]
-    harmful = [r for r, verdict in verdicts if verdict.startswith("harmful")]
-    unseen = [r for r, verdict in verdicts if "not measurable" in verdict]
+    material = [r for r in found.experiments if _label(r) is VerdictLabel.MATERIAL]
+    harmful = [r for r in found.experiments if _label(r) is VerdictLabel.HARMFUL]
+    unseen = [r for r in found.experiments if r.get(MEASURABLE) is False]
     if material:
         best = material[0]
         lines.append(

@@ -191,11 +191,13 @@ def roi(
     if run is not None:
         if project is None:
             raise BizmlError("a run's value needs its project")
-        card = project.card(run)
-        value = card.impact.value_per_year if card.impact else None
+        recorded = project.run(run)
+        impact = project.impact(recorded)
+        value = impact.value_per_year if impact else None
+        currency = project.registry.currency
         if value is None:
             raise BizmlError(
-                f"run {card.run.name!r} has no yearly value (no priced link applies); "
+                f"run {recorded.name!r} has no yearly value (no priced link applies); "
                 "pass --annual-benefit instead"
             )
         benefit: Value = (
@@ -204,11 +206,10 @@ def roi(
             else value.mid
         )
         benefit_from = (
-            f"the predicted yearly value of run {card.run.name!r}: a triangular with 5% of "
-            f"draws below {units.money(value.low, card.currency, signed=True)} and 5% above "
-            f"{units.money(value.high, card.currency, signed=True)} (its 90% range)"
+            f"the predicted yearly value of run {recorded.name!r}: a triangular with 5% of "
+            f"draws below {units.money(value.low, currency, signed=True)} and 5% above "
+            f"{units.money(value.high, currency, signed=True)} (its 90% range)"
         )
-        currency = card.currency
     else:
         assert annual_benefit is not None
         benefit, benefit_from = annual_benefit, "given"

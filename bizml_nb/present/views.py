@@ -1,16 +1,21 @@
-"""Tables of runs for people: the ledger joined with each run's predicted business value."""
+"""Tables of runs for people: the ledger joined with each run's predicted business value.
+
+Every number comes from :func:`bizml_nb.impact.for_run` (a run's typed
+:class:`~bizml_nb.impact.Impact`); a table words it and decides nothing.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.present.cards import Card
+from bizml_nb.impact import for_run
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bizml_nb.core.ledger import Run
     from bizml_nb.core.registry import Link
+    from bizml_nb.impact import Impact
     from bizml_nb.projects.project import Project
 
 
@@ -31,9 +36,9 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
     for run in runs:
         if run.target not in baselines:
             baselines[run.target] = project.ledger.baseline(run.target)
-        card = Card.build(run, registry, baselines[run.target])
-        delta = card.impact.business_delta if card.impact else None
-        value = card.impact.value_per_year if card.impact else None
+        impact = for_run(run, registry, baselines[run.target])
+        delta = impact.business_delta if impact else None
+        value = impact.value_per_year if impact else None
         rows.append(
             {
                 "id": run.id,
@@ -76,11 +81,20 @@ def compare(project: Project, target: str | None = None, top: int | None = None)
     metric linked to the KPI, ``rank_by_<metric>`` in the direction that the link
     says is good for the business, so a disagreement between the two is visible.
     """
+    return leaderboard(project, target, top)[0]
+
+
+def leaderboard(
+    project: Project, target: str | None = None, top: int | None = None
+) -> tuple[pd.DataFrame, dict[str, Impact | None]]:
+    """:func:`compare`'s table, and the typed :class:`~bizml_nb.impact.Impact` of each of
+    its runs by run id (what the report decides on: the table only words verdicts)."""
     import pandas as pd
 
     registry = project.registry
     targets = [registry.metric(target).name] if target is not None else list(registry.metrics)
     frames = []
+    impacts: dict[str, Impact | None] = {}
     for kpi_name in targets:
         runs = [r for r in project.ledger.runs(kpi_name) if r.status == "ok"]
         if not runs:
@@ -88,8 +102,7 @@ def compare(project: Project, target: str | None = None, top: int | None = None)
         baseline = project.ledger.baseline(kpi_name)
         rows = []
         for run in runs:
-            card = Card.build(run, registry, baseline)
-            impact = card.impact
+            impact = impacts[run.id] = for_run(run, registry, baseline)
             delta = impact.business_delta if impact else None
             value = impact.value_per_year if impact else None
             verdict = impact.verdict if impact else None
@@ -129,7 +142,8 @@ def compare(project: Project, target: str | None = None, top: int | None = None)
             )
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["name", "target", "value_mid", "verdict", "rank_by_value"])
+        empty = pd.DataFrame(columns=["name", "target", "value_mid", "verdict", "rank_by_value"])
+        return empty, impacts
     board = pd.concat(frames, ignore_index=True)
     # a missing verdict is None: pandas' text columns would hold NaN, a number, in its place
     board["verdict"] = board["verdict"].astype(object).where(board["verdict"].notna(), None)
@@ -137,7 +151,7 @@ def compare(project: Project, target: str | None = None, top: int | None = None)
     board = board.reset_index(drop=True)
     for column in [c for c in board.columns if c.startswith("rank_by_")]:
         board[column] = board[column].astype("Int64")
-    return board.head(top) if top is not None else board
+    return (board.head(top) if top is not None else board), impacts
 
 
 def tree(project: Project) -> str:
@@ -219,7 +233,7 @@ def _best_runs(project: Project) -> dict[str, tuple[str, float]]:
         for run in project.ledger.runs(name):
             if run.status != "ok":
                 continue
-            impact = Card.build(run, registry, baseline).impact
+            impact = for_run(run, registry, baseline)
             delta = impact.business_delta if impact else None
             if delta is None:
                 continue
@@ -237,9 +251,9 @@ def value_text(row: Any, currency: str, missing: str = "no estimate") -> str:
     mid = row.get("value_mid")
     if mid is None or math.isnan(float(mid)):  # NaN: a numeric column with no estimate
         return missing
-    low, high = float(row["value_low"]), float(row["value_high"])
-    money = [units.money(v, currency, signed=True) for v in (float(mid), low, high)]
-    return f"{money[0]} [{money[1]}, {money[2]}]"
+    return units.money_range(
+        float(row["value_low"]), float(mid), float(row["value_high"]), currency
+    )
 
 
 def verdict_text(value: Any) -> str:

@@ -35,13 +35,44 @@ from bizml_nb.core.provenance import notebook_path, python_version
 from bizml_nb.core.version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
-    from bizml_nb.present.cards import Card
+    from bizml_nb.core.card import CardMixin
     from bizml_nb.projects.project import Project
+
+    #: How a recorded run is shown: its card, from the run and its project.
+    RunView = Callable[[Run, Project], CardMixin]
 
 ACTIVE: ContextVar[Experiment | None] = ContextVar("bizml_active_experiment", default=None)
 CELL_ID: ContextVar[str | None] = ContextVar("bizml_cell_id", default=None)
+
+_run_view: list[RunView] = []
+
+
+def show_runs_with(view: RunView) -> None:
+    """Install how a recorded run is shown: ``view(run, project)`` gives its card.
+
+    The projects layer records runs and asks :mod:`bizml_nb.impact` for their numbers;
+    it knows nothing of display. A notebook still expects an experiment to show its
+    card (``with bizml_nb.experiment(...) as run:`` then ``run``), so the dependency is
+    inverted: the presentation layer installs its card here when it is imported
+    (:mod:`bizml_nb.present.cards` installs ``Card.for_run``), and the Python API
+    (:mod:`bizml_nb.interfaces.api`) imports it, so every experiment a user starts
+    through ``bizml_nb`` shows its card. The magics and the CLI show cards through
+    :mod:`bizml_nb.present.cards` directly. The latest view installed wins.
+    """
+    _run_view[:] = [view]
+
+
+def run_card(run: Run, project: Project) -> CardMixin:
+    """The card of ``run`` as the installed view words it (:func:`show_runs_with`)."""
+    if not _run_view:
+        raise ExperimentError(
+            "no card view is installed: import bizml_nb.present.cards (bizml_nb.project() "
+            "and bizml_nb.experiment() do) to show runs as cards"
+        )
+    return _run_view[0](run, project)
 
 
 class Experiment:
@@ -181,16 +212,15 @@ class Experiment:
         self.record, self.pending = run, None
         return run
 
-    def card(self) -> Card:
-        """The experiment card of the recorded run (impact against the KPI's baseline)."""
-        from bizml_nb.present.cards import Card
-
+    def card(self) -> CardMixin:
+        """The card of the recorded run (impact against the KPI's baseline), as the
+        installed view shows it (:func:`show_runs_with`)."""
         if self.record is None:
             raise ExperimentError(f"experiment {self.name!r} has not been recorded yet")
-        return Card.for_run(self.record, self.project)
+        return run_card(self.record, self.project)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        if self.record is None:
+        if self.record is None or not _run_view:
             return {"text/plain": repr(self)}
         return self.card()._repr_mimebundle_(**kwargs)
 

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from bizml_nb.present.cards import Card
+    from bizml_nb.core.card import CardMixin
+    from bizml_nb.impact import Impact
     from bizml_nb.projects.experiments import Experiment
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -330,12 +331,28 @@ class Project:
                 return named
             raise
 
-    def card(self, ref: str | Run) -> Card:
-        """The experiment card of a run (see :meth:`run` for the ways to name one)."""
-        from bizml_nb.present.cards import Card
+    def impact(self, ref: str | Run) -> Impact | None:
+        """The predicted impact of a run against its KPI's current baseline run.
+
+        None for a failed run or one whose KPI is no longer declared. See :meth:`run`
+        for the ways to name a run, and :func:`bizml_nb.impact.for_run` for the rules.
+        """
+        from bizml_nb.impact import for_run
 
         run = ref if isinstance(ref, Run) else self.run(ref)
-        return Card.for_run(run, self)
+        return for_run(run, self.registry, self.ledger.baseline(run.target))
+
+    def card(self, ref: str | Run) -> CardMixin:
+        """The card of a run (see :meth:`run` for the ways to name one).
+
+        The project knows nothing of display: the card is the one the presentation
+        layer installed (:func:`bizml_nb.projects.experiments.show_runs_with`);
+        :func:`bizml_nb.present.cards.run_card` is the typed way to the experiment card.
+        """
+        from bizml_nb.projects.experiments import run_card
+
+        run = ref if isinstance(ref, Run) else self.run(ref)
+        return run_card(run, self)
 
 
 class Projects:

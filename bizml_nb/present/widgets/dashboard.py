@@ -9,7 +9,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import BizmlError
-from bizml_nb.present.cards import text_html
+from bizml_nb.present.cards import run_card, text_html
 from bizml_nb.present.views import rank_text as _rank
 from bizml_nb.present.views import value_text, verdict_text
 from bizml_nb.present.widgets.bundle import with_text
@@ -89,7 +89,7 @@ class Dashboard:
         if self.run.value is None:
             self.card.value = ""
             return
-        self.card.value = self.project.card(self.run.value).html()
+        self.card.value = run_card(self.project, self.run.value).html()
 
     def text(self) -> str:
         """The selected KPI's leaderboard in words, for where the panel cannot be shown."""
