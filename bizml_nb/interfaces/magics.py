@@ -211,7 +211,7 @@ class BizmlMagics(Magics):
         if link.kind == "fitted":
             from bizml_nb.present.charts import audit
 
-            print(audit(project, link.ml_metric, link.business_metric).text)
+            print(audit(project, link.ml_metric, link.business_metric).text())
 
     def _tree(self, args: list[str]) -> Any:
         from bizml_nb.present.views import tree

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
+from bizml_nb.core.card import CardMixin, Row
 from bizml_nb.core.errors import RegistryError
 from bizml_nb.core.figures import figure_png, literal, money_axis
 from bizml_nb.impact import for_run, value_per_unit
@@ -102,26 +103,30 @@ def impact_plot(project: Project, target: str | None = None, ml: str | None = No
     return figure
 
 
-@dataclass(frozen=True)
-class Audit:
-    """The evidence behind one link: what it says, how sure, and which points drive it."""
+@dataclass(frozen=True, repr=False)
+class Audit(CardMixin):
+    """The evidence behind one link: what it says, how sure, and which points drive it.
+
+    A card (:class:`~bizml_nb.core.card.CardMixin`) whose title is the link and its kind,
+    and whose free-form lines (the fit, its grade, the influential points) follow as the
+    card's notes; ``text()`` is the audit as ``%bizml audit`` prints it.
+    """
 
     link: Link
     fit: Fit | None
     history: Any  # the history DataFrame, when there is one
-    text: str
+    lines: tuple[str, ...]
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        import html
+    css_class: ClassVar[str] = "bizml-audit"
 
-        data: dict[str, Any] = {
-            "text/plain": self.text,
-            "text/html": '<pre class="bizml-audit">' + html.escape(self.text) + "</pre>",
-        }
-        return data
+    def title(self) -> str:
+        return self.lines[0] if self.lines else self.link.label
 
-    def __repr__(self) -> str:
-        return self.text
+    def rows(self) -> list[Row]:
+        return []
+
+    def notes(self) -> tuple[str, ...]:
+        return self.lines[1:]
 
     def figure(self) -> Figure | None:
         """Scatter of the history with the fitted line and its 90% band (None without history)."""
@@ -218,7 +223,7 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
         )
     else:
         lines.append(f"formula {link.params['expr']}: computed exactly from logged quantities")
-    return Audit(link, fit, history, "\n".join(lines))
+    return Audit(link, fit, history, tuple(lines))
 
 
 __all__ = ["Audit", "audit", "figure_png", "impact_plot", "literal", "money_axis"]
