@@ -22,9 +22,9 @@ from bizml_nb.monitor import (
     MonitorError,
     MonitorResult,
     Reference,
-    _numeric_bins,
-    _split,
 )
+from bizml_nb.monitor.chunks import split
+from bizml_nb.monitor.histograms import numeric_bins
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -356,8 +356,8 @@ def test_numeric_bins_count_every_value_once(values: list[float], chunks: int) -
     edges = np.linspace(-2.0, 2.0, 9)
     summary = ColumnSummary("x", "numeric", "feature", 10, 0, (1,) * 8, edges=tuple(edges))
     x = np.array(values)
-    chunking = _split(len(x), None, min(chunks, len(x)))
-    bins = _numeric_bins([summary], [x], chunking)[0]
+    chunking = split(len(x), None, min(chunks, len(x)))
+    bins = numeric_bins([summary], [x], chunking)[0]
     totals = bins.sum(axis=0)
     assert bins.sum() == len(x)
     assert totals[-1] == np.isnan(x).sum()

@@ -1,0 +1,151 @@
+"""Cutting rows into chunks: consecutive rows, equal parts, or one chunk per value or period.
+
+Also the spread of a statistic over the reference chunks, which sets the alert
+thresholds of drift and of the estimates alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from bizml_nb.monitor.constants import MIN_CHUNK_ROWS, REFERENCE_CHUNKS, MonitorError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bizml_nb.monitor.constants import FloatArray, IntArray
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """Chunks of rows. Arrays are taken into chunk order first (``take``), so every chunk
+    is one slice (``segments``) and ``ids`` is sorted."""
+
+    keys: tuple[str, ...]
+    sizes: IntArray
+    starts: tuple[int | None, ...]
+    ends: tuple[int | None, ...]
+    order: IntArray | None = None  # rows grouped by chunk; None: they already are
+
+    @property
+    def count(self) -> int:
+        return len(self.keys)
+
+    @property
+    def ids(self) -> IntArray:
+        import numpy as np
+
+        return np.repeat(np.arange(self.count, dtype=np.intp), self.sizes)
+
+    def segments(self) -> list[slice]:
+        import numpy as np
+
+        bounds = np.concatenate([[0], np.cumsum(self.sizes)])
+        return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+    def take(self, values: Any) -> Any:
+        """``values`` (rows along the last axis) in chunk order."""
+        if self.order is None:
+            return values
+        return values[..., self.order]
+
+
+def contiguous(sizes: IntArray) -> Chunking:
+    import numpy as np
+
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    starts = tuple(int(s) for s in bounds[:-1])
+    ends = tuple(int(e) - 1 for e in bounds[1:])
+    keys = tuple(f"[{s}:{e}]" for s, e in zip(starts, ends, strict=True))
+    return Chunking(keys, sizes.astype(np.intp), starts, ends)
+
+
+def reference_chunking(n: int, chunks: int | None, chunk_size: int | None) -> Chunking:
+    if chunks is None and chunk_size is None:
+        chunks = max(2, min(REFERENCE_CHUNKS, n // MIN_CHUNK_ROWS))
+    chunking = split(n, chunk_size, chunks)
+    if chunking.count < 2:
+        raise MonitorError(
+            f"the reference must make at least 2 chunks to set alert thresholds "
+            f"(it makes {chunking.count}); use smaller chunks"
+        )
+    return chunking
+
+
+def split(n: int, chunk_size: int | None, chunks: int | None) -> Chunking:
+    import numpy as np
+
+    if chunk_size is not None and chunks is not None:
+        raise MonitorError("give chunk_size or chunks, not both")
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise MonitorError(f"chunk_size must be a positive whole number (not {chunk_size!r})")
+        full, rest = divmod(n, chunk_size)
+        sizes = [chunk_size] * full + ([rest] if rest else [])
+        return contiguous(np.array(sizes, dtype=np.intp))
+    assert chunks is not None
+    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
+        raise MonitorError(f"chunks must be a positive whole number (not {chunks!r})")
+    if chunks > n:
+        raise MonitorError(f"chunks={chunks} is more than the {n} rows")
+    base, extra = divmod(n, chunks)
+    sizes_arr = np.full(chunks, base, dtype=np.intp)
+    sizes_arr[:extra] += 1
+    return contiguous(sizes_arr)
+
+
+def chunking_of(
+    frame: pd.DataFrame,
+    chunk_size: int | None,
+    chunks: int | None,
+    by: str | None,
+    freq: str | None,
+) -> Chunking:
+    """The chunks of the data to check (10 equal parts when nothing is given)."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(frame)
+    if by is None:
+        if freq is not None:
+            raise MonitorError("freq needs by=COLUMN: the column of times to cut into periods")
+        if chunk_size is None and chunks is None:
+            chunks = min(REFERENCE_CHUNKS, n)
+        return split(n, chunk_size, chunks)
+    if chunk_size is not None or chunks is not None:
+        raise MonitorError("give one of chunk_size, chunks or by, not several")
+    column = frame[by]
+    if column.isna().any():
+        raise MonitorError(f"the chunk column {by!r} has missing values; every row needs a chunk")
+    if freq is not None:
+        try:
+            column = pd.Series(pd.to_datetime(column)).dt.to_period(freq)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise MonitorError(f"cannot cut {by!r} into periods of {freq!r}: {exc}") from None
+    codes, uniques = pd.factorize(column, sort=True)
+    ids = np.asarray(codes, dtype=np.intp)
+    sizes = np.bincount(ids, minlength=len(uniques)).astype(np.intp)
+    keys = tuple(str(u) for u in uniques)
+    if bool((np.diff(ids) >= 0).all()):
+        chunking = contiguous(sizes)
+        return Chunking(keys, chunking.sizes, chunking.starts, chunking.ends)
+    order = np.argsort(ids, kind="stable").astype(np.intp)
+    return Chunking(keys, sizes, (None,) * len(keys), (None,) * len(keys), order)
+
+
+def in_order(chunking: Chunking) -> Chunking:
+    """The same chunks, for arrays already taken into chunk order."""
+    return replace(chunking, order=None)
+
+
+def mean_std(values: FloatArray) -> tuple[float, float]:
+    """Mean and sample standard deviation of the finite values (over the reference chunks)."""
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    if len(finite) < 2:
+        return (float(finite[0]) if len(finite) else math.nan), math.nan
+    return float(finite.mean()), float(finite.std(ddof=1))
