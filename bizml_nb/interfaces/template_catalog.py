@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core.errors import BizmlError, did_you_mean
 from bizml_nb.core.nbfile import notebook_problem
 from bizml_nb.core.nbfile import tags as _tags
+from bizml_nb.core.schema import JSONProblem, parse_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -214,8 +215,6 @@ def did_you_mean_template(given: str, names: Iterable[str]) -> str:
 
 def read_notebook(path: Path) -> dict[str, Any]:
     """The notebook JSON at ``path``; TemplateError in one line if it cannot be one."""
-    from bizml_nb.core.schema import JSONProblem, parse_json
-
     try:
         data = parse_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
