@@ -25,7 +25,7 @@ MONITOR_MIME = "application/vnd.bizml.monitor+json"
 
 def _build_script() -> Any:
     spec = importlib.util.spec_from_file_location(
-        "build_monitoring_template", ROOT / "tools" / "build_monitoring_template.py"
+        "build_notebooks", ROOT / "tools" / "build_notebooks.py"
     )
     assert spec is not None
     assert spec.loader is not None
@@ -69,9 +69,9 @@ def test_template_is_saved_without_outputs_and_matches_its_build_script() -> Non
         if cell.cell_type == "code":
             assert cell.outputs == []
             assert cell.execution_count is None
-    expected = build._notebook("monitoring", build.CELLS)
+    expected = build.expected(NAME)
     assert [c.source for c in saved.cells] == [c.source for c in expected.cells], (
-        f"templates/{NAME}.ipynb is out of date: run python tools/build_monitoring_template.py"
+        f"templates/{NAME}.ipynb is out of date: run python tools/build_notebooks.py {NAME}"
     )
     tags = [c.metadata.get("tags", []) for c in saved.cells]
     assert tags.count(["parameters"]) == 1
@@ -118,7 +118,7 @@ def test_the_example_is_the_template_executed_with_defaults() -> None:
     template = nbformat.read(templates.get_template(NAME).path, as_version=4)
     assert [c.source for c in example.cells[1:]] == [c.source for c in template.cells], (
         "notebooks/monitoring_example.ipynb is out of date: "
-        "run python tools/build_monitoring_template.py example"
+        "run python tools/build_notebooks.py monitoring_example"
     )
     record = templates.read_record(example, MONITOR_MIME)
     assert record["decision"] == "investigate"

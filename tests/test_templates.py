@@ -155,26 +155,23 @@ def test_every_parameter_is_typed_commented_and_its_default_fits_its_type() -> N
 
 
 def test_templates_are_saved_without_outputs_and_match_their_build_script() -> None:
-    """templates/*.ipynb carry no outputs and are what tools/build_templates.py writes now."""
+    """templates/*.ipynb carry no outputs and are what tools/build_notebooks.py writes now."""
     spec = importlib.util.spec_from_file_location(
-        "build_templates", ROOT / "tools" / "build_templates.py"
+        "build_notebooks", ROOT / "tools" / "build_notebooks.py"
     )
     assert spec is not None
     assert spec.loader is not None
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    for name, cells in (
-        ("roi_analysis", build.ROI_CELLS),
-        ("adoption_maturity", build.MATURITY_CELLS),
-    ):
+    for name in ("roi_analysis", "adoption_maturity"):
         saved = nbformat.read(ROOT / "templates" / f"{name}.ipynb", as_version=4)
         for cell in saved.cells:
             if cell.cell_type == "code":
                 assert cell.outputs == []
                 assert cell.execution_count is None
-        expected = build._notebook(name.split("_")[0], cells)
+        expected = build.expected(name)
         assert [c.source for c in saved.cells] == [c.source for c in expected.cells], (
-            f"templates/{name}.ipynb is out of date: run python tools/build_templates.py templates"
+            f"templates/{name}.ipynb is out of date: run python tools/build_notebooks.py {name}"
         )
         tags = [c.metadata.get("tags", []) for c in saved.cells]
         assert tags.count(["parameters"]) == 1
@@ -209,7 +206,7 @@ def test_the_roi_example_is_the_template_with_the_recommender_parameters() -> No
     injected = example.cells[tags.index(["injected-parameters"])]
     kept = [c.source for i, c in enumerate(example.cells) if i and c is not injected]
     assert kept == [c.source for c in template.cells], (
-        "notebooks/roi_example.ipynb is out of date: run python tools/build_templates.py example"
+        "notebooks/roi_example.ipynb is out of date: run python tools/build_notebooks.py roi_example"
     )
     assert "annual_benefit_mode = 3950000.0" in injected.source
     summary = example.cells[tags.index(["decision-summary"])]

@@ -165,6 +165,7 @@ def build(name: str) -> float | None:
 
 
 def _build_from_template(name: str, want: Any, out: Path) -> float:
+    """Execute a template, with the source's injected parameters, as ``bizml run`` does."""
     from bizml_nb.interfaces import templates
 
     injected = [c for c in want.cells if c.id == INJECTED]
@@ -185,13 +186,11 @@ def _build_from_template(name: str, want: Any, out: Path) -> float:
             )
     template = FROM_TEMPLATE[name]
     with tempfile.TemporaryDirectory() as scratch:
-        done = templates.run(
-            template,
-            parameters or None,
-            Path(scratch) / f"{name}.ipynb",
-            progress=False,
-            cwd=NOTEBOOKS,
-        )
+        source = template  # `bizml run TEMPLATE`, or `bizml new` with the parameters first
+        if parameters:
+            source = templates.new(template, Path(scratch) / "prepared.ipynb", parameters)
+        out_path = Path(scratch) / f"{name}.ipynb"
+        done = templates.run(source, None, out_path, progress=False, cwd=NOTEBOOKS)
         nb = nbformat.read(done.notebook, as_version=4)
     nb.metadata.papermill.update(input_path=f"templates/{template}.ipynb", output_path=None)
     for key in ("start_time", "end_time", "duration", "exception"):
@@ -201,7 +200,7 @@ def _build_from_template(name: str, want: Any, out: Path) -> float:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if INJECTED in cell.metadata.get("tags", []):
-            cell.id, cell.source = INJECTED, cell.source + "\n"  # papermill ends it with a newline
+            cell.id = INJECTED
     nb.cells[:0] = intro
     nbformat.write(nb, out)
     problems = differences(name)

@@ -175,8 +175,8 @@ bizml_nb.log({"ndcg@10": evaluate(factorisation(rank=16)), "latency_ms": 41.0})
 # %% [markdown]
 # ## 5. The leaderboard: ranked by money, not by NDCG
 #
-# `%bizml compare` ranks the runs by yearly value (trimmed here to the columns a decision
-# needs, in millions of dollars a year). Compare the columns `rank_by_ndcg@10` and
+# `bizml_nb.compare`, the Python form of `%bizml compare`, ranks the runs by yearly value
+# (trimmed here to the columns a decision needs, in millions of dollars a year). Compare the columns `rank_by_ndcg@10` and
 # `rank_by_value`: the ensemble is first by NDCG but second by value, because its latency gives
 # back much of its gain, and its range reaches below zero. The rank-6 model is first by value:
 # it is the one to ship.

@@ -2,7 +2,7 @@
 # # Worked example: is the recommender worth shipping?
 #
 # This is `templates/roi_analysis.ipynb` instantiated for the recommender of
-# `notebooks/recsys_take_rate.ipynb` and executed (`python tools/build_templates.py example`,
+# `notebooks/recsys_take_rate.ipynb` and executed (`python tools/build_notebooks.py roi_example`,
 # through the functions behind `bizml new` and `bizml run`). The yearly benefit is that notebook's predicted value
 # of run **SVD rank 6**: about +\$3.95M a year, 90% range +\$1.22M to +\$7.07M (`benefit_range = "90%"`:
 # 5% of the simulated futures fall below +\$1.22M and 5% above +\$7.07M). Those figures, and
