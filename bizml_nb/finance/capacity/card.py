@@ -1,6 +1,6 @@
 """The capacity card: a plan's memory, replicas, instances, yearly cost and assumptions.
 
-It words a :class:`~bizml_nb.finance.capacity.plan.CapacityPlan` through the card
+It words a :class:`~bizml_nb.finance.capacity.planning.CapacityPlan` through the card
 protocol (:class:`~bizml_nb.core.card.CardMixin`), with the plan's record under
 ``application/vnd.bizml.capacity+json``.
 """
