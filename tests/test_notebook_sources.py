@@ -151,3 +151,27 @@ def test_the_derived_examples_add_only_their_own_cells_to_the_template() -> None
     ):
         cells = build.expected(name).cells
         assert [c.source for c in cells[1:]] == [c.source for c in build.expected(of).cells]
+
+
+def test_no_source_redefines_a_helper_the_package_gives() -> None:
+    """money() and the record's 10-digit figures come from bizml_nb.interfaces.notebook_helpers."""
+    for path in sorted((ROOT / "sources").glob("*/*.py")):
+        text = path.read_text()
+        for helper in ("def money(", "def finite(", "def figure(", "def record_figure("):
+            assert helper not in text, f"{path.relative_to(ROOT)} defines {helper[4:-1]}"
+
+
+def test_the_shared_helpers_give_the_text_the_templates_printed() -> None:
+    from bizml_nb.interfaces.notebook_helpers import money_in, record_figure
+
+    usd, eur = money_in("USD"), money_in("EUR")
+    assert usd(3_950_000) == "$3.95M"
+    assert usd(-1_220_000, signed=True) == "-$1.22M"
+    assert usd(40_000, signed=True) == "+$40k"
+    assert usd(0.0, signed=True) == "$0"
+    assert eur(999_500) == "€1M"
+    assert record_figure(0.1 + 0.2) == 0.3
+    assert record_figure(20.86192281500994) == 20.86192282
+    assert record_figure(None) is None
+    assert record_figure(float("inf")) is None
+    assert record_figure(float("nan")) is None
