@@ -221,6 +221,33 @@ def test_value_from_a_project(
         small_ref.check(small.analysis, chunks=3, value=project, kpi="loss_avoid")
 
 
+def test_value_needs_nothing_of_a_project_but_its_registry(
+    small: ClassifierDrift, small_ref: Reference
+) -> None:
+    """The monitor reads ``value.registry``; it never needs the project type itself."""
+    from types import SimpleNamespace
+
+    link = Link(
+        "confusion",
+        "loss_avoided",
+        kind="confusion",
+        params={"value_matrix": VALUE_MATRIX, "cases_per_year": CASES},
+    )
+    kpi = BusinessMetric("loss_avoided", unit="GBP", direction="higher")
+    registry = Registry(currency="GBP", metrics={"loss_avoided": kpi}, links=(link,))
+    held = small_ref.check(
+        small.analysis, chunks=3, value=SimpleNamespace(registry=registry), kpi="loss_avoided"
+    )
+    direct = small_ref.check(small.analysis, chunks=3, value=registry, kpi="loss_avoided")
+    assert held.value is not None
+    assert direct.value is not None
+    assert held.value.pricing == direct.value.pricing
+    assert held.value.pricing.currency == "GBP"
+    np.testing.assert_array_equal(held.value.per_year, direct.value.per_year)
+    with pytest.raises(MonitorError, match="not SimpleNamespace"):
+        small_ref.check(small.analysis, chunks=3, value=SimpleNamespace(registry="x"), kpi="k")
+
+
 def test_realised_metrics_fall_within_the_sampling_band(covariate_result: MonitorResult) -> None:
     """The +-3 SE band holds the realised value in (nearly) every chunk; SE by hand."""
     for metric in ("accuracy", "precision", "recall", "f1", "roc_auc"):
@@ -652,6 +679,61 @@ def test_card_is_deterministic_escaped_and_carries_a_json_record(
     assert record["format"] == "bizml.monitor"
     assert len(record["chunks"]) == 3
     assert set(record["performance"]) == {"accuracy", "precision", "recall", "f1", "roc_auc"}
+
+
+def test_card_html_has_one_row_per_text_line_in_the_common_card_structure(
+    covariate_result: MonitorResult,
+) -> None:
+    from html.parser import HTMLParser
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.divs: list[str] = []
+            self.cells: list[tuple[str, str]] = []
+            self._td: str | None = None
+            self._text: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            classes = dict(attrs).get("class") or ""
+            if tag == "div":
+                self.divs.append(classes)
+            if tag == "td":
+                self._td, self._text = classes, []
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "td" and self._td is not None:
+                self.cells.append((self._td, "".join(self._text)))
+                self._td = None
+
+        def handle_data(self, data: str) -> None:
+            if self._td is not None:
+                self._text.append(data)
+
+    parser = Cells()
+    parser.feed(covariate_result.html())
+    assert parser.divs[:2] == ["bizml-card bizml-monitor", "bizml-card-title"]
+    lines = covariate_result.text().splitlines()[1:]
+    assert len(parser.cells) == len(lines)
+    for (classes, text), line in zip(parser.cells, lines, strict=True):
+        label, _, shown = line.strip().partition(" ")
+        assert classes == f"bizml-{label.lower()}"
+        assert text == shown.strip()
+
+
+def test_importing_the_monitor_loads_nothing_heavy() -> None:
+    """numpy, pandas, scipy, scikit-learn and matplotlib load only when a function needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bizml_nb.monitor; heavy = ('numpy', 'pandas', 'scipy', 'sklearn', "
+        "'matplotlib', 'tomlkit'); print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_card_text_reads_well(covariate_result: MonitorResult) -> None:
