@@ -24,12 +24,12 @@ from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 
 from bizml_nb.core.errors import ExperimentError, RegistryError
+from bizml_nb.core.formula import Formula
 from bizml_nb.core.ledger import Run
 from bizml_nb.core.registry import BusinessMetric, Link, Registry
-from bizml_nb.impact.abtest import mde_mean, mde_proportion, z_total
 from bizml_nb.impact import Range, estimate, verdict
+from bizml_nb.impact.abtest import mde_mean, mde_proportion, z_total
 from bizml_nb.impact.evidence import fit_history, fit_params
-from bizml_nb.core.formula import Formula
 from bizml_nb.present.cards import Card
 from bizml_nb.projects.experiments import clean_metrics
 

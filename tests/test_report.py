@@ -247,3 +247,80 @@ def test_a_run_without_a_verdict_shows_an_empty_verdict_not_nan(project_dir: Pat
     found.decisions = [["No experiment is a material gain yet: keep the current models."]]
     assert "|  | b | revenue | no estimate |  |" in to_markdown(found).splitlines()
     assert row in to_html(found).splitlines()
+
+
+def test_the_decisions_come_from_typed_labels_not_from_names_or_words(project_dir: Path) -> None:
+    """A run named "material gains" whose verdict is "not material" is not counted as a
+    material gain; a harmful run is named as such, from its label.
+
+    NDCG -> take-rate 0.35 [0.2, 0.5] at $2.5e9 a year per unit, with a $20M bar:
+    "material gains" (+0.01 NDCG) is worth [+$5M, +$8.75M, +$12.5M], all below the bar:
+    not material. "a loss" (-0.01) is worth [-$12.5M, -$8.75M, -$5M]: harmful.
+    """
+    from bizml_nb.impact import VerdictLabel
+    from bizml_nb.present.report import gather
+
+    bizml_nb.init("p", currency="USD", min_annual_value=20e6)
+    bizml_nb.metric("take_rate", unit="ratio", direction="higher", value_per_unit=2.5e9)
+    bizml_nb.link("ndcg@10", "take_rate", elasticity=0.35, interval=(0.2, 0.5))
+    for name, value, flag in (
+        ("base", 0.40, True),
+        ("material gains", 0.41, False),
+        ("a loss", 0.39, False),
+    ):
+        with bizml_nb.experiment(name, target="take_rate", baseline=flag) as run:
+            run.log({"ndcg@10": value})
+    found = gather(bizml_nb.project(), charts=False)
+    labels = {row["name"]: row["label"] for row in found.experiments}
+    assert labels == {
+        "material gains": VerdictLabel.NOT_MATERIAL,
+        "a loss": VerdictLabel.HARMFUL,
+        "base": None,
+    }
+    sentences = ["".join(pieces) for pieces in found.decisions]
+    assert sentences[0] == "No experiment is a material gain yet: keep the current models."
+    assert sentences[1] == "Do not ship 'a loss': even the optimistic end loses money."
+    assert len(sentences) == 2
+
+
+def test_the_decisions_ignore_the_words_of_the_verdict() -> None:
+    """A row whose shown words start with "material" but whose label is "not material",
+    and whose words say "not measurable" while its test could measure it, is neither."""
+    from bizml_nb.impact import VerdictLabel
+    from bizml_nb.present.report import Findings, _decisions, to_html
+
+    found = Findings("p", "USD")
+    found.experiments = [
+        {
+            "name": "x",
+            "target": "k",
+            "value_low": 1e6,
+            "value_mid": 2e6,
+            "value_high": 3e6,
+            "verdict": "material, not measurable",
+            "rank_by_value": 1,
+            "label": VerdictLabel.NOT_MATERIAL,
+            "measurable": True,
+            "is_baseline": False,
+        },
+        {
+            "name": "y",
+            "target": "k",
+            "value_low": 1e6,
+            "value_mid": 1.5e6,
+            "value_high": 2e6,
+            "verdict": "uncertain",
+            "rank_by_value": 2,
+            "label": VerdictLabel.MATERIAL,
+            "measurable": False,
+            "is_baseline": False,
+        },
+    ]
+    sentences = ["".join(pieces) for pieces in _decisions(found)]
+    assert sentences == [
+        "Ship or A/B test 'y': about +$1.5M/yr on k (+$1.5M [+$1M, +$2M]).",
+        "An A/B test could not detect the gain of 'y': do not claim it.",
+    ]
+    page = to_html(found)
+    assert "<td class='not-material'>material, not measurable</td>" in page
+    assert "<td class='material'>uncertain</td>" in page

@@ -735,7 +735,9 @@ def test_a_runs_yearly_value_range_is_a_triangular_benefit(recsys: Recsys) -> No
     assert c == pytest.approx(8_750_000)
     shape = stats.triang(c=(c - a) / (b - a), loc=a, scale=b - a)
     assert shape.ppf([0.05, 0.95]) == pytest.approx([5_000_000, 12_500_000])
-    value = recsys.project.card("two-tower v2").impact.value_per_year  # type: ignore[union-attr]
+    impact = recsys.project.impact("two-tower v2")
+    assert impact is not None
+    value = impact.value_per_year
     assert value is not None
     assert (value.low, value.mid, value.high) == pytest.approx((5e6, 8.75e6, 12.5e6))
     assert "two-tower v2" in card.benefit_from
