@@ -223,23 +223,23 @@ def _usage_error(ip: Any, line: str) -> str:
 def test_percent_bizml_metric_link_and_init_refuse_and_store_nothing(
     ip: Any, project_dir: Path
 ) -> None:
-    """The same refusals through the magics, each a UsageError naming the key."""
+    """The same refusals through the magics, each a UsageError naming the key by its flag."""
     ip.run_line_magic("bizml", "init --project p")
     ip.run_line_magic("bizml", "metric loss --unit USD --direction higher")
     path = project_dir / FILENAME
     before = path.read_bytes()
     assert _usage_error(
         ip, "metric m --unit ratio --direction higher --baseline 0.1 --traffic-per-week 1e-300"
-    ) == (f"metric 'm': traffic_per_week {TRAFFIC}")
+    ) == (f"metric 'm': --traffic-per-week {TRAFFIC}")
     assert _usage_error(ip, "metric m --unit USD --direction higher --value-per-unit 1e300") == (
-        f"metric 'm': value_per_unit {TOO_LARGE}"
+        f"metric 'm': --value-per-unit {TOO_LARGE}"
     )
     assert _usage_error(
         ip, "link confusion loss --value-matrix 0 -5 -500 1e300 --cases-per-year 1e6"
-    ) == (f"link confusion -> loss: value_matrix {TOO_LARGE}")
+    ) == (f"link confusion -> loss: --value-matrix {TOO_LARGE}")
     assert _usage_error(
         ip, "link confusion loss --value-matrix 0 -5 -500 1e12 --cases-per-year 1e9"
-    ) == (f"link confusion -> loss: value_matrix {YEARLY}")
+    ) == (f"link confusion -> loss: --value-matrix {YEARLY}")
     message = _usage_error(ip, "init --min-annual-value 1e300")
     assert message == f"{path}, line 5: project.min_annual_value = 1e+300 {TOO_LARGE}"
     assert path.read_bytes() == before

@@ -2,23 +2,93 @@
 
 Every error a user can cause is one of these, with a message that names what was
 wrong and how to fix it. The magics turn them into a plain ``UsageError``.
+
+An error about one argument names it by its Python keyword (``value_per_unit``) and
+carries it as :attr:`BizmlError.keyword`; a command line shows the message with
+:meth:`BizmlError.worded`, which writes the keyword as its flag (``--value-per-unit``).
+Each error also subclasses the built-in exception a Python user would catch: a bad
+value is a ``ValueError``, an unknown name a ``KeyError``.
+
+>>> err = InvalidValue("value_per_unit", "must be a finite number (not nan)", prefix="metric 'm': ")
+>>> str(err), isinstance(err, ValueError), err.keyword
+("metric 'm': value_per_unit must be a finite number (not nan)", True, 'value_per_unit')
+>>> err.worded(lambda keyword: "--" + keyword.replace("_", "-"))
+"metric 'm': --value-per-unit must be a finite number (not nan)"
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 
 class BizmlError(Exception):
     """Base class of every error bizml_nb raises on purpose."""
 
+    #: the Python keyword argument the error is about (``value_per_unit``), if one
+    keyword: str | None = None
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        """The message with its keyword written as ``name(keyword)`` (e.g. a flag)."""
+        return str(self)
+
 
 class RegistryError(BizmlError):
     """bizml.toml is missing, malformed, or asked for something it does not hold."""
+
+
+class InvalidValue(RegistryError, ValueError):
+    """A given value is not valid; ``key`` (also :attr:`keyword`) names it.
+
+    The name is the keyword of ``bizml_nb.metric(...)``/``bizml_nb.link(...)`` and
+    the key in bizml.toml, so the file's line can be found.
+    """
+
+    def __init__(self, key: str, problem: str, *, prefix: str = "") -> None:
+        super().__init__(f"{prefix}{key} {problem}")
+        self.key = key
+        self.keyword = key
+        self.problem = problem
+        self.prefix = prefix
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (functools.partial(type(self), prefix=self.prefix), (self.key, self.problem))
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        return f"{self.prefix}{name(self.key)} {self.problem}"
+
+
+class UnknownMetric(RegistryError, KeyError):
+    """No business metric of that name is declared (``name``).
+
+    ``str()`` is the message (not the quoted repr a ``KeyError`` shows); it says how
+    to declare the metric in Python, and :meth:`worded` (a command line's message)
+    how with ``%bizml metric``.
+    """
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(
+            f"{problem}. Declare it with "
+            f"`bizml_nb.metric({name!r}, unit=..., direction='higher' or 'lower')`"
+        )
+        self.name = name
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.problem))
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        return (
+            f"{self.problem}. Declare it with "
+            f"`%bizml metric {self.name} --unit ... --direction higher|lower`"
+        )
 
 
 class LedgerError(BizmlError):

@@ -52,11 +52,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             args.handler(args)
     except BizmlError as exc:
-        say(_one_message(f"bizml: error: {exc}"), err=True)
+        say(_one_message(f"bizml: error: {_worded(exc, parser)}"), err=True)
         return 1
     except BrokenPipeError:  # e.g. `bizml ledger list | head`
         return 0
     return 0
+
+
+def _worded(exc: BizmlError, parser: argparse.ArgumentParser) -> str:
+    """The message of ``exc`` with a keyword it names written as the command's flag.
+
+    ``min_annual_value`` becomes ``--min-annual-value`` when some command has that
+    flag; other names stay as they are.
+    """
+    flags = set(_flags(parser))
+
+    def flag(keyword: str) -> str:
+        option = "--" + keyword.replace("_", "-")
+        return option if option in flags else keyword
+
+    return exc.worded(flag)
+
+
+def _flags(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option string of ``parser`` and of its subcommands."""
+    found: list[str] = []
+    for action in parser._actions:
+        found.extend(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found.extend(_flags(sub))
+    return found
 
 
 def say(text: object = "", *, err: bool = False) -> None:

@@ -147,7 +147,7 @@ class BizmlMagics(Magics):
         except _HelpShown:
             return None
         except BizmlError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(_worded(exc, command)) from None
         except OSError as exc:
             raise UsageError(f"{command}: {exc}") from None
 
@@ -382,7 +382,7 @@ class BizmlMagics(Magics):
             experiment.cell_id = CELL_ID.get()
             code = self._compile(cell)
         except BizmlError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(_worded(exc, "experiment")) from None
         try:
             with experiment:
                 value = code.run(self.shell)
@@ -390,7 +390,7 @@ class BizmlMagics(Magics):
                     experiment.log(value)
         except BizmlError as exc:  # a bad logged value, or the ledger refused the run
             self._show_card(project, experiment)
-            raise UsageError(str(exc)) from None
+            raise UsageError(str(exc)) from None  # raised by Python code: its own words
         except BaseException:
             self._show_card(project, experiment)
             raise
@@ -787,6 +787,21 @@ def _parse(name: str, args: Sequence[str]) -> argparse.Namespace:
             f"%bizml {name}: unexpected argument {unknown!r}; put names with spaces in quotes"
         )
     return ns
+
+
+def _worded(exc: BizmlError, command: str) -> str:
+    """The message of ``exc`` as the magic shows it: a keyword it names as its flag.
+
+    ``value_per_unit`` becomes ``--value-per-unit`` when that is a flag of ``command``
+    (a name that is not one, such as a fitted link's ``r2``, stays as it is).
+    """
+    flags = set(_built(command).flags()) if command in PARSERS else set()
+
+    def flag(keyword: str) -> str:
+        option = "--" + keyword.replace("_", "-")
+        return option if option in flags else keyword
+
+    return exc.worded(flag)
 
 
 def _pairs(items: Sequence[str], where: str, form: str, *, number: bool = False) -> dict[str, Any]:

@@ -27,6 +27,7 @@ The registry lives in ``bizml.toml`` at the project root. Its modules:
 
 from __future__ import annotations
 
+from bizml_nb.core.errors import InvalidValue, RegistryError, UnknownMetric
 from bizml_nb.core.registry.fileformat import (
     FILENAME,
     FORMAT_VERSION,
@@ -34,13 +35,7 @@ from bizml_nb.core.registry.fileformat import (
     SETTING_KEYS,
 )
 from bizml_nb.core.registry.links import GRADES, LINK_COMMON_KEYS, LINK_KINDS, Link, LinkKind
-from bizml_nb.core.registry.metric import (
-    DIRECTIONS,
-    METRIC_KEYS,
-    BusinessMetric,
-    Direction,
-    InvalidValue,
-)
+from bizml_nb.core.registry.metric import DIRECTIONS, METRIC_KEYS, BusinessMetric, Direction
 from bizml_nb.core.registry.model import Registry, check_tree, find_root, read_text
 from bizml_nb.core.registry.toml_edit import (
     LOCK_TIMEOUT_S,
@@ -66,6 +61,8 @@ __all__ = [
     "Link",
     "LinkKind",
     "Registry",
+    "RegistryError",
+    "UnknownMetric",
     "check_tree",
     "find_root",
     "init_file",

@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.core.errors import RegistryError, did_you_mean, known
+from bizml_nb.core.errors import InvalidValue, RegistryError, did_you_mean, known
 from bizml_nb.core.limits import shown, yearly_value_problem
-from bizml_nb.core.registry.metric import InvalidValue, check_range
+from bizml_nb.core.registry.metric import check_range
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

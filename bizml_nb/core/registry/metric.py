@@ -6,21 +6,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bizml_nb.core.errors import RegistryError
+from bizml_nb.core.errors import InvalidValue
 from bizml_nb.core.limits import out_of_range, shown
 from bizml_nb.core.registry.fields import declared, specs
 
 DIRECTIONS = ("higher", "lower")
 Direction = Literal["higher", "lower"]
-
-
-class InvalidValue(RegistryError):
-    """A declared value is not valid; ``key`` names it so the file's line can be found."""
-
-    def __init__(self, key: str, problem: str, *, prefix: str = "") -> None:
-        super().__init__(f"{prefix}{key} {problem}")
-        self.key = key
-        self.problem = problem
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bizml_nb.core.errors import RegistryError, did_you_mean, known
+from bizml_nb.core.errors import RegistryError, UnknownMetric, did_you_mean, known
 from bizml_nb.core.registry.fileformat import FILENAME
 from bizml_nb.core.registry.toml_read import parse_registry
 
@@ -44,14 +44,14 @@ class Registry:
         return parse_registry(text, path, cls)
 
     def metric(self, name: str) -> BusinessMetric:
-        """The business metric called ``name``; RegistryError with a hint if unknown."""
+        """The business metric called ``name``; :class:`UnknownMetric` (a KeyError) if unknown."""
         try:
             return self.metrics[name]
         except KeyError:
-            raise RegistryError(
+            raise UnknownMetric(
+                name,
                 f"no business metric {name!r} in {self.path or FILENAME}"
-                f"{did_you_mean(name, self.metrics)}; {known(self.metrics)}. "
-                f"Declare it with `%bizml metric {name} --unit ... --direction higher|lower`"
+                f"{did_you_mean(name, self.metrics)}; {known(self.metrics)}",
             ) from None
 
     def links_to(self, business_metric: str) -> list[Link]:
@@ -105,7 +105,7 @@ def check_tree(metrics: Mapping[str, BusinessMetric], links: tuple[Link, ...]) -
             raise RegistryError(
                 f"the confusion link into {link.business_metric!r} gives a value (more is "
                 f"better), but {link.business_metric!r} is declared lower-is-better; declare it "
-                "with --direction higher and money as its unit"
+                "higher-is-better, with money as its unit"
             )
     edges: dict[str, list[str]] = {}
     for link in links:

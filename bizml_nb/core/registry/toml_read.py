@@ -11,12 +11,12 @@ import re
 import tomllib
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-from bizml_nb.core.errors import RegistryError, did_you_mean, known
+from bizml_nb.core.errors import InvalidValue, RegistryError, did_you_mean, known
 from bizml_nb.core.limits import LARGEST, TOO_LARGE, bound, out_of_range, shown
 from bizml_nb.core.registry.fields import specs
 from bizml_nb.core.registry.fileformat import FILENAME, FORMAT_VERSION, PROJECT_KEYS, SETTING_KEYS
 from bizml_nb.core.registry.links import LINK_COMMON_KEYS, LINK_KINDS, Link
-from bizml_nb.core.registry.metric import METRIC_KEYS, BusinessMetric, InvalidValue
+from bizml_nb.core.registry.metric import METRIC_KEYS, BusinessMetric
 from bizml_nb.core.units import CURRENCY_RULE, is_currency_name
 
 if TYPE_CHECKING:
