@@ -24,6 +24,7 @@ from bizml_nb.core.schema import join, show
 
 SUMMARY_TAG = "decision-summary"
 RECORD_PREFIX = "application/vnd.bizml."
+RECORD_SUFFIX = "+json"
 STDOUT = ("stream", "stdout")
 FORMAT = 4  # the notebook format papermill runs and bizml reads
 _KINDS = {"cells": "cell_type", "outputs": "output_type"}  # what tells the kinds apart
@@ -83,7 +84,7 @@ def displayed(nb: Mapping[str, Any], mime: str | None = None) -> Displayed:
 
 
 def _is_record(mime: str) -> bool:
-    return mime.startswith(RECORD_PREFIX) and mime.endswith("+json")
+    return mime.startswith(RECORD_PREFIX) and mime.endswith(RECORD_SUFFIX)
 
 
 def notebook_problem(nb: Any) -> str | None:

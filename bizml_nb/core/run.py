@@ -27,6 +27,8 @@ from bizml_nb.core.schema import Invalid, RecordError, plain, run_fields, run_id
 
 RECORD_FORMAT = "bizml.run"
 RECORD_VERSION = 1
+#: the MIME type of a run record in a notebook output (an experiment card's record)
+RUN_MIME = "application/vnd.bizml.run+json"
 Status = Literal["ok", "failed"]
 
 

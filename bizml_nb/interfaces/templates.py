@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core._io import atomic_write_text
 from bizml_nb.core.nbfile import RECORD_PREFIX, displayed
+from bizml_nb.core.notebook_records import check_record
 from bizml_nb.core.outputs import check_target, make_folder
 from bizml_nb.core.schema import RecordError
 from bizml_nb.interfaces.runner import run_notebook
@@ -147,11 +148,9 @@ def read_record(
     The decision-summary cell's record is preferred; otherwise the last record
     in the notebook. ``mime`` picks one type, e.g. ``application/vnd.bizml.roi+json``.
     The notebook must fit the notebook format, and the record the rules every reader
-    of records applies (:func:`bizml_nb.interfaces.nbimport.check_record`: finite numbers, short
+    of records applies (:func:`bizml_nb.core.notebook_records.check_record`: finite numbers, short
     integers, sizes); else TemplateError names the place, or the cell and the field.
     """
-    from bizml_nb.interfaces.nbimport import check_record  # reads cards: not at start-up
-
     nb: Mapping[str, Any] = notebook if not isinstance(notebook, str | Path) else {}
     label = "the notebook"
     if isinstance(notebook, str | Path):

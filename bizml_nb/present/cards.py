@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bizml_nb.core import units
 from bizml_nb.core.card import CardMixin, Row, one_line, text_html
 from bizml_nb.core.errors import RegistryError
+from bizml_nb.core.run import RUN_MIME
 from bizml_nb.impact import for_run
 from bizml_nb.projects.experiments import show_runs_with
 
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
     from bizml_nb.core.registry import BusinessMetric, Registry
     from bizml_nb.impact import ChainStep, Contribution, Impact, Range
     from bizml_nb.projects.project import Project
-
-RUN_MIME = "application/vnd.bizml.run+json"
 
 _BADGE = {
     "ok": "background:#dafbe1;color:#116329",

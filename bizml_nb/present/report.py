@@ -319,11 +319,11 @@ class _Unreadable(Exception):
 def _records(path: Path, currency: str) -> list[tuple[str, dict[str, Any]]]:
     """The bizml records in a notebook's outputs, each checked to be one the report can show.
 
-    Reading and the record schema are ``nbimport.read_records``'s (the reader every
+    Reading and the record schema are ``notebook_records.read_records``'s (the reader every
     consumer of notebook outputs shares); a notebook with any bad record is left
     out whole, so a report never mixes a notebook's good cells with damaged ones.
     """
-    from bizml_nb.interfaces.nbimport import read_records
+    from bizml_nb.core.notebook_records import read_records
 
     read = read_records(path, RECORD_TYPES)
     if read.problems:
