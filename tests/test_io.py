@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import bizml_nb
-from bizml_nb.core._io import WriteError, atomic_write_text, locked
+from bizml_nb.core._io import WriteError, atomic_write_text, locked, scratch_file
 from bizml_nb.interfaces.cli import main
 
 if TYPE_CHECKING:
@@ -187,3 +187,47 @@ def test_bytes_and_path_writers_give_the_same_file_with_the_old_mode(tmp_path: P
     atomic_write_with(target, lambda path: path.write_bytes(data[::-1]))
     assert target.read_bytes() == data[::-1]
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_a_scratch_file_is_new_beside_its_target_and_gone_after(tmp_path: Path) -> None:
+    """papermill writes its notebook cell by cell to a scratch file, never to the target."""
+    target = tmp_path / "run.ipynb"
+    target.write_text("the user's notebook")
+    with scratch_file(target, suffix=".ipynb") as scratch:
+        assert scratch.parent == tmp_path
+        assert scratch.name.startswith(".run.ipynb.")
+        assert scratch.suffix == ".ipynb"
+        assert scratch.read_bytes() == b""  # created empty, never an existing file
+        scratch.write_text("half a notebook")
+        atomic_write_text(target, "the executed notebook")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ipynb"]
+    assert target.read_text() == "the executed notebook"
+
+
+def test_a_scratch_file_is_removed_when_the_work_fails(tmp_path: Path) -> None:
+    target = tmp_path / "run.ipynb"
+
+    def interrupted() -> None:
+        with scratch_file(target) as scratch:
+            scratch.write_text("partial")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scratch_file_beside_a_link_is_in_the_folder_of_the_linked_file(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "nb.ipynb").write_text("{}")
+    link = tmp_path / "nb.ipynb"
+    link.symlink_to(tmp_path / "real" / "nb.ipynb")
+    with scratch_file(link) as scratch:
+        assert scratch.parent == tmp_path / "real"
+
+
+def test_a_scratch_file_in_a_missing_folder_is_one_message(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "run.ipynb"
+    with pytest.raises(WriteError) as info, scratch_file(target):
+        pass  # pragma: no cover - never entered
+    assert str(info.value).startswith(f"cannot write {target}: ")
