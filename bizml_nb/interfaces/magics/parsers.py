@@ -1,0 +1,426 @@
+"""The parsers of ``%bizml``'s subcommands: argparse that raises one plain UsageError.
+
+The flags of ``%bizml metric`` are built from the declared fields of
+:class:`~bizml_nb.core.registry.BusinessMetric`; every other parser is written here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import re
+import shlex
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from IPython.core.error import UsageError
+
+from bizml_nb.core.errors import BizmlError, did_you_mean
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+SUBCOMMANDS: dict[str, str] = {
+    "init": "create bizml.toml here (or update its project name and currency)",
+    "metric": "declare a business metric (KPI): unit, direction, baseline, target, value",
+    "link": "declare how an ML metric moves a KPI (elasticity with an interval)",
+    "metrics": "show the KPIs and links of this project",
+    "tree": "draw the metric tree: links into each KPI, KPIs it feeds, the best run",
+    "experiment": "(cell magic) run the cell as an experiment against a KPI and show its card",
+    "log": "log NAME=VALUE metrics to the running experiment, or add them to the last run",
+    "runs": "list recorded runs, with their predicted value per year",
+    "show": "show the card of a run (by id, id prefix, 'last' or name)",
+    "baseline": "make a run the baseline its KPI's other runs are compared with",
+    "compare": "leaderboard of runs by yearly value, with ranks by ML metric beside",
+    "plot": "chart of ML change against predicted business change, with intervals",
+    "audit": "the evidence behind a link: fit, interval, grade, influential points",
+    "dashboard": "one panel: KPI dropdown, leaderboard, plot and the selected run's card",
+    "roi": "NPV, ROI, payback and P(NPV > 0) of deploying a run (or a given benefit)",
+    "maturity": "ML adoption maturity questionnaire, with your time to deploy vs the survey's",
+    "deployed": "record that a run's model went live (for your own time to deploy)",
+    "capacity": "memory, replicas, cheapest instance and yearly cost of serving a model",
+    "monitor": "drift and label-free performance of a deployed model, priced in money",
+    "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
+}
+
+HELP = (
+    """\
+%bizml: tie each experiment to the business metric it is meant to move.
+
+  %bizml init --project NAME --currency USD
+  %bizml metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.12 \\
+                --value-per-unit 2.5e9 --owner "growth PM"
+  %bizml link ndcg@10 take_rate --elasticity 0.35 --interval 0.20 0.50 --source "A/B tests"
+  %bizml metrics
+
+  %%bizml experiment "two-tower v2" --target take_rate --hypothesis "..." --tag retrieval
+  bizml_nb.log({"ndcg@10": 0.4125}, latency_ms=38.0)
+
+  %bizml runs --target take_rate
+  %bizml show last
+  %bizml log precision=0.91 recall=0.84
+
+Subcommands:
+"""
+    + "\n".join(f"  {name:<11} {text}" for name, text in SUBCOMMANDS.items())
+    + """
+
+Configuration: %config BizmlMagics.ledger = "path/to/ledger.sqlite" (or $BIZML_LEDGER);
+%config BizmlMagics.project_dir = "path/to/project". Arguments are taken literally:
+{braces} and $names are not expanded.
+"""
+)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises UsageError, with "did you mean" for unknown flags.
+
+    Negative numbers in scientific notation (``-2e10``) are values, not flags.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        ns, extra = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            # argparse (3.11) gives a one-value positional an empty list for a "--" after "--"
+            positional = action.nargs is None and not action.option_strings
+            if positional and isinstance(getattr(ns, action.dest, None), list):
+                self.error(
+                    f"{action.dest.upper()} is missing (a lone '--' is not a name); "
+                    f"`{self.prog.replace('%bizml ', '%bizml help ')}` shows the arguments"
+                )
+        return ns, extra
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message, file=sys.stderr)
+        raise HelpShown
+
+    def flags(self) -> list[str]:
+        return [s for action in self._actions for s in action.option_strings]
+
+
+class HelpShown(Exception):
+    """`-h` was given: argparse printed the help, nothing else to do."""
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _parser(name: str, description: str) -> _ArgumentParser:
+    return _ArgumentParser(prog=f"%bizml {name}", description=description, allow_abbrev=False)
+
+
+def _init_parser() -> _ArgumentParser:
+    p = _parser("init", SUBCOMMANDS["init"])
+    p.add_argument("--project", help="project name (default: the folder's name)")
+    p.add_argument("--currency", help="currency code for money, e.g. USD (default USD)")
+    p.add_argument(
+        "--min-annual-value",
+        type=_finite,
+        help="the yearly value a run must clear to be material (default 0)",
+    )
+    p.add_argument(
+        "--compute-cost-per-hour", type=_finite, help="cost of an hour of experiment compute"
+    )
+    p.add_argument("--eng-cost-per-hour", type=_finite, help="cost of an engineering hour")
+    return p
+
+
+def _metric_parser() -> _ArgumentParser:
+    from bizml_nb.core.registry import BusinessMetric
+    from bizml_nb.core.registry.fields import flag, specs
+
+    p = _parser("metric", SUBCOMMANDS["metric"])
+    p.add_argument("name", help="the KPI's name, e.g. take_rate")
+    for key, spec in specs(BusinessMetric).items():
+        p.add_argument(
+            flag(key),
+            type=_finite if spec.kind == "number" else str,
+            required=spec.required,
+            choices=spec.choices or None,
+            help=spec.help.replace("%", "%%"),
+        )
+    return p
+
+
+def _link_parser() -> _ArgumentParser:
+    p = _parser("link", SUBCOMMANDS["link"])
+    p.add_argument("ml_metric", help="the ML metric, e.g. ndcg@10")
+    p.add_argument("business_metric", help="the KPI it moves, e.g. take_rate")
+    p.add_argument(
+        "--elasticity",
+        type=_finite,
+        help="linear link: change of the KPI (in its units) per +1 of the ML metric",
+    )
+    p.add_argument(
+        "--interval",
+        type=_finite,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        help="90%% interval of the elasticity",
+    )
+    p.add_argument(
+        "--fit",
+        metavar="HISTORY.csv",
+        help="fitted link: past experiments with columns ml_delta, business_delta (weight, label)",
+    )
+    p.add_argument(
+        "--value-matrix",
+        type=_finite,
+        nargs=4,
+        metavar=("TN", "FP", "FN", "TP"),
+        help="confusion link (ML metric 'confusion'): value of one case of each outcome",
+    )
+    p.add_argument("--cases-per-year", type=_finite, help="confusion link: cases scored a year")
+    p.add_argument(
+        "--expr", help="formula link (ML metric 'formula'): e.g. 'quality_plays / shown'"
+    )
+    p.add_argument("--source", help="where the elasticity comes from, e.g. 'A/B tests 2026 Q1'")
+    p.add_argument(
+        "--ml-baseline",
+        type=_finite,
+        help="the ML metric in production (used without a baseline run)",
+    )
+    return p
+
+
+def _experiment_parser() -> _ArgumentParser:
+    p = _parser("experiment", SUBCOMMANDS["experiment"])
+    p.add_argument("name", help="a short name for what is being tried")
+    p.add_argument("--target", required=True, help="the KPI this experiment is meant to move")
+    p.add_argument("--hypothesis", help="why it should move the KPI")
+    p.add_argument("--expect", help="the expected effect, e.g. '+0.3pp'")
+    p.add_argument("--tag", action="append", help="a tag (repeatable)")
+    p.add_argument(
+        "--baseline", action="store_true", help="this run is the KPI's baseline to compare against"
+    )
+    p.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="a parameter (repeatable)"
+    )
+    p.add_argument("--eng-hours", type=_finite, help="engineering hours the experiment took")
+    return p
+
+
+def _runs_parser() -> _ArgumentParser:
+    p = _parser("runs", SUBCOMMANDS["runs"])
+    p.add_argument("--target", help="only runs against this KPI")
+    return p
+
+
+def _show_parser() -> _ArgumentParser:
+    p = _parser("show", SUBCOMMANDS["show"])
+    p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
+    return p
+
+
+def _log_parser() -> _ArgumentParser:
+    p = _parser("log", SUBCOMMANDS["log"])
+    p.add_argument("metrics", nargs="+", metavar="NAME=VALUE", help="metrics, e.g. recall=0.84")
+    return p
+
+
+def _metrics_parser() -> _ArgumentParser:
+    return _parser("metrics", SUBCOMMANDS["metrics"])
+
+
+def _roi_parser() -> _ArgumentParser:
+    p = _parser("roi", SUBCOMMANDS["roi"])
+    benefit = p.add_mutually_exclusive_group(required=True)
+    benefit.add_argument("--run", help="use this run's predicted yearly value as the benefit")
+    benefit.add_argument("--annual-benefit", type=_finite, help="the benefit per year, in money")
+    p.add_argument("--data-cost", type=_finite, help="one-off data and labelling cost")
+    p.add_argument("--eng-months", type=_finite, help="engineering person-months (default 6)")
+    p.add_argument("--monthly-rate", type=_finite, help="cost of a person-month (default 15000)")
+    p.add_argument("--infra-setup", type=_finite, help="one-off infrastructure set-up cost")
+    p.add_argument("--cloud-per-year", type=_finite, help="cloud bill per year once live")
+    p.add_argument(
+        "--maintenance-share",
+        type=_finite,
+        help="yearly maintenance as a share of engineering (default 0.2)",
+    )
+    p.add_argument(
+        "--deploy-days",
+        type=_finite,
+        help="days until the model is live (default: the Algorithmia 2020 survey prior)",
+    )
+    p.add_argument("--ramp-months", type=_finite, help="months to full benefit (default 3)")
+    p.add_argument("--years", type=int, help="horizon in years (default 5)")
+    p.add_argument("--discount", type=_finite, help="yearly discount rate (default 0.10)")
+    p.add_argument("--draws", type=int, default=100_000, help="Monte Carlo draws (default 100000)")
+    return p
+
+
+def _monitor_parser() -> _ArgumentParser:
+    p = _parser("monitor", SUBCOMMANDS["monitor"])
+    p.add_argument(
+        "reference", help="a labelled reference DataFrame (or a saved Reference) by name"
+    )
+    p.add_argument("analysis", help="the DataFrame of production data to check, by name")
+    p.add_argument("--proba", required=True, help="column with the probability of class 1")
+    p.add_argument("--pred", help="column with the predicted class (default: proba >= 0.5)")
+    p.add_argument("--label", default="label", help="column with the true class (default: label)")
+    p.add_argument("--target", help="the KPI whose confusion link prices each chunk")
+    p.add_argument("--chunk-size", type=int, help="rows per chunk (default: 10 chunks)")
+    return p
+
+
+def _capacity_parser() -> _ArgumentParser:
+    p = _parser("capacity", SUBCOMMANDS["capacity"])
+    p.add_argument("--params", type=_finite, required=True, help="parameter count, e.g. 1e8")
+    p.add_argument("--dtype", default="fp32", help="fp32, fp16, bf16, int8 or int4 (default fp32)")
+    p.add_argument("--rps", type=_finite, required=True, help="requests per second at peak")
+    p.add_argument("--latency-ms", type=_finite, required=True, help="time to serve one batch")
+    p.add_argument("--batch-size", type=int, default=1, help="requests served together (default 1)")
+    p.add_argument(
+        "--hardware", choices=["any", "cpu", "gpu"], default="any", help="instance kind to consider"
+    )
+    return p
+
+
+def _deployed_parser() -> _ArgumentParser:
+    p = _parser("deployed", SUBCOMMANDS["deployed"])
+    p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
+    p.add_argument("--on", help="the date it went live, YYYY-MM-DD (default: today)")
+    return p
+
+
+def _maturity_parser() -> _ArgumentParser:
+    return _parser("maturity", SUBCOMMANDS["maturity"])
+
+
+def _tree_parser() -> _ArgumentParser:
+    return _parser("tree", SUBCOMMANDS["tree"])
+
+
+def _baseline_parser() -> _ArgumentParser:
+    p = _parser("baseline", SUBCOMMANDS["baseline"])
+    p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
+    return p
+
+
+def _compare_parser() -> _ArgumentParser:
+    p = _parser("compare", SUBCOMMANDS["compare"])
+    p.add_argument("--target", help="only runs against this KPI")
+    p.add_argument("--top", type=int, help="only the best N")
+    return p
+
+
+def _plot_parser() -> _ArgumentParser:
+    p = _parser("plot", SUBCOMMANDS["plot"])
+    p.add_argument("--target", help="the KPI (default: the first declared)")
+    p.add_argument("--ml", help="the ML metric on the x axis (default: the KPI's first link)")
+    return p
+
+
+def _audit_parser() -> _ArgumentParser:
+    p = _parser("audit", SUBCOMMANDS["audit"])
+    p.add_argument("ml_metric", help="the ML metric (or KPI) the link starts at")
+    p.add_argument("kpi", help="the KPI it moves")
+    return p
+
+
+def _dashboard_parser() -> _ArgumentParser:
+    p = _parser("dashboard", SUBCOMMANDS["dashboard"])
+    p.add_argument("--target", help="the KPI to show first")
+    return p
+
+
+PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
+    "init": _init_parser,
+    "metric": _metric_parser,
+    "link": _link_parser,
+    "metrics": _metrics_parser,
+    "tree": _tree_parser,
+    "roi": _roi_parser,
+    "deployed": _deployed_parser,
+    "capacity": _capacity_parser,
+    "monitor": _monitor_parser,
+    "maturity": _maturity_parser,
+    "baseline": _baseline_parser,
+    "compare": _compare_parser,
+    "plot": _plot_parser,
+    "audit": _audit_parser,
+    "dashboard": _dashboard_parser,
+    "experiment": _experiment_parser,
+    "runs": _runs_parser,
+    "show": _show_parser,
+    "log": _log_parser,
+}
+
+
+@functools.cache
+def built(name: str) -> _ArgumentParser:
+    """The parser of a subcommand, built once (building costs more than parsing)."""
+    return PARSERS[name]()
+
+
+def parse(name: str, args: Sequence[str]) -> argparse.Namespace:
+    parser = built(name)
+    ns, extra = parser.parse_known_args(list(args))  # -h raises HelpShown after printing
+    if extra:
+        unknown = extra[0]
+        if unknown.startswith("-"):
+            flag = unknown.split("=", 1)[0]
+            raise UsageError(
+                f"%bizml {name}: unknown flag {flag!r}{did_you_mean(flag, parser.flags())}; "
+                f"`%bizml help {name}` lists the flags"
+            )
+        raise UsageError(
+            f"%bizml {name}: unexpected argument {unknown!r}; put names with spaces in quotes"
+        )
+    return ns
+
+
+def worded(exc: BizmlError, command: str) -> str:
+    """The message of ``exc`` as the magic shows it: a keyword it names as its flag.
+
+    ``value_per_unit`` becomes ``--value-per-unit`` when that is a flag of ``command``
+    (a name that is not one, such as a fitted link's ``r2``, stays as it is).
+    """
+    flags = set(built(command).flags()) if command in PARSERS else set()
+
+    def flag(keyword: str) -> str:
+        option = "--" + keyword.replace("_", "-")
+        return option if option in flags else keyword
+
+    return exc.worded(flag)
+
+
+def pairs(items: Sequence[str], where: str, form: str, *, number: bool = False) -> dict[str, Any]:
+    pairs: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.rpartition("=")
+        if not sep or not key or not text:
+            raise UsageError(f"%bizml {where}: {item!r} is not {form}, e.g. recall=0.84")
+        if number:
+            try:
+                pairs[key] = float(text)
+            except ValueError:
+                raise UsageError(f"%bizml {where}: {item!r}: {text!r} is not a number") from None
+        else:
+            pairs[key] = text
+    return pairs
+
+
+def split_line(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%bizml: cannot read the arguments ({exc}); check the quotes") from None
