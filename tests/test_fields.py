@@ -21,6 +21,7 @@ from bizml_nb.core.registry import (
     upsert_metric,
 )
 from bizml_nb.core.registry.fields import FieldSpec, flag, specs
+from bizml_nb.core.registry.links import LINK_ARGUMENTS
 from bizml_nb.interfaces import api
 from bizml_nb.interfaces.magics import PARSERS
 from bizml_nb.projects.project import Project
@@ -86,6 +87,41 @@ def test_the_magic_flags_are_the_declared_fields() -> None:
         2.5,
         None,
     )
+
+
+LINK_EXPECTED = (
+    "elasticity",
+    "interval",
+    "source",
+    "ml_baseline",
+    "fit",
+    "value_matrix",
+    "cases_per_year",
+    "expr",
+)
+
+
+@pytest.mark.parametrize("function", [api.link, bizml_nb.link, Project.link])
+def test_the_link_keywords_are_the_declared_link_arguments(function: Any) -> None:
+    parameters = inspect.signature(function).parameters
+    keywords = [p for p in parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert tuple(p.name for p in keywords) == tuple(LINK_ARGUMENTS) == LINK_EXPECTED
+    assert all(p.default is None for p in keywords)
+    positional = [p.name for p in parameters.values() if p.kind is not p.KEYWORD_ONLY]
+    assert positional[-2:] == ["ml_metric", "business_metric"]
+
+
+def test_the_link_flags_are_the_declared_link_arguments() -> None:
+    parser = PARSERS["link"]()
+    options = {a.dest: a for a in parser._actions if a.option_strings and a.dest != "help"}
+    assert tuple(options) == LINK_EXPECTED
+    assert [options[k].option_strings for k in options] == [[flag(k)] for k in LINK_EXPECTED]
+    assert (options["interval"].nargs, options["interval"].metavar) == (2, ("LOW", "HIGH"))
+    assert options["value_matrix"].nargs == 4
+    assert options["fit"].metavar == "HISTORY.csv"
+    ns = parser.parse_args(["ndcg", "kpi", "--interval", "0.2", "0.5", "--ml-baseline", "-1e-2"])
+    assert (ns.interval, ns.ml_baseline, ns.elasticity) == ([0.2, 0.5], -0.01, None)
+    assert "90% interval" in parser.format_help()
 
 
 def test_every_declared_field_round_trips_through_the_file(tmp_path: Path) -> None:

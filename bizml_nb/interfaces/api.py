@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bizml_nb.core.registry.links import LINK_ARGUMENTS
 from bizml_nb.core.registry.metric import METRIC_KEYS
 from bizml_nb.present.cards import run_card  # and a run shows its card: show_runs_with
 from bizml_nb.projects.experiments import log
@@ -128,18 +129,8 @@ def link(
     ``value_matrix=[[TN, FP], [FN, TP]]`` + ``cases_per_year=``: a confusion link;
     ``expr=``: a formula over logged quantities.
     """
-    return project().link(
-        ml_metric,
-        business_metric,
-        elasticity=elasticity,
-        interval=interval,
-        source=source,
-        ml_baseline=ml_baseline,
-        fit=fit,
-        value_matrix=value_matrix,
-        cases_per_year=cases_per_year,
-        expr=expr,
-    )
+    given = locals()  # the keywords are LINK_ARGUMENTS
+    return project().link(ml_metric, business_metric, **{key: given[key] for key in LINK_ARGUMENTS})
 
 
 def baseline(ref: str) -> Run:

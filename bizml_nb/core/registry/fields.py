@@ -6,6 +6,11 @@ A field of :class:`~bizml_nb.core.registry.metric.BusinessMetric` that carries a
 ``%bizml metric``: the TOML reader's allowed keys, the editor's key order, the
 magic's parser and the table in docs/formats.md are all built from these specs.
 
+The keywords that declare a link (``bizml_nb.link(...)``, ``%bizml link``) are not
+fields of :class:`~bizml_nb.core.registry.links.Link` (whose parameters depend on its
+kind), so they are declared as a mapping of specs,
+:data:`~bizml_nb.core.registry.links.LINK_ARGUMENTS`.
+
 >>> from bizml_nb.core.registry.metric import BusinessMetric
 >>> list(specs(BusinessMetric))[:3]
 ['unit', 'direction', 'baseline']
@@ -27,13 +32,15 @@ class FieldSpec:
     """How one field is declared: its type, whether it is required, and what it means.
 
     ``help`` is one line, shown by ``%bizml help`` and in docs/formats.md.
-    ``choices`` limits a text field to those values.
+    ``choices`` limits a text field to those values; ``metavar`` names the values of
+    a flag that takes several (``("LOW", "HIGH")``) or describes a single one.
     """
 
     help: str
     kind: Kind = "number"
     required: bool = False
     choices: tuple[str, ...] = ()
+    metavar: tuple[str, ...] = ()
 
 
 def declared(

@@ -8,12 +8,37 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import InvalidValue, RegistryError, did_you_mean, known
 from bizml_nb.core.limits import shown, yearly_value_problem
+from bizml_nb.core.registry.fields import FieldSpec
 from bizml_nb.core.registry.metric import check_range
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 LINK_COMMON_KEYS = ("ml_metric", "business_metric", "kind", "source")
+
+#: the keywords that declare a link, after its two metric names, in the order of
+#: ``bizml_nb.link(...)``; ``%bizml link`` has a flag for each.
+LINK_ARGUMENTS: dict[str, FieldSpec] = {
+    "elasticity": FieldSpec(
+        "linear link: change of the KPI (in its units) per +1 of the ML metric"
+    ),
+    "interval": FieldSpec("90% interval of the elasticity", metavar=("LOW", "HIGH")),
+    "source": FieldSpec("where the elasticity comes from, e.g. 'A/B tests 2026 Q1'", kind="text"),
+    "ml_baseline": FieldSpec("the ML metric in production (used without a baseline run)"),
+    "fit": FieldSpec(
+        "fitted link: past experiments with columns ml_delta, business_delta (weight, label)",
+        kind="text",
+        metavar=("HISTORY.csv",),
+    ),
+    "value_matrix": FieldSpec(
+        "confusion link (ML metric 'confusion'): value of one case of each outcome",
+        metavar=("TN", "FP", "FN", "TP"),
+    ),
+    "cases_per_year": FieldSpec("confusion link: cases scored a year"),
+    "expr": FieldSpec(
+        "formula link (ML metric 'formula'): e.g. 'quality_plays / shown'", kind="text"
+    ),
+}
 
 
 @dataclass(frozen=True)

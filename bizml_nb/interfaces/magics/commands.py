@@ -63,20 +63,13 @@ def _metric(magics: BizmlMagics, args: list[str]) -> None:
 
 
 def _link(magics: BizmlMagics, args: list[str]) -> None:
+    from bizml_nb.core.registry.links import LINK_ARGUMENTS
+
     ns = parse("link", args)
     project = magics._project()
     before = {(x.ml_metric, x.business_metric): x for x in project.registry.links}
     link = project.link(
-        ns.ml_metric,
-        ns.business_metric,
-        elasticity=ns.elasticity,
-        interval=tuple(ns.interval) if ns.interval else None,
-        source=ns.source,
-        ml_baseline=ns.ml_baseline,
-        fit=ns.fit,
-        value_matrix=ns.value_matrix,
-        cases_per_year=ns.cases_per_year,
-        expr=ns.expr,
+        ns.ml_metric, ns.business_metric, **{key: getattr(ns, key) for key in LINK_ARGUMENTS}
     )
     old = before.get((link.ml_metric, link.business_metric))
     outcome = "created" if old is None else ("unchanged" if old == link else "updated")

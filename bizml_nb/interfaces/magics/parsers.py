@@ -19,7 +19,9 @@ from IPython.core.error import UsageError
 from bizml_nb.core.errors import BizmlError, did_you_mean
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+
+    from bizml_nb.core.registry.fields import FieldSpec
 
 SUBCOMMANDS: dict[str, str] = {
     "init": "create bizml.toml here (or update its project name and currency)",
@@ -145,60 +147,42 @@ def _init_parser() -> _ArgumentParser:
 
 def _metric_parser() -> _ArgumentParser:
     from bizml_nb.core.registry import BusinessMetric
-    from bizml_nb.core.registry.fields import flag, specs
+    from bizml_nb.core.registry.fields import specs
 
     p = _parser("metric", SUBCOMMANDS["metric"])
     p.add_argument("name", help="the KPI's name, e.g. take_rate")
-    for key, spec in specs(BusinessMetric).items():
+    _add_declared(p, specs(BusinessMetric))
+    return p
+
+
+def _link_parser() -> _ArgumentParser:
+    from bizml_nb.core.registry.links import LINK_ARGUMENTS
+
+    p = _parser("link", SUBCOMMANDS["link"])
+    p.add_argument("ml_metric", help="the ML metric, e.g. ndcg@10")
+    p.add_argument("business_metric", help="the KPI it moves, e.g. take_rate")
+    _add_declared(p, LINK_ARGUMENTS)
+    return p
+
+
+def _add_declared(p: _ArgumentParser, declared: Mapping[str, FieldSpec]) -> None:
+    """A flag for each declared keyword: ``value_per_unit`` is ``--value-per-unit``."""
+    from bizml_nb.core.registry.fields import flag
+
+    for key, spec in declared.items():
+        options: dict[str, Any] = {}
+        if len(spec.metavar) > 1:
+            options.update(nargs=len(spec.metavar), metavar=spec.metavar)
+        elif spec.metavar:
+            options.update(metavar=spec.metavar[0])
         p.add_argument(
             flag(key),
             type=_finite if spec.kind == "number" else str,
             required=spec.required,
             choices=spec.choices or None,
             help=spec.help.replace("%", "%%"),
+            **options,
         )
-    return p
-
-
-def _link_parser() -> _ArgumentParser:
-    p = _parser("link", SUBCOMMANDS["link"])
-    p.add_argument("ml_metric", help="the ML metric, e.g. ndcg@10")
-    p.add_argument("business_metric", help="the KPI it moves, e.g. take_rate")
-    p.add_argument(
-        "--elasticity",
-        type=_finite,
-        help="linear link: change of the KPI (in its units) per +1 of the ML metric",
-    )
-    p.add_argument(
-        "--interval",
-        type=_finite,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        help="90%% interval of the elasticity",
-    )
-    p.add_argument(
-        "--fit",
-        metavar="HISTORY.csv",
-        help="fitted link: past experiments with columns ml_delta, business_delta (weight, label)",
-    )
-    p.add_argument(
-        "--value-matrix",
-        type=_finite,
-        nargs=4,
-        metavar=("TN", "FP", "FN", "TP"),
-        help="confusion link (ML metric 'confusion'): value of one case of each outcome",
-    )
-    p.add_argument("--cases-per-year", type=_finite, help="confusion link: cases scored a year")
-    p.add_argument(
-        "--expr", help="formula link (ML metric 'formula'): e.g. 'quality_plays / shown'"
-    )
-    p.add_argument("--source", help="where the elasticity comes from, e.g. 'A/B tests 2026 Q1'")
-    p.add_argument(
-        "--ml-baseline",
-        type=_finite,
-        help="the ML metric in production (used without a baseline run)",
-    )
-    return p
 
 
 def _experiment_parser() -> _ArgumentParser:
