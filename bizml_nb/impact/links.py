@@ -49,6 +49,10 @@ def contribution(
     baseline: Mapping[str, float] | None,
     rng: LazyRng,
 ) -> tuple[Contribution, Callable[[], Samples]]:
+    """What ``link`` says about a run with ``metrics``, and a sampler of its draws.
+
+    Raises :class:`Skip` (its message says why) when the link cannot be applied.
+    """
     if link.kind in ("linear", "fitted"):
         return _elastic(link, metrics, baseline, rng)
     if link.kind == "confusion":
@@ -244,6 +248,7 @@ def value_per_unit(registry: Registry, kpi: str) -> float | None:
 
 
 def sampled_range(mid: float, draws: Samples) -> Range:
+    """The exact ``mid`` with the 5th and 95th percentiles of ``draws`` (widened to hold it)."""
     import numpy as np
 
     low, high = (float(v) for v in np.percentile(draws, [5, 95]))
