@@ -17,7 +17,13 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import bizml_nb
-from bizml_nb.core.errors import BizmlError, InvalidValue, RegistryError, UnknownMetric
+from bizml_nb.core.errors import (
+    BizmlError,
+    InvalidArguments,
+    InvalidValue,
+    RegistryError,
+    UnknownMetric,
+)
 from bizml_nb.core.registry import FILENAME, BusinessMetric, Registry
 from bizml_nb.interfaces import cli
 from bizml_nb.interfaces.cli import main
@@ -84,6 +90,29 @@ def test_a_bad_link_value_from_python_is_a_value_error(project_dir: Path) -> Non
     assert str(info.value) == "link ndcg -> take_rate: elasticity must be a finite number (not inf)"
 
 
+def test_arguments_that_do_not_go_together_are_a_value_error_naming_keywords(
+    project_dir: Path,
+) -> None:
+    bizml_nb.init("p")
+    bizml_nb.metric("take_rate", unit="ratio", direction="higher")
+    with pytest.raises(ValueError, match="exactly one of") as info:
+        bizml_nb.link("ndcg", "take_rate", elasticity=0.3, expr="a / b")
+    err = info.value
+    assert isinstance(err, InvalidArguments)
+    assert isinstance(err, RegistryError)
+    assert err.keywords == ("elasticity", "fit", "value_matrix", "cases_per_year", "expr")
+    assert str(err) == (
+        "a link needs exactly one of elasticity (linear), fit=HISTORY (fitted), value_matrix "
+        "with cases_per_year (confusion) or expr (formula); got elasticity and expr"
+    )
+    with pytest.raises(ValueError, match="cases_per_year") as info:
+        bizml_nb.link("confusion", "take_rate", value_matrix=[[0, -1], [-5, 20]])
+    assert str(info.value) == "a confusion link needs cases_per_year"
+    with pytest.raises(ValueError, match="value_matrix") as info:
+        bizml_nb.link("confusion", "take_rate", value_matrix=[1, 2, 3], cases_per_year=10)
+    assert info.value.keyword == "value_matrix"  # type: ignore[attr-defined]
+
+
 def test_an_unknown_kpi_is_a_key_error_with_a_readable_message(tmp_path: Path) -> None:
     registry = Registry.from_text('[metrics.take_rate]\nunit = "ratio"\ndirection = "higher"\n')
     with pytest.raises(KeyError) as info:
@@ -118,6 +147,13 @@ def test_the_errors_survive_pickling() -> None:
         str(err),
         "std",
         "metric 'm': ",
+    )
+    arguments = InvalidArguments("drop {interval} or {fit}", "interval", "fit")
+    copy = pickle.loads(pickle.dumps(arguments))  # noqa: S301 - our own bytes
+    assert (str(copy), copy.keywords, copy.worded(str.upper)) == (
+        "drop interval or fit",
+        ("interval", "fit"),
+        "drop INTERVAL or FIT",
     )
     unknown = UnknownMetric("x", "no business metric 'x'")
     again = pickle.loads(pickle.dumps(unknown))  # noqa: S301 - our own bytes
@@ -159,6 +195,23 @@ def test_the_magic_names_the_link_flag(ip: Any, project_dir: Path) -> None:
     assert message == (
         "link ndcg -> take_rate: --interval does not contain the elasticity 0.5; widen it or fix one"
     )
+
+
+def test_the_magic_names_the_flags_of_arguments_that_do_not_go_together(
+    ip: Any, project_dir: Path
+) -> None:
+    ip.run_line_magic("bizml", "init --project p")
+    ip.run_line_magic("bizml", "metric take_rate --unit ratio --direction higher")
+    message = _usage_error(ip, "link ndcg take_rate --elasticity 0.3 --expr 'a / b'")
+    assert message == (
+        "a link needs exactly one of --elasticity (linear), --fit=HISTORY (fitted), "
+        "--value-matrix with --cases-per-year (confusion) or --expr (formula); "
+        "got --elasticity and --expr"
+    )
+    message = _usage_error(ip, "link confusion take_rate --value-matrix 0 -1 -5 20")
+    assert message == "a confusion link needs --cases-per-year"
+    message = _usage_error(ip, "link ndcg take_rate --expr 'a / b' --ml-baseline 0.4")
+    assert message == "a formula link has no ml_baseline; drop --ml-baseline"
 
 
 def test_the_magic_keeps_a_name_that_is_not_a_flag(ip: Any, project_dir: Path) -> None:

@@ -62,6 +62,30 @@ class InvalidValue(RegistryError, ValueError):
         return f"{self.prefix}{name(self.key)} {self.problem}"
 
 
+class InvalidArguments(RegistryError, ValueError):
+    """Arguments that do not go together; each is named by its keyword.
+
+    ``template`` writes each keyword as a ``{field}`` (``"drop {interval}"``);
+    :attr:`keywords` lists them, :attr:`keyword` is the first.
+
+    >>> err = InvalidArguments("a fitted link takes its interval from the fit; drop {interval}", "interval")
+    >>> str(err), err.worded(lambda keyword: "--" + keyword)
+    ('a fitted link takes its interval from the fit; drop interval', 'a fitted link takes its interval from the fit; drop --interval')
+    """
+
+    def __init__(self, template: str, *keywords: str) -> None:
+        self.template = template
+        self.keywords = keywords
+        self.keyword = keywords[0] if keywords else None
+        super().__init__(self.worded(lambda keyword: keyword))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.template, *self.keywords))
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        return self.template.format_map({keyword: name(keyword) for keyword in self.keywords})
+
+
 class UnknownMetric(RegistryError, KeyError):
     """No business metric of that name is declared (``name``).
 

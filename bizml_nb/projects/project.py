@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from bizml_nb.core.errors import LedgerError, RegistryError
+from bizml_nb.core.errors import InvalidArguments, InvalidValue, LedgerError, RegistryError
 from bizml_nb.core.ledger import Ledger, Run, default_path
 from bizml_nb.core.provenance import Provenance
 from bizml_nb.core.registry import (
@@ -185,31 +185,39 @@ class Project:
             if value is not None
         ]
         if len(given) != 1:
-            raise RegistryError(
-                "a link needs exactly one of --elasticity (linear), --fit HISTORY (fitted), "
-                "--value-matrix with --cases-per-year (confusion) or --expr (formula)"
-                + (f"; got {' and '.join(given)}" if given else "")
+            raise InvalidArguments(
+                "a link needs exactly one of {elasticity} (linear), {fit}=HISTORY (fitted), "
+                "{value_matrix} with {cases_per_year} (confusion) or {expr} (formula)"
+                + (f"; got {' and '.join('{' + name + '}' for name in given)}" if given else ""),
+                "elasticity",
+                "fit",
+                "value_matrix",
+                "cases_per_year",
+                "expr",
             )
         params: dict[str, Any]
         if fit is not None:
             from bizml_nb.impact.evidence import MIN_FIT_POINTS, fit_history, fit_params
 
             if interval is not None:
-                raise RegistryError(
-                    "a fitted link takes its interval from the fit; drop --interval"
+                raise InvalidArguments(
+                    "a fitted link takes its interval from the fit; drop {interval}", "interval"
                 )
             history = str(fit) if isinstance(fit, str | Path) else None
             fitted = fit_history(fit)
             if fitted.n < MIN_FIT_POINTS:
-                raise RegistryError(
+                raise InvalidArguments(
                     f"the history has {fitted.n} past A/B result(s); fitting a link needs at "
                     f"least {MIN_FIT_POINTS} (with fewer, its interval is unknown). Add results, "
-                    "or declare the link with --elasticity and an --interval"
+                    "or declare the link with {elasticity} and an {interval}",
+                    "fit",
+                    "elasticity",
+                    "interval",
                 )
             params, kind = fit_params(fitted, history), "fitted"
         elif value_matrix is not None:
             if cases_per_year is None:
-                raise RegistryError("a confusion link needs --cases-per-year")
+                raise InvalidArguments("a confusion link needs {cases_per_year}", "cases_per_year")
             params = {"value_matrix": _matrix(value_matrix), "cases_per_year": cases_per_year}
             kind = "confusion"
         elif expr is not None:
@@ -220,10 +228,16 @@ class Project:
                 params["interval"] = tuple(interval)
         if ml_baseline is not None:
             if kind not in ("linear", "fitted"):
-                raise RegistryError(f"a {kind} link has no ml_baseline; drop --ml-baseline")
+                raise InvalidArguments(
+                    f"a {kind} link has no ml_baseline; drop {{ml_baseline}}", "ml_baseline"
+                )
             params["ml_baseline"] = ml_baseline
         if cases_per_year is not None and kind != "confusion":
-            raise RegistryError("--cases-per-year belongs to a confusion link (--value-matrix)")
+            raise InvalidArguments(
+                "{cases_per_year} belongs to a confusion link ({value_matrix})",
+                "cases_per_year",
+                "value_matrix",
+            )
         link = Link(ml_metric, business_metric, kind, params, source)
         self.declare(link)
         return link
@@ -394,18 +408,19 @@ def _matrix(values: Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[
         else:
             flat.append(item)
     if len(flat) != 4:
-        raise RegistryError(
-            "value_matrix needs four values, TN FP FN TP (or [[TN, FP], [FN, TP]]), "
-            f"the value of one case of each; got {len(flat)}"
+        raise InvalidValue(
+            "value_matrix",
+            "needs four values, TN FP FN TP (or [[TN, FP], [FN, TP]]), "
+            f"the value of one case of each; got {len(flat)}",
         )
     try:
         tn, fp, fn, tp = (float(v) for v in flat)
     except (TypeError, ValueError):
-        raise RegistryError(f"value_matrix values must be numbers (got {flat!r})") from None
+        raise InvalidValue("value_matrix", f"values must be numbers (got {flat!r})") from None
     except OverflowError:  # a whole number too large for a float
         from bizml_nb.core.limits import TOO_LARGE
 
-        raise RegistryError(f"value_matrix {TOO_LARGE}") from None
+        raise InvalidValue("value_matrix", TOO_LARGE) from None
     return ((tn, fp), (fn, tp))
 
 
