@@ -129,8 +129,8 @@ def _get(cell: Any, what: str) -> Any:
 
 def recsys_benefit() -> tuple[float, float, float]:
     """Run "SVD rank 6"'s yearly value (low, mid, high) as its saved card rounds it."""
+    from bizml_nb.core.run import RUN_MIME
     from bizml_nb.interfaces.nbimport import cards_in_notebook
-    from bizml_nb.present.cards import RUN_MIME
 
     for card in cards_in_notebook(NOTEBOOKS / "recsys_take_rate.ipynb"):
         if card[RUN_MIME]["run"]["name"] == RECSYS_RUN:
