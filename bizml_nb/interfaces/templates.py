@@ -18,6 +18,9 @@ tagged ``decision-summary`` that prints a plain-language summary and displays a
 JSON record (``application/vnd.bizml.roi+json`` or ``...maturity+json``), which
 :func:`read_record` reads back from an executed notebook.
 
+Finding templates and reading, parsing and converting parameters is
+:mod:`bizml_nb.interfaces.template_catalog` (its names are re-exported here), which
+:mod:`bizml_nb.interfaces.runner` (``bizml run``, behind :func:`run`) shares.
 papermill and nbformat are imported only inside the functions that execute or
 write notebooks: listing templates reads the JSON directly.
 """
