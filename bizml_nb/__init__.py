@@ -73,10 +73,10 @@ if TYPE_CHECKING:
     from bizml_nb.core.errors import LedgerError as LedgerError
     from bizml_nb.core.errors import RegistryError as RegistryError
     from bizml_nb.core.ledger import Ledger as Ledger
-    from bizml_nb.core.run import Run as Run
     from bizml_nb.core.registry import BusinessMetric as BusinessMetric
     from bizml_nb.core.registry import Link as Link
     from bizml_nb.core.registry import Registry as Registry
+    from bizml_nb.core.run import Run as Run
     from bizml_nb.interfaces.api import audit as audit
     from bizml_nb.interfaces.api import baseline as baseline
     from bizml_nb.interfaces.api import compare as compare
