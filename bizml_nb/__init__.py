@@ -99,11 +99,18 @@ if TYPE_CHECKING:
     from bizml_nb.projects.project import Project as Project
 
 
+_SHOW_CARDS = frozenset({"Project", "Experiment"})
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'bizml_nb' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    if name in _SHOW_CARDS:
+        # A project or an experiment shows recorded runs as cards; the presentation
+        # layer installs how (bizml_nb.projects.experiments.show_runs_with).
+        importlib.import_module("bizml_nb.present.cards")
     globals()[name] = value
     return value
 

@@ -96,8 +96,8 @@ def widgets(lab: tuple[Lab, Any, Path]) -> Session:
 def _cards(page: Any) -> list[str]:
     """The text of every experiment card in the notebook (not the dashboard's), in order."""
     texts = page.eval_on_selector_all(
-        ".jp-Notebook .jp-OutputArea-output > .bizml-card, "
-        ".jp-Notebook .jp-OutputArea-output .jp-RenderedHTMLCommon > .bizml-card",
+        ".jp-Notebook .jp-OutputArea-output > .bizml-card.bizml-run, "
+        ".jp-Notebook .jp-OutputArea-output .jp-RenderedHTMLCommon > .bizml-card.bizml-run",
         "(cards) => cards.map((c) => c.textContent)",
     )
     return [" ".join(text.split()) for text in texts]
@@ -141,7 +141,7 @@ def test_dashboard_kpi_dropdown_updates_the_leaderboard(quickstart: Session) -> 
     dashboard = quickstart.page.locator(".bizml-dashboard")
     dashboard.scroll_into_view_if_needed()
     board = dashboard.locator(".bizml-leaderboard")
-    card = dashboard.locator(".bizml-card")
+    card = dashboard.locator(".bizml-card.bizml-run")
     kpi = dashboard.locator(".widget-dropdown", has_text="KPI").locator("select")
     expect(kpi).to_have_value("take_rate", **WAIT)
     expect(board).to_contain_text("two-tower v2", **WAIT)

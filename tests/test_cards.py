@@ -69,7 +69,7 @@ def test_the_card_words_the_impact_it_is_given() -> None:
 
 def test_the_html_card_keeps_its_classes_and_escapes_names() -> None:
     page = Card.build(CANDIDATE, REGISTRY, BASE).html()
-    assert page.startswith('<div class="bizml-card bizml-status-ok"')
+    assert page.startswith('<div class="bizml-card bizml-run bizml-status-ok"')
     for css in ("bizml-card-title", "bizml-card-kpi", "bizml-badge", "bizml-verdict"):
         assert f'class="{css}"' in page
     assert "&lt;b&gt;two-tower&lt;/b&gt;" in page
@@ -83,7 +83,7 @@ def test_a_failed_run_and_the_baseline_run() -> None:
     assert card.impact is None
     assert card.text().splitlines()[0] == "oops  ->  take_rate   [failed]"
     assert "  Error       ValueError: x" in card.text().splitlines()
-    assert 'class="bizml-card bizml-status-failed"' in card.html()
+    assert 'class="bizml-card bizml-run bizml-status-failed"' in card.html()
     base = Card.build(BASE, REGISTRY, BASE)
     assert base.text().splitlines()[0] == "base  ->  take_rate   [baseline]"
     assert "  Baseline    this run is the baseline for take_rate" in base.text().splitlines()

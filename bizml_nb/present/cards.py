@@ -79,7 +79,7 @@ class Card(CardMixin):
 
     @property
     def css_class(self) -> str:  # type: ignore[override]  # per run, not per class
-        return f"bizml-status-{self.run.status}"
+        return f"bizml-run bizml-status-{self.run.status}"
 
     def title(self) -> str:
         return f"{one_line(self.run.name)}  ->  {one_line(self.run.target)}   [{self.badge}]"
