@@ -65,13 +65,14 @@ def _worded(exc: BizmlError, parser: argparse.ArgumentParser) -> str:
     ``min_annual_value`` becomes ``--min-annual-value`` when some command has that
     flag; other names stay as they are.
     """
+    from bizml_nb.core.registry.fields import flag
+
     flags = set(_flags(parser))
 
-    def flag(keyword: str) -> str:
-        option = "--" + keyword.replace("_", "-")
-        return option if option in flags else keyword
+    def name(keyword: str) -> str:
+        return flag(keyword) if flag(keyword) in flags else keyword
 
-    return exc.worded(flag)
+    return exc.worded(name)
 
 
 def _flags(parser: argparse.ArgumentParser) -> list[str]:

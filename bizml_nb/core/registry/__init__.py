@@ -2,9 +2,15 @@
 
 The registry lives in ``bizml.toml`` at the project root. Its modules:
 
-- :mod:`~bizml_nb.core.registry.metric`: :class:`BusinessMetric`, a KPI and its checks;
-- :mod:`~bizml_nb.core.registry.links`: :class:`Link` and the kinds of link
-  (:data:`LINK_KINDS`);
+- :mod:`~bizml_nb.core.registry.fields`: :class:`~bizml_nb.core.registry.fields.FieldSpec`,
+  how a declared field is written once (type, required, help) for the file, the
+  Python keywords and the magic's flags;
+- :mod:`~bizml_nb.core.registry.metric`: :class:`BusinessMetric`, a KPI, its declared
+  fields (:data:`METRIC_KEYS`) and their checks;
+- :mod:`~bizml_nb.core.registry.links`: :class:`Link`, the kinds of link
+  (:data:`LINK_KINDS`) and the keywords that declare one;
+- :mod:`~bizml_nb.core.registry.fileformat`: the file's name, format version and
+  ``[project]`` keys;
 - :mod:`~bizml_nb.core.registry.model`: :class:`Registry`, the whole file's content,
   checked as a whole (no cycles, no money counted twice);
 - :mod:`~bizml_nb.core.registry.toml_read`: reading the file with ``tomllib``, each

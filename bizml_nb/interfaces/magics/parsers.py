@@ -1,7 +1,10 @@
 """The parsers of ``%bizml``'s subcommands: argparse that raises one plain UsageError.
 
 The flags of ``%bizml metric`` are built from the declared fields of
-:class:`~bizml_nb.core.registry.BusinessMetric`; every other parser is written here.
+:class:`~bizml_nb.core.registry.BusinessMetric`, those of ``%bizml link`` from
+:data:`~bizml_nb.core.registry.links.LINK_ARGUMENTS` (``value_per_unit`` is
+``--value-per-unit``); every other parser is written here. :func:`worded` shows a
+core error with the keyword it names written as the subcommand's flag.
 """
 
 from __future__ import annotations
@@ -378,13 +381,14 @@ def worded(exc: BizmlError, command: str) -> str:
     ``value_per_unit`` becomes ``--value-per-unit`` when that is a flag of ``command``
     (a name that is not one, such as a fitted link's ``r2``, stays as it is).
     """
+    from bizml_nb.core.registry.fields import flag
+
     flags = set(built(command).flags()) if command in PARSERS else set()
 
-    def flag(keyword: str) -> str:
-        option = "--" + keyword.replace("_", "-")
-        return option if option in flags else keyword
+    def name(keyword: str) -> str:
+        return flag(keyword) if flag(keyword) in flags else keyword
 
-    return exc.worded(flag)
+    return exc.worded(name)
 
 
 def pairs(items: Sequence[str], where: str, form: str, *, number: bool = False) -> dict[str, Any]:
