@@ -155,6 +155,12 @@ def test_the_errors_survive_pickling() -> None:
         ("interval", "fit"),
         "drop INTERVAL or FIT",
     )
+    mentions = InvalidValue("a", "goes with {b}", prefix="p: ", mentions=("b",))
+    again_mentions = pickle.loads(pickle.dumps(mentions))  # noqa: S301 - our own bytes
+    assert (str(again_mentions), again_mentions.worded(str.upper)) == (
+        "p: a goes with b",
+        "p: A goes with B",
+    )
     unknown = UnknownMetric("x", "no business metric 'x'")
     again = pickle.loads(pickle.dumps(unknown))  # noqa: S301 - our own bytes
     assert (type(again), str(again), again.name) == (UnknownMetric, str(unknown), "x")

@@ -239,7 +239,10 @@ def test_percent_bizml_metric_link_and_init_refuse_and_store_nothing(
     ) == (f"link confusion -> loss: --value-matrix {TOO_LARGE}")
     assert _usage_error(
         ip, "link confusion loss --value-matrix 0 -5 -500 1e12 --cases-per-year 1e9"
-    ) == (f"link confusion -> loss: --value-matrix {YEARLY}")
+    ) == (
+        "link confusion -> loss: --value-matrix "
+        + YEARLY.replace("cases_per_year", "--cases-per-year")
+    )
     message = _usage_error(ip, "init --min-annual-value 1e300")
     assert message == f"{path}, line 5: project.min_annual_value = 1e+300 {TOO_LARGE}"
     assert path.read_bytes() == before

@@ -45,21 +45,36 @@ class InvalidValue(RegistryError, ValueError):
     """A given value is not valid; ``key`` (also :attr:`keyword`) names it.
 
     The name is the keyword of ``bizml_nb.metric(...)``/``bizml_nb.link(...)`` and
-    the key in bizml.toml, so the file's line can be found.
+    the key in bizml.toml, so the file's line can be found. A problem that names
+    other keywords writes each as ``{field}`` and lists them in ``mentions``.
     """
 
-    def __init__(self, key: str, problem: str, *, prefix: str = "") -> None:
-        super().__init__(f"{prefix}{key} {problem}")
+    def __init__(
+        self, key: str, problem: str, *, prefix: str = "", mentions: tuple[str, ...] = ()
+    ) -> None:
         self.key = key
         self.keyword = key
-        self.problem = problem
+        self.template = problem
+        self.mentions = mentions
         self.prefix = prefix
+        self.problem = self._problem(lambda keyword: keyword)
+        super().__init__(f"{prefix}{key} {self.problem}")
+
+    def _problem(self, name: Callable[[str], str]) -> str:
+        if not self.mentions:
+            return self.template
+        return self.template.format_map({keyword: name(keyword) for keyword in self.mentions})
+
+    def with_prefix(self, prefix: str) -> InvalidValue:
+        """The same error, its message starting with ``prefix`` (``"metric 'm': "``)."""
+        return type(self)(self.key, self.template, prefix=prefix, mentions=self.mentions)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (functools.partial(type(self), prefix=self.prefix), (self.key, self.problem))
+        again = functools.partial(type(self), prefix=self.prefix, mentions=self.mentions)
+        return (again, (self.key, self.template))
 
     def worded(self, name: Callable[[str], str]) -> str:
-        return f"{self.prefix}{name(self.key)} {self.problem}"
+        return f"{self.prefix}{name(self.key)} {self._problem(name)}"
 
 
 class InvalidArguments(RegistryError, ValueError):

@@ -62,14 +62,20 @@ def out_of_range(key: str, value: float) -> str | None:
     return None
 
 
-def yearly_value_problem(largest_per_case: float, cases_per_year: float) -> str | None:
-    """Why a confusion link's value matrix cannot go with ``cases_per_year``, or None."""
+def yearly_value_problem(
+    largest_per_case: float, cases_per_year: float, *, cases: str = "cases_per_year"
+) -> str | None:
+    """Why a confusion link's value matrix cannot go with ``cases_per_year``, or None.
+
+    ``cases`` is how the message names ``cases_per_year`` (``"{cases_per_year}"`` for
+    an :class:`~bizml_nb.core.errors.InvalidValue` that mentions it).
+    """
     yearly = largest_per_case * cases_per_year
     if yearly > LARGEST:
         return (
-            f"holds up to {bound(largest_per_case)} a case, which times cases_per_year "
+            f"holds up to {bound(largest_per_case)} a case, which times {cases} "
             f"({bound(cases_per_year)}) is {bound(yearly)} a year, above {bound(LARGEST)}; "
-            "check that the matrix holds the value of one case and cases_per_year the cases "
+            f"check that the matrix holds the value of one case and {cases} the cases "
             "of one year"
         )
     return None

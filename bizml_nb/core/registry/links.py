@@ -110,9 +110,9 @@ def _validate_confusion(params: dict[str, Any]) -> None:
     cases = _finite(params, "cases_per_year")
     if cases is None:
         raise InvalidValue("cases_per_year", "is needed by a confusion link")
-    problem = yearly_value_problem(largest, cases)
+    problem = yearly_value_problem(largest, cases, cases="{cases_per_year}")
     if problem is not None:
-        raise InvalidValue("value_matrix", problem)
+        raise InvalidValue("value_matrix", problem, mentions=("cases_per_year",))
 
 
 def _validate_formula(params: dict[str, Any]) -> None:
@@ -226,7 +226,7 @@ class Link:
         try:
             spec.validate(dict(self.params))
         except InvalidValue as exc:
-            raise InvalidValue(exc.key, exc.problem, prefix=f"link {self.label}: ") from None
+            raise exc.with_prefix(f"link {self.label}: ") from None
 
     @property
     def label(self) -> str:

@@ -73,7 +73,7 @@ class BusinessMetric:
         try:
             self._check()
         except InvalidValue as exc:
-            raise InvalidValue(exc.key, exc.problem, prefix=f"metric {self.name!r}: ") from None
+            raise exc.with_prefix(f"metric {self.name!r}: ") from None
 
     def _check(self) -> None:
         if not self.name.strip():
