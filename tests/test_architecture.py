@@ -170,3 +170,23 @@ def test_every_public_name_of_version_0_1_is_found_at_its_old_path(old: str) -> 
     module = importlib.import_module(old)
     missing = [name for name in OLD_NAMES[old] if not hasattr(module, name)]
     assert not missing, f"{old} no longer offers {missing}"
+
+
+def test_docs_architecture_lists_every_module_and_no_other() -> None:
+    """docs/architecture.md's module tables name each module of the package (by its path
+    under ``bizml_nb/``) in their first column; a module added or removed fails here."""
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([\w/]+\.py)` \|", text, flags=re.M))
+    actual = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "__init__.py" or len(path.read_text(encoding="utf-8").splitlines()) > 60
+    }
+    assert not actual - listed, (
+        f"modules missing from docs/architecture.md: {sorted(actual - listed)}"
+    )
+    assert not listed - actual, (
+        f"docs/architecture.md lists modules that do not exist: {sorted(listed - actual)}"
+    )
