@@ -916,16 +916,24 @@ def test_chain_range_matches_an_independent_simulation() -> None:
     assert impact.business_delta.high == pytest.approx(0.00625, abs=0.03 * (take_high - take_low))
 
 
+def exact(elasticity: float) -> dict[str, object]:
+    """A linear link's parameters with a declared zero-width interval: known exactly.
+
+    (Without an interval a link's interval is unknown, and its ranges use a stand-in.)
+    """
+    return {"elasticity": elasticity, "interval": (elasticity, elasticity)}
+
+
 def test_chain_reaches_a_kpi_through_every_path() -> None:
     """A diamond: x -> A (1), A -> B (2), A -> C (3), C -> B (5). For +1 of x:
     A +1, C +3, and B gets 2 x 1 directly plus 5 x 3 through C: +17.
     """
     metrics = tuple(BusinessMetric(k, "count", "higher") for k in "ABC")
     links = (
-        Link("x", "A", params={"elasticity": 1.0}),
-        Link("A", "B", params={"elasticity": 2.0}),
-        Link("A", "C", params={"elasticity": 3.0}),
-        Link("C", "B", params={"elasticity": 5.0}),
+        Link("x", "A", params=exact(1.0)),
+        Link("A", "B", params=exact(2.0)),
+        Link("A", "C", params=exact(3.0)),
+        Link("C", "B", params=exact(5.0)),
     )
     impact = estimate(registry(*links, metrics=metrics), {"x": 1.0}, {"x": 0.0}, target="A")
     deltas = {step.kpi.name: step.delta for step in impact.chain}
@@ -942,9 +950,9 @@ def test_chain_two_steps_multiplies_through() -> None:
         BusinessMetric("C", "count", "higher", value_per_unit=10.0),
     )
     links = (
-        Link("x", "A", params={"elasticity": 2.0}),
-        Link("A", "B", params={"elasticity": -0.5}),
-        Link("B", "C", params={"elasticity": 4.0}),
+        Link("x", "A", params=exact(2.0)),
+        Link("A", "B", params=exact(-0.5)),
+        Link("B", "C", params=exact(4.0)),
     )
     impact = estimate(registry(*links, metrics=metrics), {"x": 0.1}, {"x": 0.0}, target="A")
     assert [s.path for s in impact.chain] == [("A", "B"), ("A", "B", "C")]

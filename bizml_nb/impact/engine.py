@@ -33,18 +33,20 @@ from typing import TYPE_CHECKING
 from bizml_nb.impact.links import (
     LazyRng,
     Skip,
-    contribution,
+    interval_unknown,
     propagate,
     sampled_range,
 )
 from bizml_nb.impact.model import ChainStep, Contribution, Cost, Impact, Range, all_finite
+from bizml_nb.impact.paired import examples_for, link_contribution
 from bizml_nb.impact.verdict import with_verdict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from bizml_nb.core.ledger import Run
-    from bizml_nb.core.registry import BusinessMetric, Registry
+    from bizml_nb.core.predictions import Predictions
+    from bizml_nb.core.registry import BusinessMetric, Link, Registry
     from bizml_nb.impact.links import Samples
 
 
@@ -69,6 +71,7 @@ def for_run(run: Run, registry: Registry, baseline: Run | None) -> Impact | None
         is_baseline=is_baseline or (run.is_baseline and baseline is None),
         duration_s=run.duration_s,
         eng_hours=run.eng_hours,
+        examples=examples_for(run, registry, baseline),
     )
 
 
@@ -81,12 +84,16 @@ def estimate(
     is_baseline: bool = False,
     duration_s: float | None = None,
     eng_hours: float | None = None,
+    examples: tuple[Predictions | None, Predictions | None] | None = None,
 ) -> Impact:
     """The impact of a run with ``metrics`` on KPI ``target``, against ``baseline`` metrics.
 
     ``baseline`` holds the ML metrics of the KPI's baseline run (None when it
     has none). A link that cannot be applied (its ML metric was not logged, or
     there is no reference value) contributes nothing and leaves a note saying why.
+    ``examples`` holds the per-example predictions of the run and of its baseline run
+    (:func:`bizml_nb.impact.paired.examples_for`): a confusion link then prices each
+    example, paired with the baseline's on the same ids.
     """
     kpi = registry.metric(target)
     cost = _cost(registry, duration_s, eng_hours)
@@ -105,7 +112,7 @@ def estimate(
     ml_links = registry.ml_links_to(target)
     for link in ml_links:
         try:
-            result = contribution(link, kpi, metrics, baseline, rng)
+            result = link_contribution(link, kpi, metrics, baseline, rng, examples)
         except Skip as skip:
             notes.append(f"{link.label}: {skip}")
             continue
@@ -160,7 +167,38 @@ def estimate(
             cost=cost,
             min_annual_value=registry.min_annual_value,
         )
-    return with_verdict(impact)
+    unknown = tuple(link.label for link in links_with_unknown_interval(registry, impact))
+    return with_verdict(impact, unknown)
+
+
+def links_with_unknown_interval(registry: Registry, impact: Impact) -> tuple[Link, ...]:
+    """The links with an unknown 90% interval that ``impact``'s verdict rests on.
+
+    A link to the target that moved (its ML change is not zero) always counts; with a
+    yearly value, so does a link further down the tree when money is counted at its KPI
+    or below it. Such a run's verdict is ``uncertain`` (``VerdictReason.INTERVAL_UNKNOWN``)
+    and its value is no ROI benefit: its range is a stand-in
+    (:func:`~bizml_nb.impact.links.elasticity_interval`), not a measurement.
+    """
+    found = [c.link for c in impact.contributions if c.ml_delta != 0 and interval_unknown(c.link)]
+    if impact.value_per_year is not None:
+        reached = {impact.kpi.name} | {step.kpi.name for step in impact.chain}
+        for step in impact.chain:
+            for link in registry.links_to(step.kpi.name):
+                below = [step.kpi.name, *registry.downstream(step.kpi.name)]
+                priced = any(
+                    registry.metrics[name].value_per_unit is not None
+                    for name in below
+                    if name in reached
+                )
+                if (
+                    link.ml_metric in reached
+                    and priced
+                    and interval_unknown(link)
+                    and link not in found
+                ):
+                    found.append(link)
+    return tuple(found)
 
 
 OVERFLOW_NOTE = (
@@ -219,4 +257,4 @@ def _cost(registry: Registry, duration_s: float | None, eng_hours: float | None)
     return Cost(compute, engineering)
 
 
-__all__ = ["OVERFLOW_NOTE", "estimate", "for_run"]
+__all__ = ["OVERFLOW_NOTE", "estimate", "for_run", "links_with_unknown_interval"]

@@ -3,7 +3,10 @@
 - ``linear`` and ``fitted``: the ML delta d (run value minus reference) times the
   elasticity e, with the range [e_low * d, e_high * d]. Declared intervals are read
   as 90% intervals: for sampling, the elasticity is a two-piece normal with its
-  5th and 95th percentiles at the interval's ends.
+  5th and 95th percentiles at the interval's ends. A link with no interval (none
+  declared, or a fit from too few points) has an *unknown* one: its ranges use a
+  stand-in from no effect to twice the estimate (:func:`elasticity_interval`), never a
+  zero-width range, and the verdict on a run that rests on it is ``uncertain``.
 - ``confusion``: value per case = sum(value_matrix * confusion matrix / n), rows =
   true class ([[TN, FP], [FN, TP]]); the KPI change is (value per case of the run
   minus that of the reference) times cases per year. Its 90% range comes from the
@@ -17,6 +20,7 @@ range) and a sampler of its draws, which :func:`propagate` carries down the tree
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from bizml_nb.core.errors import RegistryError
@@ -86,7 +90,7 @@ def _elastic(
             "link's --ml-baseline"
         )
     d = metrics[name] - reference
-    low, high = link.interval
+    low, high = elasticity_interval(link)
     business = Range(low, link.elasticity, high).scaled(d)
     evidence = None
     if link.kind == "fitted":
@@ -104,6 +108,8 @@ def _confusion(
 ) -> tuple[Contribution, Callable[[], Samples]]:
     import numpy as np
 
+    if any(isinstance(v, str) for row in link.params["value_matrix"] for v in row):
+        raise Skip("its value matrix prices by amount: log the run's predictions with an amount")
     rng = lazy.get()
     value = np.array(link.params["value_matrix"], dtype=float).ravel()  # TN FP FN TP
     cases = float(link.params["cases_per_year"])
@@ -127,7 +133,8 @@ def _confusion(
             "no reference (no baseline run with tn, fp, fn, tp and no declared KPI baseline)"
         )
     business = sampled_range(mid, draws)
-    contribution = Contribution(link, per_case, reference, reference_from, business)
+    how = "independent samples" if reference_from == "baseline run" else None
+    contribution = Contribution(link, per_case, reference, reference_from, business, how)
     return contribution, lambda: draws
 
 
@@ -176,9 +183,37 @@ def elasticity_draws(link: Link, rng: np.random.Generator, size: int = DRAWS) ->
     """Draws of a link's elasticity: a two-piece normal with its 90% interval at the ends."""
     z = rng.standard_normal(size)
     e = link.elasticity
-    low, high = link.interval
+    low, high = elasticity_interval(link)
     sd_low, sd_high = (e - low) / Z90, (high - e) / Z90
     return e + z * (z < 0) * sd_low + z * (z >= 0) * sd_high
+
+
+def interval_unknown(link: Link) -> bool:
+    """Whether a linear or fitted link's 90% interval is unknown.
+
+    It is unknown when none is declared (``Link.interval`` then falls back to the point
+    elasticity) or when it is not finite (a fit from fewer than 3 points): reading it as
+    the point would make the estimate look exact.
+    """
+    if link.kind not in ("linear", "fitted"):
+        return False
+    interval = link.params.get("interval")
+    return interval is None or not all(math.isfinite(float(v)) for v in interval)
+
+
+def elasticity_interval(link: Link) -> tuple[float, float]:
+    """The 90% interval of a link's elasticity that ranges and draws use.
+
+    The declared interval when it is known; for an unknown one (:func:`interval_unknown`)
+    a stand-in from no effect to twice the estimate, [0, 2e] (or [2e, 0]). The stand-in
+    is not a measurement: it only keeps the range from looking exact. The verdict on a
+    run that rests on such a link is ``uncertain`` whatever the range says, and its value
+    is refused as an ROI benefit.
+    """
+    if not interval_unknown(link):
+        return link.interval
+    doubled = 2 * link.elasticity
+    return (min(0.0, doubled), max(0.0, doubled))
 
 
 def propagate(
@@ -292,6 +327,8 @@ __all__ = [
     "Skip",
     "contribution",
     "elasticity_draws",
+    "elasticity_interval",
+    "interval_unknown",
     "propagate",
     "sampled_range",
     "value_per_unit",

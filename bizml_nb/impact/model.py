@@ -170,6 +170,9 @@ class VerdictReason(Enum):
     BELOW_BAR = "even the high end is below the materiality bar"
     SPANS_ZERO = "the range spans zero"
     SPANS_BAR = "the range spans the materiality bar"
+    INTERVAL_UNKNOWN = (
+        "a link the figure rests on has an unknown 90% interval: its range is a stand-in"
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ The rules, from the yearly value (or, for an unpriced KPI, the KPI change):
 - ``harmful``: the high end of the value is below zero;
 - ``material``: the low end is above zero and the mid is at least the bar;
 - ``not material``: the high end is below the bar;
-- ``uncertain``: everything else.
+- ``uncertain``: everything else, and always when the figure rests on a link whose
+  90% interval is unknown (its range is a stand-in, not a measurement).
 
 Each verdict carries its :class:`~bizml_nb.impact.model.VerdictLabel`, the
 :class:`~bizml_nb.impact.model.VerdictReason` that decided it and the sentence a card shows.
@@ -19,6 +20,8 @@ from bizml_nb.core import units
 from bizml_nb.impact.model import Impact, Range, Verdict, VerdictLabel, VerdictReason
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bizml_nb.core.registry import BusinessMetric
 
 
@@ -29,13 +32,16 @@ def verdict(
     *,
     currency: str,
     bar: float,
+    unknown: Sequence[str] = (),
 ) -> Verdict:
     """The verdict on a run from its yearly value (or, unpriced, its KPI change).
 
     - ``harmful``: the high end of the value is below zero;
     - ``material``: the low end is above zero and the mid is at least the bar;
     - ``not material``: the high end is below the bar;
-    - ``uncertain``: everything else.
+    - ``uncertain``: everything else, and always when ``unknown`` names links (by label)
+      whose 90% interval is unknown: the range then rests on a stand-in, so neither a
+      gain nor a loss is established (:class:`VerdictReason` ``INTERVAL_UNKNOWN``).
 
     ``not measurable`` is added when the KPI declares ``traffic_per_week`` and the
     mid change is smaller than what a two-arm A/B test over ``test_weeks`` (default
@@ -45,11 +51,19 @@ def verdict(
     mde, weeks = minimum_detectable(kpi)
     measurable = None if mde is None else abs(delta.mid) >= mde
     bar_text = f"the {units.money(bar, currency)}/yr bar"
+    unknown_text = (
+        f"the 90% interval of {' and '.join(unknown)} is unknown, so this range is a "
+        "stand-in (no effect to twice the estimate), not a measurement: declare the "
+        "link's interval (or fit it from at least 3 past A/B results)"
+    )
     label: VerdictLabel
     why: VerdictReason
     if value is None:
         gain = delta.scaled(kpi.better)
-        if gain.high < 0:
+        if unknown:
+            label, why = VerdictLabel.UNCERTAIN, VerdictReason.INTERVAL_UNKNOWN
+            reason = unknown_text
+        elif gain.high < 0:
             label, why = VerdictLabel.HARMFUL, VerdictReason.WRONG_WAY
             reason = f"even the high end moves {kpi.name} the wrong way"
         else:
@@ -57,17 +71,15 @@ def verdict(
             reason = f"not priced: declare {kpi.name}'s value_per_unit to judge materiality"
         text = f"{label}: {change}; {reason}"
     else:
-        if value.high < 0:
+        if unknown:
+            label, why = VerdictLabel.UNCERTAIN, VerdictReason.INTERVAL_UNKNOWN
+            reason = unknown_text
+        elif value.high < 0:
             label, why = VerdictLabel.HARMFUL, VerdictReason.LOSES_MONEY
             reason = "even the high end loses money"
         elif value.low > 0 and value.mid >= bar:
             label = VerdictLabel.MATERIAL
-            if bar > 0:
-                why, reason = VerdictReason.CLEARS_BAR, f" and the mid clears {bar_text}"
-            else:
-                why = VerdictReason.GAIN_WITHOUT_BAR
-                reason = " (no materiality bar set: `%bizml init --min-annual-value X`)"
-            reason = "the whole range is a gain" + reason
+            why, reason = _material(bar, bar_text)
         elif value.high < bar:
             label, why, reason = (
                 VerdictLabel.NOT_MATERIAL,
@@ -85,6 +97,15 @@ def verdict(
         seen = f"the {units.kpi_delta(mde, kpi.unit).lstrip('+')} an A/B test over {weeks:g} weeks can detect"
         text += f" and below {seen}" if measurable is False else f"; above {seen}"
     return Verdict(label, text + ".", measurable, mde, why)
+
+
+def _material(bar: float, bar_text: str) -> tuple[VerdictReason, str]:
+    """Why a run whose whole range is a gain is material: its mid clears the bar, or none is set."""
+    if bar > 0:
+        return VerdictReason.CLEARS_BAR, f"the whole range is a gain and the mid clears {bar_text}"
+    return VerdictReason.GAIN_WITHOUT_BAR, (
+        "the whole range is a gain (no materiality bar set: `%bizml init --min-annual-value X`)"
+    )
 
 
 def minimum_detectable(kpi: BusinessMetric) -> tuple[float | None, float]:
@@ -105,8 +126,11 @@ def minimum_detectable(kpi: BusinessMetric) -> tuple[float | None, float]:
     return None, weeks
 
 
-def with_verdict(impact: Impact) -> Impact:
-    """``impact`` with its verdict (unchanged when it has no business change)."""
+def with_verdict(impact: Impact, unknown: Sequence[str] = ()) -> Impact:
+    """``impact`` with its verdict (unchanged when it has no business change).
+
+    ``unknown``: the labels of the links with an unknown interval that its figure rests on.
+    """
     delta = impact.business_delta
     if delta is None:
         return impact
@@ -116,6 +140,7 @@ def with_verdict(impact: Impact) -> Impact:
         impact.kpi,
         currency=impact.currency,
         bar=impact.min_annual_value,
+        unknown=unknown,
     )
     return Impact(**{**impact.__dict__, "verdict": result})
 

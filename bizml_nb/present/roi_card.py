@@ -177,8 +177,15 @@ def roi(
     distribution peaking at its mid whose central 90% is the run's 90% range
     (:meth:`~bizml_nb.finance.roi.Triangular.from_interval`). Without ``deploy_days``, the time to deploy is
     the Algorithmia 2020 survey prior. Every input left out is a stated default.
+
+    A run whose value rests on a link with an unknown 90% interval is refused (a
+    ``BizmlError`` naming the links): its range is only a stand-in
+    (:func:`~bizml_nb.impact.links.elasticity_interval`), so any distribution made from
+    it would give NPV percentiles and a P(NPV > 0) that look measured and are not; the
+    benefit would be treated as far more certain than anything known about it.
     """
     from bizml_nb.finance.maturity import survey_prior
+    from bizml_nb.impact.engine import links_with_unknown_interval
 
     if (run is None) == (annual_benefit is None):
         raise BizmlError("give the benefit either as a run (--run RUN) or as --annual-benefit X")
@@ -199,6 +206,15 @@ def roi(
             raise BizmlError(
                 f"run {recorded.name!r} has no yearly value (no priced link applies); "
                 "pass --annual-benefit instead"
+            )
+        assert impact is not None
+        vague = links_with_unknown_interval(project.registry, impact)
+        if vague:
+            raise BizmlError(
+                f"run {recorded.name!r}'s yearly value is not known well enough to be a "
+                f"benefit: the 90% interval of {' and '.join(link.label for link in vague)} "
+                "is unknown, so its range is a stand-in. Declare the link's interval (or fit "
+                "it from at least 3 past A/B results), or pass --annual-benefit"
             )
         benefit: Value = (
             Triangular.from_interval(value.low, value.mid, value.high)
