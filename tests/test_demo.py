@@ -57,6 +57,8 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
     result = run_demo(root, progress=False)
     expected = [root / name / f"{name}.ipynb" for name in EXAMPLES]
     expected += [root / "templates" / f"{name}.ipynb" for name in TEMPLATES]
+    roi_path = root / "recsys_take_rate" / "roi_analysis.ipynb"  # on the recommender's best run
+    expected.append(roi_path)
     assert [path for path, _seconds in result.notebooks] == expected
     for path in expected:
         nb = nbformat.read(path, as_version=4)
@@ -66,10 +68,9 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
     for name in EXAMPLES:  # the kernel ran in the example's folder: its project is there
         assert (root / name / "bizml.toml").is_file()
         assert (root / name / ".bizml" / "ledger.sqlite").is_file()
-    assert result.reports == [
-        root / n / "report.html" for n in ("recsys_take_rate", "fraud_threshold")
-    ]
-    roi = templates.read_record(root / "templates" / "roi_analysis.ipynb")
+    assert result.reports == [root / n / "report.html" for n in EXAMPLES]  # quickstart too
+    roi = templates.read_record(roi_path)
+    assert roi["benefit_from"].startswith("the predicted yearly value of run 'SVD rank 6'")
     for report_path in result.reports:
         report = report_path.read_text(encoding="utf-8")
         ledger = Ledger(report_path.parent / ".bizml" / "ledger.sqlite")
@@ -77,15 +78,23 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
         ledger.close()
         assert names
         assert sorted(_experiment_names(report)) == sorted(names)  # this project's runs, all
-        roi_section = report.split("<h2>Return on investment</h2>")[1].lstrip()
-        assert roi_section.startswith(
-            f"<p class='muted'>from {html.escape(str(root / 'templates' / 'roi_analysis.ipynb'))}"
-        )
-        assert f"P(NPV &gt; 0) {roi['p_npv_positive'] * 100:.0f}%" in roi_section
+        assert str(root) not in report  # paths relative to the project's root
+        # the templates' copies belong to no project: nothing of them is in any report
+        for title in ("ML adoption maturity", "Monitoring", "Capacity and cost"):
+            assert f"<h2>{title}</h2>" not in report, (report_path, title)
+    for name in ("quickstart", "fraud_threshold"):  # no ROI of their runs: no ROI line
+        report = (root / name / "report.html").read_text(encoding="utf-8")
+        assert "<h2>Return on investment</h2>" not in report
+        assert "The ROI case" not in report
     recsys = (root / "recsys_take_rate" / "report.html").read_text(encoding="utf-8")
     decide = recsys.split("<div class='decide'><ul>")[1].split("</ul>")[0].strip()
     shipped = re.match(r"<li>Ship or A/B test &#x27;([^<]+)&#x27;: about \+\$", decide)
     assert shipped is not None, decide
+    roi_line = f"The ROI case for &#x27;recsys-cancellations: {shipped.group(1)}&#x27;: NPV "
+    assert roi_line in decide  # the ROI of the run it ships, not the template's churn model
+    assert f"(illustration), P(NPV &gt; 0) {roi['p_npv_positive'] * 100:.0f}%." in decide
+    roi_section = recsys.split("<h2>Return on investment</h2>")[1].lstrip()
+    assert roi_section.startswith("<p class='muted'>from roi_analysis.ipynb</p>")
     board = _experiment_rows(recsys)
     assert board[html.unescape(shipped.group(1))].startswith("material")
     first = root / "recsys_take_rate" / "recsys_take_rate.ipynb"

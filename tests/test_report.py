@@ -124,8 +124,9 @@ def test_report_reads_records_from_notebooks(reported: Path) -> None:
     text = build_report(
         bizml_nb.project(), fmt="md", notebooks=[str(reported / "*.ipynb")]
     ).read_text()
-    assert "NPV +\\$1.23M; P(NPV &gt; 0) 93%" in text  # &gt; shows as > in Markdown
-    assert re.search(r"The ROI case: NPV \+\\\$1\.23M", text)
+    # &gt; shows as > in Markdown; "discount" was left at the template's default: an illustration
+    assert "NPV +\\$1.23M (illustration), P(NPV &gt; 0) 93%" in text
+    assert re.search(r"The ROI case: NPV \+\\\$1\.23M \(illustration\)", text)
 
 
 def test_unknown_format_is_refused(reported: Path) -> None:
@@ -191,10 +192,11 @@ def test_report_skips_unreadable_notebooks_with_a_warning_naming_each(
         f"skipped the notebook {folder}: it is a folder; give a notebook file (.ipynb)"
         f"{made_without}",
     ]
-    assert "NPV +\\$1.23M; P(NPV &gt; 0) 93%" in text  # the readable notebook is in
+    assert "NPV +\\$1.23M, P(NPV &gt; 0) 93%" in text  # the readable notebook is in
     left_out = text.split("## Notebooks left out")[1]
-    for path in (broken, damaged, folder):
-        assert f"- {markdown_text(str(path))}\\: " in left_out
+    for path in (broken, damaged, folder):  # named relative to the project's root
+        assert f"- {markdown_text(path.name)}\\: " in left_out
+        assert str(reported) not in left_out
     capsys.readouterr()
     assert main(["report", "--format", "md", "--force", "--notebooks", pattern]) == 0
     captured = capsys.readouterr()
@@ -318,7 +320,7 @@ def test_the_decisions_ignore_the_words_of_the_verdict() -> None:
     ]
     sentences = ["".join(pieces) for pieces in _decisions(found)]
     assert sentences == [
-        "Ship or A/B test 'y': about +$1.5M/yr on k (+$1.5M [+$1M, +$2M]).",
+        "Ship or A/B test 'y': about +$1.5M/yr on k (90% range +$1.5M [+$1M, +$2M]).",
         "An A/B test could not detect the gain of 'y': do not claim it.",
     ]
     page = to_html(found)

@@ -159,11 +159,15 @@ def test_good_records_are_shown_with_their_figures(reported: Path) -> None:
     text = build_report(
         bizml_nb.project(), fmt="md", notebooks=[str(reported / "*.ipynb")]
     ).read_text()
-    assert "NPV +\\$1.23M; P(NPV &gt; 0) 93%" in text
-    assert "- payback month 7" in text
-    assert "- level 2 on Microsoft's scale, 1 on Google's" in text
-    assert "- estimated\\_accuracy: 0\\.79" in text
-    assert "- yearly\\_cost: 525\\.6" in text
+    assert "NPV +\\$1.23M (illustration), P(NPV &gt; 0) 93%" in text
+    assert "- Payback in month 7" in text
+    assert "- Level 2 on Microsoft's 0-4 scale, level 1 on Google's 0-2 scale" in text
+    # 0.79 is 79.0%; +$4,706,683.788 rounds to +$4.71M; generated data is an illustration
+    assert "without labels: 79.0% (no range recorded) (illustration: generated data)" in text
+    assert "Value change per year against the reference: +\\$4.71M/yr (no range recorded)" in text
+    assert "- Yearly cost: \\$526/yr" in text  # $525.6 to 3 significant digits
+    assert "- Replicas: 3 (about 2 requests in flight at once)" in text
+    assert "- Memory per replica: 1.24 GB" in text
     assert "mystery" not in text
     assert "1e+308" not in text
 
@@ -173,8 +177,8 @@ def test_an_roi_record_shows_its_money_in_its_own_currency(reported: Path) -> No
     path = reported / "nb.ipynb"
     path.write_text(_notebook(ROI, {**GOOD[ROI], "currency": "EUR"}))
     text = build_report(bizml_nb.project(), fmt="md", notebooks=[str(path)]).read_text()
-    assert "NPV +€1.23M; P(NPV &gt; 0) 93%" in text
-    assert "The ROI case: NPV +€1.23M, P(NPV &gt; 0) 93%." in text
+    assert "NPV +€1.23M (illustration), P(NPV &gt; 0) 93%" in text
+    assert "The ROI case: NPV +€1.23M (illustration), P(NPV &gt; 0) 93%." in text
 
 
 def _fields_shown(record: dict[str, Any]) -> set[str]:

@@ -275,6 +275,78 @@ def test_payback_waits_for_the_cumulative_to_recover_after_a_dip() -> None:
     assert dipping.payback_month == 3
 
 
+def test_payback_after_go_live_at_90_days_with_a_ramp_and_cloud() -> None:
+    """Nothing up front, live at 90 days (2.957 months), a 4-month ramp to 10,000 a month,
+    cloud 36,000 a year (3,000 a month). Months 1-3 (middles 0.5-2.5) are before go-live: net
+    0, cumulative 0. Month 4 (middle 3.5): level (3.5 - 2.957) / 4 = 0.1358, net 1,358 - 3,000
+    = -1,642; month 5: level 0.3858, net +858, cumulative -784; month 6: level 0.6358, net
+    +3,358, cumulative +2,574, and rising from then on: payback month 6. The cumulative of
+    zero in months 1-3 is not payback: it dips below zero after."""
+    project = Investment(
+        annual_benefit=120_000,
+        eng_months=0,
+        cloud_per_year=36_000,
+        deploy_days=90,
+        ramp_months=4,
+        years=1,
+        discount=0,
+    )
+    live = 90 / (365.25 / 12)
+    levels = [(m - 0.5 - live) / 4 for m in (4, 5, 6)]
+    nets = [10_000 * level - 3_000 for level in levels]
+    assert nets == pytest.approx([-1_642, 858, 3_358], abs=1)
+    result = evaluate(project)
+    assert column(result, "cumulative")[:4] == [0, 0, 0, 0]
+    assert column(result, "cumulative")[4:7] == pytest.approx(np.cumsum(nets))
+    assert result.payback_month == 6
+
+
+def test_payback_rule_on_hand_built_cumulative_flows() -> None:
+    """The rule: the first month m >= 1 from which the cumulative stays >= 0 to the end.
+
+    cumulative 0, 0, 0, -30, -10, 0, 5, 5: touches zero in months 1-2, dips, recovers
+    exactly to zero in month 5 and stays: payback 5 (not 1: it dipped after; not 6:
+    exact break-even counts). -100, -50, 0, -20, 10, 10: payback 4 (the zero in month 2
+    did not last). -100, -50, 0, 0, 0: exactly even from month 2 to the end: payback 2.
+    -100, -50, 0, 0, -1: never.
+    """
+    from bizml_nb.finance.roi.cashflows import _payback
+
+    rows = [
+        ([0, 0, 0, -30, -10, 0, 5, 5], 5),
+        ([-100, -50, 0, -20, 10, 10, 10, 10], 4),
+        ([-100, -50, 0, 0, 0, 0, 0, 0], 2),
+        ([-100, -50, 0, 0, 0, 0, 0, -1], None),
+    ]
+    cumulative = np.array([r for r, _ in rows], dtype=float)
+    found = _payback(cumulative)
+    assert [None if np.isnan(m) else int(m) for m in found] == [m for _, m in rows]
+
+
+def test_exact_break_even_is_paid_back() -> None:
+    """3,000 of engineering (3 person-months at 1,000) against 1,000 a month of benefit:
+    cumulative -3,000, -2,000, -1,000, 0, +1,000...: paid back in month 3, when it is exactly
+    even. 100,000 a year (8,333.33 a month) against 100,000 of data: exactly even in month 12
+    although the float sum is -3.6e-12 there; not month 13."""
+    even = Investment(
+        annual_benefit=12_000,
+        eng_months=3,
+        monthly_rate=1_000,
+        maintenance_share=0,
+        deploy_days=0,
+        ramp_months=0,
+        years=1,
+        discount=0,
+    )
+    result = evaluate(even)
+    assert column(result, "cumulative")[:5] == [-3_000, -2_000, -1_000, 0, 1_000]
+    assert result.payback_month == 3
+    rounded = replace(even, annual_benefit=100_000, eng_months=0, data_cost=100_000, years=2)
+    assert evaluate(rounded).payback_month == 12
+    sim = simulate(replace(rounded, annual_benefit=Uniform(100_000, 100_000)), draws=10)
+    assert set(sim.payback.tolist()) == {12.0}
+
+
 def test_irr_matches_numpy_financial_on_the_same_monthly_flows() -> None:
     """IRR is yearly: (1 + monthly IRR) ** 12 - 1, monthly IRR from numpy_financial.irr."""
     for project in (
@@ -461,44 +533,106 @@ TORNADO = replace(
 
 
 def test_tornado_rows_are_hand_worked_and_sorted_by_swing() -> None:
-    """Base: 30 days = 0.986 months, live from month 2 (11 months); -28,000 + 11 x 9,000 = 71,000.
+    """Every input swings from its P10 to its P90, the others at the central case.
 
-    benefit 60k / 240k: 11 x (5,000 - 1,000) - 28,000 = 16,000; 11 x 19,000 - 28,000 = 181,000
-    eng 1 / 4 months: month 0 -18,000, 11 x 9,250 -> 83,750; -48,000, 11 x 8,500 -> 45,500
-    cloud 0 / 12,000: 11 x 9,500 - 28,000 = 76,500; 11 x 8,500 - 28,000 = 65,500
-    deploy P10 30 e^-0.641 = 15.8 days (0.52 months, still month 2) -> 71,000;
-           P90 30 e^0.641 = 56.9 days (1.87 months, month 3 on) -> 10 x 9,000 - 28,000 = 62,000
-    Swings 165,000 > 38,250 > 11,000 > 9,000.
+    Base: 30 days = 0.986 months, live from month 2 (11 months); -28,000 + 11 x 9,000 = 71,000.
+    The NPV as a function of one input (the others central):
+    benefit B: 11 x (B / 12 - 1,000) - 28,000;  eng months e: 96,500 - 12,750 e
+    (month 0 -(8,000 + 10,000 e), 11 x (10,000 - 500 - 250 e));  cloud c: 76,500 - 11 c / 12.
+
+    benefit triangular(60k, 120k, 240k), F(mode) = 1/3:
+        P10 60,000 + sqrt(0.1 x 180,000 x 60,000) = 92,863.4 -> 46,124.7
+        P90 240,000 - sqrt(0.1 x 180,000 x 120,000) = 193,524.2 -> 138,397.2
+    eng triangular(1, 2, 4): P10 1 + sqrt(0.3) = 1.5477 -> 76,766.5;
+        P90 4 - sqrt(0.6) = 3.2254 -> 55,376.1
+    cloud uniform(0, 12,000): P10 1,200 -> 75,400; P90 10,800 -> 66,600
+    deploy lognormal(30, 0.5): P10 30 e^-0.641 = 15.8 days (0.52 months, still month 2)
+        -> 71,000; P90 56.9 days (1.87 months, month 3 on) -> 10 x 9,000 - 28,000 = 62,000
+    Swings 92,272.4 > 21,390.4 > 9,000 > 8,800: with the cloud's absolute ends (0, 12,000,
+    swing 11,000) it would wrongly come before the time to deploy.
     """
     table = tornado(TORNADO)
-    assert list(table["input"]) == ["annual_benefit", "eng_months", "cloud_per_year", "deploy_days"]
-    assert list(table["npv_at_low"]) == pytest.approx([16_000, 83_750, 76_500, 71_000])
-    assert list(table["npv_at_high"]) == pytest.approx([181_000, 45_500, 65_500, 62_000])
-    assert list(table["swing"]) == pytest.approx([165_000, 38_250, 11_000, 9_000])
+    assert list(table["input"]) == ["annual_benefit", "eng_months", "deploy_days", "cloud_per_year"]
+    benefit = [60_000 + math.sqrt(0.1 * 180_000 * 60_000), 240_000 - math.sqrt(2_160_000_000)]
+    eng = [1 + math.sqrt(0.3), 4 - math.sqrt(0.6)]
+    assert list(table["low"]) == pytest.approx([benefit[0], eng[0], 15.8065, 1_200], rel=1e-5)
+    assert list(table["high"]) == pytest.approx([benefit[1], eng[1], 56.9386, 10_800], rel=1e-5)
+    assert benefit == pytest.approx([92_863.35, 193_524.19])
+    at_benefit = [11 * (b / 12 - 1_000) - 28_000 for b in benefit]
+    at_eng = [96_500 - 12_750 * e for e in eng]
+    assert at_benefit == pytest.approx([46_124.7, 138_397.2], abs=0.1)
+    assert at_eng == pytest.approx([76_766.5, 55_376.1], abs=0.1)
+    expected_low = [at_benefit[0], at_eng[0], 71_000, 75_400]
+    expected_high = [at_benefit[1], at_eng[1], 62_000, 66_600]
+    assert list(table["npv_at_low"]) == pytest.approx(expected_low)
+    assert list(table["npv_at_high"]) == pytest.approx(expected_high)
+    swings = [abs(h - lo) for lo, h in zip(expected_low, expected_high, strict=True)]
+    assert list(table["swing"]) == pytest.approx(swings)
+    assert swings == pytest.approx([92_272.4, 21_390.4, 9_000, 8_800], abs=0.1)
     assert list(table["base_npv"]) == pytest.approx([71_000] * 4)
     assert list(table["swing"]) == sorted(table["swing"], reverse=True)
 
 
-def test_each_tornado_row_equals_evaluate_with_that_input_at_its_end() -> None:
-    """Each end against a project built from plain numbers, with the others at their mode."""
-    lognormal_low = 30 * math.exp(stats.norm.ppf(0.1) * 0.5)
-    lognormal_high = 30 * math.exp(stats.norm.ppf(0.9) * 0.5)
-    modes = replace(SMALL, deploy_days=30)
+def _small_flows(benefit: float, eng: float, cloud: float, first_live: int) -> list[float]:
+    """The small project's 13 monthly net flows by hand, live from month ``first_live``."""
+    running = benefit / 12 - cloud / 12 - 0.3 * 10_000 * eng / 12
+    return [-(8_000 + 10_000 * eng)] + [0.0] * (first_live - 1) + [running] * (13 - first_live)
+
+
+def test_each_tornado_row_is_the_npv_at_scipys_p10_and_p90_by_numpy_financial() -> None:
+    """Discounted at 10% a year: each end from scipy.stats' ppf, the NPV from
+    numpy_financial.npv over flows built by hand (central: benefit 120k, eng 2, cloud 6k,
+    30 days to deploy, live from month 2; P10 15.8 days is month 2, P90 56.9 days month 3)."""
+    project = replace(TORNADO, discount=0.10)
+    rate = 1.1 ** (1 / 12) - 1
     ends = {
-        "annual_benefit": (60_000, 240_000),
-        "eng_months": (1, 4),
-        "cloud_per_year": (0, 12_000),
-        "deploy_days": (lognormal_low, lognormal_high),
+        "annual_benefit": stats.triang(c=1 / 3, loc=60_000, scale=180_000),
+        "eng_months": stats.triang(c=1 / 3, loc=1, scale=3),
+        "cloud_per_year": stats.uniform(loc=0, scale=12_000),
+        "deploy_days": stats.lognorm(s=0.5, scale=30),
     }
-    table = tornado(TORNADO).set_index("input")
-    for name, (low, high) in ends.items():
-        assert table.loc[name, "low"] == pytest.approx(low)
-        assert table.loc[name, "high"] == pytest.approx(high)
-        at_low = evaluate(replace(modes, **{name: low})).npv  # type: ignore[arg-type]
-        at_high = evaluate(replace(modes, **{name: high})).npv  # type: ignore[arg-type]
-        assert table.loc[name, "npv_at_low"] == pytest.approx(at_low)
-        assert table.loc[name, "npv_at_high"] == pytest.approx(at_high)
-    assert table["base_npv"].iloc[0] == pytest.approx(evaluate(modes).npv)
+    central = {"benefit": 120_000.0, "eng": 2.0, "cloud": 6_000.0, "first_live": 2}
+    keys = {"annual_benefit": "benefit", "eng_months": "eng", "cloud_per_year": "cloud"}
+    table = tornado(project).set_index("input")
+    for name, dist in ends.items():
+        for q, column_name in ((0.1, "npv_at_low"), (0.9, "npv_at_high")):
+            end = float(dist.ppf(q))
+            assert table.loc[name, "low" if q == 0.1 else "high"] == pytest.approx(end)
+            values = dict(central)
+            if name == "deploy_days":
+                values["first_live"] = 2 if q == 0.1 else 3
+            else:
+                values[keys[name]] = end
+            flows = _small_flows(**values)  # type: ignore[arg-type]
+            expected = npf.npv(rate, flows)
+            assert table.loc[name, column_name] == pytest.approx(expected, rel=1e-9)
+    assert table["base_npv"].iloc[0] == pytest.approx(npf.npv(rate, _small_flows(**central)))  # type: ignore[arg-type]
+
+
+def test_a_90_percent_benefit_range_swings_over_p10_and_p90_not_its_far_ends() -> None:
+    """The ROI example's benefit: a 90% range of $1.22M to $7.07M around $3.95M. Its
+    triangular reaches past both (-$95k to $8.46M), futures the tornado must not use: the
+    bar runs from scipy's P10 to its P90, and the P10 lies above the 5% point $1.22M."""
+    benefit = Triangular.from_interval(1.22e6, 3.95e6, 7.07e6)
+    a, c, b = benefit.low_, benefit.mode_, benefit.high_
+    scipy_benefit = stats.triang(c=(c - a) / (b - a), loc=a, scale=b - a)
+    assert scipy_benefit.ppf(0.05) == pytest.approx(1.22e6)
+    project = Investment(annual_benefit=benefit, deploy_days=0, ramp_months=0, years=1, discount=0)
+    row = tornado(project).iloc[0]
+    assert row["low"] == pytest.approx(scipy_benefit.ppf(0.1))
+    assert row["high"] == pytest.approx(scipy_benefit.ppf(0.9))
+    assert 1.22e6 < row["low"] < row["high"] < 7.07e6
+    # one year live at once: NPV = B - 90,000 of engineering - 12 x 1,500 of maintenance
+    assert row["npv_at_low"] == pytest.approx(scipy_benefit.ppf(0.1) - 108_000)
+    assert row["npv_at_high"] == pytest.approx(scipy_benefit.ppf(0.9) - 108_000)
+
+
+def test_the_tornado_chart_says_the_bars_run_from_p10_to_p90() -> None:
+    from bizml_nb.finance.roi import tornado_chart
+
+    figure = tornado_chart(tornado(TORNADO))
+    label = figure.axes[0].get_xlabel()
+    assert "from its P10 to its P90" in label
 
 
 def test_tornado_without_uncertain_inputs_is_empty() -> None:
@@ -548,6 +682,46 @@ def test_lognormal_low_and_high_are_its_10th_and_90th_percentiles() -> None:
         assert dist.mode() == median
     point = Lognormal(7, 0.0)  # no spread: every percentile is the median
     assert (point.low(), point.mode(), point.high()) == (7, 7, 7)
+
+
+@pytest.mark.parametrize("q", [0.0, 0.05, 0.1, 1 / 3, 0.5, 0.9, 0.95, 1.0])
+def test_ppf_of_each_distribution_matches_scipy(q: float) -> None:
+    """Triangular, uniform and lognormal percentiles against scipy.stats' own ppf."""
+    assert Triangular(1, 2, 5).ppf(q) == pytest.approx(stats.triang.ppf(q, c=0.25, loc=1, scale=4))
+    assert Triangular(0, 0, 10).ppf(q) == pytest.approx(stats.triang.ppf(q, c=0, loc=0, scale=10))
+    assert Triangular(0, 10, 10).ppf(q) == pytest.approx(stats.triang.ppf(q, c=1, loc=0, scale=10))
+    assert Uniform(-1, 3).ppf(q) == pytest.approx(stats.uniform.ppf(q, loc=-1, scale=4))
+    assert Lognormal(30, 0.5).ppf(q) == pytest.approx(stats.lognorm.ppf(q, s=0.5, scale=30))
+    assert Triangular(4, 4, 4).ppf(q) == 4
+    assert Lognormal(7, 0).ppf(q) == 7
+
+
+def test_percentile_of_a_number_a_distribution_and_a_sampler_without_ppf() -> None:
+    """A number is its own P10; a distribution with only sample() is estimated from seeded
+    draws: uniform(0, 100) has P10 10 and P90 90 (within sampling error)."""
+    from bizml_nb.finance.roi import percentile
+
+    @dataclass(frozen=True)
+    class Sampler:
+        def low(self) -> float:
+            return 0.0
+
+        def mode(self) -> float:
+            return 50.0
+
+        def high(self) -> float:
+            return 100.0
+
+        def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+            return rng.uniform(0, 100, size)
+
+    assert percentile(5.0, 0.1) == 5.0
+    assert percentile(Uniform(0, 100), 0.1) == pytest.approx(10)
+    assert percentile(Sampler(), 0.1) == pytest.approx(10, abs=0.3)
+    assert percentile(Sampler(), 0.9) == pytest.approx(90, abs=0.3)
+    assert percentile(Sampler(), 0.9) == percentile(Sampler(), 0.9)  # seeded
+    with pytest.raises(ROIError, match=r"a percentile is a share between 0 and 1 \(got 10\)"):
+        percentile(Uniform(0, 100), 10)
 
 
 def test_distributions_sample_within_their_support() -> None:

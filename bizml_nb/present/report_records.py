@@ -1,4 +1,4 @@
-"""What the report may show from a notebook's records: a rule for every field it reads.
+"""What the report shows from a notebook's records: a rule for every field it reads, and its words.
 
 The report states figures from the ROI, maturity, monitoring and capacity records of
 executed notebooks. A figure is shown only when it means what its field claims: a
@@ -11,8 +11,10 @@ The report reads these fields: of an ROI record ``npv``, ``p_npv_positive``,
 ``payback_month`` and ``defaults`` (all required: the report states each) and
 ``currency`` (its money is shown in it); of a maturity record ``level`` and
 ``google_level`` (required) and ``next_steps``; of monitoring and capacity records
-the first :data:`LISTED` fields, among those in :data:`RULES`, whose values are text,
-numbers or flags. A field without a rule is never shown: its meaning is unknown.
+the fields in :data:`RULES`. A field without a rule is never shown: its meaning is unknown.
+
+:func:`section` words a record for people: each figure with its unit and range, through the cards' formatting functions, and
+"illustration" beside every figure that comes from an illustrative input.
 
 >>> damage("roi", {"npv": 1e6, "p_npv_positive": 5.0, "payback_month": 7, "defaults": []})
 'p_npv_positive is 5.0, not a probability (a number from 0 to 1)'
@@ -93,6 +95,14 @@ LEVEL = Rule("a level of Microsoft's scale (a whole number from 0 to 4)", _numbe
 GOOGLE_LEVEL = Rule(
     "a level of Google's scale (a whole number from 0 to 2)", _number(0, 2, whole=True)
 )
+MONEYS = Rule(
+    f"three amounts of money (numbers from -{bound(MONEY_LIMIT)} to {bound(MONEY_LIMIT)})",
+    lambda value: (
+        isinstance(value, list)
+        and len(value) == 3
+        and all(_number(-MONEY_LIMIT, MONEY_LIMIT)(v) for v in value)
+    ),
+)
 _COMMON = {"format": TEXT, "version": VERSION, "template": TEXT, "summary": TEXT}
 
 # Every field the report reads, by kind of record. Monitoring: the fields of
@@ -100,13 +110,23 @@ _COMMON = {"format": TEXT, "version": VERSION, "template": TEXT, "summary": TEXT
 # capacity: CapacityPlan.record() and the scalability_planning template's record.
 RULES: dict[str, dict[str, Rule]] = {
     "roi": {
+        "project": TEXT,
+        "decision": TEXT,
+        "benefit_from": TEXT,
+        "npv_p10_p50_p90": MONEYS,
         "npv": MONEY,
         "p_npv_positive": PROBABILITY,
         "payback_month": MONTH,
         "defaults": NAMES,
         "currency": CURRENCY,
     },
-    "maturity": {"level": LEVEL, "google_level": GOOGLE_LEVEL, "next_steps": STEPS},
+    "maturity": {
+        "level": LEVEL,
+        "google_level": GOOGLE_LEVEL,
+        "next_steps": STEPS,
+        "level_name": TEXT,
+        "organisation": TEXT,
+    },
     "monitor": {
         **_COMMON,
         "reference_rows": COUNT,
@@ -129,6 +149,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "generated": FLAG,
         "labels_used": FLAG,
         "estimate_missed_a_loss": FLAG,
+        "sustained_alerts": NAMES,
+        "isolated_alerts": NAMES,
     },
     "capacity": {
         **_COMMON,
@@ -164,8 +186,8 @@ def damage(kind: str, record: Any) -> str:
         if key not in record:
             continue
         value = record[key]
-        if listing and not _scalar(value):
-            continue  # lists and tables of these records are not shown
+        if listing and not _scalar(value) and rule is not NAMES:
+            continue  # tables of these records are read only where their shape holds
         if value is None and rule.nullable:
             continue
         if not rule.holds(value):
@@ -182,3 +204,279 @@ def listed(kind: str, record: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float)  # a flag is an int; null is not listed
+
+
+# --------------------------------------------------------------------------- words
+
+ILLUSTRATION = "illustration"
+#: The 95th percentile of the standard normal: a standard error times it on each side
+#: of an estimate is its 90% range (the level of every range the report shows).
+Z90 = 1.6448536269514722
+#: The organisation the adoption_maturity template's default answers describe.
+EXAMPLE_TEAM = "our ML team"
+
+
+class User(str):
+    """A string from a record or the project inside a sentence of the report (escaped as
+    such in Markdown); the report's own words and figures are plain ``str``."""
+
+    __slots__ = ()
+
+
+Line = list[str]  # a sentence in pieces: plain words and figures, and User pieces
+
+
+def words(name: str) -> str:
+    """A field or input name as people read it: ``cloud_per_year`` -> ``cloud per year``."""
+    return name.replace("_", " ")
+
+
+def roi_illustrative(record: dict[str, Any]) -> str:
+    """Why an ROI record's figures are an illustration ("" when nothing says they are):
+    inputs left at the template's illustrative defaults, or a benefit said to be illustrative."""
+    defaults = [words(str(name)) for name in record.get("defaults", [])]
+    if defaults:
+        return f"{ILLUSTRATION}: inputs left at the template's defaults ({', '.join(defaults)})"
+    if "illustrat" in str(record.get("benefit_from", "")).lower():
+        return f"{ILLUSTRATION}: the benefit's figures are illustrative"
+    return ""
+
+
+def roi_of_a_run(record: dict[str, Any]) -> bool:
+    """Whether an ROI record's benefit was given (a run's value), not the template's example."""
+    return "annual_benefit" not in record.get("defaults", [])
+
+
+def roi_case(record: dict[str, Any], cur: str) -> Line:
+    """An ROI record's NPV (with its 10-90% range when recorded) and P(NPV > 0), in the
+    record's currency when it names one, with "illustration" beside them when they are."""
+    from bizml_nb.core import units
+
+    cur = record.get("currency") or cur
+    text = f"NPV {units.money(record['npv'], cur, signed=True)}"
+    spread = record.get("npv_p10_p50_p90")
+    if isinstance(spread, list) and len(spread) == 3:
+        low, high = (units.money(v, cur, signed=True) for v in (spread[0], spread[2]))
+        text += f" [{low}, {high}] (10% to 90% of simulated futures)"
+    note = roi_illustrative(record)
+    text += f" ({ILLUSTRATION})" if note else ""
+    return [text + f", P(NPV > 0) {units.percent(record['p_npv_positive'])}"]
+
+
+def section(kind: str, record: dict[str, Any], cur: str) -> list[Line]:
+    """A record's lines for people, in pieces: ROI, maturity, monitoring or capacity."""
+    return {"roi": _roi, "maturity": _maturity, "monitor": _monitor, "capacity": _capacity}[kind](
+        record, cur
+    )
+
+
+def _roi(record: dict[str, Any], cur: str) -> list[Line]:
+    lines: list[Line] = []
+    if isinstance(record.get("project"), str):
+        decision = record.get("decision")
+        lines.append(
+            ["Project ", User(repr(record["project"]))]
+            + ([": ", User(decision)] if isinstance(decision, str) else [])
+        )
+    lines.append(roi_case(record, cur))
+    payback = record.get("payback_month")
+    lines.append([f"Payback in month {payback}"] if payback else ["No payback within the horizon"])
+    if isinstance(record.get("benefit_from"), str):
+        lines.append(["Benefit from: ", User(record["benefit_from"])])
+    note = roi_illustrative(record)
+    lines.append([note[0].upper() + note[1:]] if note else ["Every input was given."])
+    return lines
+
+
+def _maturity(record: dict[str, Any], _cur: str) -> list[Line]:
+    name = record.get("level_name")
+    team = record.get("organisation")
+    level: Line = [f"Level {record['level']}"]
+    level += [" (", User(name), ")"] if isinstance(name, str) else []
+    level.append(f" on Microsoft's 0-4 scale, level {record['google_level']} on Google's 0-2 scale")
+    if isinstance(team, str):
+        level += [" for ", User(team)]
+    if team == EXAMPLE_TEAM:
+        level.append(f" ({ILLUSTRATION}: the template's example team)")
+    steps = record.get("next_steps", [])
+    return [
+        level,
+        *(
+            ["Next step (", User(str(step[0])), "): ", User(str(step[1]))]
+            for step in steps[:3]
+            if isinstance(step, list) and len(step) == 2
+        ),
+    ]
+
+
+def _monitor(record: dict[str, Any], cur: str) -> list[Line]:
+    cur = _currency(record, cur)
+    note = f" ({ILLUSTRATION}: generated data)" if record.get("generated") is True else ""
+    lines: list[Line] = []
+    if isinstance(record.get("decision"), str):
+        reason = record.get("reason")
+        lines.append(
+            ["Decision: ", User(record["decision"])]
+            + ([" (", User(reason), ")"] if isinstance(reason, str) else [])
+        )
+    if isinstance(record.get("data"), str):
+        lines.append(["Data: ", User(record["data"])])
+    lines += _monitor_estimates(record, cur, note)
+    alerted = _alerts(record)
+    lines.append(alerted if alerted else ["No drift or performance alert."])
+    lines.append(
+        [
+            "Caution: the estimate assumes that what the model predicts still relates to the "
+            "outcome as it did in the reference (no concept drift), which no estimate without "
+            "labels can see; compare it with the labels as they arrive."
+        ]
+    )
+    return lines
+
+
+def _monitor_estimates(record: dict[str, Any], cur: str, note: str) -> list[Line]:
+    """Estimated accuracy and the yearly value at risk, each with its 90% range."""
+    from bizml_nb.core import units
+
+    lines: list[Line] = []
+    performance = record.get("performance")
+    accuracy = performance.get("accuracy") if isinstance(performance, dict) else None
+    if isinstance(accuracy, dict) and _floats(accuracy.get("estimate")):
+        estimate = _floats(accuracy["estimate"])[-1]
+        errors = _floats(accuracy.get("sampling_error"))
+        text = (
+            f"Estimated accuracy, last chunk, without labels: {units.percent(estimate, decimals=1)}"
+        )
+        if errors:
+            low, high = estimate - Z90 * errors[-1], estimate + Z90 * errors[-1]
+            text += f" [{units.percent(low, decimals=1)}, {units.percent(high, decimals=1)}] (90%)"
+        lines.append([text + note])
+    elif isinstance(record.get("estimated_accuracy"), int | float):
+        text = (
+            "Estimated accuracy of the latest chunks, without labels: "
+            f"{units.percent(record['estimated_accuracy'], decimals=1)} (no range recorded)"
+        )
+        if isinstance(record.get("reference_accuracy"), int | float):
+            text += f"; {units.percent(record['reference_accuracy'], decimals=1)} in the reference"
+        lines.append([text + note])
+    change = record.get("estimated_value_change_per_year")
+    value = record.get("value")
+    if isinstance(change, int | float):
+        se = record.get("estimated_value_change_se")
+        if isinstance(se, int | float):
+            amount = units.money_range(change - Z90 * se, change, change + Z90 * se, cur, per="/yr")
+            amount += "" if "%" in amount else " (90%)"
+        else:
+            amount = units.money(change, cur, signed=True) + "/yr (no range recorded)"
+        lines.append([f"{_at_risk(change)} against the reference: {amount}{note}"])
+    elif isinstance(value, dict) and _floats(value.get("change_per_year")):
+        cur = _currency(value, cur)
+        mid = _floats(value["change_per_year"])[-1]
+        lows, highs = (
+            _floats(value.get("change_per_year_low")),
+            _floats(value.get("change_per_year_high")),
+        )
+        errors = _floats(value.get("sampling_error"))
+        cases = value.get("cases_per_year")
+        if lows and highs:
+            low, high = lows[-1], highs[-1]
+        elif errors and isinstance(cases, int | float):
+            low, high = mid - Z90 * errors[-1] * cases, mid + Z90 * errors[-1] * cases
+        else:
+            low = high = mid
+        amount = units.money_range(low, mid, high, cur, per="/yr")
+        amount += "" if "%" in amount else " (90%)"
+        lines.append([f"{_at_risk(mid)} in the last chunk against the reference: {amount}{note}"])
+    return lines
+
+
+def _at_risk(change: float) -> str:
+    return "Value at risk per year" if change < 0 else "Value change per year"
+
+
+def _alerts(record: dict[str, Any]) -> Line:
+    """The columns (decision record) or chunks (a monitor result's record) that alerted."""
+    per_column = record.get("alerts_per_column")
+    chunks = record.get("chunks")
+    if isinstance(per_column, dict):
+        hits = sorted(
+            ((int(n), str(name)) for name, n in per_column.items() if isinstance(n, int) and n > 0),
+            key=lambda item: (-item[0], item[1]),
+        )
+        if not hits:
+            return []
+        total = f" of {chunks}" if isinstance(chunks, int) else ""
+        named = ", ".join(f"{name} ({n}{total} chunks)" for n, name in hits)
+        return ["Drift alerts by column: ", User(named)]
+    if not isinstance(chunks, list):
+        return []
+    keys = [str(c.get("key")) if isinstance(c, dict) else str(i) for i, c in enumerate(chunks)]
+    flags = [False] * len(keys)
+    for group in (record.get("performance"), *(record.get("drift") or {}).values()):
+        for item in (group or {}).values() if isinstance(group, dict) else ():
+            alert = item.get("alert") if isinstance(item, dict) else None
+            if isinstance(alert, list) and len(alert) == len(flags):
+                flags = [a or bool(b) for a, b in zip(flags, alert, strict=True)]
+    alerted = [key for key, flag in zip(keys, flags, strict=True) if flag]
+    if not alerted:
+        return []
+    return [f"Chunks that alerted ({len(alerted)} of {len(keys)}): ", User(", ".join(alerted))]
+
+
+def _capacity(record: dict[str, Any], cur: str) -> list[Line]:
+    from bizml_nb.core import units
+    from bizml_nb.finance.capacity.words import size
+
+    cur = _currency(record, cur)
+    prices = str(record.get("prices", ""))
+    note = (
+        f" ({ILLUSTRATION}: the default price table, not quotes)" if "illustrat" in prices else ""
+    )
+    lines: list[Line] = []
+    if isinstance(record.get("model_name"), str):
+        lines.append(["Model: ", User(record["model_name"])])
+    instance = record.get("instance")
+    hosts = record.get("hosts")
+    if isinstance(instance, dict) and isinstance(instance.get("name"), str):
+        text: Line = [f"Instance: {hosts} x " if isinstance(hosts, int) else "Instance: "]
+        text.append(User(instance["name"]))
+        if isinstance(instance.get("memory_gb"), int | float):
+            text.append(f" ({size(instance['memory_gb'])} of memory")
+            if isinstance(instance.get("cost_per_hour"), int | float):
+                text.append(f", {units.money(instance['cost_per_hour'], cur)} an hour")
+            text.append(")")
+        lines.append(text + ([note] if note else []))
+    if isinstance(record.get("replicas"), int):
+        in_flight = record.get("in_flight")
+        lines.append(
+            [f"Replicas: {record['replicas']}"]
+            + (
+                [f" (about {units.number(in_flight)} requests in flight at once)"]
+                if isinstance(in_flight, int | float)
+                else []
+            )
+        )
+    if isinstance(record.get("memory_per_replica_gb"), int | float):
+        lines.append([f"Memory per replica: {size(record['memory_per_replica_gb'])}"])
+    if isinstance(record.get("yearly_cost"), int | float):
+        lines.append([f"Yearly cost: {units.money(record['yearly_cost'], cur)}/yr{note}"])
+    lines.append(
+        [
+            "Why: the replicas serve the requests in flight at the target utilisation, on the "
+            "cheapest instance that holds them"
+            + (" in the illustrative default price table" if note else " at the prices given")
+            + "."
+        ]
+    )
+    return lines
+
+
+def _floats(values: Any) -> list[float]:
+    if not isinstance(values, list):
+        return []
+    return [float(v) for v in values if isinstance(v, int | float) and math.isfinite(v)]
+
+
+def _currency(record: dict[str, Any], cur: str) -> str:
+    value = record.get("currency")
+    return value if isinstance(value, str) and value else cur

@@ -157,20 +157,33 @@ print(f"Ramp-up: the full benefit {ramp_months:g} months after going live")
 print(f"Horizon: {years} years, discounted at {percent(discount)} a year")
 
 # %% [markdown]
-# ## The most likely case
+# ## The central case
 #
-# Every range at its most likely value.
+# Every range at one central value: the yearly benefit at its most likely value; the time to
+# deploy, when it comes from the survey, at its **median** (half of the projects deploy sooner,
+# half later). The survey curve is skewed, so its most likely value is only a few days: the
+# median is the fairer single figure.
 #
 # - **NPV** (net present value) is what the project is worth today after all its costs; above
 #   zero, it earns more than the discount rate.
 # - **ROI** is the NPV over the present value of all the costs.
-# - **Payback** is the first month in which the money in has caught up with the money out.
+# - **Payback** is the first month from which the money in has caught up with the money out
+#   (exactly even counts) and stays so to the end of the horizon.
 # - **IRR** (internal rate of return) is the yearly discount rate at which the NPV would be zero.
 #
 # The chart shows each month's net flow (red: money out, green: money in) and the running total.
 
 # %%
 result = evaluate(project)
+central_deploy = (
+    f"the time to deploy at its median, {survey_prior().median:.0f} days"
+    if deploy_days is None
+    else f"the time to deploy {deploy_days:g} days"
+)
+print(
+    f"Central case: the yearly benefit at its most likely value, {money(benefit.mode())}; "
+    + central_deploy
+)
 print(f"NPV: {money(result.npv, signed=True)} over {years} years at {percent(discount)} a year")
 if math.isfinite(result.roi):
     print(f"ROI: {result.roi * 100:,.0f}% (NPV over the present value of the costs)")
@@ -231,10 +244,12 @@ figure
 # %% [markdown]
 # ## What moves the answer most
 #
-# Each uncertain input is set to its low end and then to its high end, the others held at
-# their most likely values. The longer the bar, the more that input decides the outcome, and
-# the more it is worth measuring before committing (for the benefit: an A/B test or a pilot).
-# The **break-even benefit** is the yearly benefit at which the most likely NPV is zero.
+# Each uncertain input is set to its 10th percentile (P10: 1 future in 10 falls below it) and
+# then to its 90th (P90: 1 in 10 above it), the others held at their central values. Every
+# input swings over the same percentiles, whatever the shape of its range, so the bars compare
+# like with like. The longer the bar, the more that input decides the outcome, and the more it
+# is worth measuring before committing (for the benefit: an A/B test or a pilot).
+# The **break-even benefit** is the yearly benefit at which the central case's NPV is zero.
 
 # %%
 WORDS = {"annual_benefit": "the yearly benefit", "deploy_days": "the time to deploy"}
@@ -246,8 +261,8 @@ for row in drivers.to_dict("records"):
         low, high = f"{row['low']:,.0f} days", f"{row['high']:,.0f} days"
     print(
         f"{WORDS.get(row['input'], row['input']).capitalize()}: "
-        f"NPV {money(row['npv_at_low'], signed=True)} "
-        f"at {low}, {money(row['npv_at_high'], signed=True)} at {high}"
+        f"NPV {money(row['npv_at_low'], signed=True)} at its P10 ({low}), "
+        f"{money(row['npv_at_high'], signed=True)} at its P90 ({high})"
     )
 
 
@@ -259,13 +274,13 @@ def margin(value: float, bar: float) -> str:
 
 
 # NPV is a straight line in the yearly benefit: two evaluations give where it crosses zero
-most_likely = project.at_mode()
-npv_without = evaluate(replace(most_likely, annual_benefit=0.0)).npv
-per_unit = (evaluate(replace(most_likely, annual_benefit=1e6)).npv - npv_without) / 1e6
+central = project.at_mode()
+npv_without = evaluate(replace(central, annual_benefit=0.0)).npv
+per_unit = (evaluate(replace(central, annual_benefit=1e6)).npv - npv_without) / 1e6
 breakeven = -npv_without / per_unit if per_unit > 0 else math.inf
 if math.isfinite(breakeven):
     print(
-        f"Break-even: {money(breakeven)} a year of benefit gives an NPV of zero in the most likely "
+        f"Break-even: {money(breakeven)} a year of benefit gives an NPV of zero in the central "
         f"case; the most likely benefit, {money(annual_benefit_mode)}, is {margin(annual_benefit_mode, breakeven)}"
         if breakeven > 0
         else "Break-even: the project pays even without any benefit"
@@ -352,7 +367,7 @@ else:
 lines = [
     f"Decision summary: {project_name}",
     f"Recommendation: {decision}; {reason}.",
-    f"Most likely: NPV {money(result.npv, signed=True)} over {years} years, payback "
+    f"Central case: NPV {money(result.npv, signed=True)} over {years} years, payback "
     f"{result.payback_text}"
     + (f", ROI {result.roi * 100:,.0f}%." if math.isfinite(result.roi) else "."),
     f"Range: 1 future in 10 below {money(npv_p10, signed=True)}, 1 in 10 above "
@@ -361,9 +376,10 @@ lines = [
 if top is not None and top["swing"] > 0:
     lines.append(
         f"What would change it: {top_words} matters most (NPV {money(top['npv_at_low'], signed=True)} "
-        f"at its low end, {money(top['npv_at_high'], signed=True)} at its high end)"
+        f"at its P10, {money(top['npv_at_high'], signed=True)} at its P90: 1 future in 10 "
+        "lies beyond each)"
         + (
-            f"; below {money(breakeven)} a year of benefit the most likely case loses money."
+            f"; below {money(breakeven)} a year of benefit the central case loses money."
             if math.isfinite(breakeven) and breakeven > 0
             else "."
         )

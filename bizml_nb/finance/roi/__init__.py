@@ -18,7 +18,8 @@ NPV zero (scipy's brentq on the monthly rate).
 
 Any input may be a distribution (:class:`Triangular`, :class:`Lognormal`,
 :class:`Uniform`, or a time-to-deploy prior from :mod:`bizml_nb.finance.maturity`);
-:func:`simulate` draws all of them at once (vectorised, seeded).
+:func:`simulate` draws all of them at once (vectorised, seeded); :func:`tornado` moves
+each from its P10 to its P90 (:func:`percentile`), the others at their ``mode()``.
 
 The package: :mod:`~bizml_nb.finance.roi.distributions` (the uncertain inputs),
 :mod:`~bizml_nb.finance.roi.cashflows` (the deterministic model),
@@ -56,8 +57,16 @@ from bizml_nb.finance.roi.distributions import (
     Uniform,
     Value,
     describe,
+    percentile,
 )
-from bizml_nb.finance.roi.simulation import DRAWS, SEED, Simulation, simulate, tornado
+from bizml_nb.finance.roi.simulation import (
+    DRAWS,
+    SEED,
+    TORNADO_PERCENTILES,
+    Simulation,
+    simulate,
+    tornado,
+)
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -69,6 +78,7 @@ __all__ = [
     "MONEY_LIMIT",
     "OTHER_LIMIT",
     "SEED",
+    "TORNADO_PERCENTILES",
     "Distribution",
     "Investment",
     "Lognormal",
@@ -83,6 +93,7 @@ __all__ = [
     "evaluate",
     "irr",
     "irr_text",
+    "percentile",
     "simulate",
     "tornado",
     "tornado_chart",

@@ -2,7 +2,9 @@
 
 Month by month over ``years``: one-off costs in month 0, benefits ramping up from
 go-live, recurring costs from go-live, flows discounted monthly (the model is stated in
-full in :mod:`bizml_nb.finance.roi`). :func:`evaluate` takes every distribution at its
+full in :mod:`bizml_nb.finance.roi`). Payback is the first month after which the
+cumulative undiscounted net flow stays at or above zero to the horizon; exact
+break-even (a cumulative of exactly zero) counts as paid back (:func:`_payback`). :func:`evaluate` takes every distribution at its
 mode; the Monte Carlo (:mod:`bizml_nb.finance.roi.simulation`) uses the same flows.
 """
 
@@ -274,21 +276,34 @@ def _with(investment: Investment, name: str, value: float) -> Investment:
     return replace(investment, **changes)
 
 
-def _payback(cumulative: Array) -> Array:
-    """First month after the start from which cumulative net stays >= 0, per row; nan if never.
+BREAK_EVEN_TOLERANCE = 1e-9  # of the largest cumulative amount: float rounding, not money
 
-    "Stays": with nothing spent up front the cumulative is zero until go-live, which is
-    not payback when running costs then take it below zero.
+
+def _payback(cumulative: Array) -> Array:
+    """The payback month of each row of cumulative net flows (months 0..n); nan if never.
+
+    The rule: payback is the first month m >= 1 such that the cumulative net flow is at
+    or above zero in month m and in every later month to the horizon.
+
+    - "Stays": a cumulative that touches zero and then dips below it again has not paid
+      back; with nothing spent up front the cumulative is zero until go-live, which is
+      not payback when running costs then take it below zero.
+    - Exact break-even counts: a cumulative of exactly zero is paid back. Sums of
+      monthly flows are floats, so "zero" means within :data:`BREAK_EVEN_TOLERANCE`
+      times the row's largest cumulative amount (100,000 a year of benefit against
+      100,000 up front pays back in month 12, not 13 because of a -3.6e-12 rounding).
     """
     import numpy as np
 
-    reached = cumulative[:, 1:] >= 0
+    scale = np.abs(cumulative).max(axis=1, initial=0.0)[:, None]
+    reached = cumulative[:, 1:] >= -BREAK_EVEN_TOLERANCE * scale
     stays = np.logical_and.accumulate(reached[:, ::-1], axis=1)[:, ::-1]
     first = stays.argmax(axis=1) + 1.0
     return np.where(stays.any(axis=1), first, np.nan)
 
 
 __all__ = [
+    "BREAK_EVEN_TOLERANCE",
     "DAYS_PER_MONTH",
     "IRR_SHOWN_UP_TO",
     "MAX_FACTOR",

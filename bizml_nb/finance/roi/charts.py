@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bizml_nb.core import units
 from bizml_nb.core.figures import money_axis
+from bizml_nb.finance.roi.simulation import TORNADO_PERCENTILES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -15,7 +16,11 @@ if TYPE_CHECKING:
 
 
 def tornado_chart(table: pd.DataFrame, currency: str = "USD") -> Figure:
-    """A horizontal bar chart of :func:`tornado`'s table around the base NPV."""
+    """A horizontal bar chart of :func:`tornado`'s table around the base NPV.
+
+    Each bar runs from the NPV at the input's P10 to the NPV at its P90 (the others at
+    their central value); the axis label says so.
+    """
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 0.5 * max(len(table), 2) + 1.2))
@@ -33,7 +38,10 @@ def tornado_chart(table: pd.DataFrame, currency: str = "USD") -> Figure:
         )
         axes.legend(fontsize=8)
     money_axis(axes.xaxis, currency)
-    axes.set_xlabel(f"NPV ({currency})")
+    low_p, high_p = TORNADO_PERCENTILES
+    axes.set_xlabel(
+        f"NPV ({currency}) with each input from its P{low_p} to its P{high_p}, the others central"
+    )
     axes.set_title("What moves the NPV most")
     figure.tight_layout()
     plt.close(figure)

@@ -2,7 +2,8 @@
 
 :func:`simulate` draws every uncertain input at once (vectorised, seeded) through the
 same monthly cash flows as :func:`~bizml_nb.finance.roi.evaluate`; :func:`tornado`
-moves one input at a time to its low and its high.
+moves one input at a time to its 10th and its 90th percentile (the same percentiles for
+every input, whatever its distribution).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bizml_nb.finance.roi.cashflows import (
     _payback,
     evaluate,
 )
-from bizml_nb.finance.roi.distributions import ROIError
+from bizml_nb.finance.roi.distributions import ROIError, percentile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 DRAWS = 100_000
 SEED = 20_261_128
+TORNADO_PERCENTILES = (10, 90)  # every input swings from its P10 to its P90
 
 
 @dataclass(frozen=True)
@@ -86,24 +88,31 @@ def simulate(project: Investment, *, draws: int = DRAWS, seed: int = SEED) -> Si
 
 
 def tornado(project: Investment) -> pd.DataFrame:
-    """NPV with each uncertain input at its low and at its high, the others at their mode.
+    """NPV with each uncertain input at its P10 and at its P90, the others at ``mode()``.
 
+    Every input swings over the same percentiles (:data:`TORNADO_PERCENTILES`), so the
+    bars compare like with like: a triangular's absolute ends would stretch its bar
+    over futures it almost never reaches. Columns: ``low`` and ``high`` are the input's
+    P10 and P90, ``npv_at_low`` and ``npv_at_high`` the NPV there, ``swing`` the
+    distance between them and ``base_npv`` the NPV with every input at ``mode()``.
     Sorted by swing (largest first): the inputs that matter most for the decision.
     """
     import pandas as pd
 
     base = project.at_mode()
     base_npv = evaluate(base).npv
+    low_q, high_q = (p / 100 for p in TORNADO_PERCENTILES)
     rows = []
     for name in project.uncertain():
         value = getattr(project, name)
-        low_npv = evaluate(_with(base, name, value.low())).npv
-        high_npv = evaluate(_with(base, name, value.high())).npv
+        low, high = percentile(value, low_q), percentile(value, high_q)
+        low_npv = evaluate(_with(base, name, low)).npv
+        high_npv = evaluate(_with(base, name, high)).npv
         rows.append(
             {
                 "input": name,
-                "low": value.low(),
-                "high": value.high(),
+                "low": low,
+                "high": high,
                 "npv_at_low": low_npv,
                 "npv_at_high": high_npv,
                 "swing": abs(high_npv - low_npv),
@@ -121,4 +130,4 @@ def _with(investment: Investment, name: str, value: float) -> Investment:
     return replace(investment, **changes)
 
 
-__all__ = ["DRAWS", "SEED", "Simulation", "simulate", "tornado"]
+__all__ = ["DRAWS", "SEED", "TORNADO_PERCENTILES", "Simulation", "simulate", "tornado"]
