@@ -111,8 +111,8 @@ def _saved_cards() -> list[str]:
 
 
 def _value(card_text: str) -> str | None:
-    """The card's 'about +$X/yr [low, high]' figure, if it has one."""
-    match = re.search(r"about [+-]\$[\d.]+[kMB]?/yr \[[^\]]+\]", card_text)
+    """The card's 'about +$X/yr [low, high] (90%)' figure, if it has one."""
+    match = re.search(r"about [+-]\$[\d.]+[kMB]?/yr \[[^\]]+\] \(\d+(?:\.\d+)?%\)", card_text)
     return match.group(0) if match else None
 
 

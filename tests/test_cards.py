@@ -40,10 +40,10 @@ CANDIDATE_TEXT = """\
 <b>two-tower</b>  ->  take_rate   [ok]
   KPI         take_rate; baseline 11.20%, target 12.00%; higher is better
   ML metrics  ndcg@10 0.4125 (+0.0125); changes vs the baseline run
-  Impact      ndcg@10 +0.0125 (vs baseline run) -> take_rate +0.44 pp [+0.25, +0.62] (elasticity 0.35 [0.2, 0.5])
-  Business    +0.44 pp take_rate [+0.25, +0.62], +3.9% relative to the KPI baseline, 55% of the way to target
-  Value       about +$10.9M/yr [+$6.25M, +$15.6M]
-  Verdict     material: +0.44 pp take_rate [+0.25, +0.62], about +$10.9M/yr [+$6.25M, +$15.6M]; the whole range is a gain and the mid clears the $1M/yr bar."""
+  Impact      ndcg@10 +0.0125 (vs baseline run) -> take_rate +0.44 pp [+0.25, +0.62] (90% ranges; elasticity 0.35 [0.2, 0.5])
+  Business    +0.44 pp take_rate [+0.25, +0.62] (90%), +3.9% relative to the KPI baseline, 55% of the way to target
+  Value       about +$10.9M/yr [+$6.25M, +$15.6M] (90%)
+  Verdict     material: +0.44 pp take_rate [+0.25, +0.62] (90%), about +$10.9M/yr [+$6.25M, +$15.6M] (90%); the whole range is a gain and the mid clears the $1M/yr bar."""
 
 
 def test_the_experiment_card_is_a_protocol_card_with_its_old_text() -> None:
@@ -106,11 +106,18 @@ def test_the_registry_view_lines_up_its_names() -> None:
 
 
 def test_money_ranges_are_worded_in_one_place() -> None:
-    """The card's value, the verdict and the leaderboard all use units.money_range."""
-    assert units.money_range(6.25e6, 10.9375e6, 15.625e6, "USD") == "+$10.9M [+$6.25M, +$15.6M]"
+    """The card's value, the verdict and the leaderboard all use units.money_range.
+
+    A range names its level (90% unless chosen); a table cell leaves it to its header.
+    """
+    assert units.money_range(6.25e6, 10.9375e6, 15.625e6, "USD") == (
+        "+$10.9M [+$6.25M, +$15.6M] (90%)"
+    )
     row = {"value_low": 6.25e6, "value_mid": 10.9375e6, "value_high": 15.625e6}
     assert value_text(row, "USD") == "+$10.9M [+$6.25M, +$15.6M]"
-    assert units.money_range(-5e6, -2e6, 1e6, "EUR", per="/yr") == "-€2M/yr [-€5M, +€1M]"
+    assert units.money_range(-5e6, -2e6, 1e6, "EUR", per="/yr", level=0.8) == (
+        "-€2M/yr [-€5M, +€1M] (80%)"
+    )
 
 
 def test_the_old_names_of_the_display_module_still_import() -> None:

@@ -203,14 +203,16 @@ def test_list_shows_names_metrics_and_value_per_year(
     lines = capsys.readouterr().out.splitlines()
     header = lines[0].split()
     assert header[:6] == ["id", "started_at", "name", "target", "status", "baseline"]
-    assert header[-2:] == ["business_delta", "value_per_year"]
+    assert header[-4:] == ["business_delta", "value_per_year", "value_low", "value_high"]
     assert "ndcg@10" in header
     assert len(lines) == 3
     assert recsys.baseline.id in lines[1]
     assert "popularity baseline" in lines[1]
     assert recsys.better.id in lines[2]
     assert "two-tower v2" in lines[2]
-    assert lines[2].split()[-1] == "8750000.0"
+    assert lines[2].split()[-3] == "8750000.0"
+    # +0.01 NDCG x elasticity [0.2, 0.5] x $2.5e9 per unit: the 90% range $5M to $12.5M
+    assert [round(float(x)) for x in lines[2].split()[-2:]] == [5_000_000, 12_500_000]
 
 
 def test_list_shows_a_dash_where_a_run_has_no_figure(
@@ -299,6 +301,10 @@ def test_show_prints_the_card(recsys: Recsys, capsys: pytest.CaptureFixture[str]
     card = Card.for_run(recsys.better, recsys.project).text()
     assert out.startswith(card + "\n")
     assert "Value" in card
+    # by hand: +0.01 NDCG x elasticity 0.35 [0.2, 0.5] x $2.5e9 per unit of take rate
+    value = next(line for line in out.splitlines() if line.strip().startswith("Value"))
+    assert "+$8.75M" in value
+    assert "[+$5M, +$12.5M]" in value
     assert f"id {recsys.better.id}, started {recsys.better.started_at}" in out
 
 

@@ -1258,7 +1258,7 @@ def test_a_percent_kpi_gets_the_mde_of_its_proportion_in_points() -> None:
     assert big.verdict.mde == pytest.approx(mde, rel=1e-9)
     assert (big.verdict.measurable, small.verdict.measurable) == (True, False)
     assert small.verdict.title.endswith(", not measurable")
-    assert "the 0.09 pp an A/B test over 2 weeks can detect" in small.verdict.text
+    assert "the 0.09 pp an A/B test can detect (2 arms x 1M/week, 2 weeks)" in small.verdict.text
 
 
 def test_measurable_uses_std_for_a_continuous_kpi() -> None:

@@ -560,7 +560,7 @@ def test_an_overflowing_estimate_shows_no_value_and_no_verdict() -> None:
         (units.kpi_delta(float("inf"), "ratio"), "n/a"),
         (units.kpi_delta(1e307, "ratio"), "n/a"),  # x 100 overflows
         (units.kpi_value(float("nan"), "USD"), "n/a"),
-        (units.kpi_interval(float("-inf"), 0.01, "ratio"), "[n/a, +1.00]"),
+        (units.kpi_interval(float("-inf"), 0.01, "ratio"), "[n/a, +1.00] (90%)"),
         (units.percent(float("inf")), "n/a"),
         (units.money(2.5e12, "USD"), "$2.5T"),
         (units.money(3e18, "USD", signed=True), "+$3e+18"),

@@ -27,6 +27,12 @@ PERCENT_UNITS = frozenset({"percent", "%", "pct"})
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥"}
 NOT_A_NUMBER = "n/a"  # shown instead of inf or nan, which no card or table shows
 
+#: The level of every range bizml_nb shows unless the user chooses another: 90%, from
+#: the 5th to the 95th percentile.
+RANGE_LEVEL = 0.90
+#: The 95th percentile of the standard normal: mid +- Z90 standard errors is a 90% range.
+Z90 = 1.6448536269514722
+
 
 def number(x: float, *, signed: bool = False) -> str:
     """A plain number with 3-4 significant digits, e.g. 0.4125, 38, 1.23e+06."""
@@ -68,13 +74,35 @@ def kpi_delta(x: float, unit: str) -> str:
     return f"{_fixed(x, signed=True)} {unit}"
 
 
-def kpi_interval(low: float, high: float, unit: str) -> str:
-    """``[low, high]`` of a KPI change, without the unit (it follows the mid value)."""
+def kpi_interval(low: float, high: float, unit: str, *, level: float | None = RANGE_LEVEL) -> str:
+    """``[low, high] (90%)`` of a KPI change, without the unit (it follows the mid value).
+
+    ``level`` names the range's level after it; ``level=None`` leaves it to the text
+    around (a column header, a row that names it once for several ranges).
+
+    >>> kpi_interval(0.0026, 0.0066, "ratio"), kpi_interval(-1, 2, "ms", level=None)
+    ('[+0.26, +0.66] (90%)', '[-1.00, +2.00]')
+    """
     if unit in RATIO_UNITS:
         low, high = low * 100, high * 100
-    elif is_currency(unit):
-        return f"[{money(low, unit, signed=True)}, {money(high, unit, signed=True)}]"
-    return f"[{_fixed(low, signed=True)}, {_fixed(high, signed=True)}]"
+    if is_currency(unit):
+        text = f"[{money(low, unit, signed=True)}, {money(high, unit, signed=True)}]"
+    else:
+        text = f"[{_fixed(low, signed=True)}, {_fixed(high, signed=True)}]"
+    return text + level_suffix(level)
+
+
+def level_text(level: float) -> str:
+    """A range's level as people read it: ``level_text(0.9) == "90%"``, ``"99.7%"``."""
+    value = level * 100
+    if not (math.isfinite(value) and 0 < value < 100):
+        raise ValueError(f"a range's level lies strictly between 0 and 1 (not {level})")
+    return f"{value:.3g}%"
+
+
+def level_suffix(level: float | None) -> str:
+    """`` (90%)`` after a range, or nothing when ``level`` is None."""
+    return "" if level is None else f" ({level_text(level)})"
 
 
 def money(x: float, currency: str, *, signed: bool = False) -> str:
@@ -95,16 +123,38 @@ def money(x: float, currency: str, *, signed: bool = False) -> str:
     return f"{sign}{amount} {currency}"
 
 
-def money_range(low: float, mid: float, high: float, currency: str, *, per: str = "") -> str:
-    """A yearly value and its range, signed: ``+$8.75M/yr [+$5M, +$12.5M]`` with ``per="/yr"``.
+def money_range(
+    low: float,
+    mid: float,
+    high: float,
+    currency: str,
+    *,
+    per: str = "",
+    level: float | None = RANGE_LEVEL,
+) -> str:
+    """A value and its range, signed, naming its level: ``+$8.75M/yr [+$5M, +$12.5M] (90%)``.
 
-    The one wording of a money range: cards, verdicts, leaderboards and the report use it.
+    The one wording of a money range: cards, verdicts, the monitor, leaderboards and the
+    report use it. Money ranges are 90% unless the user chooses another level;
+    ``level=None`` leaves the level to a column header that names it.
 
     >>> money_range(5e6, 8.75e6, 12.5e6, "USD", per="/yr")
-    '+$8.75M/yr [+$5M, +$12.5M]'
+    '+$8.75M/yr [+$5M, +$12.5M] (90%)'
+    >>> money_range(5e6, 8.75e6, 12.5e6, "USD", level=None)
+    '+$8.75M [+$5M, +$12.5M]'
     """
     ends = ", ".join(money(x, currency, signed=True) for x in (low, high))
-    return f"{money(mid, currency, signed=True)}{per} [{ends}]"
+    return f"{money(mid, currency, signed=True)}{per} [{ends}]{level_suffix(level)}"
+
+
+def count(x: float) -> str:
+    """A count of units with 3 significant digits and k/M/B: ``count(1e6) == "1M"``.
+
+    >>> count(1_000_000), count(250_000), count(1_234_567), count(950)
+    ('1M', '250k', '1.23M', '950')
+    """
+    text = money(x, "")
+    return text.rstrip()
 
 
 def percent(share: float, *, signed: bool = False, decimals: int = 0) -> str:

@@ -94,7 +94,8 @@ def verdict(
             reason = f"the range spans {bar_text}"
         text = f"{label}: {change}, about {units.money_range(value.low, value.mid, value.high, currency, per='/yr')}; {reason}"
     if mde is not None:
-        seen = f"the {units.kpi_delta(mde, kpi.unit).lstrip('+')} an A/B test over {weeks:g} weeks can detect"
+        arm = units.count((kpi.traffic_per_week or 0) / 2)  # traffic_per_week: both arms
+        seen = f"the {units.kpi_delta(mde, kpi.unit).lstrip('+')} an A/B test can detect (2 arms x {arm}/week, {weeks:g} weeks)"
         text += f" and below {seen}" if measurable is False else f"; above {seen}"
     return Verdict(label, text + ".", measurable, mde, why)
 

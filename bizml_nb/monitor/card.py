@@ -124,8 +124,9 @@ def performance_rows(result: MonitorResult) -> list[Row]:
             f"[{_fmt(low[last])}, {_fmt(high[last])}]"
         )
     refs = ", ".join(f"{METRIC_WORDS[n]} {_fmt(result.performance[n].reference)}" for n in shown)
+    band = f"bands +-{BAND_Z:g} SE, about 99.7%"
     rows = [
-        ("Estimated", f"last chunk ({result.chunks[last]}): " + ", ".join(parts)),
+        ("Estimated", f"last chunk ({result.chunks[last]}): " + ", ".join(parts) + f" ({band})"),
         ("Reference", f"{result.reference_rows:,} rows: {refs} (realised)"),
     ]
     alerts = []
@@ -163,18 +164,17 @@ def performance_rows(result: MonitorResult) -> list[Row]:
 
 
 def value_text(result: MonitorResult, i: int) -> str:
+    """Chunk ``i``'s value per year, and its change against the reference with its 90% range."""
     v = result.value
     assert v is not None
     cur = v.pricing.currency
     cases = v.pricing.cases_per_year
-    err = BAND_Z * v.sampling_error[i] * cases
-    change = v.change_per_year[i]
+    low, high = v.change_range(v.level)
+    change = units.money_range(low[i], v.change_per_year[i], high[i], cur, per="/yr", level=v.level)
     return (
         f"last chunk about {units.money(v.per_year[i], cur)}/yr "
         f"({units.money(v.per_prediction[i], cur)} a prediction, {cases:,.0f} cases/yr); "
-        f"{units.money(change, cur, signed=True)}/yr "
-        f"[{units.money(change - err, cur, signed=True)}, "
-        f"{units.money(change + err, cur, signed=True)}] vs the reference ({v.pricing.label})"
+        f"{change} vs the reference ({v.pricing.label})"
     )
 
 
@@ -235,6 +235,12 @@ def record(result: MonitorResult) -> dict[str, Any]:
             "sampling_error": floats(v.sampling_error),
             "per_year": floats(v.per_year),
             "change_per_year": floats(v.change_per_year),
+            # added in 0.2: the 90% ranges the card shows (the alert band stays +-3 SE)
+            "range_level": v.level,
+            "per_year_low": floats(v.year_range(v.level)[0]),
+            "per_year_high": floats(v.year_range(v.level)[1]),
+            "change_per_year_low": floats(v.change_range(v.level)[0]),
+            "change_per_year_high": floats(v.change_range(v.level)[1]),
             "reference_per_prediction": json_float(v.reference_per_prediction),
             "realised_per_prediction": floats(v.realised_per_prediction),
         }

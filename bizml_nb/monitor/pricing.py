@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bizml_nb.core import units
 from bizml_nb.core.errors import BizmlError
 from bizml_nb.core.registry import Link, Registry
 from bizml_nb.monitor.constants import MonitorError
@@ -74,6 +75,32 @@ class Value:
     def realised_change_per_year(self) -> FloatArray:
         delta = self.realised_per_prediction - self.reference_per_prediction
         return delta * self.pricing.cases_per_year
+
+    #: the level of the money ranges (:data:`bizml_nb.core.units.RANGE_LEVEL`, 90%)
+    level: float = units.RANGE_LEVEL
+
+    def half_width(self, level: float | None = None) -> FloatArray:
+        """Half the ``level`` range (default 90%) of the value per year: z times its SE.
+
+        The normal approximation of the sampling error: mid +- z(level) SE, z = 1.645
+        for 90%. It is not the monitor's alert band (+-3 SE, about 99.7%).
+        """
+        from statistics import NormalDist
+
+        chosen = self.level if level is None else level
+        z = units.Z90 if chosen == units.RANGE_LEVEL else NormalDist().inv_cdf(0.5 + chosen / 2)
+        result: FloatArray = z * self.sampling_error * self.pricing.cases_per_year
+        return result
+
+    def year_range(self, level: float | None = None) -> tuple[FloatArray, FloatArray]:
+        """The ``level`` range (default 90%) of the value per year, per chunk."""
+        half = self.half_width(level)
+        return self.per_year - half, self.per_year + half
+
+    def change_range(self, level: float | None = None) -> tuple[FloatArray, FloatArray]:
+        """The ``level`` range (default 90%) of the change per year, per chunk."""
+        half = self.half_width(level)
+        return self.change_per_year - half, self.change_per_year + half
 
 
 def pricing_of(value: ValueSource, kpi: str | None, currency: str | None) -> Pricing | None:

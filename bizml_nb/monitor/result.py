@@ -50,6 +50,8 @@ FRAME_COLUMNS = (
     "outside",
     "missing",
     "labelled",
+    "range_low",
+    "range_high",
 )
 
 
@@ -98,9 +100,11 @@ class MonitorResult:
 
         Columns: chunk, start, end, rows, kind, column (feature or metric), method,
         value (statistic or estimate), sampling_error, band_low, band_high (estimate
-        +- 3 sampling errors), threshold_low, threshold_high, alert, realised,
-        outside (values out of the reference range, or categories never seen),
-        missing, labelled.
+        +- 3 sampling errors: the alert band, about 99.7%), threshold_low,
+        threshold_high, alert, realised, outside (values out of the reference range,
+        or categories never seen), missing, labelled, and for the money rows
+        (kind value) range_low and range_high: the 90% range of the value
+        (estimate +- 1.645 sampling errors), the range the card shows.
         """
         import pandas as pd
 
@@ -193,20 +197,29 @@ class MonitorResult:
         import pandas as pd
 
         cases = v.pricing.cases_per_year
+        half = v.half_width()
         parts = []
-        for name, values, error, real in (
-            ("value_per_prediction", v.per_prediction, v.sampling_error, v.realised_per_prediction),
+        for name, values, error, real, half_range in (
+            (
+                "value_per_prediction",
+                v.per_prediction,
+                v.sampling_error,
+                v.realised_per_prediction,
+                half / cases,
+            ),
             (
                 "value_per_year",
                 v.per_year,
                 v.sampling_error * cases,
                 v.realised_per_prediction * cases,
+                half,
             ),
             (
                 "value_change_per_year",
                 v.change_per_year,
                 v.sampling_error * cases,
                 v.realised_change_per_year,
+                half,
             ),
         ):
             parts.append(
@@ -222,6 +235,8 @@ class MonitorResult:
                         "band_high": values + BAND_Z * error,
                         "realised": real,
                         "labelled": self.labelled,
+                        "range_low": values - half_range,
+                        "range_high": values + half_range,
                     }
                 )
             )

@@ -187,7 +187,8 @@ class Card(CardMixin):
                 f"{units.money(contribution.ml_value, currency)} vs "
                 f"{units.money(contribution.reference, currency)} ({contribution.reference_from}) "
                 f"-> {units.kpi_delta(delta.mid, unit)} {interval} at "
-                f"{units.number(float(link.params['cases_per_year']))} cases/yr{source}"
+                f"{units.number(float(link.params['cases_per_year']))} cases/yr"
+                f"{'; ' + contribution.evidence if contribution.evidence else ''}{source}"
             )
         if link.kind == "formula":
             return (
@@ -209,7 +210,12 @@ class Card(CardMixin):
             evidence += f" [{units.number(low)}, {units.number(high)}]"
         if contribution.evidence:
             evidence = f"fitted {evidence}; {contribution.evidence}"
-        return f"{moved}{units.kpi_delta(delta.mid, unit)} {interval} ({evidence}{source})"
+        # one level named for both ranges of the row: the change's and the elasticity's
+        bare = units.kpi_interval(delta.low, delta.high, unit, level=None)
+        level = units.level_text(units.RANGE_LEVEL)
+        return (
+            f"{moved}{units.kpi_delta(delta.mid, unit)} {bare} ({level} ranges; {evidence}{source})"
+        )
 
     def _business(self, impact: Impact, total: Range) -> str:
         kpi = impact.kpi

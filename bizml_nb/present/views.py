@@ -23,7 +23,8 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
     """One row per run: id, time, name, KPI, status, baseline flag, ML metrics and value/yr.
 
     ``value_per_year`` is the mid estimate against the KPI's current baseline run
-    (empty where no link applies); ``business_delta`` is the same in KPI units.
+    (empty where no link applies), with ``value_low`` and ``value_high``, the ends
+    of its 90% range, beside it; ``business_delta`` is the mid in KPI units.
     """
     import pandas as pd
 
@@ -50,6 +51,8 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
                 **{_column(metric): number for metric, number in run.metrics.items()},
                 "business_delta": delta.mid if delta else None,
                 "value_per_year": value.mid if value else None,
+                "value_low": value.low if value else None,
+                "value_high": value.high if value else None,
             }
         )
     metric_names = list(dict.fromkeys(_column(m) for run in runs for m in run.metrics))
@@ -65,6 +68,8 @@ _FIXED = (
     "baseline",
     "business_delta",
     "value_per_year",
+    "value_low",
+    "value_high",
 )
 
 
@@ -243,7 +248,10 @@ def _best_runs(project: Project) -> dict[str, tuple[str, float]]:
 
 
 def value_text(row: Any, currency: str, missing: str = "no estimate") -> str:
-    """A leaderboard row's yearly value as "+$8.75M [+$5M, +$12.5M]" (``missing`` if none)."""
+    """A leaderboard row's yearly value as "+$8.75M [+$5M, +$12.5M]" (``missing`` if none).
+
+    The range is 90%; the column header (or the sentence) that shows it names the level.
+    """
     import math
 
     from bizml_nb.core import units
@@ -252,7 +260,7 @@ def value_text(row: Any, currency: str, missing: str = "no estimate") -> str:
     if mid is None or math.isnan(float(mid)):  # NaN: a numeric column with no estimate
         return missing
     return units.money_range(
-        float(row["value_low"]), float(mid), float(row["value_high"]), currency
+        float(row["value_low"]), float(mid), float(row["value_high"]), currency, level=None
     )
 
 

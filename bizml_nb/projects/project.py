@@ -142,9 +142,9 @@ class Project:
     ) -> BusinessMetric:
         """Declare a business metric (or update it) and return it as now stored.
 
-        ``traffic_per_week`` (units an A/B test can randomise per week), ``test_weeks``
-        (default 2) and, for a continuous KPI, its per-unit ``std`` let cards say
-        whether an A/B test could detect a change.
+        ``traffic_per_week`` (units an A/B test can randomise per week, both arms
+        together), ``test_weeks`` (default 2) and, for a continuous KPI, its per-unit
+        ``std`` let cards say whether an A/B test could detect a change.
         """
         given = locals()  # the keywords are the declared fields of BusinessMetric
         metric = BusinessMetric(name, **{key: given[key] for key in METRIC_KEYS})

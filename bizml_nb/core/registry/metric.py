@@ -58,7 +58,8 @@ class BusinessMetric:
     traffic_per_week: float | None = field(
         default=None,
         metadata=declared(
-            "units an A/B test can randomise per week: cards then show what a test can detect"
+            "units an A/B test can randomise per week, both arms together (each arm gets "
+            "half): cards then show what a test can detect"
         ),
     )
     test_weeks: float | None = field(
