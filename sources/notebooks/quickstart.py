@@ -8,7 +8,11 @@
 # `%%bizml experiment`, so every result arrives with its business change, its interval
 # and its money per year.
 #
-# All figures for the KPI and the link below are **illustrations**, not measurements.
+# All figures for the KPI and the link below are **illustrations**, not measurements. This
+# notebook is its own small world, project `recsys-quickstart`: +1 pp of take-rate is *declared*
+# to be worth \$25M a year and NDCG@10's elasticity 0.35 is given by hand.
+# `notebooks/recsys_take_rate.ipynb` is a different project (`recsys-cancellations`) with the
+# same KPI and different, fitted figures: compare the method, not the money.
 
 # %% tags=["parameters"]
 # Where to work (a papermill parameter): None is a fresh scratch folder, so the
@@ -30,7 +34,7 @@ os.chdir(workdir or tempfile.mkdtemp(prefix="bizml-quickstart-"))
 # so \$2.5B per unit is \$25M per percentage point). The elasticity says how many units of
 # take-rate one unit of NDCG@10 buys, with the range past A/B tests support.
 # %%
-# %bizml init --project recsys-home --currency USD --min-annual-value 1e6
+# %bizml init --project recsys-quickstart --currency USD --min-annual-value 1e6
 # %bizml metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.120 --value-per-unit 2.5e9 --owner "growth PM" --description "quality plays / recommendations seen"
 # %bizml link ndcg@10 take_rate --elasticity 0.35 --interval 0.20 0.50 --source "A/B tests 2026 Q1-Q3"
 # %%

@@ -9,7 +9,11 @@
 #
 # The interaction data and the history of past A/B tests are **generated** (seeded, by
 # `bizml_nb.interfaces.datasets`), and every business figure below is an **illustration**, not a
-# measurement.
+# measurement. This notebook is its own project, `recsys-cancellations`: take-rate is worth
+# money only through cancellations (+1 pp of take-rate is about USD 9M a year), and NDCG's
+# elasticity is fitted from past tests. The quickstart (project `recsys-quickstart`) is a
+# different, hand-declared world where +1 pp of take-rate is worth USD 25M a year: the two
+# notebooks' figures are not meant to agree.
 
 # %% tags=["parameters"]
 # Where to work (a papermill parameter): None is a fresh scratch folder, so the
@@ -38,7 +42,7 @@ import bizml_nb
 #   cancellations [-0.5, -0.1]. Netflix reports the direction, not this size.
 # - A run is **material** when its yearly value clears USD 1M.
 # %%
-# %bizml init --project recsys-home --currency USD --min-annual-value 1e6
+# %bizml init --project recsys-cancellations --currency USD --min-annual-value 1e6
 # %bizml metric take_rate --unit ratio --direction higher --baseline 0.112 --target 0.120 --traffic-per-week 2e6 --owner "growth PM" --description "quality plays / recommendations seen"
 # %bizml metric cancellation_rate --unit ratio --direction lower --baseline 0.30 --value-per-unit -3e9 --owner "retention lead" --description "members who cancel within a year"
 # %bizml link take_rate cancellation_rate --elasticity -0.3 --interval -0.5 -0.1 --source "illustration; direction from Gomez-Uribe and Hunt 2015"
