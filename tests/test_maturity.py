@@ -13,6 +13,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import numpy_financial as npf
 import pandas as pd
 import pytest
 from scipy import stats
@@ -321,6 +322,17 @@ def test_by_maturity_has_a_row_per_level_and_rewards_maturity() -> None:
     assert days[2] == pytest.approx(30 * math.exp(-stats.norm.ppf(0.55)))
     own = evaluate(replace(project, deploy_days=days[2])).npv
     assert npv[2] == pytest.approx(own)
+    # by hand: 26.46 days = 0.869 months, so month 1 is before go-live; the benefit
+    # 800,000 / 12 a month ramps over 3 months (levels 0.210, 0.544, 0.877 in months 2-4);
+    # from month 2, cloud 5,000 + maintenance 0.2 x 90,000 / 12 = 1,500 a month; month 0
+    # pays the 90,000 of engineering; 36 months discounted at 1.1 ** (1/12) - 1
+    live = days[2] / (365.25 / 12)
+    levels = [(m - 0.5 - live) / 3 for m in (2, 3, 4)]
+    assert levels == pytest.approx([0.2103, 0.5436, 0.8769], abs=1e-4)
+    flows = [-90_000.0, 0.0] + [800_000 / 12 * lv - 6_500 for lv in levels]
+    flows += [800_000 / 12 - 6_500] * 32
+    assert len(flows) == 37
+    assert npv[2] == pytest.approx(npf.npv(1.1 ** (1 / 12) - 1, flows), rel=1e-9)
     assert (table["npv_p10"] <= table["npv_p50"]).all()
     assert (table["npv_p50"] <= table["npv_p90"]).all()
     assert ((table["p_npv_positive"] >= 0) & (table["p_npv_positive"] <= 1)).all()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
+import numpy_financial as npf
 import pytest
 
 from bizml_nb.finance.maturity import QUESTIONS, assess, deployment_days, survey_prior
@@ -103,7 +104,8 @@ def _defaults(name: str) -> dict[str, Any]:
 
 
 def _expected_npv(values: Mapping[str, Any]) -> float:
-    """The NPV the ROI template's most likely case should show, computed here from the model."""
+    """The NPV the ROI template's central case should show, computed here from the model
+    (test_roi_bigger_npv_and_payback_by_hand works one run out without it)."""
     v = {**_defaults("roi_analysis"), **values}
     return evaluate(
         Investment(
@@ -607,6 +609,31 @@ def test_roi_more_benefit_is_worth_more(executed: dict[tuple[str, str], dict[str
     assert record["inputs"]["annual_benefit"] == str(Triangular.from_interval(1.2e5, 3.6e5, 9e5))
     assert record["maturity"]["level"] == 3
     assert "time to deploy 30 days (given)." in record["summary"]
+
+
+@pytest.mark.slow
+def test_roi_bigger_npv_and_payback_by_hand(
+    executed: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """The "bigger" run's central case worked out month by month, NPV by numpy_financial.
+
+    Month 0: data 20,000 + engineering 8 x 15,000 + infrastructure 10,000 = -150,000.
+    Live at 30 days = 0.9856 months: month 1 (middle 0.5) is before it, net 0. Running costs
+    from month 2: cloud 2,500 + maintenance 0.2 x 120,000 / 12 = 2,000 a month. The benefit
+    ramps over 3 months to 360,000 / 12 = 30,000 a month: levels (1.5 - 0.9856) / 3 = 0.1715,
+    0.5048, 0.8381 in months 2-4, then 1: nets 643.7, 10,643.7, 20,643.7, then 25,500 to
+    month 60. Cumulative -118,068.8 after month 4, -16,068.8 after month 8, +9,431.2 after
+    month 9: payback month 9. Discounted at 1.1 ** (1/12) - 1 a month.
+    """
+    record = executed["roi_analysis", "bigger"]["record"]
+    live = 30 / (365.25 / 12)
+    ramp = [30_000 * (m - 0.5 - live) / 3 - 4_500 for m in (2, 3, 4)]
+    assert ramp == pytest.approx([643.7, 10_643.7, 20_643.7], abs=0.1)
+    flows = [-150_000.0, 0.0, *ramp] + [25_500.0] * 56
+    assert len(flows) == 61
+    assert record["npv"] == pytest.approx(npf.npv(1.1 ** (1 / 12) - 1, flows), rel=1e-9)
+    assert record["payback_month"] == 9
+    assert sum(flows[:9]) < 0 <= sum(flows[:10])
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy_financial as npf
 import pytest
 from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
@@ -21,6 +22,16 @@ def test_calculator_shows_the_npv_of_its_sliders() -> None:
     calculator.sliders["eng_months"].value = 12
     expected = evaluate(Investment(annual_benefit=2e6, deploy_days=60, eng_months=12)).npv
     assert calculator.result.npv == pytest.approx(expected)
+    # by hand: month 0 pays 12 x 15,000 of engineering; live at 60 days = 1.971 months, so
+    # from month 3 (middle 2.5); maintenance 0.2 x 180,000 / 12 = 3,000 a month; the benefit
+    # 2e6 / 12 a month ramps over 3 months: levels 0.176, 0.510, 0.843 in months 3-5, then 1
+    live = 60 / (365.25 / 12)
+    levels = [(m - 0.5 - live) / 3 for m in (3, 4, 5)]
+    assert levels == pytest.approx([0.1763, 0.5096, 0.8429], abs=1e-4)
+    flows = [-180_000.0, 0.0, 0.0] + [2e6 / 12 * lv - 3_000 for lv in levels]
+    flows += [2e6 / 12 - 3_000] * 55
+    assert len(flows) == 61
+    assert calculator.result.npv == pytest.approx(npf.npv(1.1 ** (1 / 12) - 1, flows), rel=1e-9)
     from bizml_nb.core import units
 
     assert units.money(expected, "USD", signed=True) in calculator.summary.value
@@ -71,6 +82,16 @@ def test_reference_level_is_the_sliders_as_set() -> None:
     calculator = ROICalculator(investment, reference_level=1)
     assert calculator.level.value == 1
     assert calculator.result.npv == pytest.approx(evaluate(investment).npv)
+    # by hand: month 0 pays 6 x 15,000; live at 45 days = 1.478 months, so from month 2
+    # (middle 1.5); maintenance 1,500 a month; 1e6 / 12 a month of benefit ramping over
+    # 3 months: levels 0.007, 0.341, 0.674 in months 2-4, then 1 to month 60
+    live = 45 / (365.25 / 12)
+    levels = [(m - 0.5 - live) / 3 for m in (2, 3, 4)]
+    assert levels == pytest.approx([0.0072, 0.3405, 0.6739], abs=1e-4)
+    flows = [-90_000.0, 0.0] + [1e6 / 12 * lv - 1_500 for lv in levels]
+    flows += [1e6 / 12 - 1_500] * 56
+    assert len(flows) == 61
+    assert calculator.result.npv == pytest.approx(npf.npv(1.1 ** (1 / 12) - 1, flows), rel=1e-9)
 
 
 def test_quiz_updates_the_level_as_boxes_are_ticked() -> None:
@@ -180,6 +201,9 @@ def test_panels_fall_back_to_words_not_widget_reprs(recsys: Any) -> None:
     assert lines[3] == ["base", "baseline"]
     calculator = ROICalculator(annual_benefit=2e6)
     result = evaluate(Investment(annual_benefit=2e6).at_mode())
+    # by hand: -90,000 in month 0; live at 90 days (2.957 months): month 4 brings
+    # 2e6 / 12 x (3.5 - 2.957) / 3 - 1,500 = +28,669, month 5 +84,227: cumulative +22,896
+    assert result.payback_text == "month 5"
     text = _plain(calculator._repr_mimebundle_())
     assert text.startswith("ROI calculator at maturity level 2: NPV ")
     assert f"payback {result.payback_text}" in text
