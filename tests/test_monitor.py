@@ -654,6 +654,8 @@ def test_plot_marks_estimates_band_realised_and_alerts(covariate_result: Monitor
     assert len(axes) == 5  # accuracy, F1, ROC AUC, value, drift
     labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert {"estimated", "realised", "alert", "estimate +- 3 SE"} <= set(labels)
+    value_labels = [t.get_text() for t in axes[3].get_legend().get_texts()]
+    assert "90% range" in value_labels  # money ranges are 90%, as on the card
     assert "x0" in [t.get_text() for t in axes[-1].get_legend().get_texts()]
     plt.close(fig)
 

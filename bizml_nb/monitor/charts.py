@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import did_you_mean
 from bizml_nb.core.figures import literal, money_axis
-from bizml_nb.monitor.constants import BAND_Z, METRIC_WORDS, METRICS, MonitorError
+from bizml_nb.monitor.constants import METRIC_WORDS, METRICS, MonitorError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,9 +81,8 @@ def plot_metric(ax: Any, x: IntArray, est: Estimate) -> None:
 
 def plot_value(ax: Any, x: IntArray, v: Value) -> None:
     cases = v.pricing.cases_per_year
-    low = (v.per_prediction - BAND_Z * v.sampling_error) * cases
-    high = (v.per_prediction + BAND_Z * v.sampling_error) * cases
-    ax.fill_between(x, low, high, color="#81c995", alpha=0.35, label="estimate +- 3 SE")
+    low, high = v.year_range()  # money ranges are 90%, as on the card
+    ax.fill_between(x, low, high, color="#81c995", alpha=0.35, label="90% range")
     ax.plot(x, v.per_year, color="#188038", marker="o", ms=3, label="estimated")
     if not _all_nan(v.realised_per_prediction):
         realised = v.realised_per_prediction * cases
