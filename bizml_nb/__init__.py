@@ -32,6 +32,8 @@ _LAZY = {
     "init": "bizml_nb.interfaces.api",
     "link": "bizml_nb.interfaces.api",
     "log": "bizml_nb.interfaces.api",
+    "log_predictions": "bizml_nb.interfaces.api",
+    "threshold": "bizml_nb.interfaces.api",
     "metric": "bizml_nb.interfaces.api",
     "project": "bizml_nb.interfaces.api",
     "runs": "bizml_nb.interfaces.api",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
     from bizml_nb.interfaces.api import init as init
     from bizml_nb.interfaces.api import link as link
     from bizml_nb.interfaces.api import log as log
+    from bizml_nb.interfaces.api import log_predictions as log_predictions
     from bizml_nb.interfaces.api import metric as metric
     from bizml_nb.interfaces.api import monitor_model as monitor_model
     from bizml_nb.interfaces.api import plan_capacity as plan_capacity
@@ -94,6 +97,7 @@ if TYPE_CHECKING:
     from bizml_nb.interfaces.api import project as project
     from bizml_nb.interfaces.api import runs as runs
     from bizml_nb.interfaces.api import show as show
+    from bizml_nb.interfaces.api import threshold as threshold
     from bizml_nb.interfaces.api import tree as tree
     from bizml_nb.projects.experiments import Experiment as Experiment
     from bizml_nb.projects.project import Project as Project

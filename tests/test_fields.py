@@ -98,6 +98,7 @@ LINK_EXPECTED = (
     "value_matrix",
     "cases_per_year",
     "expr",
+    "amount_column",
 )
 
 

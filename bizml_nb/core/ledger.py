@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core import ledger_schema as layout
+from bizml_nb.core import predictions
 from bizml_nb.core.errors import LedgerError
 from bizml_nb.core.ledger_schema import APPLICATION_ID, RECOVER_HINT, SCHEMA_VERSION
 from bizml_nb.core.run import RECORD_FORMAT, RECORD_VERSION, Run, Status, new_run_id, now_iso
@@ -65,6 +66,7 @@ class Ledger:
         self.path = Path(path)
         self.timeout_s = timeout_s
         self._conn: sqlite3.Connection | None = None
+        predictions.watch(self.path)  # runs of this ledger may have predictions beside it
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"

@@ -112,7 +112,7 @@ def estimate(
     ml_links = registry.ml_links_to(target)
     for link in ml_links:
         try:
-            result = link_contribution(link, kpi, metrics, baseline, rng, examples)
+            result = link_contribution(link, kpi, metrics, baseline, rng, examples=examples)
         except Skip as skip:
             notes.append(f"{link.label}: {skip}")
             continue

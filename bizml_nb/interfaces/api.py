@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core.registry.links import LINK_ARGUMENTS
 from bizml_nb.core.registry.metric import METRIC_KEYS
 from bizml_nb.present.cards import run_card  # and a run shows its card: show_runs_with
-from bizml_nb.projects.experiments import log
+from bizml_nb.projects.experiments import log, log_predictions
 from bizml_nb.projects.project import Outcome, Project, Projects
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bizml_nb.core.ledger import Run
     from bizml_nb.core.registry import BusinessMetric, Direction, Link
     from bizml_nb.finance.capacity import CapacityCard
+    from bizml_nb.impact.threshold import ThresholdResult
     from bizml_nb.monitor import MonitorResult
     from bizml_nb.present.cards import Card
     from bizml_nb.present.charts import Audit
@@ -45,6 +46,7 @@ __all__ = [
     "init",
     "link",
     "log",
+    "log_predictions",
     "metric",
     "monitor_model",
     "plan_capacity",
@@ -52,6 +54,7 @@ __all__ = [
     "project",
     "runs",
     "show",
+    "threshold",
     "tree",
 ]
 
@@ -121,16 +124,61 @@ def link(
     value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
     cases_per_year: float | None = None,
     expr: str | None = None,
+    amount_column: str | None = None,
 ) -> Link:
     """Declare how ``ml_metric`` (or another KPI) moves ``business_metric``.
 
     ``elasticity=`` (+ ``interval=``): +1 of the ML metric moves the KPI by that many
     units; ``fit=`` a history of past experiments: the elasticity is fitted and graded;
     ``value_matrix=[[TN, FP], [FN, TP]]`` + ``cases_per_year=``: a confusion link;
-    ``expr=``: a formula over logged quantities.
+    ``expr=``: a formula over logged quantities. A confusion link's matrix entry may be
+    a formula over a per-example amount (``-amount``), named by ``amount_column=``
+    (default ``amount``): runs then need their predictions (``log_predictions``).
     """
     given = locals()  # the keywords are LINK_ARGUMENTS
     return project().link(ml_metric, business_metric, **{key: given[key] for key in LINK_ARGUMENTS})
+
+
+def threshold(ref: str, *, link: str | None = None) -> ThresholdResult:
+    """The decision threshold that maximises the yearly value of a run's predictions.
+
+    ``ref`` names a run (id, unique prefix, ``last`` or name) that logged predictions
+    with ``proba``; ``link`` names the KPI of the confusion link that prices them (by
+    default the run's target). The result shows as a card: the threshold with the range
+    bootstrap resamples choose, the yearly value there, and its gain over the run's own
+    decisions (paired).
+    """
+    return threshold_in(project(), ref, link=link)
+
+
+def threshold_in(here: Project, ref: str, *, link: str | None = None) -> ThresholdResult:
+    """:func:`threshold` for the run ``ref`` of the project ``here`` (what the magic calls)."""
+    from bizml_nb.core.errors import InvalidArguments
+    from bizml_nb.core.predictions import find
+    from bizml_nb.impact.links import Skip
+    from bizml_nb.impact.threshold import best_threshold
+
+    run = here.run(ref)
+    registry = here.registry
+    kpi = link if link is not None else run.target
+    found = [item for item in registry.ml_links_to(kpi) if item.kind == "confusion"]
+    if not found:
+        raise InvalidArguments(
+            f"no confusion link points at {kpi!r}; declare one with "
+            "`%bizml link confusion KPI --value-matrix TN FP FN TP --cases-per-year N`",
+            "link",
+        )
+    predictions = find(run.id)
+    if predictions is None:
+        raise InvalidArguments(
+            f"the run {run.name!r} has no predictions; log them inside its experiment "
+            "with bizml_nb.log_predictions(y_true, y_pred, proba=...)",
+            "ref",
+        )
+    try:
+        return best_threshold(found[0], predictions, run_name=run.name, currency=registry.currency)
+    except Skip as skip:
+        raise InvalidArguments(f"{run.name!r}: {skip}", "ref") from None
 
 
 def baseline(ref: str) -> Run:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from bizml_nb.core.card import CardMixin
+    from bizml_nb.core.predictions import Predictions
     from bizml_nb.projects.project import Project
 
     #: How a recorded run is shown: its card, from the run and its project.
@@ -129,6 +130,7 @@ class Experiment:
         self.eng_hours = eng_hours
         self.cell_id = cell_id if cell_id is not None else CELL_ID.get()
         self.metrics: dict[str, float] = {}
+        self.predictions: Predictions | None = None
         self.record: Run | None = None
         self.pending: Run | None = None
         self._id = new_run_id()
@@ -162,6 +164,38 @@ class Experiment:
                 f"{total:,}. Log summaries, or split the work into several experiments"
             )
         self.metrics.update(values)
+
+    def log_predictions(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        proba: Any = None,
+        amount: Any = None,
+        ids: Any = None,
+    ) -> None:
+        """Keep the per-example predictions of this run beside the ledger.
+
+        ``y_true`` and ``y_pred`` hold the classes 0 and 1 of each test example,
+        ``proba`` its probability of class 1 (for ``%bizml threshold``), ``amount`` its
+        amount (or a mapping of column names to arrays) that a confusion link's value
+        matrix may price, and ``ids`` its id (integers or strings; by default its
+        position): two runs with predictions on the same ids are compared pairwise. The
+        confusion counts ``tn``, ``fp``, ``fn``, ``tp`` are logged as metrics too.
+        """
+        from bizml_nb.core.predictions import build
+
+        predictions = build(y_true, y_pred, proba=proba, amount=amount, ids=ids)
+        self.predictions = predictions
+        if self.record is not None:
+            self._save_predictions()
+        self.log(predictions.counts())
+
+    def _save_predictions(self) -> None:
+        from bizml_nb.core.predictions import save
+
+        if self.predictions is not None and self.record is not None:
+            save(self.project.ledger.path, self.record.id, self.predictions)
 
     def __enter__(self) -> Experiment:
         if self.record is not None or self._token is not None:
@@ -210,6 +244,7 @@ class Experiment:
                 f"were {dict(run.metrics)!r}, and `.save()` on the experiment retries."
             ) from None
         self.record, self.pending = run, None
+        self._save_predictions()
         return run
 
     def card(self) -> CardMixin:
@@ -266,6 +301,20 @@ def log(mapping: Mapping[str, Any] | None = None, /, **metrics: Any) -> None:
             "`%%bizml experiment` cell (`%bizml log` outside one adds to the last run)"
         )
     active.log(mapping, **metrics)
+
+
+def log_predictions(
+    y_true: Any, y_pred: Any, *, proba: Any = None, amount: Any = None, ids: Any = None
+) -> None:
+    """Keep the per-example predictions of the active experiment's run (see
+    :meth:`Experiment.log_predictions`)."""
+    active = ACTIVE.get()
+    if active is None:
+        raise ExperimentError(
+            "no experiment is running: log predictions inside `with bizml_nb.experiment(...)` "
+            "or a `%%bizml experiment` cell"
+        )
+    active.log_predictions(y_true, y_pred, proba=proba, amount=amount, ids=ids)
 
 
 def clean_metrics(

@@ -164,6 +164,7 @@ class Project:
         value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
         cases_per_year: float | None = None,
         expr: str | None = None,
+        amount_column: str | None = None,
     ) -> Link:
         """Declare (or replace) a link from an ML metric, or another KPI, to a KPI.
 
@@ -219,6 +220,7 @@ class Project:
             if cases_per_year is None:
                 raise InvalidArguments("a confusion link needs {cases_per_year}", "cases_per_year")
             params = {"value_matrix": _matrix(value_matrix), "cases_per_year": cases_per_year}
+            params |= {"amount_column": amount_column} if amount_column is not None else {}
             kind = "confusion"
         elif expr is not None:
             params, kind = {"expr": expr}, "formula"
@@ -399,7 +401,9 @@ class Projects:
         self._open.clear()
 
 
-def _matrix(values: Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+def _matrix(
+    values: Sequence[float] | Sequence[Sequence[float]],
+) -> tuple[tuple[float | str, float | str], ...]:
     """TN FP FN TP as four numbers, or [[TN, FP], [FN, TP]], as a 2x2 tuple."""
     flat: list[Any] = []
     for item in values:
@@ -414,7 +418,7 @@ def _matrix(values: Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[
             f"the value of one case of each; got {len(flat)}",
         )
     try:
-        tn, fp, fn, tp = (float(v) for v in flat)
+        tn, fp, fn, tp = (v if isinstance(v, str) else float(v) for v in flat)
     except (TypeError, ValueError):
         raise InvalidValue("value_matrix", f"values must be numbers (got {flat!r})") from None
     except OverflowError:  # a whole number too large for a float

@@ -31,12 +31,18 @@ LINK_ARGUMENTS: dict[str, FieldSpec] = {
         metavar=("HISTORY.csv",),
     ),
     "value_matrix": FieldSpec(
-        "confusion link (ML metric 'confusion'): value of one case of each outcome",
+        "confusion link (ML metric 'confusion'): value of one case of each outcome; an "
+        "entry may be a formula over the amount column, e.g. -amount",
         metavar=("TN", "FP", "FN", "TP"),
     ),
     "cases_per_year": FieldSpec("confusion link: cases scored a year"),
     "expr": FieldSpec(
         "formula link (ML metric 'formula'): e.g. 'quality_plays / shown'", kind="text"
+    ),
+    "amount_column": FieldSpec(
+        "confusion link: the per-example amount column of logged predictions that "
+        "value-matrix formulas name (default amount)",
+        kind="text",
     ),
 }
 
@@ -103,9 +109,15 @@ def _validate_confusion(params: dict[str, Any]) -> None:
         or any(not isinstance(row, tuple) or len(row) != 2 for row in matrix)
     ):
         raise InvalidValue("value_matrix", "must be [[TN, FP], [FN, TP]]: value per case of each")
+    column = params.get("amount_column", AMOUNT_COLUMN)
+    if not isinstance(column, str) or not column.isidentifier():
+        raise InvalidValue("amount_column", f"must be a column name, e.g. amount (not {column!r})")
     largest = 0.0
     for row in matrix:
         for value in row:
+            if isinstance(value, str):
+                _check_amount_formula(value, column)
+                continue
             largest = max(largest, abs(_finite({"value_matrix": value}, "value_matrix") or 0.0))
     cases = _finite(params, "cases_per_year")
     if cases is None:
@@ -113,6 +125,30 @@ def _validate_confusion(params: dict[str, Any]) -> None:
     problem = yearly_value_problem(largest, cases, cases="{cases_per_year}")
     if problem is not None:
         raise InvalidValue("value_matrix", problem, mentions=("cases_per_year",))
+
+
+def _check_amount_formula(text: str, column: str) -> None:
+    """A value-matrix entry written as a formula: over the amount column only."""
+    from bizml_nb.core.formula import Formula
+
+    try:
+        formula = Formula.parse(text)
+    except RegistryError as exc:
+        raise InvalidValue("value_matrix", f"entry {text!r} is not allowed: {exc}") from None
+    others = [name for name in formula.names if name != column]
+    if others:
+        raise InvalidValue(
+            "value_matrix",
+            f"entry {text!r} may name only the amount column {column!r} (not "
+            f"{', '.join(others)}); set {{amount_column}} to name another column",
+            mentions=("amount_column",),
+        )
+
+
+def has_amounts(link: Link) -> bool:
+    """Whether a confusion link's value matrix prices some outcome by a per-example amount."""
+    matrix = link.params.get("value_matrix", ())
+    return any(isinstance(value, str) for row in matrix for value in row)
 
 
 def _validate_formula(params: dict[str, Any]) -> None:
@@ -142,6 +178,7 @@ def _finite(params: dict[str, Any], key: str) -> float | None:
 
 
 GRADES = ("strong", "weak", "none")
+AMOUNT_COLUMN = "amount"
 LINK_KINDS: dict[str, LinkKind] = {
     "linear": LinkKind(
         name="linear",
@@ -171,8 +208,8 @@ LINK_KINDS: dict[str, LinkKind] = {
     "confusion": LinkKind(
         name="confusion",
         required=("value_matrix", "cases_per_year"),
-        optional=(),
-        types={"value_matrix": "matrix", "cases_per_year": "number"},
+        optional=("amount_column",),
+        types={"value_matrix": "matrix", "cases_per_year": "number", "amount_column": "text"},
         validate=_validate_confusion,
     ),
     "formula": LinkKind(

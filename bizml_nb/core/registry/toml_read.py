@@ -225,6 +225,8 @@ class _Parser:
             value = table[key]
             if not isinstance(value, list) or len(value) != 2:
                 self.fail_key(section, key, value, "must be [[TN, FP], [FN, TP]]")
+            if any(isinstance(v, str) for row in value if isinstance(row, list) for v in row):
+                return _formula_matrix(self, value, section, key)  # entries over an amount
             return tuple(self.pair({key: row}, section, key) for row in value)
         if kind == "count":
             value = table[key]
@@ -347,3 +349,17 @@ def _key(name: str) -> str:
 
 def _at(line: int | None) -> str:
     return f", line {line}" if line else ""
+
+
+def _formula_matrix(parser: _Parser, value: list[Any], section: str, key: str) -> Any:
+    """A value matrix whose entries are numbers or formulas over an amount column."""
+    rule = "must be [[TN, FP], [FN, TP]]: numbers, or formulas over the amount column"
+    for row in value:
+        if not isinstance(row, list) or len(row) != 2:
+            parser.fail_key(section, key, value, rule)
+        for v in row:
+            if isinstance(v, bool) or not isinstance(v, str | int | float):
+                parser.fail_key(section, key, value, rule)
+            if not isinstance(v, str) and abs(v) > LARGEST:
+                parser.fail_key(section, key, value, out_of_range(key, v) or TOO_LARGE)
+    return tuple(tuple(v if isinstance(v, str) else float(v) for v in row) for row in value)

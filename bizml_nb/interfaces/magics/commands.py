@@ -220,6 +220,43 @@ def _show(magics: BizmlMagics, args: list[str]) -> Card:
     return run_card(magics._project(), ns.run)
 
 
+def _threshold(magics: BizmlMagics, args: list[str]) -> Any:
+    from bizml_nb.interfaces.api import threshold_in
+
+    ns = parse("threshold", args)
+    return threshold_in(magics._project(), ns.run, link=ns.link)
+
+
+def _predictions(magics: BizmlMagics, args: list[str]) -> None:
+    from bizml_nb.projects.experiments import ACTIVE
+
+    ns = parse("predictions", args)
+    active = ACTIVE.get()
+    if active is None:
+        raise UsageError(
+            "%bizml predictions: no experiment is running; use it inside a %%bizml experiment cell"
+        )
+    namespace = magics.shell.user_ns if magics.shell is not None else {}
+
+    def variable(name: str | None) -> Any:
+        if name is None:
+            return None
+        if name not in namespace:
+            raise UsageError(
+                f"%bizml predictions: no variable {name!r} in the notebook"
+                f"{did_you_mean(name, namespace)}; pass the names of arrays"
+            )
+        return namespace[name]
+
+    active.log_predictions(
+        variable(ns.y_true),
+        variable(ns.y_pred),
+        proba=variable(ns.proba),
+        amount=variable(ns.amount),
+        ids=variable(ns.ids),
+    )
+
+
 def _log(magics: BizmlMagics, args: list[str]) -> None:
     from bizml_nb.projects.experiments import ACTIVE, clean_metrics
 
@@ -277,4 +314,6 @@ COMMANDS: dict[str, Callable[[BizmlMagics, list[str]], Any]] = {
     "runs": _runs,
     "show": _show,
     "log": _log,
+    "threshold": _threshold,
+    "predictions": _predictions,
 }

@@ -46,6 +46,8 @@ SUBCOMMANDS: dict[str, str] = {
     "deployed": "record that a run's model went live (for your own time to deploy)",
     "capacity": "memory, replicas, cheapest instance and yearly cost of serving a model",
     "monitor": "drift and label-free performance of a deployed model, priced in money",
+    "threshold": "the decision threshold worth the most per year, from a run's predictions",
+    "predictions": "keep the per-example predictions of the running experiment (array names)",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
@@ -128,6 +130,16 @@ def _finite(text: str) -> float:
     return value
 
 
+def _matrix_entry(text: str) -> float | str:
+    """A value-matrix entry: a number, or a formula over the amount column (``-amount``)."""
+    try:
+        return _finite(text)
+    except argparse.ArgumentTypeError:
+        if re.search(r"[A-Za-z_]", text):
+            return text
+        raise
+
+
 def _parser(name: str, description: str) -> _ArgumentParser:
     return _ArgumentParser(prog=f"%bizml {name}", description=description, allow_abbrev=False)
 
@@ -162,6 +174,10 @@ def _link_parser() -> _ArgumentParser:
     from bizml_nb.core.registry.links import LINK_ARGUMENTS
 
     p = _parser("link", SUBCOMMANDS["link"])
+    # a value-matrix entry such as -amount is a value, not a flag
+    p._negative_number_matcher = re.compile(
+        r"^-((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[A-Za-z_][A-Za-z0-9_]*([-+*/ ().\d][^=]*)?)$"
+    )
     p.add_argument("ml_metric", help="the ML metric, e.g. ndcg@10")
     p.add_argument("business_metric", help="the KPI it moves, e.g. take_rate")
     _add_declared(p, LINK_ARGUMENTS)
@@ -178,9 +194,10 @@ def _add_declared(p: _ArgumentParser, declared: Mapping[str, FieldSpec]) -> None
             options.update(nargs=len(spec.metavar), metavar=spec.metavar)
         elif spec.metavar:
             options.update(metavar=spec.metavar[0])
+        kind = _matrix_entry if key == "value_matrix" else _finite
         p.add_argument(
             flag(key),
-            type=_finite if spec.kind == "number" else str,
+            type=kind if spec.kind == "number" else str,
             required=spec.required,
             choices=spec.choices or None,
             help=spec.help.replace("%", "%%"),
@@ -329,6 +346,25 @@ def _dashboard_parser() -> _ArgumentParser:
     return p
 
 
+def _threshold_parser() -> _ArgumentParser:
+    p = _parser("threshold", SUBCOMMANDS["threshold"])
+    p.add_argument("run", help="a run id, a unique id prefix, 'last', or a run name")
+    p.add_argument(
+        "--link", help="the KPI of the confusion link that prices it (default: its target)"
+    )
+    return p
+
+
+def _predictions_parser() -> _ArgumentParser:
+    p = _parser("predictions", SUBCOMMANDS["predictions"])
+    p.add_argument("y_true", help="the notebook variable holding the true classes (0, 1)")
+    p.add_argument("y_pred", help="the variable holding the decisions (0, 1)")
+    p.add_argument("--proba", help="the variable holding the probability of class 1")
+    p.add_argument("--amount", help="the variable holding each example's amount")
+    p.add_argument("--ids", help="the variable holding each example's id")
+    return p
+
+
 PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "init": _init_parser,
     "metric": _metric_parser,
@@ -349,6 +385,8 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "runs": _runs_parser,
     "show": _show_parser,
     "log": _log_parser,
+    "threshold": _threshold_parser,
+    "predictions": _predictions_parser,
 }
 
 
