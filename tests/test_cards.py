@@ -96,7 +96,7 @@ def test_the_registry_view_lines_up_its_names() -> None:
         "recsys (USD)\n"
         "  metric take_rate             ratio, baseline 11.20%, target 12.00%; higher is better;"
         " $25M/yr per +1 pp\n"
-        "  link   ndcg@10 -> take_rate  linear: elasticity 0.35 [0.2, 0.5] take_rate per +1"
+        "  link   ndcg@10 -> take_rate  linear: elasticity 0.35 [0.2, 0.5] (90%) take_rate per +1"
         " ndcg@10"
     )
     assert 'class="bizml-card bizml-registry"' in view.html()
@@ -171,7 +171,7 @@ def test_the_audit_is_a_card_with_its_text_as_before(project_dir: Path) -> None:
     assert isinstance(result, CardMixin)
     assert result.text() == (
         "ndcg@10 -> take_rate: linear link (source: paper)\n"
-        "elasticity 0.35 [0.2, 0.5], declared by hand: no history to check it against. Fit it "
+        "elasticity 0.35 [0.2, 0.5] (90%), declared by hand: no history to check it against. Fit it "
         "from past A/B tests with `%bizml link ndcg@10 take_rate --fit history.csv` to grade "
         "the evidence."
     )

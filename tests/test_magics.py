@@ -107,12 +107,12 @@ def test_experiment_cards_show_the_business_change(recsys: Any) -> None:
         "  Tags        retrieval\n"
         "  ML metrics  ndcg@10 0.4125 (+0.0125), latency_ms 38 (+26); changes vs the baseline run\n"
         "  Impact      ndcg@10 +0.0125 (vs baseline run) -> take_rate +0.44 pp [+0.25, +0.62] "
-        "(elasticity 0.35 [0.2, 0.5]; A/B tests 2026 Q1-Q3)\n"
-        "  Business    +0.44 pp take_rate [+0.25, +0.62], +3.9% relative to the KPI baseline, "
+        "(90% ranges; elasticity 0.35 [0.2, 0.5]; A/B tests 2026 Q1-Q3)\n"
+        "  Business    +0.44 pp take_rate [+0.25, +0.62] (90%), +3.9% relative to the KPI baseline, "
         "55% of the way to target\n"
-        "  Value       about +$10.9M/yr [+$6.25M, +$15.6M]\n"
-        "  Verdict     material: +0.44 pp take_rate [+0.25, +0.62], about +$10.9M/yr "
-        "[+$6.25M, +$15.6M]; the whole range is a gain (no materiality bar set: "
+        "  Value       about +$10.9M/yr [+$6.25M, +$15.6M] (90%)\n"
+        "  Verdict     material: +0.44 pp take_rate [+0.25, +0.62] (90%), about +$10.9M/yr "
+        "[+$6.25M, +$15.6M] (90%); the whole range is a gain (no materiality bar set: "
         "`%bizml init --min-annual-value X`)."
     )
     impact = card[RUN_MIME]["impact"]

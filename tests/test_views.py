@@ -178,7 +178,7 @@ def test_tree_draws_chains_and_best_runs(two_links: Any) -> None:
     lines = captured.stdout.splitlines()
     assert lines[0].startswith("take_rate [ratio, higher is better]")
     assert "best run 'fast' +0.37 pp" in lines[0]
-    assert any("<- ndcg@10 (linear 0.35 [0.2, 0.5])" in line for line in lines)
+    assert any("<- ndcg@10 (linear 0.35 [0.2, 0.5] (90%))" in line for line in lines)
     assert any("-> cancellation [ratio, lower is better]" in line for line in lines)
 
 

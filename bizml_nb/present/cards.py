@@ -331,6 +331,7 @@ class RegistryView(CardMixin):
                 low, high = link.interval
                 if low != high:
                     text += f" [{units.number(low)}, {units.number(high)}]"
+                    text += units.level_suffix(units.RANGE_LEVEL)
                 text += f" {link.business_metric} per +1 {link.ml_metric}"
                 if link.kind == "fitted":
                     text += f"; {link.params.get('grade')} evidence, n={link.params.get('n')}"

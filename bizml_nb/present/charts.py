@@ -210,7 +210,7 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
     elif link.kind == "linear":
         low, high = link.interval
         lines.append(
-            f"elasticity {units.number(link.elasticity)} [{units.number(low)}, {units.number(high)}], "
+            f"elasticity {units.number(link.elasticity)} [{units.number(low)}, {units.number(high)}] (90%), "
             "declared by hand: no history to check it against. Fit it from past A/B tests with "
             f"`%bizml link {ml_metric} {kpi} --fit history.csv` to grade the evidence."
         )

@@ -223,7 +223,9 @@ def _link_summary(link: Link) -> str:
     low, high = link.interval
     text = f"{link.kind} {units.number(link.elasticity)}"
     if low != high:
-        text += f" [{units.number(low)}, {units.number(high)}]"
+        text += (
+            f" [{units.number(low)}, {units.number(high)}]{units.level_suffix(units.RANGE_LEVEL)}"
+        )
     if link.kind == "fitted":
         text += f", {link.params.get('grade')} evidence"
     return text
