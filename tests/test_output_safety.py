@@ -134,7 +134,8 @@ def test_markdown_report_keeps_a_strange_notebook_path_as_text(project: Project)
     assert "i" not in page.tags
     assert "code" not in page.tags
     assert "a" not in page.tags
-    assert f"From {notebook}:" in [text.strip() for text in page.text]
+    shown = notebook.relative_to(project.root)  # relative to the project's root
+    assert f"From {shown.as_posix()}:" in [text.strip() for text in page.text]
 
 
 def _notebook(data: dict[str, object]) -> dict[str, object]:

@@ -107,7 +107,12 @@ def test_monitoring_is_written_for_people(text: str) -> None:
     record = _record("monitoring_example", "application/vnd.bizml.monitor+json")
     monitoring = _section(text, "Monitoring").split("\nCapacity and cost\n")[0]
     assert f"Decision: {record['decision']}" in monitoring
-    accuracy = f"{record['estimated_accuracy'] * 100:.1f}%"
+    acc, acc_se = record["estimated_accuracy"], record["estimated_accuracy_se"]
+    accuracy = (
+        f"{acc * 100:.1f}% [{(acc - 1.6448536269514722 * acc_se) * 100:.1f}%, "
+        f"{(acc + 1.6448536269514722 * acc_se) * 100:.1f}%] (90%)"
+    )
+    assert accuracy == "78.7% [78.3%, 79.1%] (90%)"  # 0.7873 +- 1.645 x 0.002414
     assert f"Estimated accuracy of the latest chunks, without labels: {accuracy}" in monitoring
     mid, se = record["estimated_value_change_per_year"], record["estimated_value_change_se"]
     low, high = mid - 1.6448536269514722 * se, mid + 1.6448536269514722 * se

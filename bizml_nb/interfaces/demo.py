@@ -147,12 +147,12 @@ def _build(root: Path, started: float, progress: bool) -> DemoResult:
     projects = Projects()
     try:
         recsys = root / "recsys_take_rate"
-        out = recsys / "roi_analysis.ipynb"
-        _say(progress, "running the roi_analysis template on the recommender's best run ...")
-        done = run(
-            "roi_analysis", roi_parameters(projects.get(recsys)), out, progress=progress, cwd=recsys
-        )
-        result.notebooks.append((out, done.seconds))
+        parameters = roi_parameters(projects.get(recsys))
+        if parameters is not None:  # a run with a yearly value: what is it worth over years?
+            out = recsys / "roi_analysis.ipynb"
+            _say(progress, "running the roi_analysis template on the recommender's best run ...")
+            done = run("roi_analysis", parameters, out, progress=progress, cwd=recsys)
+            result.notebooks.append((out, done.seconds))
         for name in EXAMPLES:  # each report holds its own project's notebooks, no other
             folder = root / name
             patterns = [str(Path(glob.escape(str(folder))) / "*.ipynb")]
@@ -180,17 +180,18 @@ ROI_COSTS = {
 }
 
 
-def roi_parameters(project: Project) -> dict[str, object]:
+def roi_parameters(project: Project) -> dict[str, object] | None:
     """The ROI template's parameters for a project's best run, as roi_example sets them: the
-    benefit is the run's yearly value, its 90% range read as such (``benefit_range="90%"``)."""
+    benefit is the run's yearly value, its 90% range read as such (``benefit_range="90%"``);
+    None when no run has a yearly value."""
     from bizml_nb.present.report import gather
 
     found = gather(project, charts=False)
     scored = [row for row in found.experiments if row.get("label") is not None]
     material = [row for row in scored if str(row["label"]) == "material"]
-    best = (material or scored or [None])[0]
-    if best is None or best.get("value_mid") is None:
-        raise BizmlError(f"no run of {project.root.name} has a yearly value to weigh")
+    if not scored or scored[0].get("value_mid") is None:
+        return None
+    best = (material or scored)[0]
     low, mid, high = (
         float(f"{float(best[k]):.3g}") for k in ("value_low", "value_mid", "value_high")
     )

@@ -7,14 +7,10 @@ probability or a share lies in [0, 1], money within the ``+-1e15`` money limit
 from 0, a level is one of its scale's, a currency a short code or symbol. A record
 that breaks a rule is damaged and its notebook is left out of the report.
 
-The report reads these fields: of an ROI record ``npv``, ``p_npv_positive``,
-``payback_month`` and ``defaults`` (all required: the report states each) and
-``currency`` (its money is shown in it); of a maturity record ``level`` and
-``google_level`` (required) and ``next_steps``; of monitoring and capacity records
-the fields in :data:`RULES`. A field without a rule is never shown: its meaning is unknown.
-
-:func:`section` words a record for people: each figure with its unit and range, through the cards' formatting functions, and
-"illustration" beside every figure that comes from an illustrative input.
+The report reads the fields in :data:`RULES` (those in :data:`REQUIRED` must be there).
+A field without a rule is never shown: its meaning is unknown. :func:`section` words a
+record for people: each figure with its unit and range, through the cards' formatting
+functions, and "illustration" beside every figure from an illustrative input.
 
 >>> damage("roi", {"npv": 1e6, "p_npv_positive": 5.0, "payback_month": 7, "defaults": []})
 'p_npv_positive is 5.0, not a probability (a number from 0 to 1)'
@@ -141,6 +137,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "reference_value_per_year": MONEY,
         "estimated_value_change_se": COST,
         "estimated_accuracy": SHARE,
+        "estimated_accuracy_se": SHARE,
         "reference_accuracy": SHARE,
         "realised_accuracy": SHARE,
         "chunks": COUNT,
@@ -336,6 +333,10 @@ def _monitor(record: dict[str, Any], cur: str) -> list[Line]:
 
 def _monitor_estimates(record: dict[str, Any], cur: str, note: str) -> list[Line]:
     """Estimated accuracy and the yearly value at risk, each with its 90% range."""
+    return _monitor_accuracy(record, note) + _monitor_value(record, cur, note)
+
+
+def _monitor_accuracy(record: dict[str, Any], note: str) -> list[Line]:
     from bizml_nb.core import units
 
     lines: list[Line] = []
@@ -347,18 +348,25 @@ def _monitor_estimates(record: dict[str, Any], cur: str, note: str) -> list[Line
         text = (
             f"Estimated accuracy, last chunk, without labels: {units.percent(estimate, decimals=1)}"
         )
-        if errors:
-            low, high = estimate - Z90 * errors[-1], estimate + Z90 * errors[-1]
-            text += f" [{units.percent(low, decimals=1)}, {units.percent(high, decimals=1)}] (90%)"
+        text += _share_range(estimate, errors[-1] if errors else None)
         lines.append([text + note])
     elif isinstance(record.get("estimated_accuracy"), int | float):
+        estimate, se = record["estimated_accuracy"], record.get("estimated_accuracy_se")
         text = (
             "Estimated accuracy of the latest chunks, without labels: "
-            f"{units.percent(record['estimated_accuracy'], decimals=1)} (no range recorded)"
+            f"{units.percent(estimate, decimals=1)}"
         )
+        text += _share_range(estimate, se if isinstance(se, int | float) else None)
         if isinstance(record.get("reference_accuracy"), int | float):
             text += f"; {units.percent(record['reference_accuracy'], decimals=1)} in the reference"
         lines.append([text + note])
+    return lines
+
+
+def _monitor_value(record: dict[str, Any], cur: str, note: str) -> list[Line]:
+    from bizml_nb.core import units
+
+    lines: list[Line] = []
     change = record.get("estimated_value_change_per_year")
     value = record.get("value")
     if isinstance(change, int | float):
@@ -388,6 +396,16 @@ def _monitor_estimates(record: dict[str, Any], cur: str, note: str) -> list[Line
         amount += "" if "%" in amount else " (90%)"
         lines.append([f"{_at_risk(mid)} in the last chunk against the reference: {amount}{note}"])
     return lines
+
+
+def _share_range(estimate: float, se: float | None) -> str:
+    """`` [77.1%, 80.4%] (90%)``: the estimate +- Z90 standard errors (or no range)."""
+    from bizml_nb.core import units
+
+    if se is None:
+        return " (no range recorded)"
+    low, high = (units.percent(estimate + z * Z90 * se, decimals=1) for z in (-1, 1))
+    return f" [{low}, {high}] (90%)"
 
 
 def _at_risk(change: float) -> str:

@@ -341,6 +341,11 @@ record = {
     "realised_value_change_per_year": record_figure(realised_change),
     "currency": currency,
     "estimated_accuracy": record_figure(estimated_accuracy),
+    "estimated_accuracy_se": record_figure(  # as the value's: the chunks' errors, independent
+        float(
+            np.sqrt(np.nansum(accuracy.sampling_error[recent] ** 2)) / (recent.stop - recent.start)
+        )
+    ),
     "reference_accuracy": record_figure(reference_accuracy),
     "template": "silent_failure_monitoring",
     "format": "bizml.monitor.decision",

@@ -321,8 +321,8 @@ def _summary(found: Findings) -> tuple[list[Line], list[Line]]:
 
 def _yearly_range(row: dict[str, Any], cur: str) -> str:
     """A run's yearly value with its 90% range, worded as the cards word it."""
-    ends = [float(row[k]) for k in ("value_low", "value_mid", "value_high")]
-    text = units.money_range(*ends, cur, per="/yr")
+    low, mid, high = (float(row[k]) for k in ("value_low", "value_mid", "value_high"))
+    text = units.money_range(low, mid, high, cur, per="/yr")
     return text if text.endswith("%)") else f"{text} (90%)"
 
 
