@@ -92,7 +92,7 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
     assert shipped is not None, decide
     roi_line = f"The ROI case for &#x27;recsys-cancellations: {shipped.group(1)}&#x27;: NPV "
     assert roi_line in decide  # the ROI of the run it ships, not the template's churn model
-    assert f"(illustration), P(NPV &gt; 0) {roi['p_npv_positive'] * 100:.0f}%." in decide
+    assert f"illustration), P(NPV &gt; 0) {roi['p_npv_positive'] * 100:.0f}%." in decide
     roi_section = recsys.split("<h2>Return on investment</h2>")[1].lstrip()
     assert roi_section.startswith("<p class='muted'>from roi_analysis.ipynb</p>")
     board = _experiment_rows(recsys)

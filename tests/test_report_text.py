@@ -135,7 +135,7 @@ def test_capacity_roi_and_summary_state_their_figures(text: str) -> None:
     assert "(illustration: the default price table, not quotes)" in capacity
     decide = text.split("\nWhat to decide\n", 1)[1].split("\nBusiness metrics\n", 1)[0]
     assert "The ROI case for 'recommender: SVD rank 6': NPV " in decide
-    assert "(illustration)" in decide
+    assert "; illustration), P(NPV > 0) " in decide
     assert "The numbers that matter" in decide
     assert "Caveats" in decide
     assert len(decide.strip().splitlines()) <= 20  # fits on a screen
@@ -165,3 +165,35 @@ def _record(name: str, mime: str) -> dict[str, Any]:
             if mime in output.get("data", {}):
                 return dict(output["data"][mime])
     raise AssertionError(f"no {mime} record in {name}")
+
+
+def test_maturity_of_the_templates_example_team_is_an_illustration(project_dir: Path) -> None:
+    """The adoption_maturity template's default answers describe an illustrative team."""
+    bizml_nb.init("p", currency="USD")
+    record = {
+        "level": 1,
+        "google_level": 0,
+        "level_name": "DevOps but no MLOps",
+        "organisation": "our ML team",
+        "next_steps": [["people", "Name one owner per production model."]],
+    }
+    output = {
+        "output_type": "display_data",
+        "data": {"application/vnd.bizml.maturity+json": record},
+    }
+    (project_dir / "maturity.ipynb").write_text(json.dumps({"cells": [{"outputs": [output]}]}))
+    elsewhere = project_dir.parent / f"{project_dir.name}-other"  # not under the root
+    elsewhere.mkdir()
+    (elsewhere / "maturity.ipynb").write_text(
+        json.dumps({"cells": [{"outputs": [output]}]}).replace("our ML team", "another team")
+    )
+    from bizml_nb.interfaces.cli import main
+
+    assert main(["report", "--format", "html"]) == 0  # the default: notebooks under the root
+    text = _text((project_dir / "bizml-report.html").read_text())
+    assert (
+        "Level 1 (DevOps but no MLOps) on Microsoft's 0-4 scale, level 0 on Google's 0-2 scale "
+        "for our ML team (illustration: the template's example team)"
+    ) in text
+    assert "Next step (people): Name one owner per production model." in text
+    assert "another team" not in text  # another folder's notebook is not this project's

@@ -250,13 +250,13 @@ def roi_case(record: dict[str, Any], cur: str) -> Line:
     from bizml_nb.core import units
 
     cur = record.get("currency") or cur
-    text = f"NPV {units.money(record['npv'], cur, signed=True)}"
+    text, notes = f"NPV {units.money(record['npv'], cur, signed=True)}", []
     spread = record.get("npv_p10_p50_p90")
     if isinstance(spread, list) and len(spread) == 3:
         low, high = (units.money(v, cur, signed=True) for v in (spread[0], spread[2]))
-        text += f" [{low}, {high}] (10% to 90% of simulated futures)"
-    note = roi_illustrative(record)
-    text += f" ({ILLUSTRATION})" if note else ""
+        text, notes = f"{text} [{low}, {high}]", ["10% to 90% of simulated futures"]
+    notes += [ILLUSTRATION] if roi_illustrative(record) else []
+    text += f" ({'; '.join(notes)})" if notes else ""
     return [text + f", P(NPV > 0) {units.percent(record['p_npv_positive'])}"]
 
 
