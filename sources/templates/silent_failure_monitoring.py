@@ -136,7 +136,8 @@ print(
 #   be right in each chunk. The band around the estimate is its sampling error (+-3 standard
 #   errors).
 # - **Value**: the estimated counts of each kind of right and wrong prediction, times their
-#   values, per prediction and per year, against the reference.
+#   values, per prediction and per year, against the reference, with its 90% range (estimate
+#   +-1.645 standard errors; every money range in bizml_nb is 90%).
 #
 # The card below is the monitor's summary.
 
@@ -187,6 +188,8 @@ table = pd.DataFrame(
         "estimated accuracy": np.round(result.performance["accuracy"].estimate, 3),
         "estimated value a year": [money(v) for v in value.per_year],
         "change a year vs the reference": [money(v, signed=True) for v in value.change_per_year],
+        "change, 90% low": [money(v, signed=True) for v in value.change_range()[0]],
+        "change, 90% high": [money(v, signed=True) for v in value.change_range()[1]],
     }
 ).set_index("chunk")
 table
@@ -246,6 +249,8 @@ if truth is not None:
             "estimated accuracy": np.round(truth.performance["accuracy"].estimate, 3),
             "realised accuracy": np.round(truth.performance["accuracy"].realised, 3),
             "estimated change a year": [money(v, signed=True) for v in truth_value.change_per_year],
+            "estimated, 90% low": [money(v, signed=True) for v in truth_value.change_range()[0]],
+            "estimated, 90% high": [money(v, signed=True) for v in truth_value.change_range()[1]],
             "realised change a year": [
                 money(v, signed=True) for v in truth_value.realised_change_per_year
             ],
@@ -309,7 +314,9 @@ lines = [
     f"(reference {reference_accuracy:.3f}), without labels.",
     f"Value: about {money(reference_per_year)} a year in the reference; the latest chunks are "
     f"estimated at {money(estimated_change, signed=True)} a year against it "
-    f"(+-{money(3 * estimated_se)}) at {units.number(cases_per_year)} cases a year.",
+    f"[{money(estimated_change - units.Z90 * estimated_se, signed=True)}, "
+    f"{money(estimated_change + units.Z90 * estimated_se, signed=True)}] (90%) "
+    f"at {units.number(cases_per_year)} cases a year.",
 ]
 missed: bool | None = None  # not known without labels
 if realised_change is not None:  # the labels are known
