@@ -146,17 +146,22 @@ class ThresholdResult(CardMixin):
         ]
 
     def record(self) -> dict[str, Any]:
-        return {
-            "format": "bizml.threshold",
-            "version": 1,
-            "kpi": self.kpi,
-            "n": self.n,
-            "threshold": self.threshold,
-            "threshold_range": list(self.threshold_range),
-            "value_per_year": self.value_per_year.to_list(),
-            "current_per_year": self.current_per_year,
-            "gain_per_year": self.gain_per_year.to_list(),
-        }
+        from bizml_nb.core._records import portable
+
+        record: dict[str, Any] = portable(
+            {
+                "format": "bizml.threshold",
+                "version": 1,
+                "kpi": self.kpi,
+                "n": self.n,
+                "threshold": self.threshold,
+                "threshold_range": list(self.threshold_range),
+                "value_per_year": self.value_per_year.to_list(),
+                "current_per_year": self.current_per_year,
+                "gain_per_year": self.gain_per_year.to_list(),
+            }
+        )
+        return record
 
 
 def _money_range(value: Range, currency: str) -> str:
