@@ -110,8 +110,6 @@ def _confusion(
 
     if any(isinstance(v, str) for row in link.params["value_matrix"] for v in row):
         raise Skip("its value matrix prices by amount: log the run's predictions with an amount")
-    if any(isinstance(v, str) for row in link.params["value_matrix"] for v in row):
-        raise Skip("its value matrix prices by amount: log the run's predictions with an amount")
     rng = lazy.get()
     value = np.array(link.params["value_matrix"], dtype=float).ravel()  # TN FP FN TP
     cases = float(link.params["cases_per_year"])

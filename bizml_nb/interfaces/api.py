@@ -214,9 +214,30 @@ def experiment(
     )
 
 
+VALUE_COLUMNS = ("value_per_year", "value_low", "value_high")
+
+
 def runs(target: str | None = None) -> pd.DataFrame:
-    """The recorded runs of the current project as a DataFrame, oldest first."""
-    return project().runs(target)
+    """The recorded runs of the current project as a DataFrame, oldest first.
+
+    Beside the ledger's columns, each run's yearly value against its KPI's baseline
+    run: ``value_per_year`` (the mid) and ``value_low``/``value_high``, the ends of its
+    90% range; empty where no link prices the run. A logged metric named like one of
+    these is shown as ``metric.NAME``, as the ledger does for its own columns.
+    """
+    from bizml_nb.present.views import runs_table
+
+    current = project()
+    frame = current.runs(target)
+    clashes = {c: f"metric.{c}" for c in VALUE_COLUMNS if c in frame.columns}
+    frame = frame.rename(columns=clashes)
+    values = runs_table(current, target)
+    priced = values[["id", *VALUE_COLUMNS]] if len(values) else None
+    if priced is None:
+        for column in VALUE_COLUMNS:
+            frame[column] = []
+        return frame
+    return frame.merge(priced, on="id", how="left", validate="one_to_one")
 
 
 def show(ref: str) -> Card:
