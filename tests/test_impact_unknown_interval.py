@@ -210,3 +210,36 @@ def test_roi_magic_refuses_it_as_one_message(shop: Path, ip: object) -> None:
     with pytest.raises(UsageError) as info:
         ip.run_line_magic("bizml", "roi --run better")  # type: ignore[attr-defined]
     assert "ndcg@10 -> take_rate is unknown" in str(info.value)
+
+
+def test_the_registry_the_tree_and_the_audit_never_show_an_unknown_interval_as_a_point(
+    shop: Path,
+) -> None:
+    """The audit once printed `90% interval [0.103, 0.103]` for this link."""
+    import bizml_nb
+    from bizml_nb.present.cards import RegistryView
+    from bizml_nb.present.charts import audit
+    from bizml_nb.present.views import tree
+
+    project = bizml_nb.project()
+    listed = RegistryView(project.registry).text()
+    assert "fitted: elasticity 0.103 (interval unknown) take_rate per +1 ndcg@10" in listed
+    assert "[0.103, 0.103]" not in listed
+    assert "fitted 0.103 (interval unknown)" in tree(project)
+    evidence = audit(project, "ndcg@10", "take_rate").text()
+    assert "elasticity 0.103, 90% interval unknown, n=2" in evidence
+    assert "[0.103, 0.103]" not in evidence
+
+
+def test_a_hand_declared_elasticity_without_interval_says_so_in_the_audit(
+    project_dir: Path,
+) -> None:
+    import bizml_nb
+    from bizml_nb.present.charts import audit
+
+    bizml_nb.init("hand")
+    bizml_nb.metric("take_rate", unit="ratio", direction="higher", value_per_unit=5e9)
+    bizml_nb.link("ndcg@10", "take_rate", elasticity=0.3)
+    evidence = audit(bizml_nb.project(), "ndcg@10", "take_rate").text()
+    assert "declared by hand with no interval" in evidence
+    assert "--interval LOW HIGH" in evidence

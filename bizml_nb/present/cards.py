@@ -27,6 +27,7 @@ from bizml_nb.core.card import CardMixin, Row, one_line, text_html
 from bizml_nb.core.errors import RegistryError
 from bizml_nb.core.run import RUN_MIME
 from bizml_nb.impact import for_run
+from bizml_nb.impact.links import interval_unknown
 from bizml_nb.projects.experiments import show_runs_with
 
 if TYPE_CHECKING:
@@ -329,7 +330,9 @@ class RegistryView(CardMixin):
             else:
                 text = f"{link.kind}: elasticity {units.number(link.elasticity)}"
                 low, high = link.interval
-                if low != high:
+                if interval_unknown(link):
+                    text += " (interval unknown)"
+                elif low != high:
                     text += f" [{units.number(low)}, {units.number(high)}]"
                     text += units.level_suffix(units.RANGE_LEVEL)
                 text += f" {link.business_metric} per +1 {link.ml_metric}"

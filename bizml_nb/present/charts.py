@@ -15,6 +15,7 @@ from bizml_nb.core.card import CardMixin, Row
 from bizml_nb.core.errors import RegistryError
 from bizml_nb.core.figures import figure_png, literal, money_axis
 from bizml_nb.impact import for_run, value_per_unit
+from bizml_nb.impact.links import interval_unknown
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -188,10 +189,14 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
                 lines.append(f"the history file {path} is no longer there; showing the stored fit")
         grade = link.params.get("grade")
         low, high = link.interval
+        interval = (
+            "90% interval unknown"
+            if interval_unknown(link)
+            else f"90% interval [{units.number(low)}, {units.number(high)}]"
+        )
         lines.append(
-            f"elasticity {units.number(link.elasticity)}, 90% interval [{units.number(low)}, "
-            f"{units.number(high)}], n={link.params.get('n')}, R^2 {float(link.params.get('r2', 0)):.2f}; "
-            f"evidence: {grade}"
+            f"elasticity {units.number(link.elasticity)}, {interval}, n={link.params.get('n')}, "
+            f"R^2 {float(link.params.get('r2', 0)):.2f}; evidence: {grade}"
         )
         if grade == "none":
             lines.append(
@@ -207,6 +212,14 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
                     f"  {fit.influence[0][0]} alone moves the fit (Cook's distance above 1); "
                     "check it before trusting the slope"
                 )
+    elif link.kind == "linear" and interval_unknown(link):
+        lines.append(
+            f"elasticity {units.number(link.elasticity)}, declared by hand with no interval: "
+            "ranges use a stand-in from no effect to twice the estimate and verdicts stay "
+            f"uncertain. Declare one with `%bizml link {ml_metric} {kpi} --elasticity E "
+            "--interval LOW HIGH`, or fit it from past A/B tests with "
+            f"`%bizml link {ml_metric} {kpi} --fit history.csv`."
+        )
     elif link.kind == "linear":
         low, high = link.interval
         lines.append(

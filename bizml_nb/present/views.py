@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.impact import for_run
+from bizml_nb.impact.links import interval_unknown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -222,7 +223,9 @@ def _link_summary(link: Link) -> str:
         return f"formula {link.params['expr']}"
     low, high = link.interval
     text = f"{link.kind} {units.number(link.elasticity)}"
-    if low != high:
+    if interval_unknown(link):
+        text += " (interval unknown)"
+    elif low != high:
         text += (
             f" [{units.number(low)}, {units.number(high)}]{units.level_suffix(units.RANGE_LEVEL)}"
         )
