@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
-import importlib.util
 import sys
 from types import ModuleType
 
@@ -80,9 +79,7 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if old not in MOVED:
             return None
         new = _PREFIX + MOVED[old]
-        is_package = importlib.util.find_spec(new) is not None and hasattr(
-            importlib.import_module(new), "__path__"
-        )
+        is_package = hasattr(importlib.import_module(new), "__path__")
         return importlib.machinery.ModuleSpec(fullname, self, is_package=is_package)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
