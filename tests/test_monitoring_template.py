@@ -81,7 +81,7 @@ def test_template_is_saved_without_outputs_and_matches_its_build_script() -> Non
 def test_parameters_are_typed_and_commented() -> None:
     params = {p.name: p for p in templates.get_template(NAME).parameters}
     assert list(params)[:3] == ["reference_path", "analysis_path", "drift"]
-    assert params["reference_path"].type == "str | None"
+    assert params["reference_path"].type == "str"
     assert params["chunk_size"].default == 5000
     for name in ("tn_value", "fp_value", "fn_value", "tp_value", "cases_per_year"):
         assert params[name].type == "float"

@@ -25,8 +25,8 @@
 # fmt: off
 # Parameters: edit them here, or pass them with `bizml new silent_failure_monitoring OUT.ipynb -p NAME VALUE`.
 # Every default is an ILLUSTRATION, not a measurement.
-reference_path: str | None = None  # CSV of a labelled reference period the model was not trained on (None: generated data)
-analysis_path: str | None = None  # CSV of the later period to check, labels optional (None: generated data)
+reference_path: str = ""  # CSV of a labelled reference period the model was not trained on (empty: generated data)
+analysis_path: str = ""  # CSV of the later period to check, labels optional (empty: generated data)
 drift: str = "covariate"  # the generated case only: "covariate" (inputs move), "concept" (their meaning moves) or "none"
 proba_column: str = "proba"  # column with the model's probability of the positive class
 prediction_column: str = "prediction"  # column with the model's predicted class (0/1)
@@ -64,18 +64,12 @@ import pandas as pd
 from IPython.display import display
 
 from bizml_nb.core import units
-from bizml_nb.interfaces.datasets import DRIFT_KINDS, classifier_drift
+from bizml_nb.interfaces.datasets import classifier_drift
 from bizml_nb.interfaces.notebook_helpers import money_in, record_figure
 from bizml_nb.monitor import MONITOR_MIME, MonitorResult, Reference
+from bizml_nb.present.analyses import monitoring
 
-if (reference_path is None) != (analysis_path is None):
-    raise ValueError("give both reference_path and analysis_path, or neither (generated data)")
-if drift not in DRIFT_KINDS:
-    raise ValueError(f"drift is one of {', '.join(DRIFT_KINDS)} (got {drift!r})")
-if chunk_size < 100:
-    raise ValueError(f"chunk_size must be at least 100 rows (got {chunk_size!r})")
-if cases_per_year <= 0:
-    raise ValueError(f"cases_per_year must be above 0 (got {cases_per_year!r})")
+monitoring.check_parameters({name: globals()[name] for name in monitoring.PARAMETERS})
 
 
 def read(path: str) -> pd.DataFrame:
@@ -92,8 +86,8 @@ def read(path: str) -> pd.DataFrame:
 money = money_in(currency)
 
 
-generated = reference_path is None
-if reference_path is None or analysis_path is None:  # both or neither: checked above
+generated = not reference_path
+if generated:  # both paths or neither: checked above
     case = classifier_drift(drift=drift)
     reference_data, analysis_data = case.reference, case.analysis
     source = f"generated data ({drift} drift from analysis row {case.drift_from:,})"
@@ -372,8 +366,8 @@ record = {
     "estimate_missed_a_loss": missed,
     "labels_used": labels_given,
     "parameters": {
-        "reference_path": reference_path,
-        "analysis_path": analysis_path,
+        "reference_path": reference_path or None,
+        "analysis_path": analysis_path or None,
         "drift": drift,
         "proba_column": proba_column,
         "prediction_column": prediction_column,
