@@ -39,7 +39,7 @@ CANDIDATE = Run("c", "<b>two-tower</b>", "take_rate", STARTED, metrics={"ndcg@10
 CANDIDATE_TEXT = """\
 <b>two-tower</b>  ->  take_rate   [ok]
   KPI         take_rate; baseline 11.20%, target 12.00%; higher is better
-  ML metrics  ndcg@10 0.4125 (+0.0125); changes vs the baseline run
+  ML metrics  ndcg@10 0.4125 (+0.0125); changes vs the baseline run "base" (id base)
   Impact      ndcg@10 +0.0125 (vs baseline run) -> take_rate +0.44 pp [+0.25, +0.62] (90% ranges; elasticity 0.35 [0.2, 0.5])
   Business    +0.44 pp take_rate [+0.25, +0.62] (90%), +3.9% relative to the KPI baseline, 55% of the way to target
   Value       about +$10.9M/yr [+$6.25M, +$15.6M] (90%)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -196,40 +197,103 @@ def test_list_without_runs_or_registry(
 
 
 def test_list_shows_names_metrics_and_value_per_year(
-    recsys: Recsys, capsys: pytest.CaptureFixture[str]
+    recsys: Recsys, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each run is a row with its name and metrics; the better run is worth about $8.75M/yr."""
+    """Each run is a row with its short id and name; money and the KPI change are worded as
+    on the cards: +0.01 NDCG x 0.35 [0.2, 0.5] is +0.35 pp take-rate, x $2.5e9 per unit
+    $8.75M a year, 90% range $5M to $12.5M."""
+    monkeypatch.setenv("COLUMNS", "200")
     assert main(["ledger", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    header = lines[0].split()
-    assert header[:6] == ["id", "started_at", "name", "target", "status", "baseline"]
-    assert header[-4:] == ["business_delta", "value_per_year", "value_low", "value_high"]
-    assert "ndcg@10" in header
     assert len(lines) == 3
-    assert recsys.baseline.id in lines[1]
+    assert re.split(r"\s{2,}", lines[0]) == [
+        "id",
+        "started",
+        "name",
+        "KPI",
+        "status",
+        "KPI change",
+        "value/yr [90% range]",
+        "ndcg@10",
+        "latency_ms",
+    ]
+    assert lines[1].startswith(recsys.baseline.id[:12] + "  ")
+    assert recsys.baseline.id not in lines[1]  # the short id only
     assert "popularity baseline" in lines[1]
-    assert recsys.better.id in lines[2]
-    assert "two-tower v2" in lines[2]
-    assert lines[2].split()[-3] == "8750000.0"
-    # +0.01 NDCG x elasticity [0.2, 0.5] x $2.5e9 per unit: the 90% range $5M to $12.5M
-    assert [round(float(x)) for x in lines[2].split()[-2:]] == [5_000_000, 12_500_000]
+    assert re.split(r"\s{2,}", lines[1])[4:] == ["baseline", "-", "-", "0.4", "-"]
+    assert re.split(r"\s{2,}", lines[2])[2:] == [
+        "two-tower v2",
+        "take_rate",
+        "ok",
+        "+0.35 pp",
+        "+$8.75M [+$5M, +$12.5M]",
+        "0.41",
+        "38",
+    ]
+    assert "8750000" not in "\n".join(lines)
+
+
+def test_list_fits_the_terminal_and_cuts_names_only_in_the_text(
+    recsys: Recsys, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No line is wider than $COLUMNS: a long name is cut with an ellipsis, the table goes
+    on below in blocks led by the id, and --json keeps the whole name and raw numbers."""
+    long_name = "a run whose name goes on " * 5
+    with recsys.project.experiment(long_name, target="take_rate") as run:
+        run.log({"ndcg@10": 0.42})
+    for columns in (60, 80, 120):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        assert main(["ledger", "list"]) == 0
+        out = capsys.readouterr().out
+        assert max(len(line) for line in out.splitlines()) <= columns, out
+        assert "…" in out
+        assert long_name.strip() not in out
+        assert "+$8.75M [+$5M, +$12.5M]" in out
+        assert out.count("two-tower v2") == 1
+        ids = [line.split()[0] for line in out.splitlines() if line.startswith("01")]
+        assert len(ids) >= 3
+        assert len(ids) % 3 == 0  # three runs in each block
+    assert main(["ledger", "list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in data] == ["popularity baseline", "two-tower v2", long_name]
+    assert data[1]["value_per_year"] == pytest.approx(8.75e6)
+    assert data[1]["value_low"] == pytest.approx(5e6)
+    assert data[1]["id"] == recsys.better.id
 
 
 def test_list_shows_a_dash_where_a_run_has_no_figure(
-    recsys: Recsys, capsys: pytest.CaptureFixture[str]
+    recsys: Recsys, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The baseline logged no latency and has no change to price: '-' there, never 'NaN'."""
+    monkeypatch.setenv("COLUMNS", "200")
     assert main(["ledger", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    header = lines[0].split()
-
-    def last_columns(line: str) -> dict[str, str]:  # names and times hold spaces; figures don't
-        return dict(zip(reversed(header), reversed(line.split()), strict=False))
-
+    header = re.split(r"\s{2,}", lines[0])
     assert "NaN" not in "\n".join(lines)
-    assert last_columns(lines[1])["latency_ms"] == "-"
-    assert last_columns(lines[1])["value_per_year"] == "-"
-    assert last_columns(lines[2])["latency_ms"] == "38.0"
+    first = dict(zip(header, re.split(r"\s{2,}", lines[1]), strict=True))
+    second = dict(zip(header, re.split(r"\s{2,}", lines[2]), strict=True))
+    assert first["latency_ms"] == "-"
+    assert first["value/yr [90% range]"] == "-"
+    assert second["latency_ms"] == "38"
+
+
+def test_list_marks_no_failed_run_as_the_baseline(
+    recsys: Recsys, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed cell recorded with --baseline shows as failed, and its data say not a baseline."""
+    monkeypatch.setenv("COLUMNS", "200")
+    with (
+        pytest.raises(NameError),
+        recsys.project.experiment("broken baseline", target="take_rate", baseline=True),
+    ):
+        raise NameError("evaluate")
+    assert main(["ledger", "list"]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "broken baseline" in x]
+    assert re.split(r"\s{2,}", line)[4] == "failed"
+    assert main(["ledger", "list", "--json"]) == 0
+    data = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert data["broken baseline"]["baseline"] is False
+    assert data["popularity baseline"]["baseline"] is True
 
 
 def test_list_filters_by_target(recsys: Recsys, capsys: pytest.CaptureFixture[str]) -> None:

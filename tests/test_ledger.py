@@ -899,7 +899,8 @@ def test_last_is_the_run_another_process_recorded_last(tmp_path: Path) -> None:
 
 
 def test_a_name_means_the_run_of_that_name_recorded_last(tmp_path: Path) -> None:
-    """``project.run(NAME)`` is the latest recorded run of that name, whatever the ids."""
+    """``ledger.last(name=NAME)`` is the latest recorded run of that name, whatever the ids;
+    ``project.run(NAME)`` refuses a name two runs share (it lists them and asks for an id)."""
     project = Project.at(tmp_path)
     earlier_id = Run.new("tuned", target="kpi", metrics={"auc": 0.81})
     later_id = Run.new("tuned", target="kpi", metrics={"auc": 0.8})
@@ -907,7 +908,8 @@ def test_a_name_means_the_run_of_that_name_recorded_last(tmp_path: Path) -> None
     project.ledger.record(Run.new("other", target="kpi"))
     project.ledger.record(earlier_id)
     project.ledger.record(Run.new("other", target="kpi"))
-    assert project.run("tuned") == earlier_id
+    with pytest.raises(LedgerError, match='2 runs are named "tuned"'):
+        project.run("tuned")
     assert project.ledger.last(name="tuned") == earlier_id
     assert project.ledger.last(name="nothing") is None
 

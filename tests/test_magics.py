@@ -95,6 +95,8 @@ def test_experiment_cards_show_the_business_change(recsys: Any) -> None:
     assert "[baseline]" in baseline_card["text/plain"]
     assert "this run is the baseline for take_rate" in baseline_card["text/plain"]
 
+    baseline_id = baseline_card[RUN_MIME]["run"]["id"]
+
     result, captured = run_cell(recsys, TWO_TOWER)
     assert result.success
     (card,) = cards(captured)
@@ -105,7 +107,8 @@ def test_experiment_cards_show_the_business_change(recsys: Any) -> None:
         "  KPI         take_rate; baseline 11.20%, target 12.00%; higher is better; owner growth PM\n"
         "  Hypothesis  better cold-start recall lifts take-rate (expected +0.3pp)\n"
         "  Tags        retrieval\n"
-        "  ML metrics  ndcg@10 0.4125 (+0.0125), latency_ms 38 (+26); changes vs the baseline run\n"
+        "  ML metrics  ndcg@10 0.4125 (+0.0125), latency_ms 38 (+26); changes vs the baseline run "
+        f'"popularity baseline" (id {baseline_id[:12]})\n'
         "  Impact      ndcg@10 +0.0125 (vs baseline run) -> take_rate +0.44 pp [+0.25, +0.62] "
         "(90% ranges; elasticity 0.35 [0.2, 0.5]; A/B tests 2026 Q1-Q3)\n"
         "  Business    +0.44 pp take_rate [+0.25, +0.62] (90%), +3.9% relative to the KPI baseline, "

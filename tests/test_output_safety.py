@@ -178,9 +178,10 @@ def hostile(project_dir: Path) -> Iterator[Project]:
 
 
 def test_ledger_list_prints_no_control_characters(
-    hostile: Project, capsys: pytest.CaptureFixture[str]
+    hostile: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`bizml ledger list`: the run's name is 'click', on one row, with no escape left."""
+    monkeypatch.setenv("COLUMNS", "300")  # the whole table on one block of rows
     assert main(["ledger", "list"]) == 0
     out = capsys.readouterr().out
     assert CONTROL.search(out) is None

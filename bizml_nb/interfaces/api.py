@@ -225,6 +225,7 @@ def runs(target: str | None = None) -> pd.DataFrame:
     90% range; empty where no link prices the run. A logged metric named like one of
     these is shown as ``metric.NAME``, as the ledger does for its own columns.
     """
+    from bizml_nb.present.tables import runs_view
     from bizml_nb.present.views import runs_table
 
     current = project()
@@ -237,7 +238,8 @@ def runs(target: str | None = None) -> pd.DataFrame:
         for column in VALUE_COLUMNS:
             frame[column] = []
         return frame
-    return frame.merge(priced, on="id", how="left", validate="one_to_one")
+    merged = frame.merge(priced, on="id", how="left", validate="one_to_one")
+    return runs_view(merged, current.registry)  # shown in a terminal as the cards word it
 
 
 def show(ref: str) -> Card:

@@ -1,7 +1,7 @@
 """The ``bizml`` command: project set-up and the ledger from a shell.
 
     bizml init [--project NAME] [--currency USD]
-    bizml ledger list [--target KPI]
+    bizml ledger list [--target KPI] [--json]
     bizml ledger show RUN
     bizml ledger export --format csv|json|parquet --out FILE [--target KPI] [--force]
     bizml ledger import NOTEBOOK.ipynb ...
@@ -154,6 +154,9 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list runs with their predicted value per year")
     listing.add_argument("--target", help="only runs against this KPI")
+    listing.add_argument(
+        "--json", action="store_true", help="print the runs as JSON data (numbers unformatted)"
+    )
     listing.set_defaults(handler=_list)
 
     show = sub.add_parser("show", help="show one run's card")
@@ -300,36 +303,23 @@ def _init(args: argparse.Namespace) -> None:
 
 
 def _list(args: argparse.Namespace) -> None:
+    from bizml_nb.present.tables import Wording, runs_text
+
     project = _project(args)
-    if project.has_registry:
+    registry = project.registry if project.has_registry else None
+    if registry is not None:
         from bizml_nb.present.views import runs_table
 
         frame = runs_table(project, args.target)
     else:
         frame = project.ledger.frame(args.target)
+    if args.json:
+        say(json_text(frame.to_json(orient="records", date_format="iso", force_ascii=False)))
+        return
     if frame.empty:
         say(f"no runs in {terminal_line(project.ledger.path)}")
         return
-    import pandas as pd
-
-    frame = frame.rename(columns=terminal_line)
-    for column in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[column]):
-            continue
-        frame[column] = frame[column].map(_one_line)
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
-        say(frame.to_string(index=False, na_rep="-"))  # missing, not a number "NaN"
-
-
-def _one_line(value: object) -> object:
-    """A table cell with each user string in it on one line, with no control characters."""
-    if isinstance(value, str):
-        return terminal_line(value)
-    if isinstance(value, tuple | list):
-        return type(value)(_one_line(item) for item in value)
-    if isinstance(value, dict):
-        return {terminal_line(key): _one_line(item) for key, item in value.items()}
-    return value
+    say(runs_text(frame, Wording.of(registry)))  # each cell on one line, cut to fit
 
 
 def _show(args: argparse.Namespace) -> None:

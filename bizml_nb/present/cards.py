@@ -3,7 +3,8 @@
 Both are :class:`~bizml_nb.core.card.CardMixin` cards: they say ``title()`` and
 ``rows()``, and the protocol shows them as one ``display_data`` with
 
-- ``text/plain``: deterministic (no ids, times or addresses), so nbval can compare it;
+- ``text/plain``: deterministic but for the short id of the baseline run it names (no
+  times or addresses; ``notebooks/sanitize.cfg`` masks that id), so nbval can compare it;
 - ``text/html``: a ``<div class="bizml-card">``, every user string escaped;
 - ``application/vnd.bizml.run+json`` (experiment cards): the whole run record plus its
   impact, so an executed notebook is a second copy of its runs (``bizml ledger import``).
@@ -29,6 +30,7 @@ from bizml_nb.core.run import RUN_MIME
 from bizml_nb.impact import for_run
 from bizml_nb.impact.links import interval_unknown
 from bizml_nb.projects.experiments import show_runs_with
+from bizml_nb.projects.project import short_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -123,6 +125,8 @@ class Card(CardMixin):
             rows.append(("Params", ", ".join(f"{k}={v}" for k, v in run.params.items())))
         if run.status == "failed":
             rows.append(("Error", run.error or "the cell raised an error"))
+            if run.is_baseline:
+                rows.append(("Baseline", self._not_a_baseline()))
         rows.append(("ML metrics", self._ml_metrics() or "none logged"))
         return rows
 
@@ -172,8 +176,17 @@ class Card(CardMixin):
                 compared = True
             parts.append(text)
         if compared:
-            parts[-1] += "; changes vs the baseline run"
+            assert self.baseline is not None
+            parts[-1] += f"; changes vs the baseline run {_named(self.baseline)}"
         return ", ".join(parts)
+
+    def _not_a_baseline(self) -> str:
+        """Why a failed run recorded with ``--baseline`` is not its KPI's baseline."""
+        target = one_line(self.run.target)
+        text = f"not {target}'s baseline: a failed run never is; "
+        if self.baseline is None:
+            return text + f"{target} has no baseline run yet"
+        return text + f"{target}'s runs are compared with {_named(self.baseline)}"
 
     def _contribution(self, contribution: Contribution) -> str:
         link = contribution.link
@@ -233,6 +246,11 @@ class Card(CardMixin):
         elif progress is not None:
             text += f", {units.percent(progress)} of the way to target"
         return text
+
+
+def _named(run: Run) -> str:
+    """A run as a card names it: ``"popularity baseline" (id 01JD7Q2XAB3C)``."""
+    return f'"{one_line(run.name)}" (id {short_id(run.id)})'
 
 
 def _chain_step(step: ChainStep) -> str:

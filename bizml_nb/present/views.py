@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
     """One row per run: id, time, name, KPI, status, baseline flag, ML metrics and value/yr.
 
+    ``baseline`` is true for a run recorded as its KPI's baseline whose cell ran: a
+    failed run never is one, whatever it was recorded with.
+
     ``value_per_year`` is the mid estimate against the KPI's current baseline run
     (empty where no link applies), with ``value_low`` and ``value_high``, the ends
     of its 90% range, beside it; ``business_delta`` is the mid in KPI units.
@@ -48,7 +51,7 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
                 "name": run.name,
                 "target": run.target,
                 "status": run.status,
-                "baseline": run.is_baseline,
+                "baseline": run.is_baseline and run.status == "ok",
                 **{_column(metric): number for metric, number in run.metrics.items()},
                 "business_delta": delta.mid if delta else None,
                 "value_per_year": value.mid if value else None,
@@ -56,8 +59,11 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
                 "value_high": value.high if value else None,
             }
         )
+    from bizml_nb.present.tables import runs_view
+
     metric_names = list(dict.fromkeys(_column(m) for run in runs for m in run.metrics))
-    return pd.DataFrame(rows, columns=[*_FIXED[:6], *metric_names, *_FIXED[6:]])
+    frame = pd.DataFrame(rows, columns=[*_FIXED[:6], *metric_names, *_FIXED[6:]])
+    return runs_view(frame, registry)
 
 
 _FIXED = (

@@ -280,8 +280,24 @@ class Project:
         return frame
 
     def set_baseline(self, ref: str) -> Run:
-        """Make a run (by id, prefix, ``last`` or name) the baseline of its KPI."""
+        """Make a run (by id, prefix, ``last`` or name) the baseline of its KPI.
+
+        A run whose cell failed is refused: its metrics may be partial or missing, so
+        the KPI's runs keep the baseline they had.
+        """
         run = self.run(ref)
+        if run.status != "ok":
+            current = self.ledger.baseline(run.target)
+            kept = (
+                f"{run.target}'s baseline stays {describe_run(current)}"
+                if current is not None
+                else f"{run.target} still has no baseline run"
+            )
+            raise LedgerError(
+                f"run {describe_run(run)} failed; only a successful run can be a baseline (a "
+                f"failed cell's metrics may be partial or missing), so {kept}. Run the "
+                "experiment again and make the new run the baseline"
+            )
         return self.ledger.set_baseline(run.target, run.id)
 
     def declare(self, item: BusinessMetric | Link) -> Outcome:
@@ -332,7 +348,11 @@ class Project:
 
     def run(self, ref: str) -> Run:
         """A run by id, unique id prefix, ``last`` (the run recorded most recently, by any
-        process), or name (the latest recorded run of that name)."""
+        process), or name.
+
+        A name must be unique: when several runs share it, :class:`LedgerError` lists
+        each of them (short id, start time, status, KPI) and asks for the id.
+        """
         ref = ref.strip()
         if ref == "last":
             last = self.ledger.last()
@@ -342,9 +362,11 @@ class Project:
         try:
             return self.ledger.get(ref)
         except LedgerError:
-            named = self.ledger.last(name=ref)
-            if named is not None:
-                return named
+            named = self.ledger.runs(name=ref)
+            if len(named) == 1:
+                return named[0]
+            if named:
+                raise LedgerError(_ambiguous(ref, named)) from None
             raise
 
     def impact(self, ref: str | Run) -> Impact | None:
@@ -426,6 +448,40 @@ def _matrix(
 
         raise InvalidValue("value_matrix", TOO_LARGE) from None
     return ((tn, fp), (fn, tp))
+
+
+#: How many characters of a run id are shown as its short id (its first 10 are the
+#: millisecond it was made, the next the start of its random part).
+SHORT_ID_CHARS = 12
+
+
+def short_id(run_id: str) -> str:
+    """The first characters of a run id, as cards and lists show it (a prefix that
+    ``%bizml show`` and ``bizml ledger show`` take)."""
+    return run_id[:SHORT_ID_CHARS]
+
+
+def describe_run(run: Run) -> str:
+    """A run as messages name it: ``"two-tower v2" (id 01JD7Q2XAB3C)``."""
+    from bizml_nb.core.textsafe import terminal_line
+
+    return f'"{terminal_line(run.name)}" (id {short_id(run.id)})'
+
+
+def _ambiguous(name: str, runs: Sequence[Run]) -> str:
+    """The message for a name shared by several runs: each one, newest first, and the ask."""
+    from bizml_nb.core.textsafe import terminal_line
+
+    lines = [
+        f'{len(runs)} runs are named "{terminal_line(name)}"; give the id (or a unique '
+        "prefix of it) of the one you mean:"
+    ]
+    for run in sorted(runs, key=lambda r: r.id, reverse=True):
+        lines.append(
+            f"  {short_id(run.id)}  {run.started_at[:19].replace('T', ' ')}  "
+            f"{run.status:<6}  -> {terminal_line(run.target)}"
+        )
+    return "\n".join(lines)
 
 
 _SETTLE_NS = 2_000_000_000  # well beyond any file system's timestamp granularity
