@@ -727,10 +727,10 @@ def test_maturity_compares_a_deployment_history(
     assert history["median_days"] == pytest.approx(float(days.median()))
     assert history["within_30_days"] == pytest.approx(0.5)
     assert math.isclose(sum(history["shares"].values()), 1.0)
-    assert "Own deployments: 10" in record["summary"]
+    assert "  Own deployments  10, median 30 days, 50% within 30 days" in record["summary"]
     assert executed["adoption_maturity", "defaults"]["record"]["history"] is None
-    summary = executed["adoption_maturity", "all"]["execution"].summary
-    assert summary.startswith("Decision summary: platform team\nLevel 4")
+    assert record["summary"].startswith("platform team: ML maturity level 4 of 4; keep it\n")
+    assert executed["adoption_maturity", "all"]["execution"].summary == record["summary"]
 
 
 @pytest.mark.slow

@@ -2,22 +2,25 @@
 # # How mature is our ML delivery, and what should we fix first?
 #
 # 17 yes/no questions place an ML team on Microsoft's ML operations maturity model
-# (levels 0 to 4) and on Google's MLOps levels (0 to 2). The notebook then shows what that
-# level usually means for the time it takes to get a model live, compares the team's own
-# deployments with a published survey if it has a record of them, and lists the concrete
-# changes that would lift the team one level.
+# (levels 0 to 4) and on Google's MLOps levels (0 to 2). The notebook decides **where the
+# team stands and which changes to make first** to reach the next level; below the decision,
+# it shows how the level was scored, what the level usually means for the time it takes to
+# get a model live, the team's own deployments beside a published survey (if it has a record
+# of them), and every change that would lift the level.
 #
 # Answer the questions in the parameters cell below (True = yes), or make a copy with
 # `bizml new adoption_maturity my_team.ipynb -p experiments_tracked true ...`, then run every
-# cell (`bizml run my_team.ipynb`). The default answers describe an **illustrative** team,
-# not yours.
+# cell (`bizml run my_team.ipynb`). The quiz further down holds the same answers and can be
+# changed there. The default answers describe an **illustrative** team, not yours.
 
 # %% tags=["parameters"]
 # fmt: off
+from typing import Optional  # a parameter that may be None is Optional[...]: papermill reads it
+
 # Parameters: edit them here, or pass them with `bizml new adoption_maturity OUT.ipynb -p NAME VALUE`.
 # The answers (True = yes) describe an ILLUSTRATIVE team: replace them with yours.
-organisation: str = "our ML team"  # whose maturity this is; the summary names it
-deployment_history: str | None = None  # CSV of past deployments (columns started, deployed; one row per model); None: skip it
+organisation: str = "our ML team"  # whose maturity this is; the decision names it
+deployment_history: Optional[str] = None  # CSV of past deployments (columns started, deployed; one row per model); None: skip it
 # people: questions for levels 1-4
 separate_teams_collaborate: bool = True  # Do data scientists and engineers work together on releasing models (rather than handing notebooks over)?
 shared_ownership: bool = False  # Do data scientists, data engineers and software engineers share ownership of models in production?
@@ -42,6 +45,39 @@ production_metrics_feed_back: bool = False  # Do production metrics feed back au
 # fmt: on
 
 # %% [markdown]
+# ## The decision: where the team stands, and what to fix first
+#
+# The card gives the team's level on both scales, the headings that hold it back, the first
+# changes to make to reach the next level, and what the level usually means for the time to
+# deploy a model (an illustration shaped to a survey, explained below). The cell first checks
+# the parameters, as `bizml new` and `bizml run` do.
+
+# %% tags=["decision-summary"]
+from bizml_nb.present.analyses import maturity
+
+parameters = maturity.parameters_from(globals())
+maturity.check_parameters(parameters)
+analysis = maturity.analyse(parameters)
+analysis.decision
+
+# %% [markdown]
+# ## The answers, as a quiz
+#
+# The quiz holds the answers the decision was made from. Tick or untick a box and the level
+# and next steps in the quiz change at once. Then run the cell after it, and the cells below
+# it: they use the quiz's answers, and the cell says which differ from the parameters cell and
+# gives the `bizml run` line that makes the decision above from them. (The quiz needs a live
+# notebook; a saved copy shows its answers as text.)
+
+# %% tags=["nbval-ignore-output"]
+quiz = analysis.quiz()
+quiz
+
+# %%
+analysis = analysis.with_answers(quiz.answers())
+analysis.answers_used(parameters)
+
+# %% [markdown]
 # ## How the level is scored
 #
 # - Microsoft's "Machine Learning operations maturity model" (Azure Architecture Center)
@@ -57,89 +93,13 @@ production_metrics_feed_back: bool = False  # Do production metrics feed back au
 #   Microsoft's 0-1 count as Google's 0, 2 as 1, and 3-4 as 2.
 
 # %%
-# Score the answers: a level per heading, the team's level, Google's level
-import math
-from pathlib import Path
-from statistics import NormalDist
-
-import matplotlib.pyplot as plt
-import pandas as pd
-from IPython.display import display
-
-from bizml_nb.finance.maturity import (
-    ALGORITHMIA_CITATION,
-    DEFAULT_ASSUMPTIONS,
-    DIMENSIONS,
-    LEVEL_NAMES,
-    QUESTIONS,
-    assess,
-    compare_with_survey,
-    deployment_days,
-    survey_shares,
-)
-from bizml_nb.finance.roi import Lognormal
-
-answers = {
-    "separate_teams_collaborate": separate_teams_collaborate,
-    "shared_ownership": shared_ownership,
-    "release_by_engineers": release_by_engineers,
-    "ops_monitoring_owned": ops_monitoring_owned,
-    "data_pipeline_automated": data_pipeline_automated,
-    "experiments_tracked": experiments_tracked,
-    "code_and_model_versioned": code_and_model_versioned,
-    "training_automated": training_automated,
-    "retraining_triggered": retraining_triggered,
-    "release_repeatable": release_repeatable,
-    "release_automated_with_tests": release_automated_with_tests,
-    "ab_testing_integrated": ab_testing_integrated,
-    "rollback_automatic": rollback_automatic,
-    "app_has_tests": app_has_tests,
-    "model_metrics_in_app": model_metrics_in_app,
-    "integration_tests_for_model": integration_tests_for_model,
-    "production_metrics_feed_back": production_metrics_feed_back,
-}
-assessment = assess(answers)
-level = assessment.level
-yes = sum(answers.values())
-print(f"{organisation}: {yes} of {len(QUESTIONS)} questions answered yes")
-print(
-    f"Level {level} ({assessment.name}) on Microsoft's 0-4 scale; "
-    f"level {assessment.google_level} on Google's 0-2 scale"
-)
-for dimension in DIMENSIONS:
-    at = assessment.by_dimension[dimension]
-    marker = "  <- sets the team's level" if at == level else ""
-    print(f"  {dimension:<24} level {at} ({LEVEL_NAMES[at]}){marker}")
-
-figure, axes = plt.subplots(figsize=(7, 2.6))
-values = [assessment.by_dimension[d] for d in DIMENSIONS]
-axes.barh(
-    range(len(DIMENSIONS)),
-    values,
-    color=["tab:orange" if v == level else "tab:blue" for v in values],
-)
-axes.set_yticks(range(len(DIMENSIONS)), list(DIMENSIONS))
-axes.invert_yaxis()
-axes.set_xlim(0, 4)
-axes.set_xticks(range(5))
-axes.set_xlabel("maturity level (orange: the weakest headings, which set the team's level)")
-axes.set_title("Maturity by heading")
-figure.tight_layout()
-plt.close(figure)
-figure
+analysis.levels_chart()
 
 # %% [markdown]
 # The answers, question by question:
 
 # %%
-pd.DataFrame(
-    {
-        "heading": [q.dimension for q in QUESTIONS],
-        "level": [q.level for q in QUESTIONS],
-        "question": [q.text for q in QUESTIONS],
-        "answer": ["yes" if answers[q.key] else "no" for q in QUESTIONS],
-    }
-)
+analysis.answers_table()
 
 # %% [markdown]
 # ## Time to deploy: what this level usually means
@@ -153,67 +113,10 @@ pd.DataFrame(
 # measured per level.
 
 # %%
-BINS = [
-    ("7 days or less", 0, 7),
-    ("8-30 days", 7, 30),
-    ("31-90 days", 30, 90),
-    ("more than 90 days", 90, math.inf),
-]
+analysis.deploy_chart()
 
-
-def within(prior: Lognormal, days: float) -> float:
-    """Share of projects deployed within ``days`` under a lognormal prior."""
-    if days == math.inf:
-        return 1.0
-    return NormalDist().cdf((math.log(days) - math.log(prior.median)) / prior.sigma)
-
-
-def binned(prior: Lognormal) -> list[float]:
-    return [within(prior, high) - (within(prior, low) if low > 0 else 0.0) for _, low, high in BINS]
-
-
-survey = survey_shares()
-shown_levels = [level] + ([level + 1] if level < 4 else [])
-table = pd.DataFrame(
-    {
-        "days to deploy": [name for name, _, _ in BINS],
-        "survey (all who answered)": [survey[name] for name, _, _ in BINS],
-    }
-)
-for at in shown_levels:
-    table[f"level {at} (illustrative)"] = binned(DEFAULT_ASSUMPTIONS.deploy_prior(at))
-prior = DEFAULT_ASSUMPTIONS.deploy_prior(level)
-survey_30 = survey["7 days or less"] + survey["8-30 days"]
-print(
-    f"Survey: {survey_30:.0%} of those who answered deploy within 30 days ({ALGORITHMIA_CITATION})"
-)
-print(
-    f"Level {level}: median {prior.median:.0f} days to deploy, {within(prior, 30):.0%} within 30 days (illustrative)"
-)
-if level < 4:
-    better = DEFAULT_ASSUMPTIONS.deploy_prior(level + 1)
-    print(
-        f"Level {level + 1}: median {better.median:.0f} days, {within(better, 30):.0%} within 30 days (illustrative)"
-    )
-
-figure, axes = plt.subplots(figsize=(7, 3))
-width = 0.8 / (len(table.columns) - 1)
-for i, column in enumerate(table.columns[1:]):
-    axes.bar([x + i * width for x in range(len(BINS))], table[column], width=width, label=column)
-axes.set_xticks(
-    [x + width * (len(table.columns) - 2) / 2 for x in range(len(BINS))],
-    list(table["days to deploy"]),
-)
-axes.set_ylabel("share of models")
-axes.set_title("Time to deploy: survey and illustrative curves per level")
-axes.legend(fontsize=8)
-figure.tight_layout()
-plt.close(figure)
-display(figure)
-shown = table.copy()
-for column in shown.columns[1:]:
-    shown[column] = [f"{v:.0%}" for v in shown[column]]
-shown
+# %%
+analysis.deploy_table()
 
 # %% [markdown]
 # ## The team's own deployments
@@ -221,44 +124,10 @@ shown
 # With `deployment_history`, the path of a CSV with one row per deployed model and the columns
 # `started` and `deployed` (dates), the team's own times to deploy are set beside the survey's.
 # Measured figures beat any survey: if yours differ from the level's illustrative curve, trust
-# yours (and give them to `roi_analysis` as `deploy_days`).
+# yours (and give them to the `roi_analysis` template as `deploy_days`).
 
 # %%
-history = None
-if deployment_history is None:
-    print("No deployment history given (parameter deployment_history): nothing to compare.")
-else:
-    if not Path(deployment_history).is_file():
-        raise FileNotFoundError(f"deployment_history: no file at {deployment_history!r}")
-    days = deployment_days(pd.read_csv(deployment_history))
-    comparison = compare_with_survey(days)
-    history = {
-        "deployments": len(days),
-        "median_days": float(days.median()),
-        "within_30_days": float((days <= 30).mean()),
-        "shares": {row["days"]: float(row["yours"]) for row in comparison.to_dict("records")},
-    }
-    print(
-        f"{history['deployments']} deployments: median {history['median_days']:.0f} days from start "
-        f"to live, {history['within_30_days']:.0%} within 30 days (survey: {survey_30:.0%})"
-    )
-    figure, axes = plt.subplots(figsize=(7, 3))
-    positions = range(len(comparison))
-    axes.bar([x - 0.2 for x in positions], comparison["yours"], width=0.4, label=organisation)
-    axes.bar(
-        [x + 0.2 for x in positions], comparison["survey"], width=0.4, label="Algorithmia 2020"
-    )
-    axes.set_xticks(list(positions), list(comparison["days"]))
-    axes.set_ylabel("share of models")
-    axes.set_title("Time to deploy: yours and the survey's")
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    plt.close(figure)
-    display(figure)
-    shown = comparison.copy()
-    for column in ("yours", "survey"):
-        shown[column] = [f"{v:.0%}" for v in shown[column]]
-    display(shown)
+analysis.own_deployments()
 
 # %% [markdown]
 # ## What would lift the level
@@ -267,80 +136,4 @@ else:
 # answered no, each with a first concrete step.
 
 # %%
-if level == 4:
-    to_next = []
-    print("Level 4 is the top of the scale: keep the practices that got the team here.")
-else:
-    to_next = [q for q in QUESTIONS if q.level <= level + 1 and not answers[q.key]]
-    print(f"To reach level {level + 1} ({LEVEL_NAMES[level + 1]}), {len(to_next)} changes:")
-    for q in to_next:
-        print(f"- [{q.dimension}, level {q.level}] {q.text}")
-        print(f"  first step: {q.next_step}")
-
-# %% [markdown]
-# ## Decision summary
-#
-# Where the team stands, what to fix first, and what it would change. The cell also records
-# the key figures as JSON (`application/vnd.bizml.maturity+json`), which `bizml run` and
-# reports read back.
-
-# %% tags=["decision-summary"]
-weakest = [d for d in DIMENSIONS if assessment.by_dimension[d] == level]
-lines = [
-    f"Decision summary: {organisation}",
-    f"Level {level} ({assessment.name}) on Microsoft's 0-4 scale, level {assessment.google_level} "
-    f"on Google's 0-2 scale; {yes} of {len(QUESTIONS)} answers yes.",
-]
-if level < 4:
-    lines.append(f"The level is set by: {', '.join(weakest)}.")
-    lines.append(
-        f"Fix first ({len(to_next)} changes to reach level {level + 1}, {LEVEL_NAMES[level + 1]}): "
-        + "; ".join(q.next_step.rstrip(".") for q in to_next[:3])
-        + ("; and more below." if len(to_next) > 3 else ".")
-    )
-    lines.append(
-        f"Time to deploy (illustrative): median {prior.median:.0f} days at level {level}, "
-        f"{DEFAULT_ASSUMPTIONS.deploy_prior(level + 1).median:.0f} days at level {level + 1}."
-    )
-else:
-    lines.append(
-        f"Top level: keep it. Time to deploy (illustrative): median {prior.median:.0f} days."
-    )
-if history is not None:
-    lines.append(
-        f"Own deployments: {history['deployments']}, median {history['median_days']:.0f} days, "
-        f"{history['within_30_days']:.0%} within 30 days (survey: {survey_30:.0%})."
-    )
-lines.append("What would change this: answering yes to the questions listed above; then re-run.")
-summary = "\n".join(lines)
-print(summary)
-
-record = {
-    **assessment.record(),
-    "template": "adoption_maturity",
-    "organisation": organisation,
-    "level_name": assessment.name,
-    "yes_answers": int(yes),
-    "to_next_level": [q.key for q in to_next],
-    "deploy_prior": {
-        "level": level,
-        "median_days": float(prior.median),
-        "within_30_days": float(within(prior, 30)),
-        "illustrative": True,
-    },
-    "survey": {"source": ALGORITHMIA_CITATION, "shares": {k: float(v) for k, v in survey.items()}},
-    "history": history,
-    "parameters": {
-        "organisation": organisation,
-        "deployment_history": deployment_history,
-        **answers,
-    },
-    "summary": summary,
-}
-display(
-    {
-        "text/plain": "decision record: application/vnd.bizml.maturity+json",
-        "application/vnd.bizml.maturity+json": record,
-    },
-    raw=True,
-)
+analysis.next_steps()

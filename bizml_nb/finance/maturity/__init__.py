@@ -20,12 +20,15 @@ Sources (see the project's REFERENCE notes):
   to match those two points.
 
 The package: :mod:`~bizml_nb.finance.maturity.questionnaire` (the questions, the
-scoring, the :class:`Assessment` card) and :mod:`~bizml_nb.finance.maturity.survey` (the
-survey's shares, time-to-deploy priors, :func:`by_maturity`, one's own history).
+scoring, the :class:`Assessment` card), :mod:`~bizml_nb.finance.maturity.survey` (the
+survey's shares, time-to-deploy priors, :func:`by_maturity`, one's own history read and
+binned) and :mod:`~bizml_nb.finance.maturity.history` (:class:`History`: one's own
+deployments summarised).
 """
 
 from __future__ import annotations
 
+from bizml_nb.finance.maturity.history import History
 from bizml_nb.finance.maturity.questionnaire import (
     DIMENSIONS,
     LEVEL_NAMES,
@@ -41,20 +44,24 @@ from bizml_nb.finance.maturity.survey import (
     ALGORITHMIA_2020,
     ALGORITHMIA_CITATION,
     DEFAULT_ASSUMPTIONS,
+    DEPLOY_BINS,
     SEED_CITATION,
     SEED_POINTS,
     MaturityAssumptions,
+    binned,
     by_maturity,
     compare_with_survey,
     deployment_days,
     survey_prior,
     survey_shares,
+    within_days,
 )
 
 __all__ = [
     "ALGORITHMIA_2020",
     "ALGORITHMIA_CITATION",
     "DEFAULT_ASSUMPTIONS",
+    "DEPLOY_BINS",
     "DIMENSIONS",
     "LEVEL_NAMES",
     "MATURITY_MIME",
@@ -62,14 +69,17 @@ __all__ = [
     "SEED_CITATION",
     "SEED_POINTS",
     "Assessment",
+    "History",
     "MaturityAssumptions",
     "MaturityError",
     "Question",
     "assess",
+    "binned",
     "by_maturity",
     "check_level",
     "compare_with_survey",
     "deployment_days",
     "survey_prior",
     "survey_shares",
+    "within_days",
 ]

@@ -98,6 +98,35 @@ class MaturityAssumptions:
 DEFAULT_ASSUMPTIONS = MaturityAssumptions()
 
 
+#: The survey's bins of days to deploy: (name, more than, at most).
+DEPLOY_BINS: tuple[tuple[str, float, float], ...] = (
+    ("7 days or less", 0.0, 7.0),
+    ("8-30 days", 7.0, 30.0),
+    ("31-90 days", 30.0, 90.0),
+    ("more than 90 days", 90.0, math.inf),
+)
+
+
+def within_days(prior: Lognormal, days: float) -> float:
+    """The share of projects deployed within ``days`` under a lognormal time to deploy.
+
+    >>> round(within_days(DEFAULT_ASSUMPTIONS.deploy_prior(0), 30), 6)
+    0.4
+    """
+    if days == math.inf:
+        return 1.0
+    if days <= 0:
+        return 0.0
+    return NormalDist().cdf((math.log(days) - math.log(prior.median)) / prior.sigma)
+
+
+def binned(prior: Lognormal) -> dict[str, float]:
+    """The shares of projects in each of the survey's bins (:data:`DEPLOY_BINS`) under ``prior``."""
+    return {
+        name: within_days(prior, high) - within_days(prior, low) for name, low, high in DEPLOY_BINS
+    }
+
+
 def survey_prior() -> Lognormal:
     """A lognormal time to deploy fitted to the Algorithmia 2020 answers (all respondents).
 
@@ -240,12 +269,15 @@ __all__ = [
     "ALGORITHMIA_2020",
     "ALGORITHMIA_CITATION",
     "DEFAULT_ASSUMPTIONS",
+    "DEPLOY_BINS",
     "SEED_CITATION",
     "SEED_POINTS",
     "MaturityAssumptions",
+    "binned",
     "by_maturity",
     "compare_with_survey",
     "deployment_days",
     "survey_prior",
     "survey_shares",
+    "within_days",
 ]

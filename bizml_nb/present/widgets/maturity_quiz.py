@@ -19,6 +19,8 @@ from bizml_nb.finance.maturity import (
 from bizml_nb.present.widgets.bundle import with_text
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
 
@@ -27,15 +29,22 @@ class MaturityQuiz:
 
     ``history`` (columns model, started, deployed, days) is the organisation's own
     deployments, e.g. ``bizml_nb.project().deployments()``; it is compared with the
-    Algorithmia 2020 survey.
+    Algorithmia 2020 survey. ``answers`` ticks the boxes to start with; :meth:`answers`
+    reads them back. ``with_record=False`` leaves the maturity record out of the display
+    (where a decision card already carries it).
     """
 
     def __init__(
-        self, history: pd.DataFrame | None = None, answers: dict[str, bool] | None = None
+        self,
+        history: pd.DataFrame | None = None,
+        answers: Mapping[str, bool] | None = None,
+        *,
+        with_record: bool = True,
     ) -> None:
         import ipywidgets as w
 
         self.history = history
+        self.with_record = with_record
         answers = answers or {}
         self.boxes: dict[str, Any] = {}
         sections = []
@@ -62,9 +71,13 @@ class MaturityQuiz:
         self.widget.add_class("bizml-maturity-quiz")
         self.update()
 
+    def answers(self) -> dict[str, bool]:
+        """The answers as ticked now, by question key (True: yes)."""
+        return {key: bool(box.value) for key, box in self.boxes.items()}
+
     @property
     def assessment(self) -> Assessment:
-        return assess({key: bool(box.value) for key, box in self.boxes.items()})
+        return assess(self.answers())
 
     def update(self) -> None:
         result = self.assessment
@@ -111,5 +124,5 @@ class MaturityQuiz:
         return with_text(
             self.widget._repr_mimebundle_(**kwargs),
             self.assessment.text(),
-            {MATURITY_MIME: self.assessment.record()},
+            {MATURITY_MIME: self.assessment.record()} if self.with_record else None,
         )
