@@ -75,13 +75,21 @@ def test_template_is_saved_without_outputs_and_matches_its_build_script() -> Non
     )
     tags = [c.metadata.get("tags", []) for c in saved.cells]
     assert tags.count(["parameters"]) == 1
-    assert tags[-1] == ["decision-summary"]
+    assert tags.count(["decision-summary"]) == 1
+    # the decision comes first: parameters, a Markdown cell saying what is decided, the card
+    first = tags.index(["parameters"])
+    assert saved.cells[first + 1].cell_type == "markdown"
+    assert tags[first + 2] == ["decision-summary"]
+    assert saved.cells[first + 2].source.splitlines()[-1] == "check.decision"
+    code = [c.source for c in saved.cells if c.cell_type == "code"]
+    assert all(len(source.splitlines()) <= 8 for source in code[1:]), code
 
 
 def test_parameters_are_typed_and_commented() -> None:
     params = {p.name: p for p in templates.get_template(NAME).parameters}
     assert list(params)[:3] == ["reference_path", "analysis_path", "drift"]
     assert params["reference_path"].type == "str"
+    assert params["reference_path"].default == ""  # empty: generated data
     assert params["chunk_size"].default == 5000
     for name in ("tn_value", "fp_value", "fn_value", "tp_value", "cases_per_year"):
         assert params[name].type == "float"

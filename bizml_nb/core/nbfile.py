@@ -59,11 +59,12 @@ def tags(cell: Mapping[str, Any]) -> list[str]:
 def displayed(nb: Mapping[str, Any], mime: str | None = None) -> Displayed:
     """The decision summary a notebook printed and its record (``application/vnd.bizml.*+json``).
 
-    The summary is what the cell tagged ``decision-summary`` printed. The record is
+    The summary is what the cell tagged ``decision-summary`` printed, or else the
+    ``text/plain`` of the card it displayed with its record. The record is
     that cell's record if it displayed one, else the last record in the notebook;
     ``mime`` picks one type. ``nb`` must have passed :func:`notebook_problem`.
     """
-    summary = ""
+    summary = card = ""
     last = in_summary = None
     for index, cell in enumerate(nb.get("cells", [])):
         is_summary = SUMMARY_TAG in tags(cell)
@@ -71,12 +72,16 @@ def displayed(nb: Mapping[str, Any], mime: str | None = None) -> Displayed:
             if is_summary and (output.get("output_type"), output.get("name")) == STDOUT:
                 text = output.get("text", "")
                 summary += "".join(text) if isinstance(text, list) else str(text)
-            for key, value in (output.get("data") or {}).items():
+            data = output.get("data") or {}
+            if is_summary and any(_is_record(key) for key in data):
+                text = data.get("text/plain", "")
+                card += "".join(text) if isinstance(text, list) else str(text)
+            for key, value in data.items():
                 if key == mime if mime else _is_record(key):
                     last = (index, key, value)
                     in_summary = last if is_summary else in_summary
     found = in_summary or last
-    summary = summary.rstrip("\n")
+    summary = (summary or card).rstrip("\n")
     if found is None:
         return Displayed(summary, None)
     index, key, value = found

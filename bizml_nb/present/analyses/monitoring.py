@@ -1,7 +1,7 @@
 """The silent_failure_monitoring template's analysis: its parameters checked, the check, the decision.
 
 The template's cells call these functions and show what they return: the decision
-card first (:class:`~bizml_nb.present.analyses.monitoring_card.DecisionCard`), then
+card first (:class:`~bizml_nb.present.analyses.monitoring_views.DecisionCard`), then
 the data, the monitor's card, the chart and the tables that support it::
 
     parameters = {name: globals()[name] for name in monitoring.PARAMETERS}
@@ -18,15 +18,29 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bizml_nb.core import units
 from bizml_nb.core.errors import InvalidArguments, did_you_mean
 from bizml_nb.core.limits import bound, out_of_range, yearly_value_problem
+from bizml_nb.present.analyses.monitoring_views import (
+    DataCard,
+    DecisionCard,
+    MonitorView,
+    Note,
+    chunks_table,
+    labels_table,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+
+    import pandas as pd
+
+    from bizml_nb.monitor.result import MonitorResult
+    from bizml_nb.present.analyses.parts import Chart, TextTable
 
 TEMPLATE = "silent_failure_monitoring"
 #: the template's parameters, in the order of its parameters cell
@@ -112,6 +126,203 @@ DEFAULTS: dict[str, Any] = {
 def given_path(value: object) -> str | None:
     """A path parameter as given: None when left empty (generated data)."""
     return value if isinstance(value, str) and value.strip() else None
+
+
+class Generated(Protocol):
+    """Generated data with a known truth (``bizml_nb.interfaces.datasets.classifier_drift``)."""
+
+    @property
+    def reference(self) -> pd.DataFrame: ...
+    @property
+    def analysis(self) -> pd.DataFrame: ...
+    @property
+    def drift_from(self) -> int: ...
+    @property
+    def shifted(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class MonitoringCheck:
+    """The template's check: the decision card it leads with, and what supports it.
+
+    :attr:`decision` is the card (with the notebook's one monitor record); :attr:`data`,
+    :attr:`monitor`, :meth:`chart`, :meth:`chunks` and :meth:`labels` are the analysis
+    below it, each shown by a cell of its own.
+    """
+
+    decision: DecisionCard
+    data: DataCard
+    result: MonitorResult  # the label-free check
+    truth: MonitorResult | None  # the same check with the labels, when they are known
+
+    @property
+    def monitor(self) -> MonitorView:
+        """The monitor's card (drift by method, estimates of the last chunk, value)."""
+        return MonitorView(self.result)
+
+    def chart(self) -> Chart:
+        """Estimates per chunk with their band, the value per year, and drift, as a chart."""
+        from bizml_nb.present.analyses.parts import Chart
+
+        return Chart.of(
+            self.result.plot(),
+            "Chart, chunk by chunk: estimated accuracy, F1 and ROC AUC with their band "
+            "(+-3 standard errors) and alert range; the value per year with its 90% range "
+            "against the reference; each column's drift statistic over its threshold "
+            "(above 1: an alert), the columns that alerted in colour",
+        )
+
+    def chunks(self) -> TextTable:
+        """Each chunk: the columns with drift alerts, the estimated accuracy and value."""
+        return chunks_table(self.result)
+
+    def labels(self) -> TextTable | Note:
+        """The estimates beside what the labels showed, chunk by chunk (a note without labels)."""
+        if self.truth is None:
+            return Note(
+                "Labels",
+                "none for the analysis period: the realised performance is not known yet",
+            )
+        return labels_table(self.truth, generated=self.decision.generated)
+
+
+def check(
+    values: Mapping[str, Any], *, generate: Callable[..., Generated] | None = None
+) -> MonitoringCheck:
+    """Check the analysis period against the reference and decide, from the template's values.
+
+    With no files given, ``generate(drift=...)`` makes the data (the template passes
+    ``bizml_nb.interfaces.datasets.classifier_drift``); its labels are held back from the
+    check, as in production, and used only to show what the check could not see.
+    """
+    import pandas as pd
+
+    from bizml_nb.monitor import Reference
+    from bizml_nb.monitor.decision import decide
+
+    check_parameters(values)
+    label, chunk_size = values["label_column"], values["chunk_size"]
+    reference_path, analysis_path = (
+        given_path(values["reference_path"]),
+        given_path(values["analysis_path"]),
+    )
+    if reference_path is None or analysis_path is None:  # neither: checked above
+        if generate is None:
+            raise InvalidArguments(
+                "no data: give {reference_path} and {analysis_path}",
+                "reference_path",
+                "analysis_path",
+            )
+        case = generate(drift=values["drift"])
+        reference_data, analysis_data = case.reference, case.analysis
+        data = generated_words(values["drift"], case.shifted, case.drift_from)
+        checked = analysis_data.drop(columns=[label])  # labels held back, as in production
+    else:
+        reference_data, analysis_data = read_csv(reference_path), read_csv(analysis_path)
+        data = f"the files {Path(reference_path).name} (reference) and {Path(analysis_path).name}"
+        checked = analysis_data
+    generated = reference_path is None
+    rows = len(analysis_data)
+    if chunk_size > rows // MIN_CHUNKS:
+        raise InvalidArguments(
+            f"{{chunk_size}} must be at most {rows // MIN_CHUNKS:,} rows, so that the "
+            f"{rows:,} rows of the analysis period make at least {MIN_CHUNKS} chunks to compare "
+            f"(got {chunk_size:,})",
+            "chunk_size",
+        )
+    roles = {values[c] for c in COLUMNS}
+    features = tuple(
+        str(c)
+        for c in reference_data.columns
+        if c not in roles and not pd.api.types.is_datetime64_any_dtype(reference_data[c])
+    )
+    labels_used = (
+        not generated
+        and label in analysis_data.columns
+        and bool(analysis_data[label].notna().any())
+    )
+    reference = Reference.fit(
+        reference_data,
+        features=list(features),
+        proba=values["proba_column"],
+        target=label,
+        prediction=values["prediction_column"],
+    )
+    pricing = {
+        "value_matrix": [
+            [values["tn_value"], values["fp_value"]],
+            [values["fn_value"], values["tp_value"]],
+        ],
+        "cases_per_year": values["cases_per_year"],
+    }
+    currency = values["currency"]
+    result = reference.check(checked, chunk_size=chunk_size, value=pricing, currency=currency)
+    truth: MonitorResult | None = None
+    if generated:
+        truth = reference.check(
+            analysis_data, chunk_size=chunk_size, value=pricing, currency=currency
+        )
+    elif labels_used:
+        truth = result
+    if generated:
+        labels = "held back from the check, as they would be in production; shown only at the end"
+    else:
+        labels = "given, and used" if labels_used else "none (the check is label-free)"
+    parameters = {name: values[name] for name in PARAMETERS}
+    parameters.update(reference_path=reference_path, analysis_path=analysis_path)
+    card = DecisionCard(
+        decision=decide(result, truth, labels_used=labels_used),
+        data=data,
+        generated=generated,
+        drift=values["drift"] if generated else None,
+        reference_rows=reference.rows,
+        chunk_size=chunk_size,
+        parameters=parameters,
+    )
+    return MonitoringCheck(
+        decision=card,
+        data=DataCard(data, len(reference_data), rows, features, labels),
+        result=result,
+        truth=truth,
+    )
+
+
+def generated_words(drift: str, shifted: tuple[str, ...], start: int) -> str:
+    """What the generated data is, in plain words.
+
+    >>> generated_words("none", ("x0", "x1"), 50_000)
+    'generated data (an illustration) with no drift: the analysis period is drawn like the reference'
+    """
+    inputs = " and ".join(shifted)
+    if drift == "covariate":
+        return (
+            f"generated data (an illustration): inputs {inputs} shift from row {start:,} of the "
+            "analysis period on (covariate drift)"
+        )
+    if drift == "concept":
+        return (
+            f"generated data (an illustration): from row {start:,} of the analysis period on, "
+            f"inputs {inputs} relate to the outcome in another way (concept drift)"
+        )
+    return (
+        "generated data (an illustration) with no drift: the analysis period is drawn like "
+        "the reference"
+    )
+
+
+def read_csv(path: str) -> pd.DataFrame:
+    """A CSV file, with text columns that hold dates read as dates."""
+    import contextlib
+
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    for column in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        with contextlib.suppress(ValueError, TypeError):
+            frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    return frame
 
 
 # --------------------------------------------------------------------------- checks
