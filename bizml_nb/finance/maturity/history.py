@@ -22,7 +22,10 @@ class History:
         import pandas as pd
 
         if not Path(path).is_file():
-            raise MaturityError(f"deployment_history: no file at {path!r}")
+            raise MaturityError(
+                f"deployment_history: no file at {path!r} (a relative path is read from "
+                "the notebook's folder)"
+            )
         days = deployment_days(pd.read_csv(path))
         if days.empty:
             raise MaturityError(f"deployment_history: {path!r} lists no deployment")

@@ -1,229 +1,288 @@
 """The scalability_planning template's analysis: the decision first, then what supports it.
 
 :func:`check_parameters` checks the template's parameters (``bizml new`` and ``bizml run``
-call it before anything is written, and the template's first cell calls it too).
+call it before anything is written, and the template's first cell calls it too);
+:func:`analyse` makes every plan the template shows once (today's, each year's, the
+next model's, each number format's), and the :class:`CapacityAnalysis` it returns
+gives each cell its output: the decision card
+(:class:`~bizml_nb.present.analyses.capacity_cards.CapacityDecision`, with the
+``application/vnd.bizml.capacity+json`` record), today's plan, where the memory goes,
+the number formats, the growth year by year and the next model.
+
+>>> analysis = analyse({**DEFAULTS, "model_name": "ranker"})
+>>> print(analysis.decision.title())
+ranker: serving costs about $526 a year today, $1.75k a year in 3 years
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from typing import TYPE_CHECKING, Any, NoReturn
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from bizml_nb.core.errors import InvalidArguments, did_you_mean
+from bizml_nb.core import units
+from bizml_nb.core.errors import InvalidArguments
 from bizml_nb.finance.capacity import (
     BYTES_PER_PARAM,
-    DTYPE_ALIASES,
     CapacityError,
+    CapacityPlan,
     MemoryAssumptions,
     ServingAssumptions,
+    cost_chart,
+    cost_curve,
+    count,
     plan,
+    size,
 )
+from bizml_nb.present.analyses.capacity_cards import (
+    CapacityDecision,
+    NoPlan,
+    PlanDetails,
+    Year,
+)
+from bizml_nb.present.analyses.capacity_checks import (
+    DEFAULTS,
+    FORMATS,
+    HARDWARE_CHOICES,
+    MAX_YEARS,
+    PARAMETERS,
+    check_parameters,
+)
+from bizml_nb.present.analyses.parts import Chart, TextTable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: The template's parameters, in the order of its parameters cell.
-PARAMETERS: tuple[str, ...] = (
-    "model_name",
-    "params",
-    "dtype",
-    "latency_ms",
-    "batch_size",
-    "rps",
-    "traffic_growth",
-    "years",
-    "model_growth",
-    "hardware",
-    "runtime_gb",
-    "activation_mb_per_item",
-    "replicas_per_host",
-    "headroom",
-    "target_utilisation",
-    "currency",
-    "annual_benefit",
-)
-HARDWARE_CHOICES = ("any", "cpu", "gpu")
-MAX_YEARS = 50  # a horizon beyond which growth compounds past any price table's meaning
 
-
-def check_parameters(values: Mapping[str, Any]) -> None:
-    """Refuse parameters the plan cannot use, with one message naming the parameter.
-
-    ``values`` holds every parameter of the template (names in :data:`PARAMETERS`);
-    other names are ignored. Each parameter is named in the message as ``{name}``
-    (:class:`~bizml_nb.core.errors.InvalidArguments`), so a command line can word it
-    ``-p name``. Besides each value's range, today's model must fit on one of the
-    instances of the price table.
-    """
-    missing = [name for name in PARAMETERS if name not in values]
+def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's parameters from a notebook's namespace (``globals()``), by name."""
+    missing = [name for name in PARAMETERS if name not in namespace]
     if missing:
         raise InvalidArguments(
-            f"no value for {{{missing[0]}}}: the capacity analysis needs every parameter "
-            "of the scalability_planning template",
-            missing[0],
+            f"no value for {{{missing[0]}}}: run the parameters cell first", missing[0]
         )
-    v = values
-    if not isinstance(v["model_name"], str) or not v["model_name"].strip():
-        _refuse("model_name", "is the name of the model planned, as text", v)
-    _above("params", 0, "is the number of parameters of the model served today, e.g. 100e6", v)
-    dtype = v["dtype"]
-    name = dtype.strip().lower() if isinstance(dtype, str) else ""
-    if DTYPE_ALIASES.get(name, name) not in BYTES_PER_PARAM:
-        hint = did_you_mean(name, BYTES_PER_PARAM)
-        _refuse(
-            "dtype",
-            f"is the number format of the served weights: {', '.join(BYTES_PER_PARAM)}",
-            v,
-            after=_braced(hint),
-        )
-    _above("latency_ms", 0, "is the time to serve one batch, in milliseconds", v)
-    _whole("batch_size", 1, "is the number of requests served together in one batch", v)
-    _above("rps", 0, "is the number of requests per second at peak today", v)
-    _above(
-        "traffic_growth",
-        -1,
-        "is the traffic growth per year as a share (0.5 for +50% a year; -1 would be -100%)",
-        v,
-    )
-    _whole("years", 1, "is the planning horizon in years", v, most=MAX_YEARS)
-    _above(
-        "model_growth", 0, "is the next model's size as a multiple of today's (10: ten times)", v
-    )
-    if v["hardware"] not in HARDWARE_CHOICES:
-        hint = did_you_mean(str(v["hardware"]), HARDWARE_CHOICES)
-        _refuse("hardware", "is 'any', 'cpu' or 'gpu'", v, after=_braced(hint))
-    _at_least("runtime_gb", 0, "is the memory per model copy for the runtime, in GB", v)
-    _at_least("activation_mb_per_item", 0, "is the MB of activations per request in a batch", v)
-    _whole("replicas_per_host", 1, "is the most copies of the model placed on one instance", v)
-    _number("headroom", v)
-    if not 0 <= v["headroom"] < 1:
-        _refuse("headroom", "is the share of an instance's memory kept free, from 0 to below 1", v)
-    _number("target_utilisation", v)
-    if not 0 < v["target_utilisation"] <= 1:
-        _refuse(
-            "target_utilisation",
-            "is the share of the time a replica is busy, above 0 and at most 1",
-            v,
-        )
-    if v["currency"] != "USD":
-        _refuse(
-            "currency",
-            "must be 'USD': the template prices machines from the default table, in USD "
-            "(to plan in another currency, call bizml_nb.finance.capacity.plan with your "
-            "own instances)",
-            v,
-        )
-    if v["annual_benefit"] is not None:
-        _at_least(
-            "annual_benefit",
-            0,
-            "is the model's yearly business value, or None to leave the comparison out",
-            v,
-        )
-    _together(v)
+    return {name: namespace[name] for name in PARAMETERS}
 
 
-def _together(v: Mapping[str, Any]) -> None:
-    """What the parameters must satisfy together: growth stays countable; today's model fits."""
-    try:
-        final = v["rps"] * (1 + v["traffic_growth"]) ** v["years"]
-    except OverflowError:
-        final = math.inf
-    if not math.isfinite(final):
-        raise InvalidArguments(
-            f"{{traffic_growth}} ({_shown(v['traffic_growth'])} a year) over {{years}} "
-            f"({_shown(v['years'])}) grows the traffic past any number: lower one of them",
-            "traffic_growth",
-            "years",
+def analyse(values: Mapping[str, Any]) -> CapacityAnalysis:
+    """Every plan the template shows, from checked parameters."""
+    check_parameters(values)
+    v = dict(values)
+    memory = MemoryAssumptions(
+        activation_mb_per_item=v["activation_mb_per_item"],
+        runtime_gb=v["runtime_gb"],
+        replicas_per_host=v["replicas_per_host"],
+        headroom=v["headroom"],
+    )
+    serving = ServingAssumptions(
+        batch_size=v["batch_size"], target_utilisation=v["target_utilisation"]
+    )
+    planner = _Planner(
+        memory, serving, None if v["hardware"] == "any" else v["hardware"], v["currency"]
+    )
+    today = planner.plan(v["params"], v["dtype"], v["rps"], v["latency_ms"])
+    if today is None:  # check_parameters refused this already
+        raise CapacityError("nothing fits today's model")
+    next_params = v["params"] * v["model_growth"]
+    next_latency = v["latency_ms"] * v["model_growth"]
+    years = []
+    for year in range(v["years"] + 1):
+        traffic = v["rps"] * (1 + v["traffic_growth"]) ** year
+        years.append(
+            Year(
+                year,
+                traffic,
+                planner.plan(v["params"], v["dtype"], traffic, v["latency_ms"]),
+                planner.plan(next_params, v["dtype"], traffic, next_latency),
+            )
         )
-    if not math.isfinite(v["params"] * v["model_growth"]):
-        raise InvalidArguments(
-            f"{{model_growth}} ({_shown(v['model_growth'])}) times {{params}} "
-            f"({_shown(v['params'])}) gives a next model past any number of parameters: "
-            "lower one of them",
-            "model_growth",
-            "params",
+    bigger, problem = planner.attempt(next_params, v["dtype"], v["rps"], next_latency)
+    formats = {f: planner.plan(v["params"], f, v["rps"], v["latency_ms"]) for f in FORMATS}
+    return CapacityAnalysis(v, today, tuple(years), bigger, problem, formats)
+
+
+@dataclass(frozen=True)
+class _Planner:
+    memory: MemoryAssumptions
+    serving: ServingAssumptions
+    hardware: str | None
+    currency: str
+
+    def attempt(
+        self, params: float, dtype: str, rps: float, latency_ms: float
+    ) -> tuple[CapacityPlan | None, str | None]:
+        """The plan, or None and why when no instance of the table holds the model."""
+        try:
+            return plan(
+                params,
+                dtype,
+                rps,
+                latency_ms,
+                memory=self.memory,
+                serving=self.serving,
+                hardware=self.hardware,
+                currency=self.currency,
+            ), None
+        except CapacityError as exc:
+            if str(exc).startswith("nothing fits"):
+                return None, str(exc)
+            raise
+
+    def plan(self, params: float, dtype: str, rps: float, latency_ms: float) -> CapacityPlan | None:
+        return self.attempt(params, dtype, rps, latency_ms)[0]
+
+
+@dataclass(frozen=True)
+class CapacityAnalysis:
+    """The plans of one model: today, year by year, bigger, in other number formats."""
+
+    values: dict[str, Any]  # the template's parameters, checked
+    today: CapacityPlan
+    years: tuple[Year, ...]  # year 0 (today) to the horizon
+    bigger: CapacityPlan | None  # the next model at today's traffic (None: nothing holds it)
+    bigger_problem: str | None  # why nothing holds it
+    formats: dict[str, CapacityPlan | None]  # today's model in each number format
+
+    @property
+    def decision(self) -> CapacityDecision:
+        """The decision card, with the template's record."""
+        return CapacityDecision(self)
+
+    def money(self, amount: float) -> str:
+        return units.money(amount, self.values["currency"])
+
+    def today_card(self) -> PlanDetails:
+        """Today's plan: memory, replicas, instances, yearly cost and every assumption."""
+        return PlanDetails(self.today)
+
+    def memory_chart(self) -> Chart:
+        """The memory of one instance, part by part."""
+        import matplotlib.pyplot as plt
+
+        today = self.today
+        parts = today.breakdown.parts
+        figure, axes = plt.subplots(figsize=(7, 0.45 * len(parts) + 1.2))
+        axes.barh([p.label for p in parts][::-1], [p.gb for p in parts][::-1], color="tab:blue")
+        for position, part in enumerate(parts[::-1]):
+            axes.text(part.gb, position, " " + size(part.gb), va="center", fontsize=8)
+        axes.set_xlabel("GB on one machine")
+        copies = today.fit.replicas_per_host
+        axes.set_title(
+            f"{size(today.breakdown.total_gb)} on each {today.fit.instance.name} "
+            f"({copies} cop{'y' if copies == 1 else 'ies'})"
         )
-    try:
-        plan(
-            v["params"],
+        axes.margins(x=0.25)
+        figure.tight_layout()
+        shares = ", ".join(f"{p.label} {size(p.gb)}" for p in parts)
+        return Chart.of(
+            figure,
+            f"Chart: the memory of one {today.fit.instance.name}, "
+            f"{size(today.breakdown.total_gb)}, part by part: {shares}.",
+        )
+
+    def formats_table(self) -> TextTable:
+        """Today's model in each number format, the latency held fixed."""
+        params = self.values["params"]
+        rows = []
+        for name, option in self.formats.items():
+            rows.append(
+                (
+                    name,
+                    size(params * BYTES_PER_PARAM[name] / 1e9),
+                    size(option.breakdown.per_copy_gb) if option else "",
+                    f"{option.fit.hosts} x {option.fit.instance.name}"
+                    if option
+                    else "none in the table holds it",
+                    self.money(option.yearly_cost) if option else "",
+                )
+            )
+        return TextTable(
+            "Smaller number formats, the latency held fixed",
+            ("number format", "weights", "memory of one copy", "machines", "yearly cost"),
+            tuple(rows),
+            right=(1, 2, 4),
+            css_class="bizml-capacity-formats",
+        )
+
+    def growth_table(self) -> TextTable:
+        """Year by year: the traffic, and the machines and cost of today's and the next model."""
+
+        def machines(p: CapacityPlan | None) -> str:
+            return f"{p.fit.hosts} x {p.fit.instance.name}" if p else "none holds it"
+
+        def cost(p: CapacityPlan | None) -> str:
+            return self.money(p.yearly_cost) if p else ""
+
+        return TextTable(
+            f"Year by year at {units.percent(self.values['traffic_growth'], signed=True)} "
+            "traffic a year",
+            (
+                "year",
+                "requests/s",
+                "today's model",
+                "yearly cost",
+                f"{self.values['model_growth']:g}x model",
+                "yearly cost",
+            ),
+            tuple(
+                (
+                    str(y.year),
+                    units.number(y.rps),
+                    machines(y.today),
+                    cost(y.today),
+                    machines(y.bigger),
+                    cost(y.bigger),
+                )
+                for y in self.years
+            ),
+            right=(0, 1, 3, 5),
+            css_class="bizml-capacity-growth",
+        )
+
+    def cost_chart(self) -> Chart:
+        """Yearly cost over a grid of traffic and model sizes (a gap: nothing holds it)."""
+        v = self.values
+        params_grid = sorted({v["params"] / 10, v["params"], v["params"] * v["model_growth"]})
+        rps_grid = sorted({y.rps for y in self.years} | {v["rps"] / 10})
+        curve = cost_curve(
+            params_grid,
+            rps_grid,
             v["dtype"],
-            v["rps"],
             v["latency_ms"],
-            memory=MemoryAssumptions(
-                activation_mb_per_item=v["activation_mb_per_item"],
-                runtime_gb=v["runtime_gb"],
-                replicas_per_host=v["replicas_per_host"],
-                headroom=v["headroom"],
-            ),
-            serving=ServingAssumptions(
-                batch_size=v["batch_size"], target_utilisation=v["target_utilisation"]
-            ),
-            hardware=None if v["hardware"] == "any" else v["hardware"],
-            currency=v["currency"],
+            latency_params=v["params"],
+            memory=self.today.memory,
+            serving=self.today.serving,
+            hardware=self.today.hardware,
         )
-    except CapacityError as exc:
-        problem = _braced(str(exc).removeprefix("nothing fits: "))
-        raise InvalidArguments(
-            f"today's model fits on no instance of the price table: {problem} "
-            "(parameters {params}, {dtype}, {hardware})",
-            "params",
-            "dtype",
-            "hardware",
-        ) from None
+        return Chart.of(
+            cost_chart(curve, v["currency"]),
+            "Chart: yearly cost against traffic (one line per model size: "
+            + ", ".join(count(p) for p in params_grid)
+            + ") and against model size, both on log scales.",
+        )
+
+    def next_model(self) -> PlanDetails | NoPlan:
+        """The next model's plan at today's traffic, or why no instance holds it."""
+        if self.bigger is not None:
+            return PlanDetails(self.bigger)
+        return NoPlan(
+            f"The next model ({count(self.values['params'] * self.values['model_growth'])} "
+            "parameters)",
+            self.bigger_problem or "",
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The template's record (``application/vnd.bizml.capacity+json``), with its summary."""
+        return self.decision.record()
 
 
-# --------------------------------------------------------------------------- checks
-
-
-def _refuse(name: str, problem: str, values: Mapping[str, Any], *, after: str = "") -> NoReturn:
-    raise InvalidArguments(
-        f"{{{name}}} {problem} (got {_shown(values[name])}){after}",
-        name,
-    )
-
-
-def _number(name: str, values: Mapping[str, Any]) -> float:
-    value = values[name]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        _refuse(name, "must be a number", values)
-    if not math.isfinite(float(value)):
-        _refuse(name, "must be a finite number", values)
-    return float(value)
-
-
-def _above(name: str, low: float, problem: str, values: Mapping[str, Any]) -> None:
-    if not _number(name, values) > low:
-        _refuse(name, f"{problem}, above {low:g}", values)
-
-
-def _at_least(name: str, low: float, problem: str, values: Mapping[str, Any]) -> None:
-    if not _number(name, values) >= low:
-        _refuse(name, f"{problem}, {low:g} or more", values)
-
-
-def _whole(
-    name: str, low: int, problem: str, values: Mapping[str, Any], *, most: int | None = None
-) -> None:
-    value = values[name]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or not low <= int(value) <= (most if most is not None else int(value))
-    ):
-        bound = f"from {low} to {most}" if most is not None else f"at least {low}"
-        _refuse(name, f"{problem}, a whole number {bound}", values)
-
-
-def _shown(value: object) -> str:
-    """``repr(value)`` (shortened), safe inside an error's ``{name}`` template."""
-    text = repr(value)
-    return _braced(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _braced(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-__all__ = ["HARDWARE_CHOICES", "MAX_YEARS", "PARAMETERS", "check_parameters"]
+__all__ = [
+    "DEFAULTS",
+    "FORMATS",
+    "HARDWARE_CHOICES",
+    "MAX_YEARS",
+    "PARAMETERS",
+    "CapacityAnalysis",
+    "analyse",
+    "check_parameters",
+    "parameters_from",
+]
