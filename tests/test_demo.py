@@ -55,6 +55,8 @@ def test_demo_runs_everything_and_writes_reports(tmp_path: Path) -> None:
     """Each example runs in its own project folder; each report holds that project's runs."""
     root = tmp_path / "demo"
     result = run_demo(root, progress=False)
+    left = [p.name for p in root.rglob("*") if p.name.endswith(("-wal", "-shm"))]
+    assert not left, f"the demo left SQLite's log files behind: {left}"
     expected = [root / name / f"{name}.ipynb" for name in EXAMPLES]
     expected += [root / "templates" / f"{name}.ipynb" for name in TEMPLATES]
     roi_path = root / "recsys_take_rate" / "roi_analysis.ipynb"  # on the recommender's best run
@@ -195,6 +197,38 @@ def _runs(ledger: Path) -> list[str]:
         return [run.name for run in opened.runs()]
     finally:
         opened.close()
+
+
+def test_the_demo_waits_for_a_kernel_shutting_down_and_leaves_no_log_files(
+    tmp_path: Path,
+) -> None:
+    """A kernel that holds its ledger open a moment after the demo's last step, then exits
+    without closing it: the demo settles the ledger once it is free, no -wal or -shm left."""
+    root = tmp_path / "demo"
+    ledger = root / LEDGER
+    ledger.parent.mkdir(parents=True)
+    script = (
+        "import os, sys, time\n"
+        "from bizml_nb.core.ledger import Ledger, Run\n"
+        "ledger = Ledger(sys.argv[1])\n"
+        "ledger.record(Run.new('baseline', target='take_rate'))\n"
+        "print('recorded', flush=True)\n"
+        "time.sleep(1.5)\n"
+        "os._exit(0)\n"
+    )
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", script, str(ledger)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert kernel.stdout is not None
+        assert kernel.stdout.readline() == "recorded\n"
+        assert (root / f"{LEDGER}-wal").is_file()
+        _write_manifest(root, complete=True)
+    finally:
+        kernel.wait(timeout=30)
+    assert sorted(p.name for p in ledger.parent.iterdir()) == ["ledger.sqlite"]
+    assert _runs(ledger) == ["baseline"]  # the run was settled into the file
+    assert sorted(json.loads((root / MARKER).read_text())["files"]) == [LEDGER]
 
 
 def test_demo_manifest_holds_each_files_hash_and_a_rerun_deletes_what_is_unchanged(

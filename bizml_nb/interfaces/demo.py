@@ -371,20 +371,39 @@ def _entries(root: Path) -> dict[str, bool]:
     return found
 
 
-def _settle_ledgers(root: Path) -> None:
+#: How long the demo waits for a kernel that is still shutting down to let go of a ledger.
+SETTLE_WAIT_S = 10.0
+
+
+def _settle_ledgers(root: Path, *, wait_s: float = SETTLE_WAIT_S) -> None:
     """Copy each SQLite write-ahead log under ``root`` into its database, and remove it.
 
-    A kernel that exits without closing its ledger leaves the log behind; the next
-    reader would copy it into the file, changing the file's content. Closing the
-    last connection after a checkpoint removes the ``-wal`` and ``-shm`` files.
+    A kernel that exits without closing its ledger leaves the log (``-wal``) and its
+    index (``-shm``) behind; the next reader would copy the log into the file, changing
+    the file's content. Closing the last connection after a checkpoint removes both.
+    A kernel still shutting down may hold the ledger a moment longer: while a ``-wal``
+    or ``-shm`` file is left, this tries again, for up to ``wait_s`` seconds.
     """
+    deadline = time.monotonic() + wait_s
+    while _settle_once(root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _settle_once(root: Path) -> list[Path]:
+    """Checkpoint and close each ledger with a log or index beside it; return those left."""
+    databases: set[Path] = set()
     for name, is_folder in _entries(root).items():
-        database = root / name.removesuffix("-wal")
-        if is_folder or not name.endswith("-wal") or not database.is_file():
-            continue
+        for suffix in ("-wal", "-shm"):
+            database = root / name.removesuffix(suffix)
+            if not is_folder and name.endswith(suffix) and database.is_file():
+                databases.add(database)
+    left = []
+    for database in sorted(databases):
         path = os.path.abspath(database)  # absolute: never read as an SQLite URI
         with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(path)) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        left += [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+    return left
 
 
 def _write_manifest(root: Path, *, complete: bool) -> None:

@@ -80,13 +80,12 @@ def impact_plot(project: Project, target: str | None = None, ml: str | None = No
             marker="s",
             linestyle="none",
             color="0.3",
-            label=literal(f"baseline run: {baseline.name}"),
+            label=literal(f"baseline run: {short_label(baseline.name, lines=1)}"),
         )
     axes.errorbar(
         xs, ys, yerr=[lows, highs], fmt="o", capsize=4, color="tab:blue", label="runs (90%)"
     )
-    for x, y, name in zip(xs, ys, names, strict=True):
-        axes.annotate(literal(name), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    _label_runs(axes, xs, ys, names)
     axes.set_xlabel(f"{literal(ml_name)} change vs the baseline run")
     axes.set_ylabel(f"predicted {literal(kpi_name)} change ({literal(unit)})")
     axes.set_title(literal(f"{ml_name} vs {kpi_name}"))
@@ -102,6 +101,57 @@ def impact_plot(project: Project, target: str | None = None, ml: str | None = No
     figure.tight_layout()
     plt.close(figure)
     return figure
+
+
+#: The longest line of a run's name on a chart, and how many lines it may take: a longer
+#: name is wrapped, then cut with an ellipsis, so that it stays inside the figure.
+LABEL_CHARS = 24
+LABEL_LINES = 2
+
+
+def short_label(name: str, *, width: int = LABEL_CHARS, lines: int = LABEL_LINES) -> str:
+    """A run's name as a chart shows it: on at most ``lines`` lines of ``width`` characters.
+
+    >>> short_label("SVD rank 6")
+    'SVD rank 6'
+    >>> print(short_label("a two-tower model with hard negatives, distilled to a small ranker"))
+    a two-tower model with
+    hard negatives, distill…
+    """
+    import textwrap
+
+    from bizml_nb.core.card import one_line
+
+    text = one_line(name)
+    wrapped = textwrap.wrap(text, width, break_long_words=True) or [""]
+    if len(wrapped) > lines:
+        last = " ".join(wrapped[lines - 1 :])
+        wrapped = [*wrapped[: lines - 1], last[: width - 1] + "…"]
+    return "\n".join(wrapped)
+
+
+def _label_runs(axes: Any, xs: list[float], ys: list[float], names: list[str]) -> None:
+    """Each point's run name, shortened, on the side of the point with more room."""
+    if xs:  # the limits first, so that each label can be put on the side with room
+        axes.set_xlim(*_padded(xs))
+    middle = sum(axes.get_xlim()) / 2
+    for x, y, name in zip(xs, ys, names, strict=True):
+        right = x <= middle
+        axes.annotate(
+            "\n".join(literal(line) for line in short_label(name).splitlines()),
+            (x, y),
+            textcoords="offset points",
+            xytext=(5 if right else -5, 5),
+            ha="left" if right else "right",
+            fontsize=8,
+        )
+
+
+def _padded(xs: list[float]) -> tuple[float, float]:
+    """The x range of the points and the origin, with a margin on each side."""
+    low, high = min([*xs, 0.0]), max([*xs, 0.0])
+    margin = (high - low) * 0.08 or max(abs(high), 1e-3) * 0.5
+    return low - margin, high + margin
 
 
 @dataclass(frozen=True, repr=False)
