@@ -148,7 +148,10 @@ def test_covariate_shift_alerts_on_the_shifted_inputs_and_the_estimate_holds(
     gap = abs(record["estimated_value_change_per_year"] - record["realised_value_change_per_year"])
     assert gap < 3 * record["estimated_value_change_se"] + 1e-9
     assert abs(record["estimated_accuracy"] - record["realised_accuracy"]) < 0.02
-    assert "Decision: investigate" in executed["defaults"]["execution"].summary
+    summary = executed["defaults"]["execution"].summary  # what `bizml run` prints
+    assert summary.startswith("Decision: investigate (")
+    assert summary == record["summary"]  # the decision card's text
+    assert "application/" not in summary
 
 
 @pytest.mark.slow

@@ -290,19 +290,18 @@ def check(
 def generated_words(drift: str, shifted: tuple[str, ...], start: int) -> str:
     """What the generated data is, in plain words.
 
-    >>> generated_words("none", ("x0", "x1"), 50_000)
+    >>> generated_words("none", (), 50_000)
     'generated data (an illustration) with no drift: the analysis period is drawn like the reference'
     """
-    inputs = " and ".join(shifted)
-    if drift == "covariate":
+    if drift == "covariate" and shifted:
         return (
-            f"generated data (an illustration): inputs {inputs} shift from row {start:,} of the "
-            "analysis period on (covariate drift)"
+            f"generated data (an illustration): inputs {' and '.join(shifted)} shift from row "
+            f"{start:,} of the analysis period on (covariate drift)"
         )
     if drift == "concept":
         return (
             f"generated data (an illustration): from row {start:,} of the analysis period on, "
-            f"inputs {inputs} relate to the outcome in another way (concept drift)"
+            "the same inputs lead to other outcomes (concept drift)"
         )
     return (
         "generated data (an illustration) with no drift: the analysis period is drawn like "
