@@ -18,7 +18,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy_financial as npf
@@ -64,6 +64,13 @@ SMALL = Investment(
     discount=0,
 )
 SMALL_NET = [-28_000.0] + [9_000.0] * 12
+
+
+def bare(**inputs: Any) -> Investment:
+    """An Investment with no data, infrastructure or cloud cost unless given: the small
+    hand-worked cases below add only the costs they name to the illustrative defaults'
+    engineering (8 person-months at 15,000 unless given)."""
+    return Investment(**{"data_cost": 0, "infra_setup": 0, "cloud_per_year": 0, **inputs})
 
 
 def column(result: object, name: str) -> list[float]:
@@ -138,7 +145,7 @@ def test_a_year_discounts_a_month_12_flow_by_exactly_one_plus_the_rate() -> None
     11,000 / 1.1 = 10,000 (not 11,000 / (1 + 0.1/12)**12); less 5,000 of data: NPV 5,000.
     PV(costs) 5,000, ROI 1.0; cumulative -5,000 until month 12, then +6,000: payback 12.
     """
-    project = Investment(
+    project = bare(
         annual_benefit=132_000,
         data_cost=5_000,
         eng_months=0,
@@ -193,7 +200,7 @@ def test_a_two_month_ramp_takes_the_level_at_month_midpoints() -> None:
     NPV -12,000 + 10,000 + 100,000 = 98,000; cumulative -12,000, -9,500, -2,000, +8,000:
     payback month 3.
     """
-    project = Investment(
+    project = bare(
         annual_benefit=120_000,
         eng_months=1,
         monthly_rate=12_000,
@@ -238,7 +245,7 @@ def test_payback_is_none_when_running_costs_exceed_the_benefit_without_up_front_
 
     NPV -9 x 1,000 = -9,000. A cumulative of zero before anything happened is not payback.
     """
-    project = Investment(
+    project = bare(
         annual_benefit=12_000,
         eng_months=0,
         cloud_per_year=24_000,
@@ -260,7 +267,7 @@ def test_payback_waits_for_the_cumulative_to_recover_after_a_dip() -> None:
     month 1. With cloud 36,000 a year (3,000 a month) the nets are -1,750, +750, ...:
     cumulative -1,750, -1,000, +2,250: payback month 3.
     """
-    base = Investment(
+    base = bare(
         annual_benefit=120_000,
         eng_months=0,
         cloud_per_year=6_000,
@@ -282,7 +289,7 @@ def test_payback_after_go_live_at_90_days_with_a_ramp_and_cloud() -> None:
     = -1,642; month 5: level 0.3858, net +858, cumulative -784; month 6: level 0.6358, net
     +3,358, cumulative +2,574, and rising from then on: payback month 6. The cumulative of
     zero in months 1-3 is not payback: it dips below zero after."""
-    project = Investment(
+    project = bare(
         annual_benefit=120_000,
         eng_months=0,
         cloud_per_year=36_000,
@@ -328,7 +335,7 @@ def test_exact_break_even_is_paid_back() -> None:
     cumulative -3,000, -2,000, -1,000, 0, +1,000...: paid back in month 3, when it is exactly
     even. 100,000 a year (8,333.33 a month) against 100,000 of data: exactly even in month 12
     although the float sum is -3.6e-12 there; not month 13."""
-    even = Investment(
+    even = bare(
         annual_benefit=12_000,
         eng_months=3,
         monthly_rate=1_000,
@@ -396,7 +403,7 @@ def test_long_horizons_give_the_irr_without_numeric_warnings(
 
 def test_roi_of_a_project_without_costs_has_the_sign_of_its_npv() -> None:
     """No costs at all: ROI is unbounded, +inf for a gain and -inf for a loss."""
-    free = Investment(
+    free = bare(
         annual_benefit=12_000, eng_months=0, deploy_days=0, ramp_months=0, years=1, discount=0
     )
     assert evaluate(free).npv == pytest.approx(12_000)
@@ -617,7 +624,9 @@ def test_a_90_percent_benefit_range_swings_over_p10_and_p90_not_its_far_ends() -
     a, c, b = benefit.low_, benefit.mode_, benefit.high_
     scipy_benefit = stats.triang(c=(c - a) / (b - a), loc=a, scale=b - a)
     assert scipy_benefit.ppf(0.05) == pytest.approx(1.22e6)
-    project = Investment(annual_benefit=benefit, deploy_days=0, ramp_months=0, years=1, discount=0)
+    project = bare(
+        annual_benefit=benefit, eng_months=6, deploy_days=0, ramp_months=0, years=1, discount=0
+    )
     row = tornado(project).iloc[0]
     assert row["low"] == pytest.approx(scipy_benefit.ppf(0.1))
     assert row["high"] == pytest.approx(scipy_benefit.ppf(0.9))
@@ -759,7 +768,7 @@ def test_discount_must_be_above_minus_100_percent(discount: object, shown: str) 
 
 def test_a_discount_just_above_minus_100_percent_is_accepted() -> None:
     """-99% a year: month 12's flow is worth 1 / 0.01 = 100 times its face value."""
-    project = Investment(
+    project = bare(
         annual_benefit=0, data_cost=1, eng_months=0, deploy_days=0, years=1, discount=-0.99
     )
     assert evaluate(project).npv == pytest.approx(-1)
@@ -988,7 +997,7 @@ def test_the_record_holds_the_figures_and_defaults() -> None:
 def test_the_card_text_is_exact() -> None:
     """The small project: 28k up front (2 x 10k + 5k + 3k), then 10k of benefit less 1k of
     cloud and maintenance (6k + 0.3 x 20k a year) a month: NPV 12 x 9k - 28k = 80k, ROI
-    80k / 40k = 200%, payback in month 4 (4 x 9k = 36k >= 28k); IRR 31%/month, above 1,000%/yr.
+    80k / 40k = 200%, payback in month 4 (4 x 9k = 36k >= 28k); IRR 31%/month, above 300%/yr.
     """
     card = roi(
         annual_benefit=120_000,
@@ -1009,7 +1018,8 @@ def test_the_card_text_is_exact() -> None:
         "  NPV         +$80k over 1 years at 0%/yr\n"
         "  ROI         200% (NPV over the present value of the costs)\n"
         "  Payback     month 4\n"
-        "  IRR         above 1,000%/yr\n"
+        "  IRR         above 300%/yr (the costs are small next to the benefit; read the NPV and "
+        "payback)\n"
         "  P(NPV > 0)  100% (no input is uncertain)\n"
         "  Benefit     annual benefit $120k a year, given\n"
         "  Inputs      data and labelling (one-off) $5k; engineering person-months 2; cost of a "
@@ -1107,10 +1117,11 @@ def test_irr_is_found_when_the_flows_turn_far_beyond_the_first_bracket() -> None
     """$150 of engineering against $100k a month (the issue's example): the flows turn,
     so the IRR exists. numpy-financial finds a monthly rate of 666.65 (hand check:
     -150 + 99,997.5 x sum over 12 months of 1/(1+m)^t is 0 at m = 666.65), far above the
-    first bracket's 10; the card says "above 1,000%/yr" rather than "none"."""
+    first bracket's 10; the card says "above 300%/yr", with why, rather than "none" or
+    the seven digits of (1 + 666.65) ** 12 - 1."""
     from bizml_nb.finance.roi import irr_text
 
-    project = Investment(
+    project = bare(
         annual_benefit=1_200_000,
         eng_months=0.01,
         deploy_days=0,
@@ -1123,11 +1134,16 @@ def test_irr_is_found_when_the_flows_turn_far_beyond_the_first_bracket() -> None
     monthly = npf.irr(net)
     assert monthly == pytest.approx(666.65, rel=1e-6)
     assert result.irr == pytest.approx((1 + monthly) ** 12 - 1, rel=1e-6)
-    assert irr_text(result.irr) == "above 1,000%/yr"
+    above = "above 300%/yr (the costs are small next to the benefit; read the NPV and payback)"
+    assert irr_text(result.irr) == above
+    assert irr_text(3.0) == "300%/yr"  # the cut itself is shown
+    assert irr_text(3.0001) == above
     assert irr_text(0.2086) == "21%/yr"
     assert irr_text(None) == "none (the flows never turn)"
     from bizml_nb.present.roi_card import ROICard
 
-    card = ROICard.build(project, draws=2_000, seed=1).text()
-    assert "above 1,000%/yr" in card
+    card = ROICard.build(project, draws=2_000, seed=1)
+    assert card_row(card.text(), "IRR") == f"  IRR         {above}"
+    assert card.record()["irr"] == pytest.approx((1 + monthly) ** 12 - 1, rel=1e-6)  # exact
+    card = card.text()
     assert "none (the flows never turn)" not in card

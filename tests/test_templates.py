@@ -178,7 +178,10 @@ def test_templates_are_saved_without_outputs_and_match_their_build_script() -> N
         tags = [c.metadata.get("tags", []) for c in saved.cells]
         assert tags.count(["parameters"]) == 1
         assert tags.count(["decision-summary"]) == 1
-        assert tags[-1] == ["decision-summary"]
+        code = [
+            tag for cell, tag in zip(saved.cells, tags, strict=True) if cell.cell_type == "code"
+        ]
+        assert code.index(["decision-summary"]) == code.index(["parameters"]) + 1  # it leads
 
 
 def test_the_wheel_ships_the_templates(tmp_path: Path) -> None:
@@ -212,7 +215,9 @@ def test_the_roi_example_is_the_template_with_the_recommender_parameters() -> No
     )
     assert "annual_benefit_mode = 3950000.0" in injected.source
     summary = example.cells[tags.index(["decision-summary"])]
-    assert any(o.get("name") == "stdout" for o in summary.outputs)
+    (shown,) = summary.outputs  # one output: the card, as text, HTML and the record
+    assert shown["data"]["text/plain"].startswith("Decision on recommender: SVD rank 6: fund\n")
+    assert set(shown["data"]) == {"text/plain", "text/html", ROI_MIME}
     assert templates.read_record(example)["decision"] == "fund"
 
 
@@ -301,7 +306,6 @@ def test_unknown_parameter_lists_the_parameters(
     [
         ("annual_benefit_mode", "lots", "a finite number (float), e.g. 0.2, 15000 or 1.5e6"),
         ("years", "2.5", "a whole number (int), e.g. 5"),
-        ("deploy_days", "soon", "a finite number (float), e.g. 0.2, 15000 or 1.5e6, or None"),
     ],
 )
 def test_wrong_type_names_the_parameter_the_type_and_the_value(
@@ -311,6 +315,19 @@ def test_wrong_type_names_the_parameter_the_type_and_the_value(
     assert message == (
         f"bizml: error: parameter {name!r} of template roi_analysis expects {expected}, not {value!r}"
     )
+
+
+def test_deploy_days_that_is_not_a_number_is_refused_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """deploy_days is Optional[float] (papermill cannot read float | None): "soon" is refused
+    by name, saying that a number of days or None is expected; nothing is written."""
+    dest = tmp_path / "x.ipynb"
+    message = _error(["new", "roi_analysis", str(dest), "-p", "deploy_days", "soon"], capsys)
+    assert message.startswith("bizml: error:")
+    for said in ("deploy_days", "None", "'soon'"):
+        assert said in message
+    assert not dest.exists()
 
 
 def test_wrong_type_for_a_bool(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -378,11 +395,14 @@ def test_run_refuses_bad_input_before_starting_a_kernel(
 def test_roi_refuses_an_unknown_benefit_range(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """benefit_range is "ends" or "90%"; anything else stops the notebook with that message."""
+    """benefit_range is "ends" or "90%"; anything else is refused, before the notebook runs,
+    with that message."""
     out = tmp_path / "roi.ipynb"
     argv = ["run", "roi_analysis", "-p", "benefit_range", "95%", "--out", str(out)]
     message = _error([*argv, "--no-progress"], capsys)
-    assert 'benefit_range is "ends" or "90%" (got \'95%\')' in message
+    assert 'benefit_range is "ends" (no future beyond the low and high benefit) or "90%"' in message
+    assert "(got '95%')" in message
+    assert not out.exists()
 
 
 def test_run_names_the_failing_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -587,7 +607,7 @@ def test_roi_defaults(executed: dict[tuple[str, str], dict[str, Any]]) -> None:
     assert record["defaults"] == list(record["inputs"])  # every input still the template's
     summary = done["execution"].summary
     assert summary == record["summary"]
-    assert summary.startswith("Decision summary: churn model\nRecommendation: fund;")
+    assert summary.startswith("Decision on churn model: fund\n  Why           the NPV is positive")
     assert "(illustrative)" in summary
 
 
@@ -608,7 +628,7 @@ def test_roi_more_benefit_is_worth_more(executed: dict[tuple[str, str], dict[str
     # a 90% range: the triangular's ends reach past 120k and 900k
     assert record["inputs"]["annual_benefit"] == str(Triangular.from_interval(1.2e5, 3.6e5, 9e5))
     assert record["maturity"]["level"] == 3
-    assert "time to deploy 30 days (given)." in record["summary"]
+    assert "time to deploy: 30 days (given)" in record["summary"]
 
 
 @pytest.mark.slow
@@ -650,7 +670,7 @@ def test_roi_costly_project_is_not_funded(executed: dict[tuple[str, str], dict[s
     assert record["currency"] == "EUR"
     assert "€" in record["summary"]
     assert record["maturity"]["gain_next_level"] is None  # level 4 is the top
-    assert record["summary"].startswith("Decision summary: fraud model\n")
+    assert record["summary"].startswith("Decision on fraud model: do not fund as scoped\n")
 
 
 @pytest.mark.slow

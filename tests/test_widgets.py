@@ -22,14 +22,16 @@ def test_calculator_shows_the_npv_of_its_sliders() -> None:
     calculator.sliders["eng_months"].value = 12
     expected = evaluate(Investment(annual_benefit=2e6, deploy_days=60, eng_months=12)).npv
     assert calculator.result.npv == pytest.approx(expected)
-    # by hand: month 0 pays 12 x 15,000 of engineering; live at 60 days = 1.971 months, so
-    # from month 3 (middle 2.5); maintenance 0.2 x 180,000 / 12 = 3,000 a month; the benefit
-    # 2e6 / 12 a month ramps over 3 months: levels 0.176, 0.510, 0.843 in months 3-5, then 1
+    # by hand: month 0 pays 12 x 15,000 of engineering + 20,000 of data + 10,000 of set-up
+    # (the illustrative defaults); live at 60 days = 1.971 months, so from month 3 (middle
+    # 2.5); maintenance 0.2 x 180,000 / 12 = 3,000 a month and cloud 30,000 / 12 = 2,500; the
+    # benefit 2e6 / 12 a month ramps over 3 months: levels 0.176, 0.510, 0.843 in months
+    # 3-5, then 1
     live = 60 / (365.25 / 12)
     levels = [(m - 0.5 - live) / 3 for m in (3, 4, 5)]
     assert levels == pytest.approx([0.1763, 0.5096, 0.8429], abs=1e-4)
-    flows = [-180_000.0, 0.0, 0.0] + [2e6 / 12 * lv - 3_000 for lv in levels]
-    flows += [2e6 / 12 - 3_000] * 55
+    flows = [-210_000.0, 0.0, 0.0] + [2e6 / 12 * lv - 5_500 for lv in levels]
+    flows += [2e6 / 12 - 5_500] * 55
     assert len(flows) == 61
     assert calculator.result.npv == pytest.approx(npf.npv(1.1 ** (1 / 12) - 1, flows), rel=1e-9)
     from bizml_nb.core import units
@@ -38,13 +40,24 @@ def test_calculator_shows_the_npv_of_its_sliders() -> None:
     assert bytes(calculator.chart.value).startswith(b"\x89PNG")
 
 
-def test_calculator_readouts_can_be_typed_into() -> None:
-    """No thousands separators: ipywidgets reads a typed "3,500,000" as 0 (seen in Chromium)."""
+def test_calculator_readouts_read_as_money_and_percent() -> None:
+    """Beside each slider, its value as people read it ($2.44M, 10%), not 2440000 and 0.10;
+    the slider's own number box, which would misread a typed "2,440,000", is hidden."""
     calculator = ROICalculator(annual_benefit=2e6)
-    formats = {name: s.readout_format for name, s in calculator.sliders.items()}
-    assert not [name for name, fmt in formats.items() if "," in fmt]
-    assert formats["annual_benefit"] == ".0f"  # 2000000, not 2000000.00
-    assert formats["discount"] == ".2f"  # 0.10: a rate keeps its decimals
+    calculator.sliders["annual_benefit"].value = 2_440_000
+    calculator.sliders["discount"].value = 0.12
+    shown = {name: label.value for name, label in calculator.readouts.items()}
+    assert shown == {
+        "annual_benefit": "$2.44M",
+        "eng_months": "8 person-months",
+        "monthly_rate": "$15k",
+        "cloud_per_year": "$30k",
+        "deploy_days": "29 days",
+        "ramp_months": "3 months",
+        "discount": "12%",
+    }
+    assert not [name for name, s in calculator.sliders.items() if s.readout]
+    assert "illustrative" in calculator.widget.children[0].value
 
 
 def test_calculator_every_slider_end_is_a_valid_input() -> None:
@@ -82,14 +95,15 @@ def test_reference_level_is_the_sliders_as_set() -> None:
     calculator = ROICalculator(investment, reference_level=1)
     assert calculator.level.value == 1
     assert calculator.result.npv == pytest.approx(evaluate(investment).npv)
-    # by hand: month 0 pays 6 x 15,000; live at 45 days = 1.478 months, so from month 2
-    # (middle 1.5); maintenance 1,500 a month; 1e6 / 12 a month of benefit ramping over
-    # 3 months: levels 0.007, 0.341, 0.674 in months 2-4, then 1 to month 60
+    # by hand: month 0 pays 8 x 15,000 + 20,000 + 10,000 (the illustrative defaults); live at
+    # 45 days = 1.478 months, so from month 2 (middle 1.5); maintenance 0.2 x 120,000 / 12 =
+    # 2,000 and cloud 2,500 a month; 1e6 / 12 a month of benefit ramping over 3 months:
+    # levels 0.007, 0.341, 0.674 in months 2-4, then 1 to month 60
     live = 45 / (365.25 / 12)
     levels = [(m - 0.5 - live) / 3 for m in (2, 3, 4)]
     assert levels == pytest.approx([0.0072, 0.3405, 0.6739], abs=1e-4)
-    flows = [-90_000.0, 0.0] + [1e6 / 12 * lv - 1_500 for lv in levels]
-    flows += [1e6 / 12 - 1_500] * 56
+    flows = [-150_000.0, 0.0] + [1e6 / 12 * lv - 4_500 for lv in levels]
+    flows += [1e6 / 12 - 4_500] * 56
     assert len(flows) == 61
     assert calculator.result.npv == pytest.approx(npf.npv(1.1 ** (1 / 12) - 1, flows), rel=1e-9)
 
@@ -149,8 +163,14 @@ def test_roi_magic_prices_a_run(recsys: Any) -> None:
     assert "Algorithmia" in text
     with pytest.raises(UsageError, match="one of the arguments --run --annual-benefit is required"):
         recsys.run_line_magic("bizml", "roi")
-    with pytest.raises(UsageError, match="above -100%"):
+    with pytest.raises(UsageError, match="--discount is -2: a negative discount rate is refused"):
         recsys.run_line_magic("bizml", "roi --annual-benefit 1e6 --discount -2")
+    with pytest.raises(UsageError, match=r"did you mean 0\.05 \(5%\)\?.*--allow-high-discount"):
+        recsys.run_line_magic("bizml", "roi --annual-benefit 1e6 --discount 5")
+    high = recsys.run_line_magic(
+        "bizml", "roi --annual-benefit 1e6 --discount 5 --allow-high-discount --draws 500"
+    )
+    assert "at 500%/yr" in high.text()
 
 
 def test_capacity_magic_gives_a_card(ip: Any) -> None:
@@ -201,9 +221,11 @@ def test_panels_fall_back_to_words_not_widget_reprs(recsys: Any) -> None:
     assert lines[3] == ["base", "baseline"]
     calculator = ROICalculator(annual_benefit=2e6)
     result = evaluate(Investment(annual_benefit=2e6).at_mode())
-    # by hand: -90,000 in month 0; live at 90 days (2.957 months): month 4 brings
-    # 2e6 / 12 x (3.5 - 2.957) / 3 - 1,500 = +28,669, month 5 +84,227: cumulative +22,896
-    assert result.payback_text == "month 5"
+    # by hand: -150,000 in month 0 (the illustrative defaults); live at the survey's median
+    # 28.64 days (0.941 months), running costs 4,500 a month from month 2: month 2 brings
+    # 2e6 / 12 x (1.5 - 0.941) / 3 - 4,500 = +26,560, month 3 +82,117, month 4 +137,672:
+    # cumulative -123,440, -41,323, +96,349
+    assert result.payback_text == "month 4"
     text = _plain(calculator._repr_mimebundle_())
     assert text.startswith("ROI calculator at maturity level 2: NPV ")
     assert f"payback {result.payback_text}" in text

@@ -292,17 +292,28 @@ def evaluate_roi(
     *,
     annual_benefit: float | None = None,
     draws: int = 100_000,
+    allow_high_discount: bool = False,
     **inputs: Any,
 ) -> ROICard:
     """The ROI card of deploying ``run`` (its yearly value as the benefit) or a given benefit.
 
     Inputs: data_cost, eng_months, monthly_rate, infra_setup, cloud_per_year,
     maintenance_share, deploy_days, ramp_months, years, discount (numbers or
-    distributions from :mod:`bizml_nb.finance.roi`). Every input left out is stated on the card.
+    distributions from :mod:`bizml_nb.finance.roi`). Every input left out takes the
+    illustrative default of ``bizml_nb.finance.roi.Investment`` (the same as ``%bizml roi``,
+    the ROI calculator and the roi_analysis template) and is stated on the card. A
+    discount rate above 1 (100% a year) is refused unless ``allow_high_discount``.
     """
     from bizml_nb.present.roi_card import roi as card
 
-    return card(project(), run=run, annual_benefit=annual_benefit, draws=draws, **inputs)
+    return card(
+        project(),
+        run=run,
+        annual_benefit=annual_benefit,
+        draws=draws,
+        allow_high_discount=allow_high_discount,
+        **inputs,
+    )
 
 
 def plan_capacity(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from bizml_nb.core import units
 from bizml_nb.core._records import portable
 from bizml_nb.core.card import CardMixin
-from bizml_nb.core.errors import BizmlError
+from bizml_nb.core.errors import BizmlError, InvalidArguments
 from bizml_nb.finance.roi import (
     DRAWS,
     SEED,
@@ -23,6 +23,7 @@ from bizml_nb.finance.roi import (
     Triangular,
     Value,
     describe,
+    discount_problem,
     evaluate,
     irr_text,
     simulate,
@@ -135,7 +136,13 @@ class ROICard(CardMixin):
         if given:
             rows.append(("Inputs", "; ".join(_input(inv, name, cur) for name in given)))
         if self.defaults:
-            rows.append(("Defaults", "; ".join(_input(inv, name, cur) for name in self.defaults)))
+            rows.append(
+                (
+                    "Defaults",
+                    "illustrative, replace them: "
+                    + "; ".join(_input(inv, name, cur) for name in self.defaults),
+                )
+            )
         return rows
 
     def record(self) -> dict[str, Any]:
@@ -169,14 +176,17 @@ def roi(
     run: str | None = None,
     annual_benefit: Value | None = None,
     draws: int = DRAWS,
+    allow_high_discount: bool = False,
     **inputs: Value,
 ) -> ROICard:
     """The ROI card of a project whose benefit is a run's yearly value or a given amount.
 
     With ``run``, the benefit is that run's predicted yearly value as a triangular
     distribution peaking at its mid whose central 90% is the run's 90% range
-    (:meth:`~bizml_nb.finance.roi.Triangular.from_interval`). Without ``deploy_days``, the time to deploy is
-    the Algorithmia 2020 survey prior. Every input left out is a stated default.
+    (:meth:`~bizml_nb.finance.roi.Triangular.from_interval`). Every input left out takes
+    :class:`~bizml_nb.finance.roi.Investment`'s illustrative default, stated on the card
+    (the time to deploy: the Algorithmia 2020 survey prior). A negative discount rate is
+    refused, and one above 1 (100% a year) unless ``allow_high_discount``.
 
     A run whose value rests on a link with an unknown 90% interval is refused (a
     ``BizmlError`` naming the links): its range is only a stand-in
@@ -184,7 +194,6 @@ def roi(
     it would give NPV percentiles and a P(NPV > 0) that look measured and are not; the
     benefit would be treated as far more certain than anything known about it.
     """
-    from bizml_nb.finance.maturity import survey_prior
     from bizml_nb.impact.engine import links_with_unknown_interval
 
     if (run is None) == (annual_benefit is None):
@@ -194,6 +203,12 @@ def roi(
         from bizml_nb.core.errors import did_you_mean
 
         raise BizmlError(f"unknown ROI input {unknown[0]!r}{did_you_mean(unknown[0], INPUT_WORDS)}")
+    if "discount" in inputs:
+        problem = discount_problem(
+            inputs["discount"], allow_high_discount, "allow it with {allow_high_discount}"
+        )
+        if problem is not None:
+            raise InvalidArguments(problem, "discount", "allow_high_discount")
     currency = "USD"
     if run is not None:
         if project is None:
@@ -234,8 +249,6 @@ def roi(
     defaults = tuple(
         f.name for f in fields(Investment) if f.name not in inputs and f.name != "annual_benefit"
     )
-    if "deploy_days" not in inputs:
-        inputs["deploy_days"] = survey_prior()  # stated on the card as a default
     investment = Investment(annual_benefit=benefit, **inputs)  # type: ignore[arg-type]
     return ROICard.build(
         investment, currency=currency, defaults=defaults, benefit_from=benefit_from, draws=draws

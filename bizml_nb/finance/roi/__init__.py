@@ -16,6 +16,10 @@ costs; payback is the first month from which the cumulative (undiscounted) net
 flow stays at or above zero to the horizon; IRR is the yearly rate that makes
 NPV zero (scipy's brentq on the monthly rate).
 
+Every input but the benefit has an ILLUSTRATIVE default (:func:`defaults`, the one set
+that the magic, the API, the calculator and the ROI template share); the time to deploy
+defaults to the Algorithmia 2020 survey prior (:data:`SURVEY_DEPLOY_DAYS`).
+
 Any input may be a distribution (:class:`Triangular`, :class:`Lognormal`,
 :class:`Uniform`, or a time-to-deploy prior from :mod:`bizml_nb.finance.maturity`);
 :func:`simulate` draws all of them at once (vectorised, seeded); :func:`tornado` moves
@@ -27,7 +31,8 @@ The package: :mod:`~bizml_nb.finance.roi.distributions` (the uncertain inputs),
 :mod:`~bizml_nb.finance.roi.charts`.
 
 >>> r = evaluate(Investment(annual_benefit=1_200_000, eng_months=6, monthly_rate=15_000,
-...                      deploy_days=0, ramp_months=0, years=1, discount=0))
+...                        data_cost=0, infra_setup=0, cloud_per_year=0,
+...                        deploy_days=0, ramp_months=0, years=1, discount=0))
 >>> round(r.npv)  # 12 x 100k of benefit - 90k of engineering - 12 x 1.5k of maintenance
 1092000
 """
@@ -36,19 +41,25 @@ from __future__ import annotations
 
 from bizml_nb.finance.roi.cashflows import (
     DAYS_PER_MONTH,
+    DISCOUNT_ASKED_ABOVE,
+    ILLUSTRATIVE,
+    IRR_NOTE,
     IRR_SHOWN_UP_TO,
     MAX_FACTOR,
     MAX_SIGMA,
     MAX_YEARS,
     MONEY_LIMIT,
     OTHER_LIMIT,
+    SURVEY_DEPLOY_DAYS,
     Investment,
     Result,
+    defaults,
+    discount_problem,
     evaluate,
     irr,
     irr_text,
 )
-from bizml_nb.finance.roi.charts import cashflow_chart, tornado_chart
+from bizml_nb.finance.roi.charts import cashflow_chart, npv_histogram, tornado_chart
 from bizml_nb.finance.roi.distributions import (
     Distribution,
     Lognormal,
@@ -70,7 +81,10 @@ from bizml_nb.finance.roi.simulation import (
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "DISCOUNT_ASKED_ABOVE",
     "DRAWS",
+    "ILLUSTRATIVE",
+    "IRR_NOTE",
     "IRR_SHOWN_UP_TO",
     "MAX_FACTOR",
     "MAX_SIGMA",
@@ -78,6 +92,7 @@ __all__ = [
     "MONEY_LIMIT",
     "OTHER_LIMIT",
     "SEED",
+    "SURVEY_DEPLOY_DAYS",
     "TORNADO_PERCENTILES",
     "Distribution",
     "Investment",
@@ -89,10 +104,13 @@ __all__ = [
     "Uniform",
     "Value",
     "cashflow_chart",
+    "defaults",
     "describe",
+    "discount_problem",
     "evaluate",
     "irr",
     "irr_text",
+    "npv_histogram",
     "percentile",
     "simulate",
     "tornado",

@@ -15,7 +15,7 @@ import numbers
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.finance.roi.distributions import ROIError, Value, _ends, _mode
+from bizml_nb.finance.roi.distributions import Lognormal, ROIError, Value, _ends, _mode
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,18 +48,38 @@ _NON_NEGATIVE = {
 }
 
 
+#: The time to deploy when none is given: a lognormal fitted to the Algorithmia 2020
+#: survey's answers (median 28.6 days, P10 4.3, P90 191). It equals
+#: :func:`bizml_nb.finance.maturity.survey_prior`, which fits it from the survey's shares
+#: (finance.maturity imports this package, so the fit's result is written here; a test
+#: checks that the two agree).
+SURVEY_DEPLOY_DAYS = Lognormal(28.63938779888751, 1.4805111527004602, "fitted to Algorithmia 2020")
+
+#: What every default below is: an illustration to replace, not a measurement.
+ILLUSTRATIVE = "illustrative defaults, not measurements: replace them with your own figures"
+
+
 @dataclass(frozen=True)
 class Investment:
-    """The inputs of an ROI evaluation; any field except ``years`` may be a distribution."""
+    """The inputs of an ROI evaluation; any field except ``years`` may be a distribution.
+
+    The defaults are the one set of ILLUSTRATIVE costs that ``%bizml roi``,
+    ``bizml_nb.evaluate_roi``, the ROI calculator and the roi_analysis template all use
+    (:func:`defaults`): a small team's project with 20,000 of data and labelling, 8
+    person-months at 15,000, 10,000 of infrastructure set-up and 30,000 a year of cloud,
+    maintenance at 20% of the engineering cost a year, live after the Algorithmia 2020
+    survey's time to deploy (:data:`SURVEY_DEPLOY_DAYS`, median 28.6 days), full benefit
+    3 months after going live, 5 years at 10% a year.
+    """
 
     annual_benefit: Value
-    data_cost: Value = 0.0
-    eng_months: Value = 6.0
+    data_cost: Value = 20_000.0
+    eng_months: Value = 8.0
     monthly_rate: Value = 15_000.0
-    infra_setup: Value = 0.0
-    cloud_per_year: Value = 0.0
+    infra_setup: Value = 10_000.0
+    cloud_per_year: Value = 30_000.0
     maintenance_share: Value = 0.2
-    deploy_days: Value = 90.0
+    deploy_days: Value = SURVEY_DEPLOY_DAYS
     ramp_months: Value = 3.0
     years: int = 5
     discount: Value = 0.10
@@ -114,6 +134,56 @@ class Investment:
         """The same project with every distribution replaced by its mode."""
         modes: dict[str, Any] = {name: _mode(getattr(self, name)) for name in self.uncertain()}
         return replace(self, **modes)
+
+
+def defaults() -> dict[str, Value | int]:
+    """The illustrative defaults of every input but the benefit, by name (:class:`Investment`'s).
+
+    >>> defaults()["eng_months"], defaults()["discount"]
+    (8.0, 0.1)
+    """
+    found: dict[str, Value | int] = {}
+    for item in fields(Investment):
+        if item.name != "annual_benefit":
+            found[item.name] = item.default  # type: ignore[assignment]
+    return found
+
+
+#: The largest yearly discount rate taken without being asked for: above it, "5" is far
+#: more likely a percentage (5%, 0.05) than a rate of 500% a year.
+DISCOUNT_ASKED_ABOVE = 1.0
+
+
+def discount_problem(
+    rate: Value, allow_high: bool = False, how_to_allow: str = "set {allow_high_discount}"
+) -> str | None:
+    """What is wrong with a yearly discount ``rate`` (None: nothing), worded with ``{discount}``.
+
+    A negative rate is refused (it makes money later worth more than money now); a rate
+    above :data:`DISCOUNT_ASKED_ABOVE` (100% a year) asks whether a percentage was meant
+    (``5`` -> ``0.05``) unless ``allow_high``, which the message names as
+    ``{allow_high_discount}`` in ``how_to_allow``. The caller words the names
+    (``--discount``, ``-p discount``).
+
+    >>> discount_problem(0.1) is None, discount_problem(5, allow_high=True) is None
+    (True, True)
+    >>> print(discount_problem(5))
+    {discount} is 5, which is 500% a year: did you mean 0.05 (5%)? The rate is a share (0.10 is 10% a year); for a rate above 100% a year, set {allow_high_discount}
+    """
+    low, high = _ends(rate)
+    if low < 0:
+        return (
+            f"{{discount}} is {low:g}: a negative discount rate is refused (it would make "
+            "money later worth more than money now); give a yearly rate of 0 or more, such "
+            "as 0.10 for 10% a year"
+        )
+    if high > DISCOUNT_ASKED_ABOVE and not allow_high:
+        return (
+            f"{{discount}} is {high:g}, which is {high * 100:,.0f}% a year: did you mean "
+            f"{high / 100:g} ({high:g}%)? The rate is a share (0.10 is 10% a year); for a "
+            f"rate above 100% a year, {how_to_allow}"
+        )
+    return None
 
 
 def _within_limits(name: str, value: Value) -> None:
@@ -232,15 +302,25 @@ def irr(net: Array) -> float | None:
     return float((1 + monthly) ** 12 - 1)
 
 
-IRR_SHOWN_UP_TO = 10.0  # 1,000% a year: above that the IRR says little; read NPV and payback
+#: 300% a year: above it an IRR only says that the costs are small next to the benefit
+#: (a few thousand of engineering against millions a year gives seven digits); it is
+#: shown as "above 300%/yr" with that note. Records keep the exact figure.
+IRR_SHOWN_UP_TO = 3.0
+IRR_NOTE = "the costs are small next to the benefit; read the NPV and payback"
 
 
 def irr_text(irr_yearly: float | None) -> str:
-    """The IRR in words: a percentage a year, "above 1,000%/yr", or why there is none."""
+    """The IRR in words: a percentage a year, "above 300%/yr (...)", or why there is none.
+
+    >>> irr_text(0.2086), irr_text(None)
+    ('21%/yr', 'none (the flows never turn)')
+    >>> irr_text(65_855.97)
+    'above 300%/yr (the costs are small next to the benefit; read the NPV and payback)'
+    """
     if irr_yearly is None:
         return "none (the flows never turn)"
     if irr_yearly > IRR_SHOWN_UP_TO:
-        return f"above {IRR_SHOWN_UP_TO * 100:,.0f}%/yr"
+        return f"above {IRR_SHOWN_UP_TO * 100:,.0f}%/yr ({IRR_NOTE})"
     return f"{irr_yearly * 100:,.0f}%/yr"
 
 
@@ -305,14 +385,20 @@ def _payback(cumulative: Array) -> Array:
 __all__ = [
     "BREAK_EVEN_TOLERANCE",
     "DAYS_PER_MONTH",
+    "DISCOUNT_ASKED_ABOVE",
+    "ILLUSTRATIVE",
+    "IRR_NOTE",
     "IRR_SHOWN_UP_TO",
     "MAX_FACTOR",
     "MAX_SIGMA",
     "MAX_YEARS",
     "MONEY_LIMIT",
     "OTHER_LIMIT",
+    "SURVEY_DEPLOY_DAYS",
     "Investment",
     "Result",
+    "defaults",
+    "discount_problem",
     "evaluate",
     "irr",
     "irr_text",

@@ -1,4 +1,4 @@
-"""ROI charts: the tornado of NPV swings and the monthly cash flows (matplotlib inside)."""
+"""ROI charts: the tornado of NPV swings, the monthly cash flows and the NPV's spread."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from bizml_nb.finance.roi.cashflows import Result
+    from bizml_nb.finance.roi.simulation import Simulation
 
 
 def tornado_chart(table: pd.DataFrame, currency: str = "USD") -> Figure:
@@ -69,4 +70,21 @@ def cashflow_chart(result: Result, currency: str = "USD") -> Figure:
     return figure
 
 
-__all__ = ["cashflow_chart", "tornado_chart"]
+def npv_histogram(simulation: Simulation, currency: str = "USD") -> Figure:
+    """How often each NPV came up over the simulated futures; left of the line, a loss."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 3))
+    axes.hist(simulation.npv, bins=60, color="tab:blue")
+    money_axis(axes.xaxis, currency)
+    axes.axvline(0, color="tab:red", linestyle="--", label="NPV = 0")
+    axes.set_xlabel(f"NPV ({currency})")
+    axes.set_ylabel("futures")
+    axes.set_title(f"NPV over {simulation.draws:,} simulated futures")
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+__all__ = ["cashflow_chart", "npv_histogram", "tornado_chart"]

@@ -135,7 +135,12 @@ def _roi(magics: BizmlMagics, args: list[str]) -> Any:
         if name != "annual_benefit" and getattr(ns, name) is not None
     }
     return roi(
-        magics._project(), run=ns.run, annual_benefit=ns.annual_benefit, draws=ns.draws, **inputs
+        magics._project(),
+        run=ns.run,
+        annual_benefit=ns.annual_benefit,
+        draws=ns.draws,
+        allow_high_discount=ns.allow_high_discount,
+        **inputs,
     )
 
 

@@ -249,11 +249,18 @@ def _roi_parser() -> _ArgumentParser:
     benefit = p.add_mutually_exclusive_group(required=True)
     benefit.add_argument("--run", help="use this run's predicted yearly value as the benefit")
     benefit.add_argument("--annual-benefit", type=_finite, help="the benefit per year, in money")
-    p.add_argument("--data-cost", type=_finite, help="one-off data and labelling cost")
-    p.add_argument("--eng-months", type=_finite, help="engineering person-months (default 6)")
+    # defaults: bizml_nb.finance.roi.Investment's, illustrative (a test checks these texts)
+    p.add_argument(
+        "--data-cost", type=_finite, help="one-off data and labelling cost (default 20000)"
+    )
+    p.add_argument("--eng-months", type=_finite, help="engineering person-months (default 8)")
     p.add_argument("--monthly-rate", type=_finite, help="cost of a person-month (default 15000)")
-    p.add_argument("--infra-setup", type=_finite, help="one-off infrastructure set-up cost")
-    p.add_argument("--cloud-per-year", type=_finite, help="cloud bill per year once live")
+    p.add_argument(
+        "--infra-setup", type=_finite, help="one-off infrastructure set-up (default 10000)"
+    )
+    p.add_argument(
+        "--cloud-per-year", type=_finite, help="cloud bill per year once live (default 30000)"
+    )
     p.add_argument(
         "--maintenance-share",
         type=_finite,
@@ -266,7 +273,12 @@ def _roi_parser() -> _ArgumentParser:
     )
     p.add_argument("--ramp-months", type=_finite, help="months to full benefit (default 3)")
     p.add_argument("--years", type=int, help="horizon in years (default 5)")
-    p.add_argument("--discount", type=_finite, help="yearly discount rate (default 0.10)")
+    p.add_argument("--discount", type=_finite, help="yearly discount rate (default 0.10: 10%%)")
+    p.add_argument(
+        "--allow-high-discount",
+        action="store_true",
+        help="take a discount rate above 1 (100%% a year); without it, 5 asks whether 0.05 was meant",
+    )
     p.add_argument("--draws", type=int, default=100_000, help="Monte Carlo draws (default 100000)")
     return p
 

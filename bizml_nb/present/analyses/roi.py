@@ -1,209 +1,301 @@
-"""The ROI template's analysis: its parameters checked together, and the decision it leads with.
+"""The ROI template's analysis: the decision it leads with, and the figures behind it.
 
-``check_parameters`` is what ``bizml new`` and ``bizml run`` call before anything is
-written or run, and what the template's first cell calls: one message naming what is
-wrong and how to fix it, each parameter written ``{name}`` (:class:`InvalidArguments`)
-so that a command line can word it ``-p name``.
+The roi_analysis notebook's cells are calls into this module:
+
+    parameters = roi.parameters_from(globals())   # the values of the parameters cell
+    roi.check_parameters(parameters)            # what `bizml new` and `bizml run` check
+    analysis = roi.analyse(parameters)
+    analysis.decision                           # the card: text, HTML and the ROI record
+
+then ``analysis.inputs()``, ``central()``, ``cashflow_chart()``, ``spread()``,
+``spread_chart()``, ``drivers()``, ``drivers_chart()``, ``maturity()``,
+``maturity_chart()`` and ``calculator()``. The numbers are
+:mod:`bizml_nb.finance.roi`'s; the cards are :mod:`~bizml_nb.present.analyses.roi_cards`'.
+The inputs the template leaves at their defaults are :class:`~bizml_nb.finance.roi.Investment`'s
+illustrative ones (:data:`TEMPLATE_DEFAULTS`), the same as ``%bizml roi``'s.
+
+The recommendation follows one stated rule: **fund** when P(NPV > 0) is at least
+``required_confidence``; **fund a first stage** (that measures the input that moves the NPV
+most) when it is between 50% and that bar; otherwise **do not fund as scoped**.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.core import units
-from bizml_nb.core.errors import InvalidArguments
-from bizml_nb.finance.roi import MAX_YEARS, MONEY_LIMIT, OTHER_LIMIT
+from bizml_nb.finance.roi import Investment, Triangular, defaults, evaluate, simulate, tornado
+from bizml_nb.present.analyses.roi_checks import BENEFIT, PARAMETERS, check_parameters
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: The parameters of the roi_analysis template, in the order of its parameters cell.
-PARAMETERS = (
-    "project_name",
-    "benefit_source",
-    "annual_benefit_low",
-    "annual_benefit_mode",
-    "annual_benefit_high",
-    "benefit_range",
-    "data_cost",
-    "eng_months",
-    "monthly_rate",
-    "infra_setup",
-    "cloud_per_year",
-    "maintenance_share",
-    "deploy_days",
-    "ramp_months",
-    "years",
-    "discount",
-    "allow_high_discount",
-    "maturity_level",
-    "required_confidence",
-    "currency",
-    "draws",
-    "seed",
-)
-BENEFIT = ("annual_benefit_low", "annual_benefit_mode", "annual_benefit_high")
-BENEFIT_RANGES = ("ends", "90%")
-_MONEY = ("data_cost", "monthly_rate", "infra_setup", "cloud_per_year")
-_NON_NEGATIVE = ("eng_months", "maintenance_share", "ramp_months")
-MAX_DRAWS = 1_000_000
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from bizml_nb.finance.roi import Result, Simulation
+    from bizml_nb.present.analyses.roi_cards import (
+        CentralCard,
+        DecisionCard,
+        DriversCard,
+        InputsCard,
+        MaturityCard,
+        SpreadCard,
+    )
+    from bizml_nb.present.widgets.roi_calculator import ROICalculator
+
+#: The template's defaults: its illustrative benefit, then Investment's own defaults
+#: (``deploy_days`` None: the Algorithmia 2020 survey prior, Investment's default).
+#: A test checks that the template's parameters cell says the same.
+TEMPLATE_DEFAULTS: dict[str, Any] = {
+    "annual_benefit_low": 60_000.0,
+    "annual_benefit_mode": 180_000.0,
+    "annual_benefit_high": 450_000.0,
+    **{name: value for name, value in defaults().items() if name != "deploy_days"},
+    "deploy_days": None,
+}
+
+#: Decisions, from the strongest.
+FUND, FIRST_STAGE, DO_NOT_FUND = "fund", "fund a first stage", "do not fund as scoped"
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's parameters from a notebook's namespace (``globals()``), by name.
 
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def check_parameters(values: Mapping[str, Any]) -> None:
-    """InvalidArguments, in one message, when the template's run would refuse ``values``.
-
-    ``values`` holds every parameter of the roi_analysis template (its defaults with
-    the user's values applied). Checked: each number is finite and in its range, the
-    benefit's low <= most likely <= high, how the benefit range is read, the discount
-    rate (never negative; above 1 only with ``allow_high_discount``: 5 is 500% a year,
-    0.05 is 5%), the time to deploy, the horizon, the maturity level, the confidence
-    bar, the currency, the draws and the seed.
+    ``allow_high_discount``, added later, is False in a notebook made before it.
     """
-    missing = [name for name in PARAMETERS if name not in values and name != "allow_high_discount"]
+    missing = [n for n in PARAMETERS if n not in namespace and n != "allow_high_discount"]
     if missing:
-        raise InvalidArguments(
-            "the ROI analysis needs every parameter; missing: "
-            + ", ".join("{" + name + "}" for name in missing),
-            *missing,
+        from bizml_nb.core.errors import BizmlError
+
+        raise BizmlError(
+            f"run the parameters cell first: {', '.join(missing)} not defined in the notebook"
         )
-    _check_amounts(values)
-    _check_discount(values["discount"], values.get("allow_high_discount", False))
-    _check_choices(values)
+    return {name: namespace.get(name, False) for name in PARAMETERS}
 
 
-def _check_amounts(values: Mapping[str, Any]) -> None:
-    for name in (*BENEFIT, *_MONEY, *_NON_NEGATIVE, "discount", "required_confidence"):
-        if not _is_number(values[name]):
-            raise InvalidArguments(
-                f"{{{name}}} must be a finite number (got {values[name]!r})", name
-            )
-    _check_benefit(values)
-    for name in _MONEY:
-        _check_amount(name, values[name], MONEY_LIMIT)
-    for name in _NON_NEGATIVE:
-        _check_amount(name, values[name], OTHER_LIMIT)
-    deploy = values["deploy_days"]
-    if deploy is not None:
-        if not _is_number(deploy):
-            raise InvalidArguments(
-                "{deploy_days} is a number of days, or None for the Algorithmia 2020 survey "
-                f"prior (got {deploy!r})",
-                "deploy_days",
-            )
-        _check_amount("deploy_days", deploy, OTHER_LIMIT)
-
-
-def _check_choices(values: Mapping[str, Any]) -> None:
-    years = values["years"]
-    if not _is_whole(years) or not 1 <= years <= MAX_YEARS:
-        raise InvalidArguments(
-            f"{{years}} is the horizon in whole years, from 1 to {MAX_YEARS} (got {years!r})",
-            "years",
-        )
-    level = values["maturity_level"]
-    if not _is_whole(level) or not 0 <= level <= 4:
-        raise InvalidArguments(
-            f"{{maturity_level}} runs from 0 to 4 on Microsoft's scale (got {level!r}); "
-            "the adoption_maturity template finds it",
-            "maturity_level",
-        )
-    confidence = values["required_confidence"]
-    if not 0 < confidence < 1:
-        raise InvalidArguments(
-            "{required_confidence} is a chance between 0 and 1, such as 0.8 for 80% "
-            f"(got {confidence!r})",
-            "required_confidence",
-        )
-    if values["benefit_range"] not in BENEFIT_RANGES:
-        raise InvalidArguments(
-            '{benefit_range} is "ends" (no future beyond the low and high benefit) or "90%" '
-            f"(a 90% range, as a run's card gives) (got {values['benefit_range']!r})",
-            "benefit_range",
-        )
-    if not units.is_currency_name(values["currency"]):
-        raise InvalidArguments(
-            f"{{currency}} {values['currency']!r} is not a currency: {units.CURRENCY_RULE}",
-            "currency",
-        )
-    draws = values["draws"]
-    if not _is_whole(draws) or not 1 <= draws <= MAX_DRAWS:
-        raise InvalidArguments(
-            f"{{draws}} is a whole number of Monte Carlo draws from 1 to {MAX_DRAWS:,} "
-            f"(got {draws!r})",
-            "draws",
-        )
-    seed = values["seed"]
-    if not _is_whole(seed) or seed < 0:
-        raise InvalidArguments(f"{{seed}} is a whole number, 0 or more (got {seed!r})", "seed")
-    for name in ("project_name", "benefit_source"):
-        if not isinstance(values[name], str):
-            raise InvalidArguments(f"{{{name}}} is text (got {values[name]!r})", name)
-
-
-def _check_benefit(values: Mapping[str, Any]) -> None:
-    low, mode, high = (float(values[name]) for name in BENEFIT)
-    for name in BENEFIT:
-        if abs(values[name]) > MONEY_LIMIT:
-            raise InvalidArguments(
-                f"{{{name}}} is {values[name]:g}, beyond the +-{MONEY_LIMIT:g} the cash flows "
-                "can hold; give it in larger units",
-                name,
-            )
-    if low <= mode <= high:
-        return
-    order = (
-        "the benefit needs {annual_benefit_low} <= {annual_benefit_mode} <= {annual_benefit_high}"
-    )
-    if low > high:
-        raise InvalidArguments(
-            f"{order}: {{annual_benefit_low}} {units.number(low)} is above "
-            f"{{annual_benefit_high}} {units.number(high)}; the pessimistic end comes first",
-            *BENEFIT,
-        )
-    side = "above {annual_benefit_high}" if mode > high else "below {annual_benefit_low}"
-    end = high if mode > high else low
-    raise InvalidArguments(
-        f"{{annual_benefit_mode}} {units.number(mode)} is {side} {units.number(end)}: set "
-        "{annual_benefit_low} and {annual_benefit_high} too (the pessimistic and optimistic "
-        "yearly benefit), so that low <= most likely <= high "
-        f"(got {units.number(low)}, {units.number(mode)}, {units.number(high)})",
-        *BENEFIT,
+def investment_of(parameters: Mapping[str, Any]) -> Investment:
+    """The project the parameters describe (benefit a triangular; no time: the survey's)."""
+    low, mode, high = (float(parameters[name]) for name in BENEFIT)
+    make = Triangular if parameters["benefit_range"] == "ends" else Triangular.from_interval
+    deploy = parameters["deploy_days"]
+    return Investment(
+        annual_benefit=make(low, mode, high),
+        data_cost=float(parameters["data_cost"]),
+        eng_months=float(parameters["eng_months"]),
+        monthly_rate=float(parameters["monthly_rate"]),
+        infra_setup=float(parameters["infra_setup"]),
+        cloud_per_year=float(parameters["cloud_per_year"]),
+        maintenance_share=float(parameters["maintenance_share"]),
+        ramp_months=float(parameters["ramp_months"]),
+        years=int(parameters["years"]),
+        discount=float(parameters["discount"]),
+        **({} if deploy is None else {"deploy_days": float(deploy)}),
     )
 
 
-def _check_amount(name: str, value: float, limit: float) -> None:
-    if value < 0:
-        raise InvalidArguments(f"{{{name}}} must not be negative (got {value:g})", name)
-    if value > limit:
-        raise InvalidArguments(
-            f"{{{name}}} is {value:g}, beyond the {limit:g} the cash flows can hold; give it "
-            "in larger units",
-            name,
+def decide(p_positive: float, required_confidence: float) -> str:
+    """The recommendation's rule (the module's docstring)."""
+    if p_positive >= required_confidence:
+        return FUND
+    return FIRST_STAGE if p_positive >= 0.5 else DO_NOT_FUND
+
+
+def breakeven_benefit(project: Investment) -> float:
+    """The yearly benefit at which the central case's NPV is zero (inf: never live).
+
+    NPV is a straight line in the yearly benefit: two evaluations give where it crosses zero.
+    """
+    central = project.at_mode()
+    without = evaluate(replace(central, annual_benefit=0.0)).npv
+    per_unit = (evaluate(replace(central, annual_benefit=1e6)).npv - without) / 1e6
+    return -without / per_unit if per_unit > 0 else math.inf
+
+
+@dataclass(frozen=True)
+class ROIAnalysis:
+    """Everything the ROI template shows, computed once from its parameters."""
+
+    parameters: dict[str, Any]
+    project: Investment
+    result: Result
+    simulation: Simulation
+    table: pd.DataFrame  # the tornado: NPV at each uncertain input's P10 and P90
+    breakeven: float
+    levels: pd.DataFrame  # by_maturity: the project at each maturity level
+    step_gain: float | None  # what one level up adds to the median NPV (None at level 4)
+    decision_text: str
+
+    @property
+    def currency(self) -> str:
+        return str(self.parameters["currency"])
+
+    def unchanged(self) -> list[str]:
+        """The inputs every value of which is still the template's illustrative default."""
+        return [
+            item.name
+            for item in fields(self.project)
+            if all(
+                self.parameters[k] == TEMPLATE_DEFAULTS[k]
+                for k in (BENEFIT if item.name == "annual_benefit" else (item.name,))
+            )
+        ]
+
+    # -- what the cells show
+
+    @property
+    def decision(self) -> DecisionCard:
+        """The decision card: the recommendation, its reasons, and the ROI record."""
+        from bizml_nb.present.analyses.roi_cards import DecisionCard
+
+        return DecisionCard(self)
+
+    def inputs(self) -> InputsCard:
+        from bizml_nb.present.analyses.roi_cards import InputsCard
+
+        return InputsCard(self)
+
+    def central(self) -> CentralCard:
+        from bizml_nb.present.analyses.roi_cards import CentralCard
+
+        return CentralCard(self)
+
+    def spread(self) -> SpreadCard:
+        from bizml_nb.present.analyses.roi_cards import SpreadCard
+
+        return SpreadCard(self)
+
+    def drivers(self) -> DriversCard:
+        from bizml_nb.present.analyses.roi_cards import DriversCard
+
+        return DriversCard(self)
+
+    def maturity(self) -> MaturityCard:
+        from bizml_nb.present.analyses.roi_cards import MaturityCard
+
+        return MaturityCard(self)
+
+    def cashflow_chart(self) -> Figure:
+        from bizml_nb.finance.roi import cashflow_chart
+
+        return cashflow_chart(self.result, self.currency)
+
+    def spread_chart(self) -> Figure:
+        from bizml_nb.finance.roi import npv_histogram
+
+        return npv_histogram(self.simulation, self.currency)
+
+    def drivers_chart(self) -> Figure:
+        from bizml_nb.finance.roi import tornado_chart
+
+        return tornado_chart(self.table, self.currency)
+
+    def maturity_chart(self) -> Figure:
+        from bizml_nb.present.analyses.roi_cards import maturity_chart
+
+        return maturity_chart(self)
+
+    def calculator(self, notebook: str = "my_roi.ipynb") -> ROICalculator:
+        """The ROI calculator preset with these inputs; its last line is the ``bizml run``
+        command that re-runs ``notebook`` with the values its sliders are set to."""
+        from bizml_nb.present.widgets.roi_calculator import ROICalculator
+
+        return ROICalculator(
+            self.project,
+            currency=self.currency,
+            reference_level=int(self.parameters["maturity_level"]),
+            note="starting values: this notebook's inputs, the benefit at its most likely "
+            "value and the time to deploy at its median",
+            rerun=lambda investment: rerun_command(self.parameters, investment, notebook),
         )
 
 
-def _check_discount(rate: float, allow_high: object) -> None:
-    if rate < 0:
-        raise InvalidArguments(
-            f"{{discount}} is {rate:g}: a negative discount rate is refused (it would make "
-            "money later worth more than money now); give a yearly rate of 0 or more, "
-            "such as 0.10 for 10% a year",
-            "discount",
-        )
-    if rate > 1 and allow_high is not True:
-        raise InvalidArguments(
-            f"{{discount}} is {rate:g}, which is {rate * 100:,.0f}% a year: did you mean "
-            f"{rate / 100:g} ({rate:g}%)? The rate is a share (0.10 is 10% a year); for a "
-            "rate above 100% a year, set {allow_high_discount} to true",
-            "discount",
-            "allow_high_discount",
-        )
+def rerun_command(parameters: Mapping[str, Any], investment: Investment, notebook: str) -> str:
+    """The ``bizml run`` line that re-runs the analysis with ``investment``'s inputs.
+
+    Only what differs from ``parameters`` is passed. A changed benefit scales the low,
+    most likely and high values alike (their order holds); a discount above 100% a year
+    also passes ``allow_high_discount``.
+    """
+    central = investment.at_mode()
+    options: list[tuple[str, Any]] = []
+    benefit = float(central.annual_benefit)  # type: ignore[arg-type]
+    mode = float(parameters["annual_benefit_mode"])
+    if not math.isclose(benefit, mode, rel_tol=1e-9, abs_tol=1e-9):
+        factor = benefit / mode if mode else None
+        for name in BENEFIT:
+            scaled = benefit if factor is None else float(parameters[name]) * factor
+            options.append((name, scaled))
+    for name in ("eng_months", "monthly_rate", "cloud_per_year", "ramp_months", "discount"):
+        value = float(getattr(central, name))
+        if not math.isclose(value, float(parameters[name]), rel_tol=1e-9, abs_tol=1e-9):
+            options.append((name, value))
+    days = float(central.deploy_days)  # type: ignore[arg-type]
+    given = parameters["deploy_days"]
+    shown = float(project_deploy_days(given))
+    if not math.isclose(days, shown, rel_tol=1e-9, abs_tol=1e-9):
+        options.append(("deploy_days", days))
+    if central.years != parameters["years"]:
+        options.append(("years", central.years))
+    if float(central.discount) > 1:  # type: ignore[arg-type]
+        options.append(("allow_high_discount", "true"))
+    if not options:
+        return f"The sliders are at this notebook's inputs (bizml run {notebook})."
+    args = " ".join(f"-p {name} {_arg(value)}" for name, value in options)
+    return f"To re-run this analysis with the sliders' values: bizml run {notebook} {args}"
+
+
+def project_deploy_days(given: float | None) -> float:
+    """The central time to deploy: the one given, else the survey prior's median."""
+    return float(given) if given is not None else float(defaults()["deploy_days"].mode())  # type: ignore[union-attr]
+
+
+def _arg(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def analyse(parameters: Mapping[str, Any]) -> ROIAnalysis:
+    """The whole analysis of the template's ``parameters`` (checked first)."""
+    from bizml_nb.finance.maturity import by_maturity
+
+    check_parameters(parameters)
+    values = dict(parameters)
+    project = investment_of(values)
+    draws, seed = int(values["draws"]), int(values["seed"])
+    simulation = simulate(project, draws=draws, seed=seed)
+    level = int(values["maturity_level"])
+    levels = by_maturity(project, draws=draws, reference_level=level, seed=seed)
+    step_gain = (
+        float(levels["npv_p50"][level + 1] - levels["npv_p50"][level]) if level < 4 else None
+    )
+    return ROIAnalysis(
+        values,
+        project,
+        evaluate(project),
+        simulation,
+        tornado(project),
+        breakeven_benefit(project),
+        levels,
+        step_gain,
+        decide(simulation.p_positive, float(values["required_confidence"])),
+    )
+
+
+__all__ = [
+    "DO_NOT_FUND",
+    "FIRST_STAGE",
+    "FUND",
+    "PARAMETERS",
+    "TEMPLATE_DEFAULTS",
+    "ROIAnalysis",
+    "analyse",
+    "breakeven_benefit",
+    "check_parameters",
+    "decide",
+    "investment_of",
+    "parameters_from",
+    "rerun_command",
+]

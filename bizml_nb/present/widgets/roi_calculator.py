@@ -1,18 +1,25 @@
 """The ROI calculator: sliders for the main inputs, live NPV and payback, and maturity.
 
+It starts from :class:`~bizml_nb.finance.roi.Investment`'s illustrative defaults (the
+same as ``%bizml roi`` and the ROI template) unless given an investment. Each slider's
+readout is written as people read it ($2.44M, 10%, 29 days) beside it; the slider's own
+number box is hidden, since a typed "2,440,000" or "10%" would be misread.
+
 >>> ROICalculator(annual_benefit=2e6)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core import units
 from bizml_nb.core.figures import figure_png
 from bizml_nb.finance.maturity import DEFAULT_ASSUMPTIONS, LEVEL_NAMES, MaturityAssumptions
 from bizml_nb.finance.roi import (
+    ILLUSTRATIVE,
     MONEY_LIMIT,
     Investment,
     Result,
@@ -22,6 +29,37 @@ from bizml_nb.finance.roi import (
 )
 from bizml_nb.present.widgets.bundle import with_text
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: How each slider's value reads: money, a share as percent, or a count with its unit.
+READOUTS: dict[str, str] = {
+    "annual_benefit": "money",
+    "eng_months": "person-months",
+    "monthly_rate": "money",
+    "cloud_per_year": "money",
+    "deploy_days": "days",
+    "ramp_months": "months",
+    "discount": "percent",
+}
+
+
+def readout(value: float, kind: str, currency: str = "USD") -> str:
+    """A slider's value as people read it.
+
+    >>> readout(2_440_000, "money"), readout(0.1, "percent"), readout(28.6, "days")
+    ('$2.44M', '10%', '29 days')
+    >>> readout(0.125, "percent"), readout(8, "person-months"), readout(1.5, "months")
+    ('12.5%', '8 person-months', '1.5 months')
+    """
+    if kind == "money":
+        return units.money(value, currency)
+    if kind == "percent":
+        return f"{value * 100:.3g}%" if math.isfinite(value) else units.NOT_A_NUMBER
+    if kind == "days":
+        return f"{value:,.0f} days"
+    return f"{value:,.3g} {kind}"
+
 
 class ROICalculator:
     """Sliders over an :class:`~bizml_nb.finance.roi.Investment` (at its mode), with a live result.
@@ -29,7 +67,10 @@ class ROICalculator:
     The sliders describe the project at ``reference_level``. The maturity selector
     re-prices it at another level: time to deploy scales with the ratio of the
     levels' median times to deploy (illustrative priors), engineering and cloud
-    with the levels' multipliers.
+    with the levels' multipliers. ``note`` says where the starting values come from
+    (default: the illustrative defaults, or the investment given); ``rerun``, given the
+    investment the sliders describe, returns a line saying how to carry it elsewhere (the
+    ROI template's ``bizml run ... -p`` command), shown under the result.
     """
 
     def __init__(
@@ -40,10 +81,20 @@ class ROICalculator:
         currency: str = "USD",
         assumptions: MaturityAssumptions = DEFAULT_ASSUMPTIONS,
         reference_level: int = 2,
+        note: str | None = None,
+        rerun: Callable[[Investment], str] | None = None,
     ) -> None:
         import ipywidgets as w
 
         base = (investment or Investment(annual_benefit=annual_benefit)).at_mode()
+        if note is None:
+            note = (
+                "starting values: the investment given"
+                if investment is not None
+                else f"starting values: {ILLUSTRATIVE}"
+            )
+        self.note = note
+        self.rerun = rerun
         self.currency = currency
         self.assumptions = assumptions
         self.reference_level = reference_level
@@ -54,14 +105,16 @@ class ROICalculator:
         def slider(
             value: float, low: float, high: float, step: float, text: str, *, fmt: str = ".0f"
         ) -> w.FloatSlider:
-            # No thousands separators: a value typed into the readout as "3,500,000"
-            # would be read as 0 by the slider.
+            # The readout is the label beside the slider (readable money and percent);
+            # the slider's own number box would show 2440000 and 0.10, and read a typed
+            # "2,440,000" as 2.
             return w.FloatSlider(
                 value=value,
                 min=low,
                 max=min(max(high, value), MONEY_LIMIT),  # every position is a valid input
                 step=step,
                 description=text,
+                readout=False,
                 readout_format=fmt,
                 continuous_update=False,
                 style=style,
@@ -104,21 +157,27 @@ class ROICalculator:
             style=style,
             layout=layout,
         )
+        self.readouts: dict[str, Any] = {}
+        for name in self.sliders:
+            self.readouts[name] = w.Label()
+            self.readouts[name].add_class("bizml-roi-readout")
         self.summary = w.HTML()
         self.chart = w.Image(format="png", layout=w.Layout(max_width="700px"))
         self.maturity = w.HTML()
+        self.command = w.HTML()
         for control in [*self.sliders.values(), self.years]:
             control.observe(lambda _change: self.update(), names="value")
         self.level.observe(lambda _change: self.update(), names="value")
         self.widget = w.VBox(
             [
-                w.HTML("<b>ROI calculator</b>"),
-                *self.sliders.values(),
+                w.HTML(f"<b>ROI calculator</b> <i>({html.escape(note)})</i>"),
+                *(w.HBox([s, self.readouts[name]]) for name, s in self.sliders.items()),
                 self.years,
                 self.level,
                 self.summary,
                 self.chart,
                 self.maturity,
+                self.command,
             ]
         )
         self.widget.add_class("bizml-roi-calculator")
@@ -140,16 +199,22 @@ class ROICalculator:
         """Recompute the result, the chart and the value of moving up a level."""
         result = self.result
         cur = self.currency
+        for name, label in self.readouts.items():
+            label.value = readout(float(self.sliders[name].value), READOUTS[name], cur)
         self.summary.value = (
             '<table class="bizml-roi-summary">'
             f"<tr><th>NPV</th><td>{html.escape(units.money(result.npv, cur, signed=True))}</td></tr>"
-            f"<tr><th>ROI</th><td>{result.roi * 100:,.0f}%</td></tr>"
+            f"<tr><th>ROI</th><td>{html.escape(_roi_text(result.roi))}</td></tr>"
             f"<tr><th>Payback</th><td>{html.escape(result.payback_text)}</td></tr>"
             f"<tr><th>IRR</th><td>{html.escape(irr_text(result.irr))}</td></tr>"
             "</table>"
         )
         self.chart.value = figure_png(cashflow_chart(result, cur))
         self.maturity.value = self._maturity_html(result)
+        if self.rerun is not None:
+            self.command.value = (
+                f'<p class="bizml-roi-rerun">{html.escape(self.rerun(self.investment))}</p>'
+            )
 
     def _at_level(self, investment: Investment, level: int) -> Investment:
         a, ref = self.assumptions, self.reference_level
@@ -188,12 +253,16 @@ class ROICalculator:
         return (
             f"ROI calculator at maturity level {self.level.value}: "
             f"NPV {units.money(result.npv, self.currency, signed=True)}, "
-            f"ROI {result.roi * 100:,.0f}%, payback {result.payback_text}, IRR {irr} "
+            f"ROI {_roi_text(result.roi)}, payback {result.payback_text}, IRR {irr} "
             f"(over {int(self.years.value)} years; sliders in Jupyter)"
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return with_text(self.widget._repr_mimebundle_(**kwargs), self.text())
+
+
+def _roi_text(roi: float) -> str:
+    return f"{roi * 100:,.0f}%" if math.isfinite(roi) else "n/a (no costs)"
 
 
 def _num(value: Any) -> float:
