@@ -378,3 +378,42 @@ def test_alerted_chunks_are_named_in_runs() -> None:
     assert alerted_chunks_text(keys, every_other) == (
         "drift alerts in 10 of 20 chunks: c0, c2, c4, c6, c8, c10 and 4 more"
     )
+
+
+def test_the_card_escapes_what_the_data_names() -> None:
+    """Column names and file names come from the user's files: HTML shows them as text."""
+    from bizml_nb.monitor.decision import Decision, choose
+    from bizml_nb.present.analyses.monitoring_views import DecisionCard
+
+    decision = Decision(
+        action="investigate",
+        reason="inputs or predictions drift, but no loss of value is estimated",
+        chunks=("a", "b", "c", "d"),
+        recent=1,
+        sustained_at=2,
+        alerts_per_column={"<img src=x onerror=alert(1)>": 2, "$x$": 1},
+        alerted_chunks=("a", "b"),
+        estimated_change=1e6,
+        estimated_change_se=1e5,
+        estimated_accuracy=0.9,
+        estimated_accuracy_se=0.01,
+        reference_accuracy=0.9,
+        reference_per_year=2e6,
+        realised_accuracy=None,
+        realised_change=None,
+        labels_used=False,
+        currency="EUR",
+        cases_per_year=1e5,
+    )
+    assert choose(decision)[0] == decision.action
+    card = DecisionCard(
+        decision, "the files <a>.csv (reference) and b.csv", False, None, 10, 100, {}
+    )
+    page = card.html()
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;a&gt;.csv" in page
+    assert "To do     find out why <img src=x onerror=alert(1)> changed" in card.text()
+    assert (
+        "+€1M/yr [+€836k, +€1.16M] (90%) against the reference (€2M/yr) at 100,000" in card.text()
+    )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
 from bizml_nb.core._records import figure
-from bizml_nb.core.card import CardMixin
+from bizml_nb.core.card import CardMixin, text_html
 from bizml_nb.monitor.card import MonitorCard
 from bizml_nb.monitor.constants import MONITOR_MIME
 from bizml_nb.monitor.decision import INVESTIGATE, RETRAIN
@@ -58,6 +58,11 @@ class DecisionCard(CardMixin):
 
     def title(self) -> str:
         return f"Decision: {self.decision.action} ({self.decision.reason})"
+
+    def title_html(self) -> str:
+        """The action in bold, its reason after it."""
+        d = self.decision
+        return f"<b>{text_html(f'Decision: {d.action}')}</b> {text_html(f'({d.reason})')}"
 
     def rows(self) -> list[Row]:
         d = self.decision
