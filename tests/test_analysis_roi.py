@@ -105,3 +105,95 @@ def test_a_missing_parameter_is_named() -> None:
     del values["years"]
     with pytest.raises(InvalidArguments, match="missing: years"):
         check_parameters(values)
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+RECORD_KEYS = {  # the ROI template's record before it led with its card: every key kept
+    "format", "version", "template", "project", "currency", "decision", "required_confidence",
+    "npv", "roi", "payback_month", "irr", "p_npv_positive", "npv_p10_p50_p90",
+    "payback_p10_p50_p90", "draws", "seed", "breakeven_annual_benefit", "drivers", "maturity",
+    "benefit_from", "inputs", "defaults", "parameters", "summary",
+}  # fmt: skip
+
+
+def small(**changes: Any) -> Any:
+    from bizml_nb.present.analyses.roi import analyse
+
+    return analyse(defaults(draws=2_000, **changes))
+
+
+def test_the_decision_card_is_one_output_with_the_record_and_no_internal_labels() -> None:
+    analysis = small()
+    bundle = analysis.decision._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", "application/vnd.bizml.roi+json"}
+    record = bundle["application/vnd.bizml.roi+json"]
+    assert set(record) == RECORD_KEYS
+    assert record["summary"] == bundle["text/plain"]
+    assert record["parameters"]["allow_high_discount"] is False
+    for text in (bundle["text/plain"], bundle["text/html"]):
+        assert "vnd.bizml" not in text
+        assert "bizml.roi" not in text
+    assert 'class="bizml-card bizml-roi bizml-roi-decision"' in bundle["text/html"]
+    assert bundle["text/plain"] == small().decision.text()  # seeded: the same every time
+
+
+@pytest.mark.parametrize(
+    ("p_positive", "bar", "decision"),
+    [(0.8, 0.8, "fund"), (0.79, 0.8, "fund a first stage"), (0.5, 0.8, "fund a first stage"),
+     (0.49, 0.8, "do not fund as scoped")],
+)  # fmt: skip
+def test_the_rule_of_the_recommendation(p_positive: float, bar: float, decision: str) -> None:
+    from bizml_nb.present.analyses.roi import decide
+
+    assert decide(p_positive, bar) == decision
+
+
+def test_the_html_of_every_card_escapes_the_project_name() -> None:
+    name = "<script>alert(1)</script>"
+    analysis = small(project_name=name, benefit_source="<b>x</b>")
+    cards = [analysis.decision, analysis.inputs(), analysis.central(), analysis.spread()]
+    cards += [analysis.drivers(), analysis.maturity()]
+    for card in cards:
+        assert "<script>" not in card.html()
+        assert "<b>x</b>" not in card.html()
+    assert name in analysis.decision.text()
+
+
+def test_the_calculator_is_preset_with_the_templates_inputs_and_says_how_to_rerun() -> None:
+    """The sliders start at the template's central case; moved, the calculator gives the
+    `bizml run -p` line that carries them into the analysis (the benefit's three values
+    scaled alike, so that their order holds)."""
+    analysis = small(eng_months=10.0, deploy_days=45.0)
+    calculator = analysis.calculator()
+    assert calculator.sliders["annual_benefit"].value == 180_000
+    assert calculator.sliders["eng_months"].value == 10
+    assert calculator.sliders["deploy_days"].value == 45
+    assert calculator.level.value == 1  # the template's maturity_level
+    assert calculator.result.npv == pytest.approx(analysis.result.npv)
+    assert "(bizml run my_roi.ipynb)" in calculator.command.value
+    calculator.sliders["annual_benefit"].value = 360_000
+    calculator.sliders["discount"].value = 0.2
+    assert calculator.command.value == (
+        '<p class="bizml-roi-rerun">To re-run this analysis with the sliders&#x27; values: '
+        "bizml run my_roi.ipynb -p annual_benefit_low 120000 -p annual_benefit_mode 360000 "
+        "-p annual_benefit_high 900000 -p discount 0.2</p>"
+    )
+    check_parameters(
+        defaults(annual_benefit_low=120_000.0, annual_benefit_mode=360_000.0,
+                 annual_benefit_high=900_000.0, discount=0.2)
+    )  # fmt: skip
+
+
+def test_a_high_discount_rate_is_passed_on_with_its_permission() -> None:
+    from dataclasses import replace
+
+    from bizml_nb.present.analyses.roi import rerun_command
+
+    analysis = small()
+    moved = replace(analysis.project.at_mode(), discount=1.5)
+    assert rerun_command(analysis.parameters, moved, "r.ipynb") == (
+        "To re-run this analysis with the sliders' values: bizml run r.ipynb -p discount 1.5 "
+        "-p allow_high_discount true"
+    )
