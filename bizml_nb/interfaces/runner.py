@@ -50,6 +50,7 @@ from bizml_nb.interfaces.template_catalog import (
     quiet_papermill,
     read_notebook,
 )
+from bizml_nb.interfaces.template_checks import check_together, template_of
 
 DEFAULT_KERNEL = "python3"  # for a notebook that names no kernel
 
@@ -80,6 +81,7 @@ def run_notebook(
     check_notebook(nb, label)
     kernel = _kernel(nb, label)
     values = _values(nb, parameters, label)
+    _check_together(nb, source, values, label)
     injected_at = _injected_at(nb) if values else None
     make_folder(target)
     untouched = (
@@ -140,6 +142,19 @@ def _values(
     values = {k: v for k, v in previous.items() if declares(declared, k)}
     values.update(given)  # papermill replaces the injected cell: keep what was injected
     return values
+
+
+def _check_together(
+    nb: Mapping[str, Any], source: Path, values: Mapping[str, object], label: str
+) -> None:
+    """Refuse, before anything runs, what a template's first cell would refuse."""
+    template = template_of(nb, source)
+    declared = parameters_of(nb)
+    if template is None or declared is None:
+        return
+    previous = nb.get("metadata", {}).get("papermill", {}).get("parameters") or {}
+    injected = {k: v for k, v in previous.items() if declares(declared, k)}
+    check_together(template, declared, {**injected, **values}, label)
 
 
 def _literal_path(path: Path) -> str:

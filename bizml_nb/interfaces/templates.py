@@ -1,7 +1,8 @@
 """Template notebooks: list them with their parameters, instantiate one, run a notebook.
 
     bizml templates
-    bizml new roi_analysis my_roi.ipynb -p annual_benefit_mode 2e6 -p years 3
+    bizml new roi_analysis my_roi.ipynb -p annual_benefit_low 1e6 -p annual_benefit_mode 2e6 \
+        -p annual_benefit_high 3e6 -p years 3
     bizml run my_roi.ipynb --out my_roi.done.ipynb
 
 A template is a notebook in ``templates/`` whose cell tagged ``parameters`` holds
@@ -55,6 +56,7 @@ from bizml_nb.interfaces.template_catalog import (
     read_notebook,
     templates_dir,
 )
+from bizml_nb.interfaces.template_checks import check_together
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -89,10 +91,12 @@ def new(
     """Write ``dest``: the template with ``parameters`` injected (papermill's prepare step).
 
     Nothing runs. Refuses an unknown template or parameter, a value of the wrong
-    type, and an existing ``dest`` unless ``force``.
+    type, values the template's first cell would refuse taken together
+    (:mod:`bizml_nb.interfaces.template_checks`), and an existing ``dest`` unless ``force``.
     """
     chosen = get_template(template)
     values = chosen.convert(parameters or {})
+    check_together(chosen.name, chosen.parameters, values, f"template {chosen.name}")
     dest = Path(dest)
     if dest.suffix != ".ipynb":
         raise TemplateError(f"the new notebook's name must end in .ipynb (got {str(dest)!r})")
