@@ -174,7 +174,8 @@ class NoPlan(CardMixin):
         return []
 
     def notes(self) -> list[str]:
-        return [self.problem[0].upper() + self.problem[1:]] if self.problem else []
+        text = self.problem.removeprefix("nothing fits: ")  # the title says so
+        return [text[0].upper() + text[1:]] if text else []
 
 
 def _years(n: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import InvalidArguments, did_you_mean
 from bizml_nb.finance.capacity import (
@@ -23,7 +23,7 @@ from bizml_nb.finance.capacity import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 #: The template's parameters, in the order of its parameters cell.
 PARAMETERS: tuple[str, ...] = (
@@ -87,64 +87,137 @@ def check_parameters(values: Mapping[str, Any]) -> None:
             missing[0],
         )
     v = values
-    if not isinstance(v["model_name"], str) or not v["model_name"].strip():
-        _refuse("model_name", "is the name of the model planned, as text", v)
-    _above("params", 0, "is the number of parameters of the model served today, e.g. 100e6", v)
-    dtype = v["dtype"]
-    name = dtype.strip().lower() if isinstance(dtype, str) else ""
-    if DTYPE_ALIASES.get(name, name) not in BYTES_PER_PARAM:
-        hint = did_you_mean(name, BYTES_PER_PARAM)
-        _refuse(
-            "dtype",
-            f"is the number format of the served weights: {', '.join(BYTES_PER_PARAM)}",
-            v,
-            after=_braced(hint),
-        )
-    _above("latency_ms", 0, "is the time to serve one batch, in milliseconds", v)
-    _whole("batch_size", 1, "is the number of requests served together in one batch", v)
-    _above("rps", 0, "is the number of requests per second at peak today", v)
-    _above(
-        "traffic_growth",
-        -1,
-        "is the traffic growth per year as a share (0.5 for +50% a year; -1 would be -100%)",
-        v,
-    )
-    _whole("years", 1, "is the planning horizon in years", v, most=MAX_YEARS)
-    _above(
-        "model_growth", 0, "is the next model's size as a multiple of today's (10: ten times)", v
-    )
-    if v["hardware"] not in HARDWARE_CHOICES:
-        hint = did_you_mean(str(v["hardware"]), HARDWARE_CHOICES)
-        _refuse("hardware", "is 'any', 'cpu' or 'gpu'", v, after=_braced(hint))
-    _at_least("runtime_gb", 0, "is the memory per model copy for the runtime, in GB", v)
-    _at_least("activation_mb_per_item", 0, "is the MB of activations per request in a batch", v)
-    _whole("replicas_per_host", 1, "is the most copies of the model placed on one instance", v)
-    _number("headroom", v)
-    if not 0 <= v["headroom"] < 1:
-        _refuse("headroom", "is the share of an instance's memory kept free, from 0 to below 1", v)
-    _number("target_utilisation", v)
-    if not 0 < v["target_utilisation"] <= 1:
-        _refuse(
-            "target_utilisation",
-            "is the share of the time a replica is busy, above 0 and at most 1",
-            v,
-        )
+    for name, meaning, allowed, holds in _RULES:
+        if name == "annual_benefit" and v[name] is None:
+            continue
+        value = v[name]
+        if name in ("model_name", "dtype", "hardware"):
+            fine = holds(value)
+            hint = "" if fine else _hint(name, value)
+        else:
+            fine = _is_number(value, whole=allowed.startswith("a whole")) and holds(value)
+            hint = ""
+        if not fine:
+            raise InvalidArguments(
+                f"{{{name}}} is {meaning}: {allowed} (got {_shown(value)}){_braced(hint)}", name
+            )
     if v["currency"] != "USD":
-        shown = _shown(v["currency"])
         raise InvalidArguments(
-            f"{{currency}} is {shown}, but the template prices machines from its default "
-            "table, in USD: set it to 'USD', or plan in another currency with "
+            f"{{currency}} is {_shown(v['currency'])}, but the template prices machines from "
+            "its default table, in USD: set it to 'USD', or plan in another currency with "
             "bizml_nb.finance.capacity.plan and instances priced in it",
             "currency",
         )
-    if v["annual_benefit"] is not None:
-        _at_least(
-            "annual_benefit",
-            0,
-            "is the model's yearly business value, or None to leave the comparison out",
-            v,
-        )
     _together(v)
+
+
+def _dtype_known(value: object) -> bool:
+    name = value.strip().lower() if isinstance(value, str) else ""
+    return DTYPE_ALIASES.get(name, name) in BYTES_PER_PARAM
+
+
+#: (parameter, what it is, the values allowed, the test), in the parameters cell's order.
+_RULES: tuple[tuple[str, str, str, Callable[[Any], bool]], ...] = (
+    (
+        "model_name",
+        "the name of the model planned",
+        "text that is not blank",
+        lambda x: isinstance(x, str) and bool(x.strip()),
+    ),
+    (
+        "params",
+        "the number of parameters of the model served today",
+        "a number above 0, such as 100e6",
+        lambda x: x > 0,
+    ),
+    ("dtype", "the number format of the served weights", ", ".join(BYTES_PER_PARAM), _dtype_known),
+    (
+        "latency_ms",
+        "the time to serve one batch in milliseconds",
+        "a number above 0",
+        lambda x: x > 0,
+    ),
+    (
+        "batch_size",
+        "the number of requests served together in one batch",
+        "a whole number, 1 or more",
+        lambda x: x >= 1,
+    ),
+    ("rps", "the requests per second at peak today", "a number above 0", lambda x: x > 0),
+    (
+        "traffic_growth",
+        "the traffic growth per year as a share",
+        "a number above -1 (-1 is -100% a year), such as 0.5 for +50%",
+        lambda x: x > -1,
+    ),
+    (
+        "years",
+        "the planning horizon in years",
+        f"a whole number from 1 to {MAX_YEARS}",
+        lambda x: 1 <= x <= MAX_YEARS,
+    ),
+    (
+        "model_growth",
+        "the next model's size as a multiple of today's",
+        "a number above 0, such as 10 for ten times",
+        lambda x: x > 0,
+    ),
+    (
+        "hardware",
+        "the kind of instance to choose from",
+        "'any', 'cpu' or 'gpu'",
+        lambda x: x in HARDWARE_CHOICES,
+    ),
+    (
+        "runtime_gb",
+        "the memory per model copy for the runtime in GB",
+        "a number, 0 or more",
+        lambda x: x >= 0,
+    ),
+    (
+        "activation_mb_per_item",
+        "the MB of activations per request in a batch",
+        "a number, 0 or more",
+        lambda x: x >= 0,
+    ),
+    (
+        "replicas_per_host",
+        "the most copies of the model placed on one instance",
+        "a whole number, 1 or more",
+        lambda x: x >= 1,
+    ),
+    (
+        "headroom",
+        "the share of an instance's memory kept free",
+        "a number from 0 to below 1, such as 0.2 for 20%",
+        lambda x: 0 <= x < 1,
+    ),
+    (
+        "target_utilisation",
+        "the share of the time a replica is busy",
+        "a number above 0 and at most 1, such as 0.7 for 70%",
+        lambda x: 0 < x <= 1,
+    ),
+    (
+        "annual_benefit",
+        "the model's yearly business value",
+        "a number, 0 or more, or None to leave the comparison out",
+        lambda x: x >= 0,
+    ),
+)
+
+
+def _hint(name: str, value: object) -> str:
+    choices = list(BYTES_PER_PARAM) if name == "dtype" else list(HARDWARE_CHOICES)
+    return did_you_mean(str(value).strip().lower(), choices) if isinstance(value, str) else ""
+
+
+def _is_number(value: object, *, whole: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    if whole:
+        return isinstance(value, numbers.Integral)
+    return math.isfinite(float(value))
 
 
 def _together(v: Mapping[str, Any]) -> None:
@@ -187,56 +260,21 @@ def _together(v: Mapping[str, Any]) -> None:
             currency=v["currency"],
         )
     except CapacityError as exc:
-        problem = _braced(str(exc).removeprefix("nothing fits: "))
+        # "nothing fits: one replica needs ... with N GB; use a smaller dtype ..." (placement)
+        need = str(exc).removeprefix("nothing fits: ").split("; use ")[0]
+        other = "" if v["hardware"] == "any" else ", or set {hardware} to 'any'"
         raise InvalidArguments(
-            f"today's model fits on no instance of the price table: {problem} "
-            "(parameters {params}, {dtype}, {hardware})",
+            f"today's model ({{params}} {_shown(v['params'])} in {{dtype}} "
+            f"{_shown(v['dtype'])}) fits on no instance of the price table: {_braced(need)}; "
+            f"lower {{params}} or choose a smaller {{dtype}} (int8 weights take half the "
+            f"memory of fp16 weights){other}",
             "params",
             "dtype",
             "hardware",
         ) from None
 
 
-# --------------------------------------------------------------------------- checks
-
-
-def _refuse(name: str, problem: str, values: Mapping[str, Any], *, after: str = "") -> NoReturn:
-    raise InvalidArguments(
-        f"{{{name}}} {problem} (got {_shown(values[name])}){after}",
-        name,
-    )
-
-
-def _number(name: str, values: Mapping[str, Any]) -> float:
-    value = values[name]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        _refuse(name, "must be a number", values)
-    if not math.isfinite(float(value)):
-        _refuse(name, "must be a finite number", values)
-    return float(value)
-
-
-def _above(name: str, low: float, problem: str, values: Mapping[str, Any]) -> None:
-    if not _number(name, values) > low:
-        _refuse(name, f"{problem}, above {low:g}", values)
-
-
-def _at_least(name: str, low: float, problem: str, values: Mapping[str, Any]) -> None:
-    if not _number(name, values) >= low:
-        _refuse(name, f"{problem}, {low:g} or more", values)
-
-
-def _whole(
-    name: str, low: int, problem: str, values: Mapping[str, Any], *, most: int | None = None
-) -> None:
-    value = values[name]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or not low <= int(value) <= (most if most is not None else int(value))
-    ):
-        bound = f"from {low} to {most}" if most is not None else f"at least {low}"
-        _refuse(name, f"{problem}, a whole number {bound}", values)
+# --------------------------------------------------------------------------- helpers
 
 
 def _shown(value: object) -> str:
