@@ -142,7 +142,7 @@ bizml_nb.log(threshold=round(float(tuned.best_threshold_), 4))
 # paired bootstrap over them (the card says "paired over 20,000 examples"): a transaction
 # both thresholds get right, or both get wrong, does not blur the difference. Treated as
 # independent samples (the confusion counts alone), the range of Elkan's threshold would be
-# [+$1.69M, +$3.93M]; paired it is [+$2.17M, +$3.44M], little more than half as wide.
+# [+\$1.69M, +\$3.93M]; paired it is [+\$2.17M, +\$3.44M], little more than half as wide.
 
 # %%
 # %bizml compare --target screening_value
