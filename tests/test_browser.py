@@ -229,6 +229,36 @@ def test_maturity_quiz_level_follows_the_answers(widgets: Session) -> None:
     assert widgets.problems == []
 
 
+def test_the_maturity_template_leads_with_its_decision_and_its_quiz_feeds_the_analysis(
+    lab: tuple[Lab, Any, Path],
+) -> None:
+    """Run All: the decision card is the first output; an answer ticked in the quiz reaches
+    the cell after it, which names it and gives the `bizml run` line that uses it."""
+    from playwright.sync_api import expect
+
+    from bizml_nb.finance.maturity import QUESTIONS
+
+    server, browser, base = lab
+    session = open_and_run(browser, server, ROOT / "templates" / "adoption_maturity.ipynb", base)
+    page = session.page
+    first = page.locator(".jp-Notebook .jp-OutputArea-output").first
+    expect(first).to_contain_text(
+        "our ML team: ML maturity level 1 of 4; 3 changes to reach level 2"
+    )
+    assert first.locator(".bizml-decision").count() == 1
+    question = next(q for q in QUESTIONS if q.key == "shared_ownership")
+    quiz = page.locator(".bizml-maturity-quiz")
+    quiz.locator(".widget-checkbox", has_text=question.text).locator("input").check()
+    used = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="quiz.answers()")
+    used.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    said = used.locator(".jp-OutputArea-output")
+    expect(said).to_contain_text("1 differs from the parameters cell", **WAIT)
+    expect(said).to_contain_text("bizml run NOTEBOOK.ipynb -p shared_ownership true")
+    assert page.locator(ERROR_OUTPUT).count() == 0
+    assert session.problems == []
+
+
 # --------------------------------------------------------------------------- the report
 
 
