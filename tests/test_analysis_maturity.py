@@ -323,6 +323,8 @@ def test_own_deployments_beside_the_survey(tmp_path: Any) -> None:
         "Own deployments of our ML team: 10, median 30 days, 50% within 30 days (survey: 51%)"
     )
     assert analysis.record()["history"]["deployments"] == 10
+    quiz = analysis.quiz()
+    assert "<th>yours</th>" in quiz.deploy.value  # the quiz compares them with the survey too
 
 
 def test_no_history_says_how_to_give_one() -> None:

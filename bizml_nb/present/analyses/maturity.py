@@ -167,7 +167,12 @@ class MaturityAnalysis:
         """The questionnaire widget, ticked as the answers are (its record left to the card)."""
         from bizml_nb.present.widgets.maturity_quiz import MaturityQuiz
 
-        return MaturityQuiz(answers=self.answers, with_record=False)
+        history = None
+        if self.history is not None:  # the quiz sets the team's deployments beside the survey
+            import pandas as pd
+
+            history = pd.DataFrame({"days": list(self.history.days)})
+        return MaturityQuiz(history, answers=self.answers, with_record=False)
 
     def with_answers(self, answers: Mapping[str, bool]) -> MaturityAnalysis:
         """The same analysis with ``answers`` (e.g. ``quiz.answers()``) in place of the team's."""
