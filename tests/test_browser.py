@@ -192,18 +192,23 @@ def test_roi_calculator_reprices_when_a_slider_moves(widgets: Session) -> None:
     from bizml_nb.finance.roi import Investment, evaluate
 
     calculator = widgets.page.locator(".bizml-roi-calculator")
-    npv = calculator.locator(".bizml-roi-summary tr", has_text="NPV").locator("td")
+    npv_row = calculator.locator(".bizml-roi-summary tr").filter(
+        has=widgets.page.locator("th", has_text="NPV")  # the IRR row's text names the NPV too
+    )
+    npv = npv_row.locator("td")
     base = Investment(annual_benefit=2e6).at_mode()
     expect(npv).to_have_text(units.money(evaluate(base).npv, "USD", signed=True), **WAIT)
 
     benefit = calculator.locator(".widget-slider", has_text="annual benefit")
-    readout = benefit.locator(".widget-readout")
-    readout.click()
-    readout.press("Control+a")
-    readout.type("3500000")
-    readout.press("Enter")
-    expected = evaluate(replace(base, annual_benefit=3.5e6)).npv
+    beside = widgets.page.locator(".widget-slider", has_text="annual benefit")
+    readout = calculator.locator(".widget-hbox", has=beside).locator(".bizml-roi-readout")
+    expect(readout).to_have_text("$2M", **WAIT)  # money as people read it, not 2000000
+    handle = benefit.locator(".noUi-handle")
+    handle.focus()
+    handle.press("ArrowRight")  # one step: 1% of the starting benefit, $20k
+    expected = evaluate(replace(base, annual_benefit=2.02e6)).npv
     expect(npv).to_have_text(units.money(expected, "USD", signed=True), **WAIT)
+    expect(readout).to_have_text("$2.02M", **WAIT)
     assert expected > evaluate(base).npv  # the slider moved the right way
     assert widgets.problems == []
 
