@@ -293,7 +293,14 @@ def test_the_yearly_cost_feeds_the_roi_model() -> None:
     """
     p = plan(100e6, "fp16", 50, 40)
     investment = p.investment(
-        12_000, eng_months=0, deploy_days=0, ramp_months=0, years=1, discount=0
+        12_000,
+        eng_months=0,
+        data_cost=0,
+        infra_setup=0,
+        deploy_days=0,
+        ramp_months=0,
+        years=1,
+        discount=0,
     )
     assert investment.cloud_per_year == pytest.approx(525.6)
     assert evaluate(investment).npv == pytest.approx(11_474.4)
