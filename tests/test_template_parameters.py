@@ -115,3 +115,13 @@ def test_bizml_new_says_the_refusal_in_one_line_and_writes_nothing(tmp_path, cap
     assert "annual_benefit_low" in err
     assert "annual_benefit_high" in err
     assert not dest.exists()
+
+
+def test_an_optional_parameter_takes_a_number_or_none_and_refuses_other_text(tmp_path):
+    """``deploy_days: Optional[float]`` as papermill reads it: a float, or None."""
+    dest = new("roi_analysis", tmp_path / "a.ipynb", {"deploy_days": "45"})
+    assert json.loads(dest.read_text())["metadata"]["papermill"]["parameters"] == {
+        "deploy_days": 45.0
+    }
+    with pytest.raises(TemplateError, match=r"'deploy_days'.*finite number.*or None, not 'soon'"):
+        new("roi_analysis", tmp_path / "b.ipynb", {"deploy_days": "soon"})

@@ -14,6 +14,7 @@ import ast
 import io
 import logging
 import math
+import re
 import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,14 +46,23 @@ class Parameter:
     """One parameter of a notebook: its name, declared type, default and comment."""
 
     name: str
-    type: str  # as declared, e.g. "float | None"; "" when not annotated
+    type: str  # as declared, e.g. "Optional[float]" or "float | None"; "" when not annotated
     default: Any
     comment: str
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        """The accepted kinds, among bool, int, float, str and None ("any" if unknown)."""
+        """The accepted kinds, among bool, int, float, str and None ("any" if unknown).
+
+        ``Optional[float]`` is ``float | None`` (papermill parses the first, not the second).
+
+        >>> Parameter("deploy_days", "Optional[float]", None, "").kinds
+        ('float', 'None')
+        """
         declared = self.type or _kind_of(self.default)
+        optional = re.fullmatch(r"(?:typing\.)?Optional\[\s*(\w+)\s*\]", declared)
+        if optional:
+            declared = f"{optional.group(1)} | None"
         parts = tuple(part.strip() for part in declared.split("|"))
         return parts if all(p in KINDS for p in parts) else ("any",)
 
@@ -100,7 +110,7 @@ class Execution:
 
     notebook: Path
     seconds: float
-    summary: str  # what the decision-summary cell printed ("" if the notebook has none)
+    summary: str  # the decision in words: its card's text, or what the cell printed; "" if none
     record: dict[str, Any] | None  # its JSON record (None if it displayed none)
 
 

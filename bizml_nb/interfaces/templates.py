@@ -6,18 +6,21 @@
     bizml run my_roi.ipynb --out my_roi.done.ipynb
 
 A template is a notebook in ``templates/`` whose cell tagged ``parameters`` holds
-one typed assignment per parameter with a comment (papermill's convention)::
+one typed assignment per parameter with a comment (papermill's convention, which
+``papermill --help-notebook`` lists)::
 
-    eng_months: float = 6.0  # engineering person-months to build and deploy
-    deploy_days: float | None = None  # days to go live; None: the survey prior
+    eng_months: float = 8.0  # engineering person-months to build and deploy
+    deploy_days: Optional[float] = None  # days to go live; None: the survey prior
 
-The cell is parsed with :mod:`ast` (papermill's ``inspect_notebook`` skips an
-annotation such as ``float | None``). Values given as text (``-p NAME VALUE``)
-are converted to the declared type;
-``None`` is accepted where the type allows it. Each template ends with a cell
-tagged ``decision-summary`` that prints a plain-language summary and displays a
-JSON record (``application/vnd.bizml.roi+json`` or ``...maturity+json``), which
-:func:`read_record` reads back from an executed notebook.
+(``Optional[float]``, not ``float | None``: papermill skips the second.) The cell
+is parsed with :mod:`ast`; values given as text (``-p NAME VALUE``) are converted
+to the declared type, ``None`` accepted where the type allows it, and checked
+together as the template's first cell checks them
+(:mod:`bizml_nb.interfaces.template_checks`). Right after its parameters, each
+template shows its decision as a card, in a cell tagged ``decision-summary``; the
+card carries a JSON record (``application/vnd.bizml.roi+json``,
+``...maturity+json``...), which :func:`read_record` reads back from an executed
+notebook, and its text is the summary ``bizml run`` prints.
 
 Finding templates and reading, parsing and converting parameters is
 :mod:`bizml_nb.interfaces.template_catalog` (its names are re-exported here), which
