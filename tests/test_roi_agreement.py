@@ -25,7 +25,7 @@ import pytest
 
 import bizml_nb
 from bizml_nb.finance.maturity import survey_prior
-from bizml_nb.finance.roi import DRAWS, SURVEY_DEPLOY_DAYS, Investment, defaults
+from bizml_nb.finance.roi import DRAWS, SEED, SURVEY_DEPLOY_DAYS, Investment, defaults
 from bizml_nb.interfaces import templates
 from bizml_nb.present.analyses.roi import TEMPLATE_DEFAULTS
 from bizml_nb.present.roi_card import ROI_MIME
@@ -135,6 +135,10 @@ def test_template_magic_widget_and_api_agree_with_the_hand_worked_figures(
     assert paybacks == (expected["payback"],) * 4
     for irr in (record["irr"], magic.result.irr, widget.result.irr, api.result.irr):
         assert irr == pytest.approx(expected["irr"], rel=1e-6)  # records keep the exact IRR
+    # the same draws and seed: the same simulated futures, to the last draw
+    chances = (record["p_npv_positive"], magic.simulation.p_positive, api.simulation.p_positive)
+    assert chances[1] == chances[2]
+    assert chances[0] == pytest.approx(chances[1], abs=1e-9)  # a record keeps 10 digits
 
     # the same words on every card
     assert (
@@ -192,6 +196,8 @@ def test_the_templates_defaults_are_investments_defaults() -> None:
         want = None if name == "deploy_days" else value  # None: the survey prior
         assert declared[name] == want, name
         assert TEMPLATE_DEFAULTS[name] == want, name
+    assert declared["draws"] == DRAWS  # the template simulates as many futures as the magic
+    assert declared["seed"] == SEED
     benefit = {k: v for k, v in declared.items() if k.startswith("annual_benefit_")}
     assert benefit == {k: v for k, v in TEMPLATE_DEFAULTS.items() if k in benefit}
 

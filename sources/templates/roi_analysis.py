@@ -39,7 +39,7 @@ allow_high_discount: bool = False  # true to take a discount rate above 1 (100% 
 maturity_level: int = 1  # the team's ML maturity today, 0-4 on Microsoft's scale (templates/adoption_maturity finds it)
 required_confidence: float = 0.8  # chance of a positive NPV needed to recommend funding (0.8 is 80%)
 currency: str = "USD"  # currency code of every amount
-draws: int = 20_000  # Monte Carlo draws
+draws: int = 100_000  # Monte Carlo draws (as %bizml roi and evaluate_roi)
 seed: int = 20_261_128  # random seed: the same seed gives the same figures
 # fmt: on
 
