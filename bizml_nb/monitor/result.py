@@ -133,7 +133,7 @@ class MonitorResult:
         for name in order:
             if name not in frame.columns:
                 frame[name] = math.nan
-        frame["alert"] = frame["alert"].fillna(False).astype(bool)
+        frame["alert"] = frame["alert"].eq(True)  # no alert where a kind has none (NaN)
         for name in ("outside", "missing", "labelled"):
             frame[name] = frame[name].astype("Int64")  # counts, empty where not applicable
         return frame[order]
