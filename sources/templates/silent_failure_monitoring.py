@@ -52,7 +52,7 @@ currency: str = "USD"  # currency code of the values above
 from bizml_nb.interfaces.datasets import classifier_drift
 from bizml_nb.present.analyses import monitoring
 
-parameters = {name: globals()[name] for name in monitoring.PARAMETERS}
+parameters = monitoring.parameters_from(globals())
 monitoring.check_parameters(parameters)  # as `bizml new` and `bizml run` do
 check = monitoring.check(parameters, generate=classifier_drift)
 check.decision

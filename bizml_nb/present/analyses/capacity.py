@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core import units
-from bizml_nb.core.errors import InvalidArguments
 from bizml_nb.finance.capacity import (
     BYTES_PER_PARAM,
     CapacityError,
@@ -33,6 +32,7 @@ from bizml_nb.finance.capacity import (
     plan,
     size,
 )
+from bizml_nb.present.analyses import parts
 from bizml_nb.present.analyses.capacity_cards import (
     CapacityDecision,
     NoPlan,
@@ -55,12 +55,7 @@ if TYPE_CHECKING:
 
 def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The template's parameters from a notebook's namespace (``globals()``), by name."""
-    missing = [name for name in PARAMETERS if name not in namespace]
-    if missing:
-        raise InvalidArguments(
-            f"no value for {{{missing[0]}}}: run the parameters cell first", missing[0]
-        )
-    return {name: namespace[name] for name in PARAMETERS}
+    return parts.parameters_from(namespace, PARAMETERS)
 
 
 def analyse(values: Mapping[str, Any]) -> CapacityAnalysis:

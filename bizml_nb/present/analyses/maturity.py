@@ -37,6 +37,7 @@ from bizml_nb.finance.maturity import (
     binned,
     survey_shares,
 )
+from bizml_nb.present.analyses import parts
 from bizml_nb.present.analyses.maturity_cards import (
     TEMPLATE,
     AnswersUsed,
@@ -103,12 +104,7 @@ def check_parameters(values: Mapping[str, Any]) -> None:
 
 def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The template's parameters from a notebook's namespace (``globals()``), by name."""
-    missing = [name for name in PARAMETERS if name not in namespace]
-    if missing:
-        raise InvalidArguments(
-            f"no value for {{{missing[0]}}}: run the parameters cell first", missing[0]
-        )
-    return {name: namespace[name] for name in PARAMETERS}
+    return parts.parameters_from(namespace, PARAMETERS)
 
 
 def analyse(values: Mapping[str, Any]) -> MaturityAnalysis:

@@ -4,7 +4,7 @@ The template's cells call these functions and show what they return: the decisio
 card first (:class:`~bizml_nb.present.analyses.monitoring_views.DecisionCard`), then
 the data, the monitor's card, the chart and the tables that support it::
 
-    parameters = {name: globals()[name] for name in monitoring.PARAMETERS}
+    parameters = monitoring.parameters_from(globals())
     monitoring.check_parameters(parameters)
     check = monitoring.check(parameters, generate=classifier_drift)
     check.decision
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bizml_nb.core import units
 from bizml_nb.core.errors import InvalidArguments, did_you_mean
 from bizml_nb.core.limits import bound, out_of_range, yearly_value_problem
+from bizml_nb.present.analyses import parts
 from bizml_nb.present.analyses.monitoring_views import (
     DataCard,
     DecisionCard,
@@ -73,6 +74,11 @@ MIN_CHUNK_SIZE = 100  # fewer rows give estimates and drift statistics too noisy
 MIN_CHUNKS = 2  # one chunk cannot show a change over time
 VALUES = ("tn_value", "fp_value", "fn_value", "tp_value")
 COLUMNS = ("proba_column", "prediction_column", "label_column")
+
+
+def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's parameters from a notebook's namespace (``globals()``), by name."""
+    return parts.parameters_from(namespace, PARAMETERS)
 
 
 def check_parameters(values: Mapping[str, Any]) -> None:

@@ -23,13 +23,40 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.card import CARD_STYLE, TD_STYLE, TH_STYLE, one_line, text_html
+from bizml_nb.core.errors import InvalidArguments
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from matplotlib.figure import Figure
 
 GAP = "  "
+
+
+def parameters_from(
+    namespace: Mapping[str, Any],
+    names: Sequence[str],
+    added_later: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A template's parameters ``names`` from a notebook's namespace (``globals()``).
+
+    ``added_later`` gives the value of a parameter a notebook made before it existed
+    lacks (``{"allow_high_discount": False}``); any other missing name is refused.
+
+    >>> parameters_from({"years": 5, "x": 1}, ("years",))
+    {'years': 5}
+    >>> parameters_from({}, ("years",))
+    Traceback (most recent call last):
+    ...
+    bizml_nb.core.errors.InvalidArguments: no value for years: run the parameters cell first
+    """
+    later = added_later or {}
+    missing = [name for name in names if name not in namespace and name not in later]
+    if missing:
+        raise InvalidArguments(
+            f"no value for {{{missing[0]}}}: run the parameters cell first", missing[0]
+        )
+    return {name: namespace[name] if name in namespace else later[name] for name in names}
 
 
 @dataclass(frozen=True, repr=False)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.finance.roi import Investment, Triangular, defaults, evaluate, simulate, tornado
+from bizml_nb.present.analyses import parts
 from bizml_nb.present.analyses.roi_checks import BENEFIT, PARAMETERS, check_parameters
 
 if TYPE_CHECKING:
@@ -65,14 +66,7 @@ def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
 
     ``allow_high_discount``, added later, is False in a notebook made before it.
     """
-    missing = [n for n in PARAMETERS if n not in namespace and n != "allow_high_discount"]
-    if missing:
-        from bizml_nb.core.errors import BizmlError
-
-        raise BizmlError(
-            f"run the parameters cell first: {', '.join(missing)} not defined in the notebook"
-        )
-    return {name: namespace.get(name, False) for name in PARAMETERS}
+    return parts.parameters_from(namespace, PARAMETERS, {"allow_high_discount": False})
 
 
 def investment_of(parameters: Mapping[str, Any]) -> Investment:
