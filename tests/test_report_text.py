@@ -103,7 +103,7 @@ def test_no_long_float_no_field_name_no_absolute_path(text: str, project_dir: Pa
 
 def test_monitoring_is_written_for_people(text: str) -> None:
     """The decision, the estimated accuracy, the value per year with its 90% range (mid +- 1.645
-    standard errors), the columns that alerted and the caution about concept drift."""
+    standard errors), the columns and the chunks that alerted and the caution about concept drift."""
     record = _record("monitoring_example", "application/vnd.bizml.monitor+json")
     monitoring = _section(text, "Monitoring").split("\nCapacity and cost\n")[0]
     assert f"Decision: {record['decision']}" in monitoring
@@ -122,6 +122,12 @@ def test_monitoring_is_written_for_people(text: str) -> None:
     assert f"{units.money(mid, 'USD', signed=True)}/yr {ends}" in monitoring
     assert "(90%)" in monitoring
     assert "Drift alerts by column: " in monitoring
+    # the chunks of 5,000 rows that alerted: two alone, then ten in a row from row 50,000
+    assert record["alerted_chunks"][:3] == ["[5000:9999]", "[15000:19999]", "[50000:54999]"]
+    assert (
+        "Chunks that alerted (12 of 20): rows 5,000 to 9,999; rows 15,000 to 19,999; "
+        "rows 50,000 to 99,999" in monitoring
+    )
     assert "concept drift" in monitoring
     assert "illustration: generated data" in monitoring
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core.limits import bound, shown
 from bizml_nb.core.units import CURRENCY_RULE, is_currency_name
 from bizml_nb.finance.roi import MAX_YEARS, MONEY_LIMIT
+from bizml_nb.present.report_words import EXAMPLE_TEAM, ILLUSTRATION, Line, User, currency_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -148,6 +149,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "estimate_missed_a_loss": FLAG,
         "sustained_alerts": NAMES,
         "isolated_alerts": NAMES,
+        "alerted_chunks": NAMES,
     },
     "capacity": {
         **_COMMON,
@@ -205,23 +207,6 @@ def _scalar(value: Any) -> bool:
 
 # --------------------------------------------------------------------------- words
 
-ILLUSTRATION = "illustration"
-#: The 95th percentile of the standard normal: a standard error times it on each side
-#: of an estimate is its 90% range (the level of every range the report shows).
-Z90 = 1.6448536269514722
-#: The organisation the adoption_maturity template's default answers describe.
-EXAMPLE_TEAM = "our ML team"
-
-
-class User(str):
-    """A string from a record or the project inside a sentence of the report (escaped as
-    such in Markdown); the report's own words and figures are plain ``str``."""
-
-    __slots__ = ()
-
-
-Line = list[str]  # a sentence in pieces: plain words and figures, and User pieces
-
 
 def words(name: str) -> str:
     """A field or input name as people read it: ``cloud_per_year`` -> ``cloud per year``."""
@@ -262,9 +247,11 @@ def roi_case(record: dict[str, Any], cur: str) -> Line:
 
 def section(kind: str, record: dict[str, Any], cur: str) -> list[Line]:
     """A record's lines for people, in pieces: ROI, maturity, monitoring or capacity."""
-    return {"roi": _roi, "maturity": _maturity, "monitor": _monitor, "capacity": _capacity}[kind](
-        record, cur
-    )
+    from bizml_nb.present.report_monitoring import monitor_lines
+
+    return {"roi": _roi, "maturity": _maturity, "monitor": monitor_lines, "capacity": _capacity}[
+        kind
+    ](record, cur)
 
 
 def _roi(record: dict[str, Any], cur: str) -> list[Line]:
@@ -306,146 +293,11 @@ def _maturity(record: dict[str, Any], _cur: str) -> list[Line]:
     ]
 
 
-def _monitor(record: dict[str, Any], cur: str) -> list[Line]:
-    cur = _currency(record, cur)
-    note = f" ({ILLUSTRATION}: generated data)" if record.get("generated") is True else ""
-    lines: list[Line] = []
-    if isinstance(record.get("decision"), str):
-        reason = record.get("reason")
-        lines.append(
-            ["Decision: ", User(record["decision"])]
-            + ([" (", User(reason), ")"] if isinstance(reason, str) else [])
-        )
-    if isinstance(record.get("data"), str):
-        lines.append(["Data: ", User(record["data"])])
-    lines += _monitor_estimates(record, cur, note)
-    alerted = _alerts(record)
-    lines.append(alerted if alerted else ["No drift or performance alert."])
-    lines.append(
-        [
-            "Caution: the estimate assumes that what the model predicts still relates to the "
-            "outcome as it did in the reference (no concept drift), which no estimate without "
-            "labels can see; compare it with the labels as they arrive."
-        ]
-    )
-    return lines
-
-
-def _monitor_estimates(record: dict[str, Any], cur: str, note: str) -> list[Line]:
-    """Estimated accuracy and the yearly value at risk, each with its 90% range."""
-    return _monitor_accuracy(record, note) + _monitor_value(record, cur, note)
-
-
-def _monitor_accuracy(record: dict[str, Any], note: str) -> list[Line]:
-    from bizml_nb.core import units
-
-    lines: list[Line] = []
-    performance = record.get("performance")
-    accuracy = performance.get("accuracy") if isinstance(performance, dict) else None
-    if isinstance(accuracy, dict) and _floats(accuracy.get("estimate")):
-        estimate = _floats(accuracy["estimate"])[-1]
-        errors = _floats(accuracy.get("sampling_error"))
-        text = (
-            f"Estimated accuracy, last chunk, without labels: {units.percent(estimate, decimals=1)}"
-        )
-        text += _share_range(estimate, errors[-1] if errors else None)
-        lines.append([text + note])
-    elif isinstance(record.get("estimated_accuracy"), int | float):
-        estimate, se = record["estimated_accuracy"], record.get("estimated_accuracy_se")
-        text = (
-            "Estimated accuracy of the latest chunks, without labels: "
-            f"{units.percent(estimate, decimals=1)}"
-        )
-        text += _share_range(estimate, se if isinstance(se, int | float) else None)
-        if isinstance(record.get("reference_accuracy"), int | float):
-            text += f"; {units.percent(record['reference_accuracy'], decimals=1)} in the reference"
-        lines.append([text + note])
-    return lines
-
-
-def _monitor_value(record: dict[str, Any], cur: str, note: str) -> list[Line]:
-    from bizml_nb.core import units
-
-    lines: list[Line] = []
-    change = record.get("estimated_value_change_per_year")
-    value = record.get("value")
-    if isinstance(change, int | float):
-        se = record.get("estimated_value_change_se")
-        if isinstance(se, int | float):
-            amount = units.money_range(change - Z90 * se, change, change + Z90 * se, cur, per="/yr")
-            amount += "" if "%" in amount else " (90%)"
-        else:
-            amount = units.money(change, cur, signed=True) + "/yr (no range recorded)"
-        lines.append([f"{_at_risk(change)} against the reference: {amount}{note}"])
-    elif isinstance(value, dict) and _floats(value.get("change_per_year")):
-        cur = _currency(value, cur)
-        mid = _floats(value["change_per_year"])[-1]
-        lows, highs = (
-            _floats(value.get("change_per_year_low")),
-            _floats(value.get("change_per_year_high")),
-        )
-        errors = _floats(value.get("sampling_error"))
-        cases = value.get("cases_per_year")
-        if lows and highs:
-            low, high = lows[-1], highs[-1]
-        elif errors and isinstance(cases, int | float):
-            low, high = mid - Z90 * errors[-1] * cases, mid + Z90 * errors[-1] * cases
-        else:
-            low = high = mid
-        amount = units.money_range(low, mid, high, cur, per="/yr")
-        amount += "" if "%" in amount else " (90%)"
-        lines.append([f"{_at_risk(mid)} in the last chunk against the reference: {amount}{note}"])
-    return lines
-
-
-def _share_range(estimate: float, se: float | None) -> str:
-    """`` [77.1%, 80.4%] (90%)``: the estimate +- Z90 standard errors (or no range)."""
-    from bizml_nb.core import units
-
-    if se is None:
-        return " (no range recorded)"
-    low, high = (units.percent(estimate + z * Z90 * se, decimals=1) for z in (-1, 1))
-    return f" [{low}, {high}] (90%)"
-
-
-def _at_risk(change: float) -> str:
-    return "Value at risk per year" if change < 0 else "Value change per year"
-
-
-def _alerts(record: dict[str, Any]) -> Line:
-    """The columns (decision record) or chunks (a monitor result's record) that alerted."""
-    per_column = record.get("alerts_per_column")
-    chunks = record.get("chunks")
-    if isinstance(per_column, dict):
-        hits = sorted(
-            ((int(n), str(name)) for name, n in per_column.items() if isinstance(n, int) and n > 0),
-            key=lambda item: (-item[0], item[1]),
-        )
-        if not hits:
-            return []
-        total = f" of {chunks}" if isinstance(chunks, int) else ""
-        named = ", ".join(f"{name} ({n}{total} chunks)" for n, name in hits)
-        return ["Drift alerts by column: ", User(named)]
-    if not isinstance(chunks, list):
-        return []
-    keys = [str(c.get("key")) if isinstance(c, dict) else str(i) for i, c in enumerate(chunks)]
-    flags = [False] * len(keys)
-    for group in (record.get("performance"), *(record.get("drift") or {}).values()):
-        for item in (group or {}).values() if isinstance(group, dict) else ():
-            alert = item.get("alert") if isinstance(item, dict) else None
-            if isinstance(alert, list) and len(alert) == len(flags):
-                flags = [a or bool(b) for a, b in zip(flags, alert, strict=True)]
-    alerted = [key for key, flag in zip(keys, flags, strict=True) if flag]
-    if not alerted:
-        return []
-    return [f"Chunks that alerted ({len(alerted)} of {len(keys)}): ", User(", ".join(alerted))]
-
-
 def _capacity(record: dict[str, Any], cur: str) -> list[Line]:
     from bizml_nb.core import units
     from bizml_nb.finance.capacity.words import size
 
-    cur = _currency(record, cur)
+    cur = currency_of(record, cur)
     prices = str(record.get("prices", ""))
     note = (
         f" ({ILLUSTRATION}: the default price table, not quotes)" if "illustrat" in prices else ""
@@ -487,14 +339,3 @@ def _capacity(record: dict[str, Any], cur: str) -> list[Line]:
         ]
     )
     return lines
-
-
-def _floats(values: Any) -> list[float]:
-    if not isinstance(values, list):
-        return []
-    return [float(v) for v in values if isinstance(v, int | float) and math.isfinite(v)]
-
-
-def _currency(record: dict[str, Any], cur: str) -> str:
-    value = record.get("currency")
-    return value if isinstance(value, str) and value else cur

@@ -21,15 +21,8 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core import units
 from bizml_nb.core.errors import BizmlError, BizmlWarning
 from bizml_nb.impact import VerdictLabel
-from bizml_nb.present.report_records import (
-    ILLUSTRATION,
-    Line,
-    User,
-    damage,
-    roi_case,
-    roi_of_a_run,
-    section,
-)
+from bizml_nb.present.report_records import damage, roi_case, roi_of_a_run, section
+from bizml_nb.present.report_words import ILLUSTRATION, Line, User
 from bizml_nb.present.views import value_text
 
 if TYPE_CHECKING:
