@@ -115,7 +115,9 @@ def test_markdown_report_shows_hostile_names_as_text(project: Project) -> None:
     cells = [text.strip() for text in page.text if text.strip()]
     for name in (PHISH, MARKUP, HEADING):
         assert name in cells  # a whole table cell, exactly the name
-    assert f"Ship or A/B test {PHISH!r}: about +$8.75M/yr on take_rate" in "".join(page.text)
+    assert f"Ship or A/B test {PHISH!r}: about +$8.75M/yr [+$5M, +$12.5M] (90%) on take_rate" in (
+        "".join(page.text)
+    )
     assert f"declared by hand from {MARKUP}" in cells  # the link's source
     assert any(cell.endswith(f"owner {PHISH}") for cell in cells)
 

@@ -320,7 +320,7 @@ def test_the_decisions_ignore_the_words_of_the_verdict() -> None:
     ]
     sentences = ["".join(pieces) for pieces in _decisions(found)]
     assert sentences == [
-        "Ship or A/B test 'y': about +$1.5M/yr on k (90% range +$1.5M [+$1M, +$2M]).",
+        "Ship or A/B test 'y': about +$1.5M/yr [+$1M, +$2M] (90%) on k.",
         "An A/B test could not detect the gain of 'y': do not claim it.",
     ]
     page = to_html(found)

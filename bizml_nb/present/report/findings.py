@@ -23,7 +23,6 @@ from bizml_nb.core.errors import BizmlError, BizmlWarning
 from bizml_nb.impact import VerdictLabel
 from bizml_nb.present.report_records import damage, roi_case, roi_of_a_run, section
 from bizml_nb.present.report_words import ILLUSTRATION, Line, User
-from bizml_nb.present.views import value_text
 
 if TYPE_CHECKING:
     from bizml_nb.impact import Impact
@@ -230,9 +229,9 @@ def _decisions(found: Findings) -> list[list[str]]:
             [
                 "Ship or A/B test ",
                 _User(repr(str(best["name"]))),
-                f": about {units.money(best['value_mid'], cur, signed=True)}/yr on ",
+                f": about {_yearly_range(best, cur)} on ",
                 _User(str(best["target"])),
-                f" (90% range {value_text(best, cur)}).",
+                ".",
             ]
         )
     else:
