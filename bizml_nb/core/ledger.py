@@ -93,11 +93,16 @@ class Ledger:
         """Write the runs not yet present (by id); return how many were new."""
         return len(self.record_new(runs))
 
-    def record_new(self, runs: Sequence[Run]) -> list[str]:
+    def record_new(
+        self,
+        runs: Sequence[Run],
+        origins: Mapping[str, tuple[str, str | None]] | None = None,
+    ) -> list[str]:
         """Write the runs not yet present (by id), all in one transaction; return their ids.
 
         Every run is checked against the run record schema first: one bad run and
-        nothing is written.
+        nothing is written. ``origins`` maps a run id to where another store brought it
+        from and its author (``("mlflow:RUN_ID", "ana")``), kept with a run written now.
         """
         for run in runs:
             check_run(run)
@@ -109,7 +114,46 @@ class Ledger:
                 conn.execute(insert, layout.to_row(run))
                 if conn.total_changes > before:
                     written.append(run.id)
+                    if origins and run.id in origins:
+                        conn.execute(
+                            "UPDATE runs SET origin = ?, origin_author = ? WHERE id = ?",
+                            (*origins[run.id], run.id),
+                        )
         return written
+
+    def origins(self) -> dict[str, tuple[str, str | None]]:
+        """Run id -> (origin, author) of the runs another store brought (schema 6)."""
+        conn = self._reading()
+        if conn is None:
+            return {}
+        with self._errors():
+            rows = conn.execute(
+                "SELECT id, origin, origin_author FROM runs WHERE origin IS NOT NULL"
+            ).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def note_pushed(
+        self, run_id: str, tracking_uri: str, experiment_id: str, remote_id: str, sha: str
+    ) -> None:
+        """Record that ``run_id`` is in a remote store as ``remote_id``, as of registry ``sha``."""
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO pushed VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, tracking_uri, experiment_id, remote_id, sha, now_iso()),
+            )
+
+    def pushed(self, tracking_uri: str, experiment_id: str) -> dict[str, tuple[str, str]]:
+        """Run id -> (remote id, registry sha) of the runs pushed to one remote experiment."""
+        conn = self._reading()
+        if conn is None:
+            return {}
+        with self._errors():
+            rows = conn.execute(
+                "SELECT run_id, remote_id, registry_sha FROM pushed "
+                "WHERE tracking_uri = ? AND experiment_id = ?",
+                (tracking_uri, experiment_id),
+            ).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def add_metrics(self, run_id: str, metrics: Mapping[str, float]) -> Run:
         """Merge ``metrics`` into a recorded run (later values win) and return it."""

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
 RECOVER_HINT = (
     "Recover by moving it aside and rebuilding the runs from your executed notebooks: "
@@ -82,6 +82,21 @@ END;
     # Schema 5: rows of older versions that break the run record schema move here
     # (bizml_nb.core.ledger_repair) when the ledger is upgraded.
     SET_ASIDE_TABLE,
+    # Schema 6: where a run came from when another store brought it (``mlflow:RUN_ID`` and
+    # its author), and what was pushed where (bizml_nb.teams), so a push is idempotent.
+    """
+ALTER TABLE runs ADD COLUMN origin TEXT;
+ALTER TABLE runs ADD COLUMN origin_author TEXT;
+CREATE TABLE pushed (
+    run_id        TEXT NOT NULL,
+    tracking_uri  TEXT NOT NULL,
+    experiment_id TEXT NOT NULL,
+    remote_id     TEXT NOT NULL,
+    registry_sha  TEXT NOT NULL,
+    pushed_at     TEXT NOT NULL,
+    PRIMARY KEY (run_id, tracking_uri, experiment_id)
+) WITHOUT ROWID;
+""",
 )
 #: the columns of ``runs``, in the order of :func:`to_row` and :func:`from_row`.
 COLUMNS = (

@@ -10,6 +10,7 @@
     bizml run NOTEBOOK [-p NAME VALUE]... [--out OUT.ipynb [--force]] [--no-progress]
     bizml report [PROJECT_DIR] [--out FILE] [--notebooks GLOB]... [--format html|md] [--force]
     bizml demo [--dir DIR] [--no-progress]
+    bizml sync mlflow push|pull [--tracking-uri URI] [--experiment NAME]
 
 Exit status: 0 on success, 1 when bizml_nb refused (the message says why), 2 on
 bad arguments. No command replaces an existing file unless given ``--force``
@@ -269,6 +270,10 @@ def _add_report_commands(commands: Any) -> None:
     )
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     demo.set_defaults(handler=_demo)
+
+    from bizml_nb.interfaces.cli_teams import add_commands
+
+    add_commands(commands, _project, say)
 
 
 def _parameter_option(parser: argparse.ArgumentParser) -> None:

@@ -53,13 +53,16 @@ class _Parser:
 
     def registry(self, data: dict[str, Any], build: Callable[..., Registry]) -> Registry:
         for section in data:
-            if section not in ("project", "metrics", "links"):
+            if section not in ("project", "metrics", "links", "sync"):
                 self.fail(
                     f"unknown section [{section}]{did_you_mean(section, ['project', 'metrics', 'links'])}"
                     "; a bizml.toml holds [project], [metrics.NAME] and [[links]]",
                     header=section,
                     key_line=section,
                 )
+        sync = self.table(data, "sync")  # where a team shares runs (bizml_nb.teams)
+        self.check_keys(sync, "sync", ("mlflow_tracking_uri",))
+        self.string(sync, "sync", "mlflow_tracking_uri", required=False)
         project = self.table(data, "project")
         self.check_keys(project, "project", PROJECT_KEYS)
         name = self.string(project, "project", "name", required=False)

@@ -1,0 +1,166 @@
+"""Push: every local run to an MLflow experiment, idempotent, and updated when the registry changes.
+
+A bizml run is found in MLflow by its ``bizml.run_id`` tag, so a second push updates
+it rather than duplicating it. A run is sent in full when it is new, when an earlier
+push stopped half-way (the ledger's ``pushed`` table has no row for it), or when
+bizml.toml changed since it was pushed (``bizml.registry_sha``): its verdict and value
+are recomputed, so the tags, the value metrics and ``bizml/run.json`` are sent again.
+The ledger notes each run once MLflow holds all of it; nothing local is changed
+otherwise.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bizml_nb.teams.mapping import (
+    ARTIFACT_DIR,
+    ARTIFACT_NAME,
+    KPI_CHANGE,
+    REGISTRY_SHA_TAG,
+    RUN_ID_TAG,
+    VALUE_PER_YEAR,
+    Mapped,
+    batches,
+    map_run,
+    registry_sha,
+)
+from bizml_nb.teams.remote import Remote, connect
+
+if TYPE_CHECKING:
+    from bizml_nb.core.run import Run
+    from bizml_nb.projects.project import Project
+
+_VALUE_KEYS = tuple(
+    f"{p}.{end}" for p in (KPI_CHANGE, VALUE_PER_YEAR) for end in ("low", "mid", "high")
+)
+_DONE = ("FINISHED", "FAILED", "KILLED")
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did: runs created in MLflow, updated, and left as they were."""
+
+    tracking_uri: str
+    experiment: str
+    experiment_id: str
+    created: int
+    updated: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return (
+            f"pushed to {self.tracking_uri}, experiment {self.experiment!r} "
+            f"(id {self.experiment_id}): {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged"
+        )
+
+
+def push(
+    project: Project, *, tracking_uri: str | None = None, experiment: str | None = None
+) -> PushResult:
+    """Send every run of ``project``'s ledger to its MLflow experiment (see the module)."""
+    runs = project.ledger.runs()
+    remote = connect(project, tracking_uri, experiment)
+    sha = registry_sha(project.registry_path)
+    noted = project.ledger.pushed(remote.tracking_uri, remote.experiment_id)
+    with remote.talking("listing the runs already pushed"):
+        existing = remote_runs(remote)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for run in runs:
+        found = existing.get(run.id)
+        mapped = map_run(run, None, sha)
+        if found is not None and _current(found, noted.get(run.id), sha, mapped):
+            counts["unchanged"] += 1
+            continue
+        mapped = map_run(run, project.impact(run) if project.has_registry else None, sha)
+        with remote.talking(f"pushing the run {run.id}"):
+            remote_id = _send(remote, run, mapped, found)
+        project.ledger.note_pushed(
+            run.id, remote.tracking_uri, remote.experiment_id, remote_id, sha
+        )
+        counts["created" if found is None else "updated"] += 1
+    return PushResult(remote.tracking_uri, remote.experiment, remote.experiment_id, **counts)
+
+
+def remote_runs(remote: Remote) -> dict[str, Any]:
+    """bizml run id -> the MLflow run that carries it (the first made, if several do)."""
+    found: dict[str, Any] = {}
+    token = None
+    while True:
+        page = remote.client.search_runs(
+            experiment_ids=[remote.experiment_id],
+            filter_string=f"tags.`{RUN_ID_TAG}` LIKE '%'",
+            max_results=1000,
+            order_by=["attributes.start_time ASC"],
+            page_token=token,
+        )
+        for mlflow_run in page:
+            found.setdefault(mlflow_run.data.tags[RUN_ID_TAG], mlflow_run)
+        token = page.token
+        if not token:
+            return found
+
+
+def _current(found: Any, noted: tuple[str, str] | None, sha: str, mapped: Mapped) -> bool:
+    """Whether MLflow already holds all of a run (its metrics too) as of registry ``sha``."""
+    had = found.data.metrics
+    return (
+        noted == (found.info.run_id, sha)
+        and all(had.get(k) == v for k, v in mapped.ml_metrics.items())
+        and found.data.tags.get(REGISTRY_SHA_TAG) == sha
+        and found.info.status in _DONE
+    )
+
+
+def _send(remote: Remote, run: Run, mapped: Mapped, found: Any) -> str:
+    """Create or complete the MLflow run of ``run``; return its MLflow id."""
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = remote.client
+    if found is None:
+        created = client.create_run(
+            remote.experiment_id,
+            start_time=mapped.start_ms,
+            # the id first, so that an interrupted push is found again; the author
+            tags={RUN_ID_TAG: run.id, "mlflow.user": _user()},
+            run_name=run.name,
+        )
+        remote_id, had_params, had_metrics = str(created.info.run_id), {}, {}
+    else:
+        remote_id = str(found.info.run_id)
+        had_params, had_metrics = dict(found.data.params), dict(found.data.metrics)
+    now = int(time.time() * 1000)  # value metrics: the latest push's values are the latest
+    values = dict(mapped.value_metrics)
+    values.update(
+        {key: math.nan for key in _VALUE_KEYS if key in had_metrics and key not in values}
+    )
+    metrics = [  # a metric changed since (`%bizml log`) is sent again, as the latest value
+        Metric(k, v, mapped.start_ms if k not in had_metrics else now, 0)
+        for k, v in mapped.ml_metrics.items()
+        if had_metrics.get(k) != v
+    ]
+    metrics += [Metric(k, v, now, 0) for k, v in values.items()]
+    params = [Param(k, v) for k, v in mapped.params.items() if k not in had_params]  # immutable
+    tags = [RunTag(k, v) for k, v in mapped.tags.items()]
+    for chunk in batches(metrics, params, tags):
+        client.log_batch(remote_id, metrics=chunk[0], params=chunk[1], tags=chunk[2])
+    text = json.dumps(mapped.record, ensure_ascii=False, indent=1)  # the run's own order
+    client.log_text(remote_id, text, f"{ARTIFACT_DIR}/{ARTIFACT_NAME}")
+    client.set_terminated(
+        remote_id, status=mapped.status, end_time=mapped.end_ms or mapped.start_ms
+    )
+    return remote_id
+
+
+def _user() -> str:
+    """Who pushes: the login name, as MLflow's own fluent API records it."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "unknown"
