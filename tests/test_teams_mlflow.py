@@ -334,3 +334,54 @@ def _ledger_content(path: Path) -> list[Any]:
         ]
     finally:
         conn.close()
+
+
+def test_plain_mlflow_runs_are_priced_and_ranked_by_value_as_worked_out_by_hand(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = _client(server)
+    experiment_id = client.create_experiment("plain")
+    logged = {"base": 0.42, "a": 0.4333, "b": 0.45, "c": 0.41}
+    mlflow_ids = {}
+    for name, ndcg in logged.items():
+        run = client.create_run(experiment_id, run_name=name)
+        client.log_metric(run.info.run_id, "val_ndcg", ndcg)
+        client.log_metric(run.info.run_id, "latency_ms", 40.0)
+        client.set_terminated(run.info.run_id)
+        mlflow_ids[name] = run.info.run_id
+    c = _project(tmp_path / "c")
+    argv = ["-C", str(tmp_path / "c"), "mlflow", "price", "plain", "--target", "take_rate"]
+    argv += ["--map", "val_ndcg=ndcg@10", "--baseline", "base", "--tracking-uri", server.uri]
+    assert main([*argv, "--map", "val_ndc=x"]) == 1  # a metric no run logged: one message
+    assert "--map names val_ndc, which no run of 'plain' logged" in capsys.readouterr().err
+    assert c.ledger.runs() == []
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert main(argv) == 0  # priced again: nothing new
+    assert "(0 newly recorded)" in capsys.readouterr().out
+
+    runs = {run.name: run for run in c.ledger.runs()}
+    assert len(runs) == 4
+    assert runs["a"].metrics == {"ndcg@10": 0.4333, "latency_ms": 40.0}
+    assert c.ledger.baseline("take_rate") == runs["base"]
+    origins = c.ledger.origins()
+    assert {name: origins[run.id][0] for name, run in runs.items()} == {
+        name: f"mlflow:{mlflow_id}" for name, mlflow_id in mlflow_ids.items()
+    }
+    # by hand: (ndcg - 0.42) x 0.35 x 2.5e9 a year, the range at elasticities 0.2 and 0.5
+    by_hand = {n: (v - 0.42) * 2.5e9 for n, v in logged.items() if n != "base"}
+    order = sorted(by_hand, key=lambda n: -by_hand[n])
+    assert order == ["b", "a", "c"]
+    for name in order:
+        impact = c.impact(runs[name])
+        assert impact is not None
+        assert impact.value_per_year is not None
+        assert impact.value_per_year.mid == pytest.approx(by_hand[name] * 0.35)
+        assert impact.value_per_year.low == pytest.approx(
+            min(by_hand[name] * 0.2, by_hand[name] * 0.5)
+        )
+    lines = [line.split() for line in out.splitlines()[2:5]]
+    assert [(line[0], line[1]) for line in lines] == [("1", "b"), ("2", "a"), ("3", "c")]
+    assert [line[2] for line in lines] == [mlflow_ids[n][:12] for n in order]
+    assert "+$26.3M [+$15M, +$37.5M]" in out.splitlines()[2]  # 0.03 x 2.5e9 x 0.35, 0.2, 0.5
+    assert "harmful" in out  # c: the whole range is a loss
