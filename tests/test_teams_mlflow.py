@@ -21,7 +21,7 @@ pytest.importorskip(
 from bizml_nb.core.run import Run
 from bizml_nb.interfaces.cli import main
 from bizml_nb.projects.project import Project
-from bizml_nb.teams import SyncError, pull, push
+from bizml_nb.teams import SyncError, price, pull, push
 from bizml_nb.teams.mapping import batches
 from tests.lab_browser import _free_port
 from tests.mlflow_server import Server, mlflow_server
@@ -385,3 +385,22 @@ def test_plain_mlflow_runs_are_priced_and_ranked_by_value_as_worked_out_by_hand(
     assert [line[2] for line in lines] == [mlflow_ids[n][:12] for n in order]
     assert "+$26.3M [+$15M, +$37.5M]" in out.splitlines()[2]  # 0.03 x 2.5e9 x 0.35, 0.2, 0.5
     assert "harmful" in out  # c: the whole range is a loss
+
+
+def test_a_push_leaves_priced_runs_where_they_are(server: Server, tmp_path: Path) -> None:
+    client = _client(server)
+    experiment_id = client.create_experiment("priced-then-pushed")
+    plain = client.create_run(experiment_id, run_name="plain")
+    client.log_metric(plain.info.run_id, "val_ndcg", 0.43)
+    client.set_terminated(plain.info.run_id)
+    c = _project(tmp_path / "c")
+    price(
+        c,
+        "priced-then-pushed",
+        target="take_rate",
+        mapping={"val_ndcg": "ndcg@10"},
+        tracking_uri=server.uri,
+    )
+    result = push(c, tracking_uri=server.uri, experiment="priced-then-pushed")
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    assert len(client.search_runs([experiment_id])) == 1

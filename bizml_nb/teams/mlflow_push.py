@@ -6,7 +6,8 @@ push stopped half-way (the ledger's ``pushed`` table has no row for it), or when
 bizml.toml changed since it was pushed (``bizml.registry_sha``): its verdict and value
 are recomputed, so the tags, the value metrics and ``bizml/run.json`` are sent again.
 The ledger notes each run once MLflow holds all of it; nothing local is changed
-otherwise.
+otherwise. A run priced from a plain MLflow run (``bizml mlflow price``) is not sent:
+MLflow holds it already.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ def push(
     with remote.talking("listing the runs already pushed"):
         existing = remote_runs(remote)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    origins = project.ledger.origins()
     for run in runs:
         found = existing.get(run.id)
+        if found is None and run.id in origins:  # priced from a plain MLflow run: it is there
+            counts["unchanged"] += 1
+            continue
         mapped = map_run(run, None, sha)
         if found is not None and _current(found, noted.get(run.id), sha, mapped):
             counts["unchanged"] += 1
