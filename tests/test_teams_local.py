@@ -1,0 +1,61 @@
+"""Team sync without a server: the mapping's pure parts, the arguments, and the messages
+given before anything is contacted (these run with or without the mlflow extra)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bizml_nb.core.run import Run
+from bizml_nb.projects.project import Project
+from bizml_nb.teams import SyncError, parse_map, push
+from bizml_nb.teams.mapping import batches, epoch_ms, map_run, mlflow_name, original_names
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def test_names_mlflow_refuses_become_underscores_and_map_back() -> None:
+    run = Run.new("r", target="kpi", metrics={"ndcg@10": 0.4, "ndcg_10": 0.5, "auc": 0.7})
+    mapped = map_run(run, None, "sha")
+    # "ndcg@10" is sent as ndcg_10; the run's own ndcg_10 would read alike and stays in the record
+    assert mapped.ml_metrics == {"ndcg_10": 0.4, "auc": 0.7}
+    assert original_names(mapped.tags) == {"ndcg_10": "ndcg@10"}
+    assert mapped.record["run"]["metrics"] == {"ndcg@10": 0.4, "ndcg_10": 0.5, "auc": 0.7}
+    assert mlflow_name("a b/c:d.e-f_g") == "a b/c:d.e-f_g"
+    assert mlflow_name("x" * 300) == "x" * 250
+    assert mapped.tags["bizml.verdict"] == "none"
+    assert mapped.status == "FINISHED"
+
+
+def test_times_are_milliseconds_since_1970() -> None:
+    assert epoch_ms("1970-01-01T00:00:01.250Z") == 1250
+    assert epoch_ms("2026-11-28T12:00:00.123Z") == 1_795_867_200_123
+
+
+def test_batches_split_each_kind_at_mlflows_limits() -> None:
+    sizes = [tuple(map(len, c)) for c in batches(list(range(1001)), list(range(101)), [1])]
+    assert sizes == [(1000, 0, 0), (1, 0, 0), (0, 100, 0), (0, 1, 0), (0, 0, 1)]
+    assert list(batches([], [], [])) == []
+
+
+@pytest.mark.parametrize("bad", ["val_ndcg", "=ndcg@10", "val_ndcg=", " = "])
+def test_a_map_that_is_not_name_equals_name_is_refused(bad: str) -> None:
+    with pytest.raises(SyncError, match="must be MLFLOW_METRIC=ML_METRIC"):
+        parse_map([bad])
+    assert parse_map(["val_ndcg = ndcg@10", "a=b"]) == {"val_ndcg": "ndcg@10", "a": "b"}
+
+
+def test_without_the_mlflow_extra_the_message_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
+    project = Project.at(tmp_path)
+    with pytest.raises(
+        SyncError, match=r'needs the mlflow package: `pip install "bizml_nb\[mlflow\]"`'
+    ):
+        push(project, tracking_uri="http://127.0.0.1:9")
+    assert not (tmp_path / ".bizml").exists()  # nothing local was made
