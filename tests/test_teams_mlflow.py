@@ -140,13 +140,29 @@ def test_push_then_pull_into_a_fresh_project_gives_the_same_runs_verdicts_and_va
     pulled = pull(b, tracking_uri=server.uri, experiment="round-trip")
     assert (pulled.pulled, pulled.present) == (3, 0)
     assert b.ledger.runs() == a.ledger.runs()
-    assert _cards(b) == _cards(a)
+    cards_b, cards_a = _cards(b), _cards(a)
+    for run in runs:  # the same card, and on B the run's origin
+        remote_id = remote[run.id].info.run_id
+        author = remote[run.id].data.tags["mlflow.user"]
+        origin = f"  Origin      mlflow:{remote_id}, by {author}\n"
+        assert origin in cards_b[run.id]
+        assert cards_b[run.id].replace(origin, "") == cards_a[run.id]
+        assert "Origin" not in cards_a[run.id]
     for run in runs:
         impact_a, impact_b = a.impact(run.id), b.impact(run.id)
         assert (impact_a is None) == (impact_b is None)
         if impact_a is not None and impact_b is not None:
             assert impact_b.label == impact_a.label
             assert impact_b.value_per_year == impact_a.value_per_year
+    from bizml_nb.present.tables import Wording, runs_text
+    from bizml_nb.present.views import runs_table
+
+    table = runs_text(runs_table(b), Wording.of(b.registry), width=300).splitlines()
+    assert table[0].split()[5] == "origin"
+    assert [line.split()[6] for line in table[1:]] == [  # the start time is two words
+        f"mlflow:{remote[run.id].info.run_id}" for run in runs
+    ]
+    assert "origin" not in runs_text(runs_table(a), Wording.of(a.registry), width=300)
     origins = b.ledger.origins()
     assert origins[runs[1].id][0] == f"mlflow:{tower.info.run_id}"
     assert origins[runs[1].id][1]  # the author MLflow recorded

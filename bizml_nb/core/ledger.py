@@ -132,6 +132,18 @@ class Ledger:
             ).fetchall()
         return {row[0]: (row[1], row[2]) for row in rows}
 
+    def origin(self, run_id: str) -> tuple[str, str | None] | None:
+        """(origin, author) of one run another store brought, None for a run recorded here."""
+        conn = self._reading()
+        if conn is None:
+            return None
+        with self._errors():
+            row = conn.execute(
+                "SELECT origin, origin_author FROM runs WHERE id = ? AND origin IS NOT NULL",
+                (run_id,),
+            ).fetchone()
+        return None if row is None else (row[0], row[1])
+
     def note_pushed(
         self, run_id: str, tracking_uri: str, experiment_id: str, remote_id: str, sha: str
     ) -> None:

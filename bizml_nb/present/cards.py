@@ -20,7 +20,7 @@ its card at the end of a notebook cell while the projects layer knows nothing of
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
@@ -59,13 +59,16 @@ class Card(CardMixin):
     impact: Impact | None
     baseline: Run | None
     currency: str
+    origin: tuple[str, str | None] | None = None  # (mlflow:RUN_ID, author) of a pulled run
 
     mime_type: ClassVar[str | None] = RUN_MIME
 
     @classmethod
     def for_run(cls, run: Run, project: Project) -> Card:
         """Build the card of ``run`` against its KPI's current baseline run."""
-        return cls.build(run, project.registry, project.ledger.baseline(run.target))
+        card = cls.build(run, project.registry, project.ledger.baseline(run.target))
+        origin = project.ledger.origin(run.id)
+        return card if origin is None else replace(card, origin=origin)
 
     @classmethod
     def build(cls, run: Run, registry: Registry, baseline: Run | None) -> Card:
@@ -123,6 +126,9 @@ class Card(CardMixin):
             rows.append(("Tags", ", ".join(run.tags)))
         if run.params:
             rows.append(("Params", ", ".join(f"{k}={v}" for k, v in run.params.items())))
+        if self.origin is not None:
+            origin, author = self.origin
+            rows.append(("Origin", f"{origin}, by {author}" if author else origin))
         if run.status == "failed":
             rows.append(("Error", run.error or "the cell raised an error"))
             if run.is_baseline:

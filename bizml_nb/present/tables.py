@@ -164,6 +164,7 @@ _RECORD_COLUMNS = frozenset(
         "bizml_version",
         "eng_hours",
         "deployed_on",
+        "origin",
         "business_delta",
         "value_per_year",
         "value_low",
@@ -204,7 +205,8 @@ def runs_text(frame: pd.DataFrame, wording: Wording, width: int | None = None) -
         Column("KPI", [_text(r.get("target")) for r in records], shrink=8),
         Column("status", [_status(r, flag) for r in records]),
     ]
-    for about in ("hypothesis", "tags", "params"):  # the ledger's own columns, without a registry
+    # the ledger's own columns, without a registry; origin: runs pulled or priced from MLflow
+    for about in ("hypothesis", "tags", "params", "origin"):
         cells = [_words(r.get(about)) for r in records] if about in frame.columns else []
         if any(cell not in {"", MISSING} for cell in cells):
             columns.append(Column(about, cells, shrink=10))

@@ -62,7 +62,12 @@ def runs_table(project: Project, target: str | None = None) -> pd.DataFrame:
     from bizml_nb.present.tables import runs_view
 
     metric_names = list(dict.fromkeys(_column(m) for run in runs for m in run.metrics))
-    frame = pd.DataFrame(rows, columns=[*_FIXED[:6], *metric_names, *_FIXED[6:]])
+    origins = project.ledger.origins()  # runs pulled or priced from MLflow (bizml_nb.teams)
+    for row in rows if origins else []:
+        origin, author = origins.get(str(row["id"]), ("", None))
+        row["origin"] = f"{origin} ({author})" if author else origin
+    shown = [*_FIXED[:6], *(["origin"] if origins else []), *metric_names, *_FIXED[6:]]
+    frame = pd.DataFrame(rows, columns=shown)
     return runs_view(frame, registry)
 
 
