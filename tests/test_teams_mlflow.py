@@ -21,7 +21,7 @@ pytest.importorskip(
 from bizml_nb.core.run import Run
 from bizml_nb.interfaces.cli import main
 from bizml_nb.projects.project import Project
-from bizml_nb.teams import SyncError, price, pull, push
+from bizml_nb.teams import BackgroundPush, SyncError, price, pull, push, status
 from bizml_nb.teams.mapping import batches
 from tests.lab_browser import _free_port
 from tests.mlflow_server import Server, mlflow_server
@@ -420,3 +420,31 @@ def test_a_push_leaves_priced_runs_where_they_are(server: Server, tmp_path: Path
     result = push(c, tracking_uri=server.uri, experiment="priced-then-pushed")
     assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
     assert len(client.search_runs([experiment_id])) == 1
+
+
+def test_status_and_background_pushes_keep_runs_pending_while_the_server_is_down(
+    server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _project(tmp_path / "a")
+    runs = _three_runs(a)
+    down = f"http://127.0.0.1:{_free_port()}"
+    background = BackgroundPush(a, tracking_uri=down, experiment="background")
+    background.request()  # returns at once; the push fails on its thread, not here
+    assert background.wait(60)
+    assert isinstance(background.last_error, SyncError)
+    assert down in str(background.last_error)
+    assert status(a, tracking_uri=down).pending == tuple(run.id for run in runs)
+
+    assert main(["-C", str(tmp_path / "a"), "sync", "status", "--tracking-uri", server.uri]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"{server.uri}: 0 runs pushed, 3 pending_sync"
+    )
+    up = BackgroundPush(a, tracking_uri=server.uri, experiment="background")
+    up.request()
+    up.request()
+    assert up.wait(120)
+    assert up.last_error is None
+    assert up.last_result is not None
+    assert status(a, tracking_uri=server.uri).pending == ()
+    assert status(a, tracking_uri=server.uri).pushed == 3
+    assert len(_mlflow_runs(server, "background")) == 3

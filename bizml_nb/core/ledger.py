@@ -154,6 +154,17 @@ class Ledger:
                 (run_id, tracking_uri, experiment_id, remote_id, sha, now_iso()),
             )
 
+    def pushed_to(self, tracking_uri: str) -> set[str]:
+        """The ids of the runs pushed to a remote store, to any of its experiments."""
+        conn = self._reading()
+        if conn is None:
+            return set()
+        with self._errors():
+            rows = conn.execute(
+                "SELECT DISTINCT run_id FROM pushed WHERE tracking_uri = ?", (tracking_uri,)
+            ).fetchall()
+        return {row[0] for row in rows}
+
     def pushed(self, tracking_uri: str, experiment_id: str) -> dict[str, tuple[str, str]]:
         """Run id -> (remote id, registry sha) of the runs pushed to one remote experiment."""
         conn = self._reading()

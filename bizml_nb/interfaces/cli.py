@@ -11,6 +11,7 @@
     bizml report [PROJECT_DIR] [--out FILE] [--notebooks GLOB]... [--format html|md] [--force]
     bizml demo [--dir DIR] [--no-progress]
     bizml sync mlflow push|pull [--tracking-uri URI] [--experiment NAME]
+    bizml sync status [--tracking-uri URI]
     bizml mlflow price EXPERIMENT --target KPI --map MLFLOW=ML ... [--baseline RUN]
 
 Exit status: 0 on success, 1 when bizml_nb refused (the message says why), 2 on

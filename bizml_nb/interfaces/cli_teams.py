@@ -2,6 +2,7 @@
 
     bizml sync mlflow push [--tracking-uri URI] [--experiment NAME]
     bizml sync mlflow pull [--tracking-uri URI] [--experiment NAME]
+    bizml sync status [--tracking-uri URI]
     bizml mlflow price EXPERIMENT --target KPI --map MLFLOW=ML [--map ...] [--baseline RUN]
 
 Thin layers over :func:`bizml_nb.teams.push`, :func:`~bizml_nb.teams.pull` and
@@ -51,6 +52,18 @@ def add_commands(
         action.set_defaults(handler=_handler(name, project_of, say))
     mlflow.set_defaults(handler=lambda _args: mlflow.print_help())
     sync.set_defaults(handler=lambda _args: sync.print_help())
+    state = stores.add_parser(
+        "status",
+        help="the runs pushed to the tracking server and those pending (no server contacted)",
+    )
+    state.add_argument("--tracking-uri", default=None, metavar="URI", help=_URI_HELP)
+
+    def handle_status(args: argparse.Namespace) -> None:
+        from bizml_nb import teams
+
+        say(teams.status(project_of(args), tracking_uri=args.tracking_uri))
+
+    state.set_defaults(handler=handle_status)
 
     top = commands.add_parser("mlflow", help="price runs logged with plain MLflow")
     subs = top.add_subparsers(title="mlflow commands", metavar="COMMAND")

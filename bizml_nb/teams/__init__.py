@@ -11,14 +11,18 @@ from bizml_nb.teams.mlflow_price import PriceResult, parse_map, price
 from bizml_nb.teams.mlflow_pull import PullResult, pull
 from bizml_nb.teams.mlflow_push import PushResult, push
 from bizml_nb.teams.remote import SyncError
+from bizml_nb.teams.status import BackgroundPush, SyncStatus, status
 
 __all__ = [
+    "BackgroundPush",
     "PriceResult",
     "PullResult",
     "PushResult",
     "SyncError",
+    "SyncStatus",
     "parse_map",
     "price",
     "pull",
     "push",
+    "status",
 ]
