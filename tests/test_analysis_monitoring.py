@@ -417,3 +417,21 @@ def test_the_card_escapes_what_the_data_names() -> None:
     assert (
         "+€1M/yr [+€836k, +€1.16M] (90%) against the reference (€2M/yr) at 100,000" in card.text()
     )
+
+
+def test_an_analysis_period_too_short_for_two_chunks_is_named(tmp_path: Path) -> None:
+    """150 rows cannot make 2 chunks of at least 100: the file is named, not chunk_size."""
+    header = "x0,proba,prediction,target\n"
+    rows = ["0.1,0.8,1,1\n", "0.2,0.3,0,0\n"]
+    (tmp_path / "ref.csv").write_text(header + "".join(rows * 150))
+    (tmp_path / "recent.csv").write_text(header + "".join(rows * 75))
+    paths = {
+        "reference_path": str(tmp_path / "ref.csv"),
+        "analysis_path": str(tmp_path / "recent.csv"),
+    }
+    with pytest.raises(InvalidArguments) as caught:
+        monitoring.check({**DEFAULTS, **paths, "chunk_size": 100})
+    assert caught.value.keywords == ("analysis_path",)
+    assert str(caught.value).startswith(
+        "the analysis period has 150 rows; it needs at least 200 to make 2 chunks"
+    )

@@ -3,7 +3,7 @@
 :func:`decide` reads a priced :class:`~bizml_nb.monitor.result.MonitorResult` (and, when
 the labels are known, the same check made with them) and returns a :class:`Decision`:
 typed figures only, worded by the silent_failure_monitoring template's card
-(:mod:`bizml_nb.present.analyses.monitoring_card`).
+(:mod:`bizml_nb.present.analyses.monitoring_views`).
 
 The rules, over the latest quarter of the chunks (at least one):
 

@@ -21,6 +21,8 @@ from bizml_nb.finance.capacity import (
     ServingAssumptions,
     plan,
 )
+from bizml_nb.present.analyses.parts import braced as _braced
+from bizml_nb.present.analyses.parts import shown as _shown
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -275,16 +277,6 @@ def _together(v: Mapping[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _shown(value: object) -> str:
-    """``repr(value)`` (shortened), safe inside an error's ``{name}`` template."""
-    text = repr(value)
-    return _braced(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _braced(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
 
 
 __all__ = [

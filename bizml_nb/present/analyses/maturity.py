@@ -47,6 +47,8 @@ from bizml_nb.present.analyses.maturity_cards import (
     changes,
 )
 from bizml_nb.present.analyses.parts import Chart, TextTable
+from bizml_nb.present.analyses.parts import braced as _braced
+from bizml_nb.present.analyses.parts import shown as _shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -328,16 +330,6 @@ class MaturityAnalysis:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _shown(value: object) -> str:
-    """``repr(value)`` (shortened), safe inside an error's ``{name}`` template."""
-    text = repr(value)
-    return _braced(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _braced(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
 
 
 __all__ = [

@@ -17,6 +17,7 @@ same words.
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,10 @@ from bizml_nb.present.analyses.monitoring_views import (
     chunks_table,
     labels_table,
 )
+from bizml_nb.present.analyses.parts import braced as _braces
+from bizml_nb.present.analyses.parts import shown
+
+shown_whole = functools.partial(shown, width=None)  # paths and names in full
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -107,7 +112,7 @@ def check_parameters(values: Mapping[str, Any]) -> None:
     currency = values["currency"]
     if not units.is_currency_name(currency):
         raise InvalidArguments(
-            f"{{currency}} is {_shown(currency)}: {units.CURRENCY_RULE}", "currency"
+            f"{{currency}} is {shown_whole(currency)}: {units.CURRENCY_RULE}", "currency"
         )
 
 
@@ -229,6 +234,13 @@ def check(
         checked = analysis_data
     generated = reference_path is None
     rows = len(analysis_data)
+    if rows < MIN_CHUNKS * MIN_CHUNK_SIZE:
+        raise InvalidArguments(
+            f"the analysis period has {rows:,} rows; it needs at least "
+            f"{MIN_CHUNKS * MIN_CHUNK_SIZE:,} to make {MIN_CHUNKS} chunks of "
+            f"{MIN_CHUNK_SIZE} rows or more to compare: give a longer {{analysis_path}}",
+            "analysis_path",
+        )
     if chunk_size > rows // MIN_CHUNKS:
         raise InvalidArguments(
             f"{{chunk_size}} must be at most {rows // MIN_CHUNKS:,} rows, so that the "
@@ -338,16 +350,18 @@ def _check_types(values: Mapping[str, Any]) -> None:
         if values[name] is not None and not isinstance(values[name], str):
             raise InvalidArguments(
                 f"{{{name}}} must be the path of a CSV file, or empty for generated data "
-                f"(got {_shown(values[name])})",
+                f"(got {shown_whole(values[name])})",
                 name,
             )
     for name in ("drift", *COLUMNS, "currency"):
         if not isinstance(values[name], str):
-            raise InvalidArguments(f"{{{name}}} must be text (got {_shown(values[name])})", name)
+            raise InvalidArguments(
+                f"{{{name}}} must be text (got {shown_whole(values[name])})", name
+            )
     size = values["chunk_size"]
     if isinstance(size, bool) or not isinstance(size, int):
         raise InvalidArguments(
-            f"{{chunk_size}} must be a whole number of rows (got {_shown(size)})", "chunk_size"
+            f"{{chunk_size}} must be a whole number of rows (got {shown_whole(size)})", "chunk_size"
         )
     for name in (*VALUES, "cases_per_year"):
         value = values[name]
@@ -357,7 +371,7 @@ def _check_types(values: Mapping[str, Any]) -> None:
             or not math.isfinite(value)
         ):
             raise InvalidArguments(
-                f"{{{name}}} must be a finite number (got {_shown(value)})", name
+                f"{{{name}}} must be a finite number (got {shown_whole(value)})", name
             )
 
 
@@ -379,7 +393,7 @@ def _check_paths(values: Mapping[str, Any]) -> None:
             continue
         if not Path(path).is_file():
             raise InvalidArguments(
-                f"{{{name}}} is {_shown(path)}, which is not a file (a relative path is read "
+                f"{{{name}}} is {shown_whole(path)}, which is not a file (a relative path is read "
                 f"from the folder the notebook runs in)",
                 name,
             )
@@ -390,7 +404,7 @@ def _check_paths(values: Mapping[str, Any]) -> None:
             if column not in header:
                 which = next(c for c in COLUMNS if values[c] == column)
                 raise InvalidArguments(
-                    f"{{{name}}} has no column {_shown(column)}{_braces(did_you_mean(column, header))}; "
+                    f"{{{name}}} has no column {shown_whole(column)}{_braces(did_you_mean(column, header))}; "
                     f"name it with {{{which}}} (its columns: {_braces(', '.join(header))})",
                     name,
                     which,
@@ -402,7 +416,7 @@ def _check_drift(values: Mapping[str, Any]) -> None:
     if drift not in DRIFT_KINDS:
         raise InvalidArguments(
             f"{{drift}} must be one of {', '.join(DRIFT_KINDS)} "
-            f"(got {_shown(drift)}){_braces(did_you_mean(drift, DRIFT_KINDS))}",
+            f"(got {shown_whole(drift)}){_braces(did_you_mean(drift, DRIFT_KINDS))}",
             "drift",
         )
 
@@ -415,7 +429,7 @@ def _check_columns(values: Mapping[str, Any]) -> None:
     if len(set(names)) < len(names):
         raise InvalidArguments(
             "{proba_column}, {prediction_column} and {label_column} must name three different "
-            f"columns (got {', '.join(_shown(n) for n in names)})",
+            f"columns (got {', '.join(shown_whole(n) for n in names)})",
             *COLUMNS,
         )
     if given_path(values["reference_path"]) is None:
@@ -423,7 +437,7 @@ def _check_columns(values: Mapping[str, Any]) -> None:
             if values[name] != column:
                 raise InvalidArguments(
                     f"the generated data's column for {{{name}}} is {column!r}, not "
-                    f"{_shown(values[name])}: leave {{{name}}} at {column!r}, or give your data "
+                    f"{shown_whole(values[name])}: leave {{{name}}} at {column!r}, or give your data "
                     "with {reference_path} and {analysis_path}",
                     name,
                     "reference_path",
@@ -476,12 +490,3 @@ def _header(path: Path) -> list[str] | None:
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
     return [name.strip() for name in first] if first else None
-
-
-def _shown(value: object) -> str:
-    """A user's value inside a message template: its repr, braces doubled."""
-    return _braces(repr(value))
-
-
-def _braces(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")

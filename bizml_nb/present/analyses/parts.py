@@ -33,6 +33,23 @@ if TYPE_CHECKING:
 GAP = "  "
 
 
+def shown(value: object, width: int | None = 60) -> str:
+    """A user's value inside an :class:`InvalidArguments` message: its repr, shortened to
+    ``width`` characters (None: whole, for paths), braces doubled (the message is a
+    ``{name}`` template).
+
+    >>> shown("{X}"), shown("a" * 70)[-6:], len(shown("a" * 70, None))
+    ("'{{X}}'", 'aaa...', 72)
+    """
+    text = repr(value)
+    return braced(text if width is None or len(text) <= width else text[: width - 3] + "...")
+
+
+def braced(text: str) -> str:
+    """``text`` safe inside a ``{name}`` template: braces doubled."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def parameters_from(
     namespace: Mapping[str, Any],
     names: Sequence[str],

@@ -201,16 +201,27 @@ class ROIAnalysis:
             reference_level=int(self.parameters["maturity_level"]),
             note="starting values: this notebook's inputs, the benefit at its most likely "
             "value and the time to deploy at its median",
-            rerun=lambda investment: rerun_command(self.parameters, investment, notebook),
+            rerun=lambda investment, level: rerun_command(
+                self.parameters, investment, notebook, level
+            ),
+            allow_high_discount=bool(self.parameters["allow_high_discount"]),
         )
 
 
-def rerun_command(parameters: Mapping[str, Any], investment: Investment, notebook: str) -> str:
+def rerun_command(
+    parameters: Mapping[str, Any],
+    investment: Investment,
+    notebook: str,
+    level: int | None = None,
+) -> str:
     """The ``bizml run`` line that re-runs the analysis with ``investment``'s inputs.
 
+    ``investment`` is the project at maturity ``level`` (the calculator re-prices it
+    when its level changes); a level other than the template's is passed as
+    ``maturity_level``, so the re-run's maturity table starts from it.
     Only what differs from ``parameters`` is passed. A changed benefit scales the low,
     most likely and high values alike (their order holds); a discount above 100% a year
-    also passes ``allow_high_discount``.
+    also passes ``allow_high_discount`` unless the notebook allows it already.
     """
     central = investment.at_mode()
     options: list[tuple[str, Any]] = []
@@ -232,7 +243,9 @@ def rerun_command(parameters: Mapping[str, Any], investment: Investment, noteboo
         options.append(("deploy_days", days))
     if central.years != parameters["years"]:
         options.append(("years", central.years))
-    if float(central.discount) > 1:  # type: ignore[arg-type]
+    if level is not None and level != int(parameters["maturity_level"]):
+        options.append(("maturity_level", level))
+    if float(central.discount) > 1 and parameters.get("allow_high_discount") is not True:  # type: ignore[arg-type]
         options.append(("allow_high_discount", "true"))
     if not options:
         return f"The sliders are at this notebook's inputs (bizml run {notebook})."

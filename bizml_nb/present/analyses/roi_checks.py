@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core import units
 from bizml_nb.core.errors import InvalidArguments
 from bizml_nb.finance.roi import MAX_YEARS, MONEY_LIMIT, OTHER_LIMIT, discount_problem
+from bizml_nb.present.analyses.parts import shown as _shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -79,13 +80,14 @@ def check_parameters(values: Mapping[str, Any]) -> None:
     _check_amounts(values)
     _check_discount(values["discount"], values.get("allow_high_discount", False))
     _check_choices(values)
+    _check_benefit_shape(values)
 
 
 def _check_amounts(values: Mapping[str, Any]) -> None:
     for name in (*BENEFIT, *_MONEY, *_NON_NEGATIVE, "discount", "required_confidence"):
         if not _is_number(values[name]):
             raise InvalidArguments(
-                f"{{{name}}} must be a finite number (got {values[name]!r})", name
+                f"{{{name}}} must be a finite number (got {_shown(values[name])})", name
             )
     _check_benefit(values)
     for name in _MONEY:
@@ -97,7 +99,7 @@ def _check_amounts(values: Mapping[str, Any]) -> None:
         if not _is_number(deploy):
             raise InvalidArguments(
                 "{deploy_days} is a number of days, or None for the Algorithmia 2020 survey "
-                f"prior (got {deploy!r})",
+                f"prior (got {_shown(deploy)})",
                 "deploy_days",
             )
         _check_amount("deploy_days", deploy, OTHER_LIMIT)
@@ -107,13 +109,13 @@ def _check_choices(values: Mapping[str, Any]) -> None:
     years = values["years"]
     if not _is_whole(years) or not 1 <= years <= MAX_YEARS:
         raise InvalidArguments(
-            f"{{years}} is the horizon in whole years, from 1 to {MAX_YEARS} (got {years!r})",
+            f"{{years}} is the horizon in whole years, from 1 to {MAX_YEARS} (got {_shown(years)})",
             "years",
         )
     level = values["maturity_level"]
     if not _is_whole(level) or not 0 <= level <= 4:
         raise InvalidArguments(
-            f"{{maturity_level}} runs from 0 to 4 on Microsoft's scale (got {level!r}); "
+            f"{{maturity_level}} runs from 0 to 4 on Microsoft's scale (got {_shown(level)}); "
             "the adoption_maturity template finds it",
             "maturity_level",
         )
@@ -121,33 +123,35 @@ def _check_choices(values: Mapping[str, Any]) -> None:
     if not 0 < confidence < 1:
         raise InvalidArguments(
             "{required_confidence} is a chance between 0 and 1, such as 0.8 for 80% "
-            f"(got {confidence!r})",
+            f"(got {_shown(confidence)})",
             "required_confidence",
         )
     if values["benefit_range"] not in BENEFIT_RANGES:
         raise InvalidArguments(
             '{benefit_range} is "ends" (no future beyond the low and high benefit) or "90%" '
-            f"(a 90% range, as a run's card gives) (got {values['benefit_range']!r})",
+            f"(a 90% range, as a run's card gives) (got {_shown(values['benefit_range'])})",
             "benefit_range",
         )
     if not units.is_currency_name(values["currency"]):
         raise InvalidArguments(
-            f"{{currency}} {values['currency']!r} is not a currency: {units.CURRENCY_RULE}",
+            f"{{currency}} {_shown(values['currency'])} is not a currency: {units.CURRENCY_RULE}",
             "currency",
         )
     draws = values["draws"]
     if not _is_whole(draws) or not 1 <= draws <= MAX_DRAWS:
         raise InvalidArguments(
             f"{{draws}} is a whole number of Monte Carlo draws from 1 to {MAX_DRAWS:,} "
-            f"(got {draws!r})",
+            f"(got {_shown(draws)})",
             "draws",
         )
     seed = values["seed"]
     if not _is_whole(seed) or seed < 0:
-        raise InvalidArguments(f"{{seed}} is a whole number, 0 or more (got {seed!r})", "seed")
+        raise InvalidArguments(
+            f"{{seed}} is a whole number, 0 or more (got {_shown(seed)})", "seed"
+        )
     for name in ("project_name", "benefit_source"):
         if not isinstance(values[name], str):
-            raise InvalidArguments(f"{{{name}}} is text (got {values[name]!r})", name)
+            raise InvalidArguments(f"{{{name}}} is text (got {_shown(values[name])})", name)
 
 
 def _check_benefit(values: Mapping[str, Any]) -> None:
@@ -179,6 +183,31 @@ def _check_benefit(values: Mapping[str, Any]) -> None:
         f"(got {units.number(low)}, {units.number(mode)}, {units.number(high)})",
         *BENEFIT,
     )
+
+
+def _check_benefit_shape(values: Mapping[str, Any]) -> None:
+    """The benefit's triangular can be built (a 90% range may have none) and stays finite."""
+    from bizml_nb.finance.roi import Investment, ROIError, Triangular
+
+    low, mode, high = (float(values[name]) for name in BENEFIT)
+    as_range = values["benefit_range"] == "90%"
+    try:
+        benefit = (Triangular.from_interval if as_range else Triangular)(low, mode, high)
+        Investment(annual_benefit=benefit)
+    except ROIError:
+        how = (
+            "as a 90% range, with its most likely value there: widen the range, or read it "
+            'as {benefit_range} "ends"'
+            if as_range
+            else "as the ends of a triangular"
+        )
+        raise InvalidArguments(
+            f"no benefit can be drawn from {units.number(low)}, {units.number(mode)}, "
+            f"{units.number(high)} ({{annual_benefit_low}}, {{annual_benefit_mode}}, "
+            f"{{annual_benefit_high}}) {how}",
+            *BENEFIT,
+            "benefit_range",
+        ) from None
 
 
 def _check_amount(name: str, value: float, limit: float) -> None:

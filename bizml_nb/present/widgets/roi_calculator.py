@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core import units
+from bizml_nb.core.errors import InvalidArguments
 from bizml_nb.core.figures import figure_png
 from bizml_nb.finance.maturity import DEFAULT_ASSUMPTIONS, LEVEL_NAMES, MaturityAssumptions
 from bizml_nb.finance.roi import (
@@ -24,6 +25,7 @@ from bizml_nb.finance.roi import (
     Investment,
     Result,
     cashflow_chart,
+    discount_problem,
     evaluate,
     irr_text,
 )
@@ -69,8 +71,9 @@ class ROICalculator:
     levels' median times to deploy (illustrative priors), engineering and cloud
     with the levels' multipliers. ``note`` says where the starting values come from
     (default: the illustrative defaults, or the investment given); ``rerun``, given the
-    investment the sliders describe, returns a line saying how to carry it elsewhere (the
-    ROI template's ``bizml run ... -p`` command), shown under the result.
+    investment at the level selected (:attr:`investment`) and that level, returns a line saying how to carry them elsewhere (the ROI template's
+    ``bizml run ... -p`` command), shown under the result. A discount rate is checked as
+    ``%bizml roi`` checks it: never negative, above 1 only with ``allow_high_discount``.
     """
 
     def __init__(
@@ -82,11 +85,17 @@ class ROICalculator:
         assumptions: MaturityAssumptions = DEFAULT_ASSUMPTIONS,
         reference_level: int = 2,
         note: str | None = None,
-        rerun: Callable[[Investment], str] | None = None,
+        rerun: Callable[[Investment, int], str] | None = None,
+        allow_high_discount: bool = False,
     ) -> None:
         import ipywidgets as w
 
         base = (investment or Investment(annual_benefit=annual_benefit)).at_mode()
+        problem = discount_problem(
+            base.discount, allow_high_discount, "pass {allow_high_discount}=True"
+        )
+        if problem is not None:
+            raise InvalidArguments(problem, "discount", "allow_high_discount")
         if note is None:
             note = (
                 "starting values: the investment given"
@@ -110,7 +119,7 @@ class ROICalculator:
             # "2,440,000" as 2.
             return w.FloatSlider(
                 value=value,
-                min=low,
+                min=min(low, value),
                 max=min(max(high, value), MONEY_LIMIT),  # every position is a valid input
                 step=step,
                 description=text,
@@ -124,7 +133,11 @@ class ROICalculator:
         benefit = _num(base.annual_benefit)
         self.sliders: dict[str, Any] = {
             "annual_benefit": slider(
-                benefit, 0, benefit * 3 or 1e6, benefit / 100 or 1e4, "annual benefit"
+                benefit,
+                min(0.0, benefit * 3),
+                max(benefit * 3, 0.0) or 1e6,
+                abs(benefit) / 100 or 1e4,
+                "annual benefit",
             ),
             "eng_months": slider(
                 _num(base.eng_months), 0, 36, 0.5, "engineering person-months", fmt=".1f"
@@ -144,7 +157,7 @@ class ROICalculator:
         self.years = w.IntSlider(
             value=base.years,
             min=1,
-            max=10,
+            max=max(10, base.years),
             description="horizon in years",
             style=style,
             layout=layout,
@@ -186,10 +199,13 @@ class ROICalculator:
     @property
     def investment(self) -> Investment:
         """The investment the sliders describe, at the selected maturity level."""
+        return self._at_level(self.at_reference, self.level.value)
+
+    @property
+    def at_reference(self) -> Investment:
+        """The investment the sliders describe, at ``reference_level`` (before re-pricing)."""
         values: dict[str, Any] = {name: float(s.value) for name, s in self.sliders.items()}
-        return self._at_level(
-            replace(self.base, years=int(self.years.value), **values), self.level.value
-        )
+        return replace(self.base, years=int(self.years.value), **values)
 
     @property
     def result(self) -> Result:
@@ -213,7 +229,8 @@ class ROICalculator:
         self.maturity.value = self._maturity_html(result)
         if self.rerun is not None:
             self.command.value = (
-                f'<p class="bizml-roi-rerun">{html.escape(self.rerun(self.investment))}</p>'
+                f'<p class="bizml-roi-rerun">'
+                f"{html.escape(self.rerun(self.investment, int(self.level.value)))}</p>"
             )
 
     def _at_level(self, investment: Investment, level: int) -> Investment:
@@ -235,9 +252,7 @@ class ROICalculator:
         level = int(self.level.value)
         if level >= 4:
             return "<p>At level 4 there is no level above to move to.</p>"
-        values: dict[str, Any] = {name: float(s.value) for name, s in self.sliders.items()}
-        plain = replace(self.base, years=int(self.years.value), **values)
-        up = evaluate(self._at_level(plain, level + 1))
+        up = evaluate(self._at_level(self.at_reference, level + 1))
         gain = up.npv - result.npv
         return (
             f"<p>Moving up to level {level + 1} ({html.escape(LEVEL_NAMES[level + 1])}) is worth "
