@@ -130,3 +130,22 @@ def test_a_check_without_values_cannot_decide() -> None:
     reference = Reference.fit(data.reference, features=["x0", "x1"], proba="proba", target="target")
     with pytest.raises(MonitorError, match="a decision needs the value of each outcome"):
         decide(reference.check(data.analysis, chunk_size=500))
+
+
+def test_a_chunk_without_an_estimate_is_left_out_of_the_mean_and_its_error() -> None:
+    """Two chunks with estimates 0.8 (SE 0.03) and 0.6 (SE 0.04), one with none: the mean
+    is 0.7 and its SE sqrt(0.03^2 + 0.04^2) / 2 = 0.025, not / 3; an unknown SE among the
+    chunks averaged makes the SE unknown, not smaller."""
+    import math
+
+    import numpy as np
+
+    from bizml_nb.monitor.decision import _mean_and_se
+
+    mean, se = _mean_and_se(np.array([0.8, np.nan, 0.6]), np.array([0.03, np.nan, 0.04]))
+    assert mean == pytest.approx(0.7)
+    assert se == pytest.approx(0.025)
+    mean, se = _mean_and_se(np.array([0.8, 0.6]), np.array([0.03, np.nan]))
+    assert mean == pytest.approx(0.7)
+    assert math.isnan(se)
+    assert all(math.isnan(v) for v in _mean_and_se(np.array([np.nan]), None))

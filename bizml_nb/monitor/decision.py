@@ -120,6 +120,9 @@ def decide(
         realised_accuracy = realised if math.isfinite(realised) else None
         moved, _ = _recent_change(truth_value, truth_value.realised_per_prediction, recent)
         realised_change = moved if math.isfinite(moved) else None
+    accuracy_mean, accuracy_se = _mean_and_se(
+        accuracy.estimate[recent], accuracy.sampling_error[recent]
+    )
     sustained_at = min(k, max(2, math.ceil(SUSTAINED_SHARE * k)))
     hits: list[bool] = [bool(row.any()) for row in alerts]
     decision = Decision(
@@ -132,11 +135,8 @@ def decide(
         alerted_chunks=tuple(c for c, hit in zip(result.chunks, hits, strict=True) if hit),
         estimated_change=change,
         estimated_change_se=change_se,
-        estimated_accuracy=float(np.mean(accuracy.estimate[recent])),
-        # as the value's: the chunks' errors, independent
-        estimated_accuracy_se=float(
-            np.sqrt(np.nansum(accuracy.sampling_error[recent] ** 2)) / n_recent
-        ),
+        estimated_accuracy=accuracy_mean,
+        estimated_accuracy_se=accuracy_se,
         reference_accuracy=float(accuracy.reference),
         reference_per_year=value.reference_per_prediction * cases,
         realised_accuracy=realised_accuracy,
@@ -174,17 +174,32 @@ def _recent_change(
     value: Value, per_prediction: FloatArray, recent: slice, errors: FloatArray | None = None
 ) -> tuple[float, float]:
     """Mean change per year over the recent chunks against the reference, and its standard error."""
-    import numpy as np
 
     cases = value.pricing.cases_per_year
-    window = per_prediction[recent]
-    if np.isnan(window).all():
+    mean, se = _mean_and_se(per_prediction[recent], None if errors is None else errors[recent])
+    return (mean - value.reference_per_prediction) * cases, se * cases
+
+
+def _mean_and_se(estimates: FloatArray, errors: FloatArray | None) -> tuple[float, float]:
+    """The mean of the chunks' finite estimates, and its standard error from theirs
+    (independent chunks: the root of the summed squares over the chunks averaged). NaN
+    when no chunk has a finite estimate; the error is NaN when one of those chunks has
+    none (or no errors are given).
+
+    >>> import numpy as np
+    >>> _mean_and_se(np.array([0.8, np.nan, 0.6]), np.array([0.03, np.nan, 0.04]))
+    (0.7, 0.025)
+    """
+    import numpy as np
+
+    finite = np.isfinite(estimates)
+    n = int(finite.sum())
+    if n == 0:
         return math.nan, math.nan
-    change = float(np.nanmean(window) - value.reference_per_prediction)
-    if errors is None:
-        return change * cases, math.nan
-    se = float(np.sqrt(np.nansum(errors[recent] ** 2)) / len(errors[recent]))
-    return change * cases, se * cases
+    mean = float(np.mean(estimates[finite]))
+    if errors is None or not np.isfinite(errors[finite]).all():
+        return mean, math.nan
+    return mean, float(np.sqrt(np.sum(errors[finite] ** 2)) / n)
 
 
 __all__ = ["ACTIONS", "INVESTIGATE", "NO_ACTION", "RETRAIN", "Decision", "choose", "decide"]
