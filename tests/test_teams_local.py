@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from bizml_nb.core.errors import BizmlError
 from bizml_nb.core.run import Run
 from bizml_nb.projects.project import Project
-from bizml_nb.teams import SyncError, parse_map, push
+from bizml_nb.teams import SyncError, parse_map, push, status
 from bizml_nb.teams.mapping import batches, epoch_ms, map_run, mlflow_name, original_names
 
 if TYPE_CHECKING:
@@ -59,3 +60,28 @@ def test_without_the_mlflow_extra_the_message_names_it(
     ):
         push(project, tracking_uri="http://127.0.0.1:9")
     assert not (tmp_path / ".bizml").exists()  # nothing local was made
+
+
+def test_a_sync_key_of_the_wrong_kind_is_refused_by_file_line_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "bizml.toml").write_text(
+        '[project]\nname = "p"\n\n[sync]\nmlflow_tracking_uri = 5\n'
+    )
+    with pytest.raises(
+        BizmlError, match=r"bizml.toml, line 5: sync.mlflow_tracking_uri = 5 must be a string"
+    ):
+        status(Project.at(tmp_path))
+    (tmp_path / "bizml.toml").write_text('[project]\nname = "p"\n\n[sync]\nmlflow_uri = "x"\n')
+    with pytest.raises(BizmlError, match=r"line 5: .*mlflow_uri"):
+        status(Project.at(tmp_path))
+    (tmp_path / "bizml.toml").write_text(
+        '[project]\nname = "p"\n\n[sync]\nmlflow_tracking_uri = "http://h:1"\n'
+    )
+    assert status(Project.at(tmp_path)).tracking_uri == "http://h:1"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://env:2")
+    assert status(Project.at(tmp_path)).tracking_uri == "http://env:2"
+    assert (
+        status(Project.at(tmp_path), tracking_uri="http://given:3").tracking_uri == "http://given:3"
+    )

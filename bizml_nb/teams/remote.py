@@ -70,6 +70,7 @@ def tracking_uri(project: Project, given: str | None = None) -> str:
     if env:
         return env
     if project.has_registry:
+        project.registry  # noqa: B018 - a broken bizml.toml is refused here, by file, line and key
         data = tomllib.loads(project.registry_path.read_text(encoding="utf-8"))
         uri = data.get("sync", {}).get("mlflow_tracking_uri", "")
         if isinstance(uri, str) and uri.strip():
