@@ -336,13 +336,24 @@ def test_no_history_says_how_to_give_one() -> None:
 
 
 def test_a_missing_history_file_is_named(tmp_path: Any) -> None:
+    """Refused by the checks before anything is read (as `bizml new` and `bizml run` do)."""
     missing = str(tmp_path / "nowhere.csv")
-    with pytest.raises(MaturityError) as caught:
+    with pytest.raises(InvalidArguments) as caught:
         maturity.analyse(values(deployment_history=missing))
+    assert caught.value.keywords == ("deployment_history",)
     assert str(caught.value) == (
-        f"deployment_history: no file at {missing!r} (a relative path is read from the "
-        "notebook's folder)"
+        f"deployment_history is {missing!r}, which is not a file (a relative path is read "
+        "from the folder the notebook runs in)"
     )
+
+
+def test_a_history_that_is_not_a_csv_is_named(tmp_path: Any) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(
+        MaturityError, match=r"deployment_history: .*empty\.csv' is not a readable CSV"
+    ):
+        maturity.analyse(values(deployment_history=str(empty)))
 
 
 def test_the_charts_say_what_they_show() -> None:

@@ -125,3 +125,35 @@ def test_an_optional_parameter_takes_a_number_or_none_and_refuses_other_text(tmp
     }
     with pytest.raises(TemplateError, match=r"'deploy_days'.*finite number.*or None, not 'soon'"):
         new("roi_analysis", tmp_path / "b.ipynb", {"deploy_days": "soon"})
+
+
+def test_a_missing_deployment_history_is_refused_at_new(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TemplateError, match="deployment_history") as caught:
+        new("adoption_maturity", tmp_path / "m.ipynb", {"deployment_history": "deploys.csv"})
+    assert "'deploys.csv', which is not a file" in str(caught.value)
+    assert not (tmp_path / "m.ipynb").exists()
+
+
+def test_relative_data_paths_are_checked_in_the_folder_the_notebook_runs_in(tmp_path, monkeypatch):
+    """`bizml run --cwd`-style runs look for `ref.csv` where the kernel will run, not here."""
+    from bizml_nb.interfaces.template_checks import check_together
+    from bizml_nb.interfaces.templates import get_template
+
+    data = tmp_path / "data"
+    data.mkdir()
+    header = "x0,proba,prediction,target\n0.1,0.8,1,1\n"
+    (data / "ref.csv").write_text(header)
+    (data / "recent.csv").write_text(header)
+    (data / "deploys.csv").write_text("started,deployed\n2026-01-01,2026-02-01\n")
+    monkeypatch.chdir(tmp_path)  # the files are not here
+    monitor = get_template("silent_failure_monitoring").parameters
+    paths = {"reference_path": "ref.csv", "analysis_path": "recent.csv"}
+    check_together("silent_failure_monitoring", monitor, paths, "t", folder=data)
+    with pytest.raises(TemplateError, match="reference_path"):
+        check_together("silent_failure_monitoring", monitor, paths, "t")
+    maturity = get_template("adoption_maturity").parameters
+    history = {"deployment_history": "deploys.csv"}
+    check_together("adoption_maturity", maturity, history, "t", folder=data)
+    with pytest.raises(TemplateError, match="deployment_history"):
+        check_together("adoption_maturity", maturity, history, "t")

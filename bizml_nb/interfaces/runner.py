@@ -81,7 +81,7 @@ def run_notebook(
     check_notebook(nb, label)
     kernel = _kernel(nb, label)
     values = _values(nb, parameters, label)
-    _check_together(nb, source, values, label)
+    _check_together(nb, source, values, label, None if cwd is None else Path(cwd))
     injected_at = _injected_at(nb) if values else None
     make_folder(target)
     untouched = (
@@ -145,7 +145,11 @@ def _values(
 
 
 def _check_together(
-    nb: Mapping[str, Any], source: Path, values: Mapping[str, object], label: str
+    nb: Mapping[str, Any],
+    source: Path,
+    values: Mapping[str, object],
+    label: str,
+    folder: Path | None,
 ) -> None:
     """Refuse, before anything runs, what a template's first cell would refuse."""
     template = template_of(nb, source)
@@ -154,7 +158,7 @@ def _check_together(
         return
     previous = nb.get("metadata", {}).get("papermill", {}).get("parameters") or {}
     injected = {k: v for k, v in previous.items() if declares(declared, k)}
-    check_together(template, declared, {**injected, **values}, label)
+    check_together(template, declared, {**injected, **values}, label, folder)
 
 
 def _literal_path(path: Path) -> str:

@@ -17,6 +17,7 @@ every parameter the template declares; any other notebook is not checked here.
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +54,15 @@ def check_together(
     parameters: Sequence[Parameter],
     values: Mapping[str, object],
     label: str,
+    folder: Path | None = None,
 ) -> None:
     """TemplateError in one line when ``template``'s first cell would refuse ``values``.
 
     ``parameters`` are those the notebook declares (their defaults fill what
     ``values`` leaves out); a notebook that no longer declares all of the template's
-    parameters is not checked (its code is no longer the template's).
+    parameters is not checked (its code is no longer the template's). ``folder`` is
+    where the notebook will run: the templates that read files look for relative paths
+    there (default: the current folder).
     """
     module_name = ANALYSES.get(template)
     if module_name is None:
@@ -69,7 +73,9 @@ def check_together(
     if not {p.name for p in get_template(template).parameters} <= declared.keys():
         return
     module = importlib.import_module(f"bizml_nb.present.analyses.{module_name}")
+    check = module.check_parameters
+    reads_files = "folder" in inspect.signature(check).parameters
     try:
-        module.check_parameters({**declared, **values})
+        check({**declared, **values}, **({"folder": folder} if reads_files else {}))
     except (InvalidArguments, InvalidValue) as exc:
         raise TemplateError(f"{label}: {exc}") from None

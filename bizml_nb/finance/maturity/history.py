@@ -26,7 +26,14 @@ class History:
                 f"deployment_history: no file at {path!r} (a relative path is read from "
                 "the notebook's folder)"
             )
-        days = deployment_days(pd.read_csv(path))
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # pandas' parser errors too
+            raise MaturityError(
+                f"deployment_history: {path!r} is not a readable CSV ({exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'empty'})"
+            ) from None
+        days = deployment_days(frame)
         if days.empty:
             raise MaturityError(f"deployment_history: {path!r} lists no deployment")
         return cls(tuple(float(d) for d in days))

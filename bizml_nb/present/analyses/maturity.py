@@ -19,6 +19,7 @@ data team: ML maturity level 2 of 4; 6 changes to reach level 3
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core import units
@@ -65,11 +66,12 @@ PARAMETERS: tuple[str, ...] = (
 QUESTION_WIDTH = 60  # characters of a question or a step per line in text
 
 
-def check_parameters(values: Mapping[str, Any]) -> None:
+def check_parameters(values: Mapping[str, Any], *, folder: Path | None = None) -> None:
     """Refuse parameters the analysis cannot use, with one message naming the parameter.
 
     ``values`` holds every parameter of the template (names in :data:`PARAMETERS`);
-    other names are ignored. Each parameter is named in the message as ``{name}``
+    other names are ignored. A relative ``deployment_history`` is looked for in
+    ``folder`` (the folder the notebook will run in; default: the current one). Each parameter is named in the message as ``{name}``
     (:class:`~bizml_nb.core.errors.InvalidArguments`), so a command line can word it
     ``-p name``.
     """
@@ -92,6 +94,12 @@ def check_parameters(values: Mapping[str, Any]) -> None:
         raise InvalidArguments(
             "{deployment_history} is the path of a CSV of past deployments (columns started "
             f"and deployed), or None to skip the comparison (got {_shown(history)})",
+            "deployment_history",
+        )
+    if history is not None and not (folder or Path()).joinpath(history).is_file():
+        raise InvalidArguments(
+            f"{{deployment_history}} is {_shown(history, None)}, which is not a file (a relative "
+            "path is read from the folder the notebook runs in)",
             "deployment_history",
         )
     for question in QUESTIONS:

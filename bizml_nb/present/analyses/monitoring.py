@@ -86,12 +86,13 @@ def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
     return parts.parameters_from(namespace, PARAMETERS)
 
 
-def check_parameters(values: Mapping[str, Any]) -> None:
+def check_parameters(values: Mapping[str, Any], *, folder: Path | None = None) -> None:
     """Refuse parameters that cannot go together, in one message naming each as ``{name}``.
 
     ``values`` holds every parameter of the template (its defaults with the user's values
     applied). Reads nothing but the first line of the CSV files it is given (their
-    columns); the data's size is checked when it is loaded.
+    columns), a relative path in ``folder`` (the folder the notebook will run in;
+    default: the current one); the data's size is checked when it is loaded.
 
     >>> check_parameters({**DEFAULTS, "chunk_size": 50})
     Traceback (most recent call last):
@@ -104,7 +105,7 @@ def check_parameters(values: Mapping[str, Any]) -> None:
             f"the template's parameters lack {', '.join('{' + m + '}' for m in missing)}", *missing
         )
     _check_types(values)
-    _check_paths(values)
+    _check_paths(values, folder or Path())
     _check_drift(values)
     _check_columns(values)
     _check_chunk_size(values)
@@ -375,7 +376,7 @@ def _check_types(values: Mapping[str, Any]) -> None:
             )
 
 
-def _check_paths(values: Mapping[str, Any]) -> None:
+def _check_paths(values: Mapping[str, Any], folder: Path) -> None:
     reference, analysis = given_path(values["reference_path"]), given_path(values["analysis_path"])
     if (reference is None) != (analysis is None):
         raise InvalidArguments(
@@ -391,13 +392,13 @@ def _check_paths(values: Mapping[str, Any]) -> None:
     for name, path in (("reference_path", reference), ("analysis_path", analysis)):
         if path is None:
             continue
-        if not Path(path).is_file():
+        if not folder.joinpath(path).is_file():
             raise InvalidArguments(
                 f"{{{name}}} is {shown_whole(path)}, which is not a file (a relative path is read "
                 f"from the folder the notebook runs in)",
                 name,
             )
-        header = _header(Path(path))
+        header = _header(folder.joinpath(path))
         if header is None:
             continue  # unreadable here: loading the data names the problem
         for column in wanted[name]:
