@@ -85,3 +85,15 @@ def test_a_sync_key_of_the_wrong_kind_is_refused_by_file_line_and_key(
     assert (
         status(Project.at(tmp_path), tracking_uri="http://given:3").tracking_uri == "http://given:3"
     )
+
+
+@pytest.mark.parametrize("uri", ["1", "mlruns", "file:///tmp/x", "sqlite:///m.db"])
+def test_a_tracking_uri_that_is_not_a_server_is_refused_before_mlflow_writes_anything(
+    tmp_path: Path, uri: str
+) -> None:
+    project = Project.at(tmp_path)
+    project.ledger.record(Run.new("r", target="kpi"))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(SyncError, match="is not the address of an MLflow tracking server"):
+        push(project, tracking_uri=uri)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -99,6 +99,12 @@ def connect(
 ) -> Remote:
     """The project's MLflow experiment on the server (created when ``create``)."""
     uri = tracking_uri(project, tracking_uri_)
+    if not uri.startswith(("http://", "https://")):
+        raise SyncError(
+            f"the tracking URI {uri!r} is not the address of an MLflow tracking server; "
+            "give its http:// or https:// URI, e.g. http://127.0.0.1:5000 (a local path "
+            "would make MLflow write a store of its own there)"
+        )
     name = experiment_name(project, experiment)
     client = _client(uri)
     _reachable(uri)
@@ -129,8 +135,6 @@ def _client(uri: str) -> Any:
 def _reachable(uri: str) -> None:
     """Fail at once, and with one message, when an HTTP tracking server does not answer
     (MLflow's own client would retry for minutes)."""
-    if not uri.startswith(("http://", "https://")):
-        return
     try:
         with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=10):  # noqa: S310
             return
