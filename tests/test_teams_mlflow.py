@@ -448,3 +448,26 @@ def test_status_and_background_pushes_keep_runs_pending_while_the_server_is_down
     assert status(a, tracking_uri=server.uri).pending == ()
     assert status(a, tracking_uri=server.uri).pushed == 3
     assert len(_mlflow_runs(server, "background")) == 3
+
+
+def test_a_baseline_chosen_later_travels_with_the_runs(server: Server, tmp_path: Path) -> None:
+    a = _project(tmp_path / "a")
+    runs = _three_runs(a)
+    push(a, tracking_uri=server.uri, experiment="baseline-later")
+    a.set_baseline(runs[1].id)  # `%bizml baseline two-tower`: the registry is unchanged
+    moved = push(a, tracking_uri=server.uri, experiment="baseline-later")
+    assert (moved.created, moved.updated, moved.unchanged) == (0, 2, 1)  # old and new baseline
+    remote = _mlflow_runs(server, "baseline-later")
+    assert {run.id: remote[run.id].data.tags["bizml.baseline"] for run in runs} == {
+        runs[0].id: "false",
+        runs[1].id: "true",
+        runs[2].id: "false",
+    }
+    b = _project(tmp_path / "b")
+    pull(b, tracking_uri=server.uri, experiment="baseline-later")
+    assert b.ledger.baseline("take_rate") == runs[1]
+    cards_b = _cards(b)
+    for run_id, card in _cards(a).items():  # the same cards (B's also say where runs came from)
+        lines = [line for line in cards_b[run_id].splitlines() if not line.startswith("  Origin")]
+        assert lines == card.splitlines()
+    assert "harmful" in cards_b[runs[0].id]  # the old baseline, now against two-tower

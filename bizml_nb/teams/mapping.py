@@ -35,6 +35,7 @@ KPI_TAG = "bizml.kpi"
 VERDICT_TAG = "bizml.verdict"
 REGISTRY_SHA_TAG = "bizml.registry_sha"
 METRIC_NAMES_TAG = "bizml.metric_names"
+BASELINE_TAG = "bizml.baseline"  # "true" for the run its KPI's other runs are compared with
 NOTE_TAG = "mlflow.note.content"  # the run's description in MLflow's UI
 ARTIFACT_DIR = "bizml"
 ARTIFACT_NAME = "run.json"
@@ -98,8 +99,9 @@ def value_metrics(impact: Impact | None) -> dict[str, float]:
     return found
 
 
-def map_run(run: Run, impact: Impact | None, sha: str) -> Mapped:
-    """Everything a push sends for ``run``, judged by ``impact`` under registry ``sha``."""
+def map_run(run: Run, impact: Impact | None, sha: str, *, is_kpi_baseline: bool = False) -> Mapped:
+    """Everything a push sends for ``run``, judged by ``impact`` under registry ``sha``;
+    ``is_kpi_baseline`` when it is its KPI's baseline run in the pushing ledger."""
     metrics: dict[str, float] = {}
     renamed: dict[str, str] = {}
     for name, value in run.metrics.items():
@@ -121,6 +123,7 @@ def map_run(run: Run, impact: Impact | None, sha: str) -> Mapped:
         KPI_TAG: run.target,
         VERDICT_TAG: verdict_word(impact),
         REGISTRY_SHA_TAG: sha,
+        BASELINE_TAG: "true" if is_kpi_baseline else "false",
         NOTE_TAG: (run.hypothesis or "")[:MAX_TAG_VAL_LENGTH],
         "mlflow.runName": run.name[:MAX_TAG_VAL_LENGTH],
     }

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.run import validate_record
 from bizml_nb.core.schema import RecordError
-from bizml_nb.teams.mapping import ARTIFACT_DIR, ARTIFACT_NAME, REGISTRY_SHA_TAG, RUN_ID_TAG
+from bizml_nb.teams.mapping import (
+    ARTIFACT_DIR,
+    ARTIFACT_NAME,
+    BASELINE_TAG,
+    REGISTRY_SHA_TAG,
+    RUN_ID_TAG,
+)
 from bizml_nb.teams.mlflow_push import remote_runs
 from bizml_nb.teams.remote import Remote, SyncError, connect
 
@@ -76,7 +82,12 @@ def pull(
         author = mlflow_run.data.tags.get("mlflow.user") or None
         origins[run.id] = (ORIGIN_PREFIX + remote_id, author)
         shas[run.id] = (remote_id, mlflow_run.data.tags.get(REGISTRY_SHA_TAG, ""))
+    before = {run.target: project.ledger.baseline(run.target) for run in runs}
     written = project.ledger.record_new(runs, origins)
+    for run in runs:  # the pusher's baseline becomes this ledger's, where it had none
+        tagged = todo[run.id].data.tags.get(BASELINE_TAG) == "true"
+        if tagged and run.id in written and before[run.target] is None and run.status == "ok":
+            project.ledger.set_baseline(run.target, run.id)
     for run_id in written:  # the server holds these already: a push leaves them be
         remote_id, sha = shas[run_id]
         project.ledger.note_pushed(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.teams.mapping import (
     ARTIFACT_DIR,
     ARTIFACT_NAME,
+    BASELINE_TAG,
     KPI_CHANGE,
     REGISTRY_SHA_TAG,
     RUN_ID_TAG,
@@ -74,16 +75,20 @@ def push(
         existing = remote_runs(remote)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     origins = project.ledger.origins()
+    baselines = {kpi: project.ledger.baseline(kpi) for kpi in {run.target for run in runs}}
     for run in runs:
+        base = baselines[run.target]
+        is_base = base is not None and base.id == run.id
         found = existing.get(run.id)
         if found is None and run.id in origins:  # priced from a plain MLflow run: it is there
             counts["unchanged"] += 1
             continue
-        mapped = map_run(run, None, sha)
+        mapped = map_run(run, None, sha, is_kpi_baseline=is_base)
         if found is not None and _current(found, noted.get(run.id), sha, mapped):
             counts["unchanged"] += 1
             continue
-        mapped = map_run(run, project.impact(run) if project.has_registry else None, sha)
+        impact = project.impact(run) if project.has_registry else None
+        mapped = map_run(run, impact, sha, is_kpi_baseline=is_base)
         with remote.talking(f"pushing the run {run.id}"):
             remote_id = _send(remote, run, mapped, found)
         project.ledger.note_pushed(
@@ -118,6 +123,7 @@ def _current(found: Any, noted: tuple[str, str] | None, sha: str, mapped: Mapped
     return (
         noted == (found.info.run_id, sha)
         and all(had.get(k) == v for k, v in mapped.ml_metrics.items())
+        and found.data.tags.get(BASELINE_TAG) == mapped.tags[BASELINE_TAG]
         and found.data.tags.get(REGISTRY_SHA_TAG) == sha
         and found.info.status in _DONE
     )
