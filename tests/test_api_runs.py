@@ -50,6 +50,25 @@ def test_a_metric_named_like_a_value_column_keeps_its_numbers(project_dir: Path)
     assert pd.isna(frame.iloc[0]["value_low"])  # no baseline run yet: no value
 
 
+def test_a_metric_named_baseline_does_not_change_which_run_is_the_baseline(
+    project_dir: Path,
+) -> None:
+    """A logged `baseline` or `business_delta` is a metric, never the table's status or
+    KPI change: the base run stays the baseline in the text a terminal shows."""
+    _declare()
+    with bizml_nb.experiment("base", target="take_rate", baseline=True) as run:
+        run.log({"ndcg@10": 0.42})
+    with bizml_nb.experiment("odd", target="take_rate") as run:
+        run.log({"ndcg@10": 0.43, "baseline": 3.0, "business_delta": 7.0})
+    frame = bizml_nb.runs()
+    assert list(frame["metric.baseline"])[1:] == [3.0]
+    assert frame.iloc[1]["metric.business_delta"] == 7.0
+    base_row, odd_row = str(frame).splitlines()[1:3]  # id, started, name, KPI, status...
+    assert base_row.split()[3:6] == ["base", "take_rate", "baseline"]
+    assert odd_row.split()[3:6] == ["odd", "take_rate", "ok"]
+    assert "+700" not in str(frame)
+
+
 def test_an_empty_ledger_has_the_value_columns(project_dir: Path) -> None:
     _declare()
     frame = bizml_nb.runs()

@@ -223,14 +223,20 @@ def runs(target: str | None = None) -> pd.DataFrame:
     Beside the ledger's columns, each run's yearly value against its KPI's baseline
     run: ``value_per_year`` (the mid) and ``value_low``/``value_high``, the ends of its
     90% range; empty where no link prices the run. A logged metric named like one of
-    these is shown as ``metric.NAME``, as the ledger does for its own columns.
+    these (or like a column the runs table reads, such as ``baseline``) is shown as
+    ``metric.NAME``, as the ledger does for its own columns.
     """
-    from bizml_nb.present.tables import runs_view
+    from bizml_nb.core.ledger_schema import COLUMNS as LEDGER_COLUMNS
+    from bizml_nb.present.tables import RECORD_COLUMNS, runs_view
     from bizml_nb.present.views import runs_table
 
     current = project()
     frame = current.runs(target)
-    clashes = {c: f"metric.{c}" for c in VALUE_COLUMNS if c in frame.columns}
+    clashes = {
+        c: f"metric.{c}"
+        for c in frame.columns
+        if c in {*RECORD_COLUMNS, *VALUE_COLUMNS} and c not in LEDGER_COLUMNS
+    }
     frame = frame.rename(columns=clashes)
     values = runs_table(current, target)
     priced = values[["id", *VALUE_COLUMNS]] if len(values) else None

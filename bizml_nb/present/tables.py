@@ -141,7 +141,7 @@ def _line(cells: list[str], columns: list[Column]) -> str:
 
 
 #: Columns of a runs table that are not logged ML metrics (the ledger's and the values').
-_RECORD_COLUMNS = frozenset(
+RECORD_COLUMNS = _RECORD_COLUMNS = frozenset(
     {
         "id",
         "name",
