@@ -456,7 +456,7 @@ def test_a_baseline_chosen_later_travels_with_the_runs(server: Server, tmp_path:
     push(a, tracking_uri=server.uri, experiment="baseline-later")
     a.set_baseline(runs[1].id)  # `%bizml baseline two-tower`: the registry is unchanged
     moved = push(a, tracking_uri=server.uri, experiment="baseline-later")
-    assert (moved.created, moved.updated, moved.unchanged) == (0, 2, 1)  # old and new baseline
+    assert (moved.created, moved.updated, moved.unchanged) == (0, 3, 0)  # every value changed
     remote = _mlflow_runs(server, "baseline-later")
     assert {run.id: remote[run.id].data.tags["bizml.baseline"] for run in runs} == {
         runs[0].id: "false",
@@ -471,3 +471,17 @@ def test_a_baseline_chosen_later_travels_with_the_runs(server: Server, tmp_path:
         lines = [line for line in cards_b[run_id].splitlines() if not line.startswith("  Origin")]
         assert lines == card.splitlines()
     assert "harmful" in cards_b[runs[0].id]  # the old baseline, now against two-tower
+
+
+def test_a_new_baseline_re_sends_every_runs_value(server: Server, tmp_path: Path) -> None:
+    a = _project(tmp_path / "a")
+    runs = _three_runs(a)
+    push(a, tracking_uri=server.uri, experiment="new-baseline")
+    a.ledger.record(Run.new("better base", target="take_rate", metrics={"ndcg@10": 0.43}))
+    a.set_baseline("better base")
+    result = push(a, tracking_uri=server.uri, experiment="new-baseline")
+    assert (result.created, result.updated, result.unchanged) == (1, 3, 0)
+    tower = _mlflow_runs(server, "new-baseline")[runs[1].id]
+    # by hand: (0.4333 - 0.43) x 0.35 x 2.5e9 = $2,887,500 a year: no longer material
+    assert tower.data.metrics["bizml.value_per_year.mid"] == pytest.approx(2_887_500)
+    assert tower.data.tags["bizml.verdict"] != "material"

@@ -145,13 +145,14 @@ class Ledger:
         return None if row is None else (row[0], row[1])
 
     def note_pushed(
-        self, run_id: str, tracking_uri: str, experiment_id: str, remote_id: str, sha: str
+        self, run_id: str, tracking_uri: str, experiment_id: str, remote_id: str, judged_by: str
     ) -> None:
-        """Record that ``run_id`` is in a remote store as ``remote_id``, as of registry ``sha``."""
+        """Record that ``run_id`` is in a remote store as ``remote_id``, its verdict and value
+        as ``judged_by`` says (bizml.toml's hash and the KPIs' baseline runs)."""
         with self._writing() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO pushed VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, tracking_uri, experiment_id, remote_id, sha, now_iso()),
+                (run_id, tracking_uri, experiment_id, remote_id, judged_by, now_iso()),
             )
 
     def pushed_to(self, tracking_uri: str) -> set[str]:
@@ -166,13 +167,13 @@ class Ledger:
         return {row[0] for row in rows}
 
     def pushed(self, tracking_uri: str, experiment_id: str) -> dict[str, tuple[str, str]]:
-        """Run id -> (remote id, registry sha) of the runs pushed to one remote experiment."""
+        """Run id -> (remote id, judged_by) of the runs pushed to one remote experiment."""
         conn = self._reading()
         if conn is None:
             return {}
         with self._errors():
             rows = conn.execute(
-                "SELECT run_id, remote_id, registry_sha FROM pushed "
+                "SELECT run_id, remote_id, judged_by FROM pushed "
                 "WHERE tracking_uri = ? AND experiment_id = ?",
                 (tracking_uri, experiment_id),
             ).fetchall()

@@ -92,7 +92,7 @@ CREATE TABLE pushed (
     tracking_uri  TEXT NOT NULL,
     experiment_id TEXT NOT NULL,
     remote_id     TEXT NOT NULL,
-    registry_sha  TEXT NOT NULL,
+    judged_by     TEXT NOT NULL,
     pushed_at     TEXT NOT NULL,
     PRIMARY KEY (run_id, tracking_uri, experiment_id)
 ) WITHOUT ROWID;

@@ -24,8 +24,9 @@ from bizml_nb.teams.mapping import (
     BASELINE_TAG,
     REGISTRY_SHA_TAG,
     RUN_ID_TAG,
+    registry_sha,
 )
-from bizml_nb.teams.mlflow_push import remote_runs
+from bizml_nb.teams.mlflow_push import judgement, remote_runs
 from bizml_nb.teams.remote import Remote, SyncError, connect
 
 if TYPE_CHECKING:
@@ -88,10 +89,13 @@ def pull(
         tagged = todo[run.id].data.tags.get(BASELINE_TAG) == "true"
         if tagged and run.id in written and before[run.target] is None and run.status == "ok":
             project.ledger.set_baseline(run.target, run.id)
-    for run_id in written:  # the server holds these already: a push leaves them be
-        remote_id, sha = shas[run_id]
+    sha = registry_sha(project.registry_path)
+    judged, _ = judgement(project, project.ledger.runs(), sha)
+    for run_id in written:  # on the server already: judged alike (same bizml.toml), left be
+        remote_id, pushed_sha = shas[run_id]
+        state = judged if pushed_sha == sha else ""
         project.ledger.note_pushed(
-            run_id, remote.tracking_uri, remote.experiment_id, remote_id, sha
+            run_id, remote.tracking_uri, remote.experiment_id, remote_id, state
         )
     return PullResult(
         remote.tracking_uri,

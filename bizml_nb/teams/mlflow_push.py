@@ -3,7 +3,7 @@
 A bizml run is found in MLflow by its ``bizml.run_id`` tag, so a second push updates
 it rather than duplicating it. A run is sent in full when it is new, when an earlier
 push stopped half-way (the ledger's ``pushed`` table has no row for it), or when
-bizml.toml changed since it was pushed (``bizml.registry_sha``): its verdict and value
+bizml.toml or a KPI's baseline run changed since it was pushed: its verdict and value
 are recomputed, so the tags, the value metrics and ``bizml/run.json`` are sent again.
 The ledger notes each run once MLflow holds all of it; nothing local is changed
 otherwise. A run priced from a plain MLflow run (``bizml mlflow price``) is not sent:
@@ -13,6 +13,7 @@ MLflow holds it already.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import math
 import time
@@ -70,12 +71,12 @@ def push(
     runs = project.ledger.runs()
     remote = connect(project, tracking_uri, experiment)
     sha = registry_sha(project.registry_path)
+    judged, baselines = judgement(project, runs, sha)
     noted = project.ledger.pushed(remote.tracking_uri, remote.experiment_id)
     with remote.talking("listing the runs already pushed"):
         existing = remote_runs(remote)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     origins = project.ledger.origins()
-    baselines = {kpi: project.ledger.baseline(kpi) for kpi in {run.target for run in runs}}
     for run in runs:
         base = baselines[run.target]
         is_base = base is not None and base.id == run.id
@@ -84,7 +85,7 @@ def push(
             counts["unchanged"] += 1
             continue
         mapped = map_run(run, None, sha, is_kpi_baseline=is_base)
-        if found is not None and _current(found, noted.get(run.id), sha, mapped):
+        if found is not None and _current(found, noted.get(run.id), (sha, judged), mapped):
             counts["unchanged"] += 1
             continue
         impact = project.impact(run) if project.has_registry else None
@@ -92,7 +93,7 @@ def push(
         with remote.talking(f"pushing the run {run.id}"):
             remote_id = _send(remote, run, mapped, found)
         project.ledger.note_pushed(
-            run.id, remote.tracking_uri, remote.experiment_id, remote_id, sha
+            run.id, remote.tracking_uri, remote.experiment_id, remote_id, judged
         )
         counts["created" if found is None else "updated"] += 1
     return PushResult(remote.tracking_uri, remote.experiment, remote.experiment_id, **counts)
@@ -117,11 +118,23 @@ def remote_runs(remote: Remote) -> dict[str, Any]:
             return found
 
 
-def _current(found: Any, noted: tuple[str, str] | None, sha: str, mapped: Mapped) -> bool:
-    """Whether MLflow already holds all of a run (its metrics too) as of registry ``sha``."""
+def judgement(project: Project, runs: list[Run], sha: str) -> tuple[str, dict[str, Run | None]]:
+    """What every run's verdict and value rest on: bizml.toml's hash (``sha``) and each
+    KPI's baseline run, as one text (a change re-sends every run), and the baselines."""
+    baselines = {kpi: project.ledger.baseline(kpi) for kpi in {run.target for run in runs}}
+    ids = sorted((kpi, base.id if base else "") for kpi, base in baselines.items())
+    digest = hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]
+    return f"{sha}:{digest}", baselines
+
+
+def _current(
+    found: Any, noted: tuple[str, str] | None, state: tuple[str, str], mapped: Mapped
+) -> bool:
+    """Whether MLflow already holds all of a run (its metrics too), judged as ``state`` says."""
+    sha, judged = state
     had = found.data.metrics
     return (
-        noted == (found.info.run_id, sha)
+        noted == (found.info.run_id, judged)
         and all(had.get(k) == v for k, v in mapped.ml_metrics.items())
         and found.data.tags.get(BASELINE_TAG) == mapped.tags[BASELINE_TAG]
         and found.data.tags.get(REGISTRY_SHA_TAG) == sha
