@@ -149,18 +149,18 @@ def test_a_name_shared_by_two_runs_is_refused_with_the_candidates(
             "one you mean:"
         )
         assert lines[1].split() == [
-            newer.id[:12],
+            newer.id,
             *newer.started_at[:19].split("T"),
             "failed",
             "->",
             "take_rate",
         ]
-        assert lines[2].split()[0] == older.id[:12]
+        assert lines[2].split()[0] == older.id
         assert lines[2].split()[3:] == ["ok", "->", "take_rate"]
     assert main(["ledger", "show", "two-tower v2"]) == 1
     err = capsys.readouterr().err
     assert err.startswith('bizml: error: 2 runs are named "two-tower v2"')
-    assert f"\n  {older.id[:12]}  " in err
+    assert f"\n  {older.id}  " in err
     # ids, unique prefixes, `last` and unique names still work
     assert declared.run(older.id) == older
     assert declared.run(newer.id[:20]) == newer
@@ -176,3 +176,16 @@ def test_the_show_magic_lists_runs_named_alike(declared: Project, ip: Any) -> No
         assert any(RUN_MIME in o.data for o in captured.outputs)
     with pytest.raises(UsageError, match=r'2 runs are named "same"; give the id'):
         ip.run_line_magic("bizml", 'show "same"')
+
+
+def test_runs_made_in_the_same_millisecond_are_listed_by_ids_that_tell_them_apart(
+    declared: Project,
+) -> None:
+    """A loop records runs faster than the clock ticks: their ids share 12 characters
+    or more, and each listed id still picks exactly its run."""
+    made = [record("sweep", 0.40 + i / 100) for i in range(3)]
+    with pytest.raises(LedgerError) as info:
+        declared.run("sweep")
+    listed = [line.split()[0] for line in str(info.value).splitlines()[1:]]
+    assert sorted(listed) == sorted(run.id for run in made)
+    assert [declared.run(ref).id for ref in listed] == listed

@@ -469,7 +469,11 @@ def describe_run(run: Run) -> str:
 
 
 def _ambiguous(name: str, runs: Sequence[Run]) -> str:
-    """The message for a name shared by several runs: each one, newest first, and the ask."""
+    """The message for a name shared by several runs: each one, newest first, and the ask.
+
+    Each is listed by its whole id: runs made within the same millisecond (a loop) share
+    their first characters, so a short id could name several of them again.
+    """
     from bizml_nb.core.textsafe import terminal_line
 
     lines = [
@@ -478,7 +482,7 @@ def _ambiguous(name: str, runs: Sequence[Run]) -> str:
     ]
     for run in sorted(runs, key=lambda r: r.id, reverse=True):
         lines.append(
-            f"  {short_id(run.id)}  {run.started_at[:19].replace('T', ' ')}  "
+            f"  {run.id}  {run.started_at[:19].replace('T', ' ')}  "
             f"{run.status:<6}  -> {terminal_line(run.target)}"
         )
     return "\n".join(lines)
