@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core import units
+from bizml_nb.core.ledger_schema import COLUMNS as LEDGER_COLUMNS
 from bizml_nb.core.textsafe import terminal_line
 from bizml_nb.projects.project import short_id
 
@@ -143,27 +144,8 @@ def _line(cells: list[str], columns: list[Column]) -> str:
 #: Columns of a runs table that are not logged ML metrics (the ledger's and the values').
 RECORD_COLUMNS = _RECORD_COLUMNS = frozenset(
     {
-        "id",
-        "name",
-        "target",
-        "started_at",
-        "hypothesis",
-        "expect",
-        "tags",
-        "params",
-        "is_baseline",
+        *LEDGER_COLUMNS,
         "baseline",
-        "status",
-        "error",
-        "duration_s",
-        "notebook",
-        "cell_id",
-        "git_commit",
-        "git_dirty",
-        "python_version",
-        "bizml_version",
-        "eng_hours",
-        "deployed_on",
         "origin",
         "business_delta",
         "value_per_year",

@@ -46,6 +46,8 @@ from bizml_nb.present.analyses.capacity_checks import (
     MAX_YEARS,
     PARAMETERS,
     check_parameters,
+    memory_of,
+    serving_of,
 )
 from bizml_nb.present.analyses.parts import Chart, TextTable
 
@@ -62,15 +64,7 @@ def analyse(values: Mapping[str, Any]) -> CapacityAnalysis:
     """Every plan the template shows, from checked parameters."""
     check_parameters(values)
     v = dict(values)
-    memory = MemoryAssumptions(
-        activation_mb_per_item=v["activation_mb_per_item"],
-        runtime_gb=v["runtime_gb"],
-        replicas_per_host=v["replicas_per_host"],
-        headroom=v["headroom"],
-    )
-    serving = ServingAssumptions(
-        batch_size=v["batch_size"], target_utilisation=v["target_utilisation"]
-    )
+    memory, serving = memory_of(v), serving_of(v)
     planner = _Planner(
         memory, serving, None if v["hardware"] == "any" else v["hardware"], v["currency"]
     )

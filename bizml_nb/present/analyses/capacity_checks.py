@@ -249,15 +249,8 @@ def _together(v: Mapping[str, Any]) -> None:
             v["dtype"],
             v["rps"],
             v["latency_ms"],
-            memory=MemoryAssumptions(
-                activation_mb_per_item=v["activation_mb_per_item"],
-                runtime_gb=v["runtime_gb"],
-                replicas_per_host=v["replicas_per_host"],
-                headroom=v["headroom"],
-            ),
-            serving=ServingAssumptions(
-                batch_size=v["batch_size"], target_utilisation=v["target_utilisation"]
-            ),
+            memory=memory_of(v),
+            serving=serving_of(v),
             hardware=None if v["hardware"] == "any" else v["hardware"],
             currency=v["currency"],
         )
@@ -277,6 +270,23 @@ def _together(v: Mapping[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def memory_of(values: Mapping[str, Any]) -> MemoryAssumptions:
+    """The memory assumptions the template's parameters state."""
+    return MemoryAssumptions(
+        activation_mb_per_item=values["activation_mb_per_item"],
+        runtime_gb=values["runtime_gb"],
+        replicas_per_host=values["replicas_per_host"],
+        headroom=values["headroom"],
+    )
+
+
+def serving_of(values: Mapping[str, Any]) -> ServingAssumptions:
+    """The serving assumptions the template's parameters state."""
+    return ServingAssumptions(
+        batch_size=values["batch_size"], target_utilisation=values["target_utilisation"]
+    )
 
 
 __all__ = [
