@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bizml_nb.core import ledger_observations as observed
 from bizml_nb.core import ledger_schema as layout
 from bizml_nb.core import predictions
 from bizml_nb.core.errors import LedgerError
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     import pandas as pd
+
+    from bizml_nb.core.observation import Observation
 
 __all__ = [
     "APPLICATION_ID",
@@ -192,6 +195,22 @@ class Ledger:
                 (json.dumps(dict(run.metrics), ensure_ascii=False), run_id),
             )
             return run
+
+    # -- observations: what a run's model really did (bizml_nb.core.ledger_observations)
+
+    def observe(self, observation: Observation) -> None:
+        """Write an observation of a recorded run, in one transaction (LedgerError if unknown)."""
+        observed.observe(self, observation)
+
+    def observe_new(self, observations: Sequence[Observation]) -> list[str]:
+        """Write the observations not yet present (by id), in one transaction; their ids."""
+        return observed.observe_new(self, observations)
+
+    def observations(
+        self, run_id: str | None = None, target: str | None = None
+    ) -> list[Observation]:
+        """The observations (of one run, or of one KPI's runs), oldest by observed_on first."""
+        return observed.observations(self, run_id, target)
 
     # -- reading
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
 RECOVER_HINT = (
     "Recover by moving it aside and rebuilding the runs from your executed notebooks: "
@@ -96,6 +96,27 @@ CREATE TABLE pushed (
     pushed_at     TEXT NOT NULL,
     PRIMARY KEY (run_id, tracking_uri, experiment_id)
 ) WITHOUT ROWID;
+""",
+    # Schema 7: what a run's model really did to its KPI, measured by an A/B test or a
+    # launch (bizml_nb.core.observation, written by bizml_nb.core.ledger_observations);
+    # a run may have several, the latest by observed_on then recorded_at counts.
+    """
+CREATE TABLE observations (
+    id          TEXT PRIMARY KEY,
+    run_id      TEXT NOT NULL REFERENCES runs (id),
+    kpi_delta   REAL NOT NULL,
+    low         REAL NOT NULL,
+    high        REAL NOT NULL,
+    level       REAL NOT NULL CHECK (level > 0 AND level < 1),
+    source      TEXT NOT NULL,
+    observed_on TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    origin      TEXT,
+    n_days      INTEGER,
+    method      TEXT,
+    CHECK (low <= kpi_delta AND kpi_delta <= high)
+) WITHOUT ROWID;
+CREATE INDEX observations_by_run ON observations (run_id, observed_on, recorded_at);
 """,
 )
 #: the columns of ``runs``, in the order of :func:`to_row` and :func:`from_row`.
