@@ -8,9 +8,8 @@
 - :mod:`~bizml_nb.impact.engine`: :func:`estimate`, and :func:`for_run`, the one way
   from a ledger run to its :class:`Impact`;
 - :mod:`~bizml_nb.impact.evidence` and :mod:`~bizml_nb.impact.abtest`: fitted links
-  and A/B test power;
-- :mod:`~bizml_nb.impact.observed` and :mod:`~bizml_nb.impact.shrinkage`: what launched
-  models really did (realised changes, calibration, shrinkage, the winner's curse).
+  and A/B test power; :mod:`~bizml_nb.impact.observed` and
+  :mod:`~bizml_nb.impact.shrinkage`: what launched models really did.
 """
 
 from bizml_nb.impact.engine import OVERFLOW_NOTE, estimate, for_run
@@ -33,15 +32,6 @@ from bizml_nb.impact.model import (
     VerdictLabel,
     VerdictReason,
 )
-from bizml_nb.impact.observed import (
-    Calibration,
-    DailyDifference,
-    calibration,
-    daily_difference,
-    from_table,
-    se_from_interval,
-)
-from bizml_nb.impact.shrinkage import Cumulative, Shrinkage, cumulative, shrink
 from bizml_nb.impact.verdict import minimum_detectable, verdict
 
 __all__ = [
@@ -50,29 +40,19 @@ __all__ = [
     "OVERFLOW_NOTE",
     "SEED",
     "Z90",
-    "Calibration",
     "ChainStep",
     "Contribution",
     "Cost",
-    "Cumulative",
-    "DailyDifference",
     "Impact",
     "Label",
     "Range",
-    "Shrinkage",
     "Verdict",
     "VerdictLabel",
     "VerdictReason",
-    "calibration",
-    "cumulative",
-    "daily_difference",
     "elasticity_draws",
     "estimate",
     "for_run",
-    "from_table",
     "minimum_detectable",
-    "se_from_interval",
-    "shrink",
     "value_per_unit",
     "verdict",
 ]
