@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import doctest
 import math
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,6 +73,8 @@ def test_two_days_use_one_degree_of_freedom() -> None:
     assert result.se == pytest.approx(1.0)
     assert result.low == pytest.approx(2 - 6.3138, abs=1e-4)
     assert result.high == pytest.approx(2 + 6.3138, abs=1e-4)
+    assert "interval with 1 degree of freedom;" in result.method
+    assert "97.5% Student-t" in daily_difference(["a", "b"], [1, 1], [2, 3], level=0.975).method
 
 
 def test_days_may_be_dates_timestamps_or_text_in_any_order() -> None:
@@ -204,6 +208,9 @@ def test_the_se_behind_a_normal_interval() -> None:
     """90%: z = 1.64485 (table), se = 0.0026 / (2 * 1.64485) = 7.9034e-4; 95%: z = 1.9600, se = 2 / 3.92."""
     assert se_from_interval(0.0008, 0.0034) == pytest.approx(7.9034e-4, abs=1e-8)
     assert se_from_interval(1.0, 3.0, 0.95) == pytest.approx(2 / 3.92, abs=1e-4)
+    assert se_from_interval(np.float32(1.0), np.float64(3.0), 0.95) == pytest.approx(
+        2 / 3.92, abs=1e-4
+    )
     with pytest.raises(InvalidArguments, match=r"low must be below high \(got 3.0 and 1.0\)"):
         se_from_interval(3.0, 1.0)
     with pytest.raises(InvalidArguments, match="low must be below high"):
@@ -538,3 +545,13 @@ def test_the_docstring_examples_hold() -> None:
         assert result.failed == 0, module.__name__
         attempted += result.attempted
     assert attempted >= 5
+
+
+def test_importing_the_modules_loads_no_numpy_scipy_or_pandas() -> None:
+    """``%load_ext bizml_nb`` stays fast: the heavy imports happen inside the functions."""
+    code = (
+        "import sys, bizml_nb.impact.observed, bizml_nb.impact.shrinkage\n"
+        "print(sorted(m for m in ('numpy', 'scipy', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -28,13 +28,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import InvalidArguments, InvalidValue
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable
 
     import numpy as np
     import numpy.typing as npt
@@ -99,7 +100,7 @@ class Calibration:
 
 
 def daily_difference(
-    days: Sequence[Any], control: Any, treatment: Any, *, level: float = LEVEL
+    days: Iterable[Any], control: Any, treatment: Any, *, level: float = LEVEL
 ) -> DailyDifference:
     """The realised KPI change from one figure per arm per day (e.g. daily take-rate).
 
@@ -146,8 +147,8 @@ def daily_difference(
     q = float(special.stdtrit(n - 1, 0.5 + level / 2))  # Student's t quantile
     ordered = sorted(labels)
     method = (
-        f"mean of {n} daily differences (treatment - control); {level:.0%} Student-t "
-        f"interval with {n - 1} degrees of freedom; assumes the daily differences are "
+        f"mean of {n} daily differences (treatment - control); {percent(level)} Student-t "
+        f"interval with {_freedom(n - 1)}; assumes the daily differences are "
         "independent around one true change (no trend, no day-to-day correlation) and "
         "weighs every day the same"
     )
@@ -324,10 +325,10 @@ def calibration(
     q = float(special.stdtrit(n - 1, 0.5 + level / 2))
     method = (
         f"coverage: share of {n} realised changes inside their predicted "
-        f"{range_level:.0%} range, {level:.0%} Wilson interval; haircut: least-squares "
+        f"{percent(range_level)} range, {percent(level)} Wilson interval; haircut: least-squares "
         "slope of realised on predicted through the origin, sum(p*r)/sum(p^2) (a mean "
-        f"ratio realised/predicted weighted by p^2), {level:.0%} Student-t interval with "
-        f"{n - 1} degrees of freedom; assumes independent runs with one spread around "
+        f"ratio realised/predicted weighted by p^2), {percent(level)} Student-t interval with "
+        f"{_freedom(n - 1)}; assumes independent runs with one spread around "
         "haircut x prediction. Multiply new predictions by the haircut"
     )
     return Calibration(
@@ -366,8 +367,18 @@ def finite_values(keyword: str, values: Any, what: str = "item") -> Floats:
     return array
 
 
+def percent(level: float) -> str:
+    """A level as people write it: ``0.9`` -> ``"90%"``, ``0.975`` -> ``"97.5%"``."""
+    return f"{100 * level:.10g}%"
+
+
+def _freedom(dof: int) -> str:
+    return f"{dof} degree{'' if dof == 1 else 's'} of freedom"
+
+
 def _is_finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A real number (numpy's too), not a bool, and finite."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _array(keyword: str, values: Any) -> Floats:
@@ -397,7 +408,7 @@ def _finite(keyword: str, array: Floats, where: list[str]) -> None:
         )
 
 
-def _day_labels(days: Sequence[Any]) -> list[str]:
+def _day_labels(days: Iterable[Any]) -> list[str]:
     """Each day as text (an ISO date for a date), refusing a blank or repeated day."""
     if isinstance(days, str | bytes):
         raise InvalidValue("days", f"must be a list of days, not the text {days!r}")

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import InvalidArguments, InvalidValue
-from bizml_nb.impact.observed import finite_values
+from bizml_nb.impact.observed import finite_values, percent
 
 if TYPE_CHECKING:
     from bizml_nb.impact.observed import Floats
@@ -212,7 +213,7 @@ def cumulative(estimates: Any, standard_errors: Any, *, alpha: float = ALPHA) ->
     """
     from statistics import NormalDist
 
-    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
+    if not (isinstance(alpha, Real) and not isinstance(alpha, bool) and 0 < alpha < 1):
         raise InvalidValue("alpha", f"must lie strictly between 0 and 1, e.g. 0.10 (not {alpha!r})")
     shrinkage = shrink(estimates, standard_errors)
     z = NormalDist().inv_cdf(1 - alpha / 2)
@@ -232,7 +233,7 @@ def cumulative(estimates: Any, standard_errors: Any, *, alpha: float = ALPHA) ->
         f"assumes {MODEL}"
     )
     method = (
-        f"a significant win has an estimate above 0 and a two-sided {1 - alpha:.0%} "
+        f"a significant win has an estimate above 0 and a two-sided {percent(1 - alpha)} "
         f"normal interval that excludes 0 (estimate > {z:.3f} se); the raw sum of wins "
         "overstates their true total (the winner's curse: wins are selected for coming "
         f"out high); {how}"
