@@ -555,3 +555,21 @@ def test_importing_the_modules_loads_no_numpy_scipy_or_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_three_effects_gain_on_average_when_true_effects_vary_like_their_noise() -> None:
+    """k = 3, se = 1, 4,000 seeded replications (shrink's docstring quotes the measure).
+
+    tau = 1: the shrunk squared error is about 78% of the raw one (asserted below 90%);
+    tau = 5: shrinkage costs at most a few percent (about 103%; asserted below 110%).
+    """
+    rng = np.random.default_rng(7)
+    se = np.ones(3)
+    for tau, bound in ((1.0, 0.90), (5.0, 1.10)):
+        raw = shrunk = 0.0
+        for _ in range(4000):
+            truth = rng.normal(0.0, tau, 3)
+            seen = rng.normal(truth, se)
+            raw += float(np.sum((seen - truth) ** 2))
+            shrunk += float(np.sum((np.array(shrink(seen, se).shrunk) - truth) ** 2))
+        assert shrunk / raw < bound, tau

@@ -115,16 +115,16 @@ def shrink(estimates: Any, standard_errors: Any) -> Shrinkage:
        Q = sum(w_i (x_i - m)^2);
     2. tau^2 = max(0, (Q - (k - 1)) / (sum(w) - sum(w^2) / sum(w))), the method of
        moments of DerSimonian and Laird ("Meta-analysis in clinical trials", Controlled
-       Clinical Trials 1986), truncated at 0: closed form, no optimiser, the standard
-       of meta-analysis. With equal se_i = s it is max(0, sample variance of x - s^2);
+       Clinical Trials 1986), truncated at 0: closed form, no optimiser, the most used
+       estimator of meta-analysis. With equal se_i = s it is max(0, sample variance of x - s^2);
     3. mu = sum(w*_i x_i) / sum(w*_i) with w*_i = 1 / (se_i^2 + tau^2), and
        var(mu) = 1 / sum(w*);
     4. B_i = tau^2 / (tau^2 + se_i^2), shrunk_i = mu + B_i (x_i - mu): a noisy effect
        (large se_i) keeps little of its distance from mu, a precise one most of it;
        tau^2 = 0 pulls every effect to mu;
     5. posterior_sd_i = sqrt(B_i se_i^2 + (1 - B_i)^2 var(mu)): the posterior variance
-       with mu and tau^2 known, plus the uncertainty of mu (Henderson's prediction
-       error variance). The uncertainty of tau^2 is not counted, so with few effects
+       with mu and tau^2 known, plus the uncertainty of mu (the g1 + g2 of Prasad and
+       Rao, JASA 1990, with tau^2 taken as known). The uncertainty of tau^2 is not counted, so with few effects
        the sd is a little small.
 
     Assumptions: see :data:`MODEL`; the effects are of one KPI in one unit.
@@ -132,11 +132,18 @@ def shrink(estimates: Any, standard_errors: Any) -> Shrinkage:
     Needs at least :data:`MIN_EFFECTS` (3) effects: tau^2 is read from the spread of
     the effects around their mean, which has k - 1 degrees of freedom; with 2 effects it
     rests on a single difference and swings from 0 to large by chance, with 1 it does
-    not exist. (With equal standard errors, Stein's guarantee that shrinking toward the
-    estimated mean lowers the total squared error whatever the true effects holds from 4
-    effects, Efron and Morris 1973; with 3 the gain rests on the normal model.) With 1
-    or 2 effects nothing is shrunk: the result has ``applied`` False and says so, so a
-    card can still show the raw figures.
+    not exist. With 1 or 2 effects nothing is shrunk: the result has ``applied`` False
+    and says so, so a card can still show the raw figures.
+
+    What it gains: with equal standard errors, keeping 1 - c se^2 / S of each distance
+    from the mean (S the sum of squared distances) lowers the total squared error
+    whatever the true effects when 0 < c < 2 (k - 3) (Efron and Morris, "Stein's
+    estimation rule and its competitors", JASA 1973); DerSimonian-Laird's factor has
+    c = k - 1, inside that range from 6 effects. With 3 to 5 effects the gain holds on
+    average under the normal model while the true effects vary about as much as their
+    noise or less (measured for 3 effects: 48% of the raw squared error at tau = 0,
+    78% at tau = se), and shrinkage can cost a few percent when they vary far more
+    (103% at tau = 5 se), where it also moves the estimates little.
 
     Raises :class:`~bizml_nb.core.errors.InvalidValue` for no effects, a non-finite
     value or a standard error that is not positive, and
