@@ -40,10 +40,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def mlflow_server(base: Path) -> Iterator[Server]:
-    """Start `mlflow server` with its stores in ``base``; stop it (and its workers) after."""
+def mlflow_server(base: Path, port: int | None = None) -> Iterator[Server]:
+    """Start `mlflow server` with its stores in ``base`` (on ``port``, else a free one);
+    stop it (and its workers) after."""
     base.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "BIZML_"))}
     command = [
         sys.executable,

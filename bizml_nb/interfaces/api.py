@@ -224,10 +224,12 @@ def runs(target: str | None = None) -> pd.DataFrame:
     run: ``value_per_year`` (the mid) and ``value_low``/``value_high``, the ends of its
     90% range; empty where no link prices the run. A logged metric named like one of
     these (or like a column the runs table reads, such as ``baseline``) is shown as
-    ``metric.NAME``, as the ledger does for its own columns.
+    ``metric.NAME``, as the ledger does for its own columns. When a tracking server is
+    known (``$MLFLOW_TRACKING_URI`` or bizml.toml's ``[sync]`` key), a ``sync`` column says
+    ``pending_sync``, ``pushed`` or ``from mlflow`` per run (:mod:`bizml_nb.teams`).
     """
     from bizml_nb.core.ledger_schema import COLUMNS as LEDGER_COLUMNS
-    from bizml_nb.present.tables import RECORD_COLUMNS, runs_view
+    from bizml_nb.present.tables import RECORD_COLUMNS, runs_view, with_sync
     from bizml_nb.present.views import runs_table
 
     current = project()
@@ -243,9 +245,10 @@ def runs(target: str | None = None) -> pd.DataFrame:
     if priced is None:
         for column in VALUE_COLUMNS:
             frame[column] = []
-        return frame
+        return with_sync(frame, current)
     merged = frame.merge(priced, on="id", how="left", validate="one_to_one")
-    return runs_view(merged, current.registry)  # shown in a terminal as the cards word it
+    # shown in a terminal as the cards word it; a sync column when a tracking server is known
+    return with_sync(runs_view(merged, current.registry), current)
 
 
 def show(ref: str) -> Card:

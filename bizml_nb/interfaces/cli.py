@@ -310,7 +310,7 @@ def _init(args: argparse.Namespace) -> None:
 
 
 def _list(args: argparse.Namespace) -> None:
-    from bizml_nb.present.tables import Wording, runs_text
+    from bizml_nb.present.tables import Wording, runs_text, with_sync
 
     project = _project(args)
     registry = project.registry if project.has_registry else None
@@ -320,6 +320,7 @@ def _list(args: argparse.Namespace) -> None:
         frame = runs_table(project, args.target)
     else:
         frame = project.ledger.frame(args.target)
+    frame = with_sync(frame, project)  # pending_sync, pushed: when a tracking server is known
     if args.json:
         say(json_text(frame.to_json(orient="records", date_format="iso", force_ascii=False)))
         return

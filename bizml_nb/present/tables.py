@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bizml_nb.core.registry import Registry
+    from bizml_nb.projects.project import Project
 
 #: The width of a table shown in a notebook (a kernel's terminal, if any, is not the
 #: reader's, and a saved output must not depend on it).
@@ -147,6 +148,7 @@ RECORD_COLUMNS = _RECORD_COLUMNS = frozenset(
         *LEDGER_COLUMNS,
         "baseline",
         "origin",
+        "sync",
         "business_delta",
         "value_per_year",
         "value_low",
@@ -187,6 +189,8 @@ def runs_text(frame: pd.DataFrame, wording: Wording, width: int | None = None) -
         Column("KPI", [_text(r.get("target")) for r in records], shrink=8),
         Column("status", [_status(r, flag) for r in records]),
     ]
+    if SYNC in frame.columns:  # a tracking server is known: pending_sync, pushed, from mlflow
+        columns.append(Column(SYNC, [_text(r.get(SYNC)) for r in records]))
     # the ledger's own columns, without a registry; origin: runs pulled or priced from MLflow
     for about in ("hypothesis", "tags", "params", "origin"):
         cells = [_words(r.get(about)) for r in records] if about in frame.columns else []
@@ -285,6 +289,45 @@ def _value(record: dict[str, Any], currency: str) -> str:
     return units.money_range(float(low), float(mid), float(high), currency, level=None)
 
 
+# --------------------------------------------------------------------------- sync
+
+
+#: The column that says where each run stands with a tracking server (bizml_nb.teams).
+SYNC = "sync"
+
+
+def with_sync(
+    frame: pd.DataFrame, project: Project, tracking_uri: str | None = None
+) -> pd.DataFrame:
+    """``frame`` (runs with an ``id`` column) with a ``sync`` column when a tracking server
+    is known (``tracking_uri``, ``$MLFLOW_TRACKING_URI`` or bizml.toml's ``[sync]`` key):
+    ``pending_sync``, ``pushed``, or ``from mlflow`` for a run pulled or priced from it,
+    read from the ledger alone. With no server known, ``frame`` itself, unchanged.
+
+    The column follows the ledger's own ones (``baseline``, ``origin``), before the metrics.
+    """
+    from bizml_nb.teams.status import known_uri, sync_states
+
+    uri = known_uri(project, tracking_uri)
+    if uri is None:
+        return frame
+    import pandas as pd
+
+    states = sync_states(project, uri)
+    plain = pd.DataFrame(frame).copy()
+    if SYNC in plain.columns:  # a metric of that name, as bizml_nb.runs() shows it
+        plain = plain.rename(columns={SYNC: f"metric.{SYNC}"})
+    names = list(plain.columns)
+    after = [names.index(c) for c in ("status", "baseline", "is_baseline", "origin") if c in names]
+    where = max(after) + 1 if after else len(names)
+    plain.insert(where, SYNC, [states.get(str(i), MISSING) for i in plain.get("id", [])])
+    if not isinstance(frame, _view_class()):
+        return plain
+    view = _view_class()(plain)
+    view.attrs = dict(frame.attrs)
+    return view
+
+
 # --------------------------------------------------------------------------- the view
 
 
@@ -335,4 +378,5 @@ __all__ = [
     "runs_view",
     "table_text",
     "terminal_width",
+    "with_sync",
 ]

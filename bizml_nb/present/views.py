@@ -87,7 +87,7 @@ _FIXED = (
 
 def _column(metric: str) -> str:
     """A metric's column name; ``metric.NAME`` where it would clash with a fixed column."""
-    return f"metric.{metric}" if metric in _FIXED or metric == "origin" else metric
+    return f"metric.{metric}" if metric in _FIXED or metric in ("origin", "sync") else metric
 
 
 def compare(project: Project, target: str | None = None, top: int | None = None) -> pd.DataFrame:

@@ -1,11 +1,12 @@
 """What waits to be pushed, read from the ledger alone, and pushes run in the background.
 
-:func:`status` contacts no server: a run is pending for a tracking URI until the
-ledger notes it pushed there (a run pulled or priced from MLflow never is).
-:class:`BackgroundPush` pushes on a thread of its own, so a caller (a notebook cell)
-never waits for the server and never fails because of it: a failed push is kept as
-:attr:`BackgroundPush.last_error`, the runs stay pending in the ledger, and the next
-push sends them.
+:func:`status` and :func:`sync_states` contact no server: a run is ``pending_sync`` for
+a tracking URI until the ledger notes it pushed there; a run pulled or priced from
+MLflow is ``from mlflow`` and never pending. :class:`BackgroundPush` pushes on a thread
+of its own, so a caller (a notebook cell) never waits for the server and never fails
+because of it: a failed push is kept as :attr:`BackgroundPush.last_error`, the runs stay
+pending in the ledger, and the next push sends them. :meth:`BackgroundPush.close` stops
+it (what ``%bizml sync mlflow --off`` and unloading the magics do).
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bizml_nb.teams.mlflow_push import PushResult, push
-from bizml_nb.teams.remote import SyncError
+from bizml_nb.teams.remote import SyncError, experiment_name
 from bizml_nb.teams.remote import tracking_uri as uri_of
 
 if TYPE_CHECKING:
     from bizml_nb.projects.project import Project
+
+#: A run's state against one tracking server, as the runs table's ``sync`` column says it.
+PENDING = "pending_sync"
+PUSHED = "pushed"
+_INSTALL = 'pip install "bizml_nb[mlflow]"'
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,48 @@ class SyncStatus:
 def status(project: Project, *, tracking_uri: str | None = None) -> SyncStatus:
     """Which runs wait to be pushed to the tracking server (no server is contacted)."""
     uri = uri_of(project, tracking_uri)
-    done = project.ledger.pushed_to(uri)
+    states = sync_states(project, uri)
+    pending = tuple(run_id for run_id, state in states.items() if state == PENDING)
+    return SyncStatus(uri, sum(state == PUSHED for state in states.values()), pending)
+
+
+def sync_states(project: Project, tracking_uri: str) -> dict[str, str]:
+    """Each run's state against ``tracking_uri``, oldest run first: ``pending_sync``,
+    ``pushed``, or ``from STORE`` for a run another store brought (``from mlflow``)."""
+    done = project.ledger.pushed_to(tracking_uri)
     brought = project.ledger.origins()
-    runs = project.ledger.runs()
-    pending = tuple(r.id for r in runs if r.id not in done and r.id not in brought)
-    return SyncStatus(uri, sum(r.id in done for r in runs), pending)
+    states = {}
+    for run in project.ledger.runs():
+        if run.id in brought:
+            states[run.id] = "from " + brought[run.id][0].partition(":")[0]
+        else:
+            states[run.id] = PUSHED if run.id in done else PENDING
+    return states
+
+
+def known_uri(project: Project, given: str | None = None) -> str | None:
+    """The tracking URI (``given``, ``$MLFLOW_TRACKING_URI``, bizml.toml's [sync] key), or
+    None when nothing names one. A broken bizml.toml is refused as everywhere."""
+    try:
+        return uri_of(project, given)
+    except SyncError:
+        return None  # nothing names a server (a broken bizml.toml raises its own error)
+
+
+def usable_uri(project: Project, given: str | None = None) -> str:
+    """The tracking URI, checked before anything is started: named, a server's http(s)
+    address, and MLflow installed (imported here, once, rather than on a push's thread)."""
+    uri = uri_of(project, given)
+    if not uri.startswith(("http://", "https://")):
+        raise SyncError(
+            f"the tracking URI {uri!r} is not the address of an MLflow tracking server; "
+            "give its http:// or https:// URI, e.g. http://127.0.0.1:5000"
+        )
+    try:
+        import mlflow.tracking  # noqa: F401 - imported now: a cell never waits for it
+    except ImportError:
+        raise SyncError(f"syncing with MLflow needs the mlflow package: `{_INSTALL}`") from None
+    return uri
 
 
 class BackgroundPush:
@@ -60,14 +103,32 @@ class BackgroundPush:
         self._requests: queue.Queue[bool] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def experiment_name(self) -> str:
+        """The MLflow experiment pushed to (the one given, else the project's name)."""
+        return experiment_name(self.project, self.experiment)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def busy(self) -> bool:
+        """Whether a push is running or waiting to run."""
+        return self._requests.unfinished_tasks > 0
 
     def request(self) -> None:
-        """Ask for a push of every pending run; returns at once (microseconds)."""
+        """Ask for a push of every pending run; returns at once (microseconds). Nothing
+        happens once :meth:`close` was called."""
         with self._lock:
+            if self._closed:
+                return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="bizml-push", daemon=True)
                 self._thread.start()
-        self._requests.put(True)
+            self._requests.put(True)
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait until every requested push has run; whether it did within ``timeout_s``."""
@@ -80,26 +141,72 @@ class BackgroundPush:
         threading.Thread(target=joined, daemon=True).start()
         return done.wait(timeout_s)
 
+    def close(self, timeout_s: float | None = 0.0) -> bool:
+        """Stop: no push starts after this (one under way finishes; a server's answer
+        cannot be taken back). Waits up to ``timeout_s`` (None: as long as it takes) for
+        the thread to end; whether it did."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+            self._requests.put(False)  # wakes the thread, which sees it is closed
+        if thread is None:
+            self._drain()
+            return True
+        thread.join(timeout_s)
+        return not thread.is_alive()
+
+    def __str__(self) -> str:
+        where = f"{self.tracking_uri}, experiment {self.experiment_name!r}"
+        if self._closed:
+            return f"auto push off (was to {where})"
+        lines = [f"auto push on: each experiment cell's run goes to {where}"]
+        if self.busy:
+            lines.append("a push is under way")
+        if self.last_error is not None:
+            lines.append(
+                f"last background push failed: {str(self.last_error).rstrip('.')}; the runs stay "
+                "pending_sync and go on the next push"
+            )
+        elif self.last_result is not None:
+            lines.append(f"last background push: {self.last_result}")
+        return "\n".join(lines)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._requests.get_nowait()
+            except queue.Empty:
+                return
+            self._requests.task_done()
+
     def _work(self) -> None:
         from bizml_nb.projects.project import Project
 
         # a ledger connection of its own: the caller's goes on being used meanwhile
         project = Project.at(self.project.root, ledger=self.project.ledger.path)
-        while True:
-            self._requests.get()
-            try:
-                while not self._requests.empty():  # requests made meanwhile: one push serves all
-                    self._requests.get_nowait()
+        try:
+            while True:
+                self._requests.get()
+                try:
+                    if self._closed:
+                        return
+                    self._drain()  # requests made meanwhile: one push serves them all
+                    if self._closed:  # close() came meanwhile
+                        return
+                    self._push(project)
+                finally:
                     self._requests.task_done()
-                self.last_result = push(
-                    project, tracking_uri=self.tracking_uri, experiment=self.experiment
-                )
-                self.last_error = None
-            except SyncError as exc:  # the server is down: the runs stay pending
-                self.last_error = exc
-            except Exception as exc:  # a background push never fails a cell
-                self.last_error = SyncError(
-                    f"a background push to {self.tracking_uri} failed: {exc}"
-                )
-            finally:
-                self._requests.task_done()
+        finally:
+            project.ledger.close()
+            self._drain()  # nobody waits for a push that will not run
+
+    def _push(self, project: Project) -> None:
+        try:
+            self.last_result = push(
+                project, tracking_uri=self.tracking_uri, experiment=self.experiment
+            )
+            self.last_error = None
+        except SyncError as exc:  # the server is down: the runs stay pending
+            self.last_error = exc
+        except Exception as exc:  # a background push never fails a cell
+            self.last_error = SyncError(f"a background push to {self.tracking_uri} failed: {exc}")

@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 
 from bizml_nb.core.errors import did_you_mean
 from bizml_nb.interfaces.magics.parsers import HELP, PARSERS, SUBCOMMANDS, pairs, parse
+from bizml_nb.interfaces.magics.sync import sync
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -213,9 +214,13 @@ def _metrics(magics: BizmlMagics, args: list[str]) -> Any:
 
 def _runs(magics: BizmlMagics, args: list[str]) -> pd.DataFrame:
     ns = parse("runs", args)
+    from bizml_nb.present.tables import with_sync
     from bizml_nb.present.views import runs_table
 
-    return runs_table(magics._project(), ns.target)
+    project = magics._project()
+    # a sync column (pending_sync, pushed, from mlflow) when a tracking server is known
+    auto = magics._auto.tracking_uri if magics._auto is not None else None
+    return with_sync(runs_table(project, ns.target), project, auto)
 
 
 def _show(magics: BizmlMagics, args: list[str]) -> Card:
@@ -321,4 +326,5 @@ COMMANDS: dict[str, Callable[[BizmlMagics, list[str]], Any]] = {
     "log": _log,
     "threshold": _threshold,
     "predictions": _predictions,
+    "sync": sync,
 }

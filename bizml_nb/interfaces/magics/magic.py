@@ -28,10 +28,12 @@ from bizml_nb.interfaces.magics.parsers import (
     split_line,
     worded,
 )
+from bizml_nb.interfaces.magics.sync import after_run, stop
 
 if TYPE_CHECKING:
     from bizml_nb.projects.experiments import Experiment
     from bizml_nb.projects.project import Project, Projects
+    from bizml_nb.teams.status import BackgroundPush
 
 
 @magics_class
@@ -56,6 +58,7 @@ class BizmlMagics(Magics):
         super().__init__(shell, **kwargs)
         self._projects: Projects | None = None  # created on first use: keeps %load_ext fast
         self._last: tuple[Project, str] | None = None
+        self._auto: BackgroundPush | None = None  # %bizml sync mlflow --auto
 
     # -- entry point
 
@@ -156,16 +159,21 @@ class BizmlMagics(Magics):
         if experiment.record is None:
             return
         self._last = (project, experiment.record.id)
-        if not self.cards:
-            return
         try:
-            from bizml_nb.present.cards import run_card
+            if not self.cards:
+                return
+            try:
+                from bizml_nb.present.cards import run_card
 
-            card = run_card(project, experiment.record)
-        except BizmlError as exc:
-            print(f"(the run was recorded, but its card cannot be shown: {exc})", file=sys.stderr)
-            return
-        show_output(card)
+                card = run_card(project, experiment.record)
+            except BizmlError as exc:
+                print(
+                    f"(the run was recorded, but its card cannot be shown: {exc})", file=sys.stderr
+                )
+                return
+            show_output(card)
+        finally:
+            after_run(self, project)  # with --auto on: a push, once the card is out
 
     # -- configuration
 
@@ -241,5 +249,6 @@ def unload(ipython: Any) -> None:
     if instance is not None:
         with contextlib.suppress(ValueError):
             ipython.events.unregister("pre_run_cell", instance.pre_run_cell)
+        stop(instance)  # no background push after this
         if instance._projects is not None:
             instance._projects.close()

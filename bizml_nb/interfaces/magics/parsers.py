@@ -48,6 +48,7 @@ SUBCOMMANDS: dict[str, str] = {
     "monitor": "drift and label-free performance of a deployed model, priced in money",
     "threshold": "the decision threshold worth the most per year, from a run's predictions",
     "predictions": "keep the per-example predictions of the running experiment (array names)",
+    "sync": "push runs to an MLflow tracking server (--auto: after each experiment cell)",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
@@ -377,6 +378,24 @@ def _predictions_parser() -> _ArgumentParser:
     return p
 
 
+def _sync_parser() -> _ArgumentParser:
+    p = _parser("sync", SUBCOMMANDS["sync"])
+    p.add_argument("store", metavar="mlflow|status", help="push or pull (mlflow), or the status")
+    p.add_argument("action", nargs="?", metavar="push|pull", help="mlflow: push (default) or pull")
+    p.add_argument(
+        "--tracking-uri", metavar="URI", help="default: $MLFLOW_TRACKING_URI, then [sync]"
+    )
+    p.add_argument(
+        "--experiment", metavar="NAME", help="the MLflow experiment (default: the project's)"
+    )
+    auto = p.add_mutually_exclusive_group()
+    auto.add_argument(
+        "--auto", action="store_true", help="push each experiment cell's run, in the background"
+    )
+    auto.add_argument("--off", action="store_true", help="stop pushing in the background")
+    return p
+
+
 PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "init": _init_parser,
     "metric": _metric_parser,
@@ -399,6 +418,7 @@ PARSERS: dict[str, Callable[[], _ArgumentParser]] = {
     "log": _log_parser,
     "threshold": _threshold_parser,
     "predictions": _predictions_parser,
+    "sync": _sync_parser,
 }
 
 
