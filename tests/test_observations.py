@@ -546,6 +546,17 @@ def test_observe_stores_and_returns_the_observation(project: Project) -> None:
     assert observations(project) == [(run, third)]  # the latest: 11-30, recorded last
 
 
+def test_the_day_may_be_a_date(project: Project) -> None:
+    _recorded(project)
+    obs = observe(project, "two-tower", 0.001, (0.0, 0.002), source="test", on=date(2026, 11, 20))
+    assert obs.observed_on == "2026-11-20"
+    with pytest.raises(InvalidValue) as info:  # a time is not the day a measurement ended
+        observe(project, "two-tower", 0.001, (0.0, 0.002), source="t", on=datetime(2026, 11, 20))
+    assert str(info.value) == (
+        "on is datetime.datetime(2026, 11, 20, 0, 0), not a date; write it as YYYY-MM-DD"
+    )
+
+
 def test_the_day_defaults_to_today_in_utc(project: Project) -> None:
     run = Run(id=new_run_id(), name="today", target="take_rate", started_at="2026-01-01T00:00:00Z")
     project.ledger.record(run)

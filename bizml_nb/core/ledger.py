@@ -7,7 +7,8 @@ transaction. ``PRAGMA application_id`` marks the file as a bizml ledger and
 is damaged, or comes from a newer bizml_nb is refused with a clear message and
 left untouched. The file's layout (SQL schema, migrations, rows, the checks of a
 file) is :mod:`bizml_nb.core.ledger_schema`; a run and its record are
-:mod:`bizml_nb.core.run` (re-exported here: ``Run``, ``new_run_id``, ``now_iso``...).
+:mod:`bizml_nb.core.run` (re-exported here: ``Run``, ``new_run_id``, ``now_iso``...);
+what runs' models really did, measured later, is :mod:`bizml_nb.core.ledger_observations`.
 
 >>> import tempfile, pathlib
 >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "ledger.sqlite")

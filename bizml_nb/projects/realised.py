@@ -29,6 +29,7 @@ calibration and realised impact.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime
 from numbers import Real
 from typing import TYPE_CHECKING, Any
@@ -54,7 +55,7 @@ def observe(
     interval: Sequence[float],
     *,
     source: str,
-    on: str | None = None,
+    on: str | date | None = None,
     level: float = RANGE_LEVEL,
     kpi: str | None = None,
     n_days: int | None = None,
@@ -65,7 +66,7 @@ def observe(
     ``run_id`` names the run as ``%bizml show`` does (id, unique prefix, ``last``,
     name); ``kpi_delta`` and ``interval = (low, high)`` are in the KPI's unit (a ratio
     KPI's +0.21 pp is 0.0021); ``source`` says where the figure comes from; ``on`` is
-    the day the measurement ended (``YYYY-MM-DD``, default today in UTC); ``kpi``,
+    the day the measurement ended (``YYYY-MM-DD`` or a ``date``, default today in UTC); ``kpi``,
     when given, must be the run's KPI. ``n_days`` and ``method`` say how a figure
     computed from a daily table was made. Returns the stored observation; a mistake
     is refused with one message (see the module's docstring) and nothing is stored.
@@ -186,14 +187,17 @@ def _interval(interval: Any) -> tuple[float, float]:
     return low, high
 
 
-def _day(on: str | None, run: Run) -> str:
+def _day(on: str | date | None, run: Run) -> str:
     """The day the measurement ended: not before the run started, not after today."""
     now = datetime.now(UTC).date()
-    try:
-        day = date.fromisoformat(on) if isinstance(on, str) and len(on) == 10 else None
-    except ValueError:
-        day = None
-    day = now if on is None else day
+    day: date | None = None
+    if on is None:
+        day = now
+    elif isinstance(on, date) and not isinstance(on, datetime):
+        day = on
+    elif isinstance(on, str) and len(on) == 10:
+        with contextlib.suppress(ValueError):
+            day = date.fromisoformat(on)
     if day is None:
         raise InvalidValue("on", f"is {shown(on)}, not a date; write it as YYYY-MM-DD")
     started = run.started_at[:10]
