@@ -36,9 +36,11 @@ def test_times_are_milliseconds_since_1970() -> None:
     assert epoch_ms("2026-11-28T12:00:00.123Z") == 1_795_867_200_123
 
 
-def test_batches_split_each_kind_at_mlflows_limits() -> None:
+def test_batches_pack_every_kind_within_mlflows_limits() -> None:
     sizes = [tuple(map(len, c)) for c in batches(list(range(1001)), list(range(101)), [1])]
-    assert sizes == [(1000, 0, 0), (1, 0, 0), (0, 100, 0), (0, 1, 0), (0, 0, 1)]
+    # the tag and 100 params leave room for 899 metrics in the first call; the rest in one more
+    assert sizes == [(899, 100, 1), (102, 1, 0)]
+    assert [tuple(map(len, c)) for c in batches([1] * 10, [2] * 3, [3] * 9)] == [(10, 3, 9)]
     assert list(batches([], [], [])) == []
 
 

@@ -252,19 +252,13 @@ def test_batches_keep_within_mlflows_limits() -> None:
 
     assert validation.MAX_METRICS_PER_BATCH == 1000
     assert validation.MAX_PARAMS_TAGS_PER_BATCH == 100
+    assert validation.MAX_ENTITIES_PER_BATCH == 1000
     sizes = [
         tuple(map(len, chunk))
         for chunk in batches(list(range(2500)), list(range(250)), list(range(7)))
     ]
-    assert sizes == [
-        (1000, 0, 0),
-        (1000, 0, 0),
-        (500, 0, 0),
-        (0, 100, 0),
-        (0, 100, 0),
-        (0, 50, 0),
-        (0, 0, 7),
-    ]
+    # 7 tags + 100 params leave room for 893 metrics; then 100 params + 900; then 50 + 707
+    assert sizes == [(893, 100, 7), (900, 100, 0), (707, 50, 0)]
 
 
 def test_an_unreachable_server_gives_one_message_and_changes_nothing_local(
@@ -326,18 +320,25 @@ def test_the_uri_comes_from_the_environment_then_bizml_toml(
     assert "cannot reach" in capsys.readouterr().err
 
 
-def test_a_pull_of_a_broken_record_refuses_the_whole_pull(server: Server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["tag", "artifact"])
+def test_a_pull_of_a_broken_record_refuses_the_whole_pull(
+    server: Server, tmp_path: Path, where: str
+) -> None:
     a = _project(tmp_path / "a")
     runs = _three_runs(a)
-    push(a, tracking_uri=server.uri, experiment="broken")
+    push(a, tracking_uri=server.uri, experiment=f"broken-{where}")
     client = _client(server)
-    tower = _mlflow_runs(server, "broken")[runs[1].id]
+    tower = _mlflow_runs(server, f"broken-{where}")[runs[1].id]
     record = runs[1].to_record()
     record["run"]["started_at"] = "yesterday"
-    client.log_text(tower.info.run_id, json.dumps(record), "bizml/run.json")
+    if where == "tag":
+        client.set_tag(tower.info.run_id, "bizml.record", json.dumps(record))
+    else:  # a record too long for a tag travels as the artifact alone
+        client.delete_tag(tower.info.run_id, "bizml.record")
+        client.log_text(tower.info.run_id, json.dumps(record), "bizml/run.json")
     b = _project(tmp_path / "b")
     with pytest.raises(SyncError, match=f"MLflow run {tower.info.run_id}: malformed run record"):
-        pull(b, tracking_uri=server.uri, experiment="broken")
+        pull(b, tracking_uri=server.uri, experiment=f"broken-{where}")
     assert b.ledger.runs() == []
 
 

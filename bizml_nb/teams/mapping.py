@@ -1,6 +1,9 @@
 """A bizml run as an MLflow run: its metrics, value metrics, params, tags and times.
 
-Pure functions (no MLflow import): the push sends what these say. ML metrics keep
+Pure functions (no MLflow import): the push sends what these say. The run record
+travels twice: as the artifact ``bizml/run.json`` (always) and, when its compact JSON
+fits in MLflow's 8,000-character tag limit, as the tag ``bizml.record``, so that a pull
+reads every record from one search instead of one download per run. ML metrics keep
 their names where MLflow allows them; a name MLflow refuses (``ndcg@10``) is sent with
 each refused character as ``_`` and the tag ``bizml.metric_names`` maps it back (the
 run record artifact ``bizml/run.json`` keeps every name and value exactly).
@@ -16,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.teams.remote import (
+    MAX_ENTITIES_PER_BATCH,
     MAX_KEY_LENGTH,
     MAX_METRICS_PER_BATCH,
     MAX_PARAM_VAL_LENGTH,
@@ -36,6 +40,8 @@ VERDICT_TAG = "bizml.verdict"
 REGISTRY_SHA_TAG = "bizml.registry_sha"
 METRIC_NAMES_TAG = "bizml.metric_names"
 BASELINE_TAG = "bizml.baseline"  # "true" for the run its KPI's other runs are compared with
+#: the run record as compact JSON, when it fits in a tag: a pull reads it from the search
+RECORD_TAG = "bizml.record"
 NOTE_TAG = "mlflow.note.content"  # the run's description in MLflow's UI
 ARTIFACT_DIR = "bizml"
 ARTIFACT_NAME = "run.json"
@@ -135,6 +141,9 @@ def map_run(run: Run, impact: Impact | None, sha: str, *, is_kpi_baseline: bool 
     record = run.to_record()
     if impact is not None:
         record["impact"] = impact.to_record()
+    compact = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    if len(compact) <= MAX_TAG_VAL_LENGTH:
+        tags[RECORD_TAG] = compact
     return Mapped(
         ml_metrics=metrics,
         value_metrics=value_metrics(impact),
@@ -150,14 +159,21 @@ def map_run(run: Run, impact: Impact | None, sha: str, *, is_kpi_baseline: bool 
 def batches(
     metrics: Sequence[Any], params: Sequence[Any], tags: Sequence[Any]
 ) -> Iterator[tuple[list[Any], list[Any], list[Any]]]:
-    """(metrics, params, tags) for successive ``log_batch`` calls, each within MLflow's
-    limits: at most 1000 metrics, 100 params and 100 tags, 1000 entities in all."""
-    for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
-        yield list(metrics[start : start + MAX_METRICS_PER_BATCH]), [], []
-    for start in range(0, len(params), MAX_PARAMS_TAGS_PER_BATCH):
-        yield [], list(params[start : start + MAX_PARAMS_TAGS_PER_BATCH]), []
-    for start in range(0, len(tags), MAX_PARAMS_TAGS_PER_BATCH):
-        yield [], [], list(tags[start : start + MAX_PARAMS_TAGS_PER_BATCH])
+    """(metrics, params, tags) for successive ``log_batch`` calls, as few as MLflow's
+    limits allow: at most 1000 metrics, 100 params and 100 tags, 1000 entities in all.
+    Tags go first (a run's KPI and verdict arrive with its first batch)."""
+    metrics, params, tags = list(metrics), list(params), list(tags)
+    while metrics or params or tags:
+        tag_part = tags[:MAX_PARAMS_TAGS_PER_BATCH]
+        param_part = params[:MAX_PARAMS_TAGS_PER_BATCH]
+        room = min(MAX_METRICS_PER_BATCH, MAX_ENTITIES_PER_BATCH - len(tag_part) - len(param_part))
+        metric_part = metrics[:room]
+        yield metric_part, param_part, tag_part
+        metrics, params, tags = (
+            metrics[len(metric_part) :],
+            params[len(param_part) :],
+            tags[len(tag_part) :],
+        )
 
 
 def original_names(tags: Mapping[str, str]) -> dict[str, str]:

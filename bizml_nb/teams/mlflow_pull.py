@@ -1,7 +1,10 @@
 """Pull: teammates' runs from an MLflow experiment into the local ledger, idempotent.
 
-Only MLflow runs carrying ``bizml.run_id`` are read, from their ``bizml/run.json``
-artifact, and each record passes the same checks as ``bizml ledger import``
+Only MLflow runs carrying ``bizml.run_id`` are read, and only once their push has
+ended (a run still RUNNING in MLflow is being pushed, or its push stopped half-way: it
+is left for the next pull). The record comes from the run's ``bizml.record`` tag, read
+by the search itself, or, for a record too long for a tag, from its ``bizml/run.json``
+artifact. Each record passes the same checks as ``bizml ledger import``
 (:func:`bizml_nb.core.run.validate_record`). Every record is checked before any is
 written; one bad record refuses the pull, naming the MLflow run, and nothing is
 written. A run already in the ledger (same id) is left alone. A pulled run keeps its
@@ -22,11 +25,12 @@ from bizml_nb.teams.mapping import (
     ARTIFACT_DIR,
     ARTIFACT_NAME,
     BASELINE_TAG,
+    RECORD_TAG,
     REGISTRY_SHA_TAG,
     RUN_ID_TAG,
     registry_sha,
 )
-from bizml_nb.teams.mlflow_push import judgement, remote_runs
+from bizml_nb.teams.mlflow_push import DONE, judgement, remote_runs
 from bizml_nb.teams.remote import Remote, SyncError, connect
 
 if TYPE_CHECKING:
@@ -46,12 +50,16 @@ class PullResult:
     experiment_id: str
     pulled: int
     present: int
+    waiting: int = 0  # MLflow runs whose push has not ended: left for the next pull
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"pulled from {self.tracking_uri}, experiment {self.experiment!r} "
             f"(id {self.experiment_id}): {self.pulled} new, {self.present} already here"
         )
+        if self.waiting:
+            text += f", {self.waiting} still being pushed (left for the next pull)"
+        return text
 
 
 def pull(
@@ -63,12 +71,16 @@ def pull(
         found = remote_runs(remote)
     have = {run.id for run in project.ledger.runs()}
     todo = {bizml_id: mlflow_run for bizml_id, mlflow_run in found.items() if bizml_id not in have}
+    # a push still under way, or stopped half-way, has not ended the MLflow run yet
+    waiting = {k for k, mlflow_run in todo.items() if mlflow_run.info.status not in DONE}
     runs: list[Run] = []
     origins: dict[str, tuple[str, str | None]] = {}
     shas: dict[str, tuple[str, str]] = {}
     for bizml_id, mlflow_run in todo.items():
+        if bizml_id in waiting:
+            continue
         remote_id = str(mlflow_run.info.run_id)
-        record = _record(remote, remote_id)
+        record = _record(remote, mlflow_run)
         where = f"{remote.tracking_uri}, MLflow run {remote_id}"
         try:
             run = validate_record(record, where)
@@ -76,7 +88,7 @@ def pull(
             raise SyncError(f"{exc}; nothing was pulled") from None
         if run.id != bizml_id:
             raise SyncError(
-                f"{where}: its {ARTIFACT_DIR}/{ARTIFACT_NAME} holds run {run.id} but its "
+                f"{where}: its run record holds run {run.id} but its "
                 f"{RUN_ID_TAG} tag says {bizml_id}; nothing was pulled"
             )
         runs.append(run)
@@ -102,22 +114,36 @@ def pull(
         remote.experiment,
         remote.experiment_id,
         pulled=len(written),
-        present=len(found) - len(written),
+        present=len(found) - len(todo) + len(runs) - len(written),
+        waiting=len(waiting),
     )
 
 
-def _record(remote: Remote, remote_id: str) -> Any:
-    """The JSON of a run's ``bizml/run.json`` artifact."""
+def _record(remote: Remote, mlflow_run: Any) -> Any:
+    """The run record of an MLflow run: its ``bizml.record`` tag, else (a record too long
+    for a tag) the JSON of its ``bizml/run.json`` artifact."""
+    remote_id = str(mlflow_run.info.run_id)
     where = f"{remote.tracking_uri}, MLflow run {remote_id}"
-    doing = f"reading {ARTIFACT_DIR}/{ARTIFACT_NAME} of the run {remote_id}"
-    with remote.talking(doing), tempfile.TemporaryDirectory(prefix="bizml-pull-") as folder:
-        path = remote.client.download_artifacts(
-            remote_id, f"{ARTIFACT_DIR}/{ARTIFACT_NAME}", folder
-        )
-        text = Path(path).read_text(encoding="utf-8")
+    text = mlflow_run.data.tags.get(RECORD_TAG)
+    name = f"its {RECORD_TAG} tag"
+    if text is None:
+        name = f"{ARTIFACT_DIR}/{ARTIFACT_NAME}"
+        text = _artifact_text(remote, mlflow_run)
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise SyncError(
-            f"{where}: {ARTIFACT_DIR}/{ARTIFACT_NAME} is not JSON ({exc}); nothing was pulled"
-        ) from None
+        raise SyncError(f"{where}: {name} is not JSON ({exc}); nothing was pulled") from None
+
+
+def _artifact_text(remote: Remote, mlflow_run: Any) -> str:
+    """``bizml/run.json`` of an MLflow run, downloaded from its artifact URI."""
+    from mlflow.artifacts import download_artifacts
+
+    remote_id = str(mlflow_run.info.run_id)
+    doing = f"reading {ARTIFACT_DIR}/{ARTIFACT_NAME} of the run {remote_id}"
+    uri = f"{str(mlflow_run.info.artifact_uri).rstrip('/')}/{ARTIFACT_DIR}/{ARTIFACT_NAME}"
+    with remote.talking(doing), tempfile.TemporaryDirectory(prefix="bizml-pull-") as folder:
+        path = download_artifacts(
+            artifact_uri=uri, dst_path=folder, tracking_uri=remote.tracking_uri
+        )
+        return Path(path).read_text(encoding="utf-8")

@@ -4,7 +4,9 @@ A bizml run is found in MLflow by its ``bizml.run_id`` tag, so a second push upd
 it rather than duplicating it. A run is sent in full when it is new, when an earlier
 push stopped half-way (the ledger's ``pushed`` table has no row for it), or when
 bizml.toml or a KPI's baseline run changed since it was pushed: its verdict and value
-are recomputed, so the tags, the value metrics and ``bizml/run.json`` are sent again.
+are recomputed, so the tags, the value metrics and ``bizml/run.json`` are sent again;
+or when its record changed (a metric logged later, a deployment date: seen by comparing
+the ``bizml.record`` tag, for records that fit in one).
 The ledger notes each run once MLflow holds all of it; nothing local is changed
 otherwise. A run priced from a plain MLflow run (``bizml mlflow price``) is not sent:
 MLflow holds it already.
@@ -16,8 +18,11 @@ import getpass
 import hashlib
 import json
 import math
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.teams.mapping import (
@@ -25,6 +30,7 @@ from bizml_nb.teams.mapping import (
     ARTIFACT_NAME,
     BASELINE_TAG,
     KPI_CHANGE,
+    RECORD_TAG,
     REGISTRY_SHA_TAG,
     RUN_ID_TAG,
     VALUE_PER_YEAR,
@@ -36,13 +42,18 @@ from bizml_nb.teams.mapping import (
 from bizml_nb.teams.remote import Remote, connect
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from bizml_nb.core.run import Run
     from bizml_nb.projects.project import Project
 
 _VALUE_KEYS = tuple(
     f"{p}.{end}" for p in (KPI_CHANGE, VALUE_PER_YEAR) for end in ("low", "mid", "high")
 )
-_DONE = ("FINISHED", "FAILED", "KILLED")
+#: the MLflow run statuses of an ended run
+DONE = ("FINISHED", "FAILED", "KILLED")
+#: runs sent at once: each waits on the server most of its time, so a few overlap well
+WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -65,9 +76,17 @@ class PushResult:
 
 
 def push(
-    project: Project, *, tracking_uri: str | None = None, experiment: str | None = None
+    project: Project,
+    *,
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    workers: int = WORKERS,
 ) -> PushResult:
-    """Send every run of ``project``'s ledger to its MLflow experiment (see the module)."""
+    """Send every run of ``project``'s ledger to its MLflow experiment (see the module).
+
+    Up to ``workers`` runs are sent at once (each run's requests in order); the ledger
+    is written by the calling thread alone, as each run is done.
+    """
     runs = project.ledger.runs()
     remote = connect(project, tracking_uri, experiment)
     sha = registry_sha(project.registry_path)
@@ -75,28 +94,64 @@ def push(
     noted = project.ledger.pushed(remote.tracking_uri, remote.experiment_id)
     with remote.talking("listing the runs already pushed"):
         existing = remote_runs(remote)
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
     origins = project.ledger.origins()
+    unchanged = 0
+    todo: list[tuple[Run, Mapped, Any]] = []
     for run in runs:
         base = baselines[run.target]
         is_base = base is not None and base.id == run.id
         found = existing.get(run.id)
         if found is None and run.id in origins:  # priced from a plain MLflow run: it is there
-            counts["unchanged"] += 1
-            continue
-        mapped = map_run(run, None, sha, is_kpi_baseline=is_base)
-        if found is not None and _current(found, noted.get(run.id), (sha, judged), mapped):
-            counts["unchanged"] += 1
+            unchanged += 1
             continue
         impact = project.impact(run) if project.has_registry else None
         mapped = map_run(run, impact, sha, is_kpi_baseline=is_base)
-        with remote.talking(f"pushing the run {run.id}"):
-            remote_id = _send(remote, run, mapped, found)
+        if found is not None and _current(found, noted.get(run.id), (sha, judged), mapped):
+            unchanged += 1
+            continue
+        todo.append((run, mapped, found))
+    created = updated = 0
+    for run, found, remote_id in _sent(remote, todo, workers):
         project.ledger.note_pushed(
             run.id, remote.tracking_uri, remote.experiment_id, remote_id, judged
         )
-        counts["created" if found is None else "updated"] += 1
-    return PushResult(remote.tracking_uri, remote.experiment, remote.experiment_id, **counts)
+        created, updated = (created + 1, updated) if found is None else (created, updated + 1)
+    return PushResult(
+        remote.tracking_uri, remote.experiment, remote.experiment_id, created, updated, unchanged
+    )
+
+
+def _sent(
+    remote: Remote, todo: list[tuple[Run, Mapped, Any]], workers: int
+) -> Iterator[tuple[Run, Any, str]]:
+    """Send each run on a pool of ``workers`` threads; yield (run, found, MLflow id) as each
+    is done. The first failure stops the rest (those not started are not sent) and is
+    raised once the runs under way have ended: what was done is yielded first."""
+
+    def send(run: Run, mapped: Mapped, found: Any) -> str:
+        with remote.talking(f"pushing the run {run.id}"):
+            return _send(remote, run, mapped, found)
+
+    if workers <= 1 or len(todo) <= 1:
+        for run, mapped, found in todo:
+            yield run, found, send(run, mapped, found)
+        return
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bizml-push") as pool:
+        futures = {pool.submit(send, *job): job for job in todo}
+        for future in as_completed(futures):
+            run, _mapped, found = futures[future]
+            try:
+                remote_id = future.result()
+            except BaseException as exc:  # the first failure is the one reported
+                if failure is None:
+                    failure = exc
+                    for other in futures:
+                        other.cancel()
+                continue
+            yield run, found, remote_id
+    if failure is not None:
+        raise failure
 
 
 def remote_runs(remote: Remote) -> dict[str, Any]:
@@ -137,13 +192,20 @@ def _current(
         noted == (found.info.run_id, judged)
         and all(had.get(k) == v for k, v in mapped.ml_metrics.items())
         and found.data.tags.get(BASELINE_TAG) == mapped.tags[BASELINE_TAG]
+        and found.data.tags.get(RECORD_TAG) == mapped.tags.get(RECORD_TAG)  # e.g. deployed_on
         and found.data.tags.get(REGISTRY_SHA_TAG) == sha
-        and found.info.status in _DONE
+        and found.info.status in DONE
     )
 
 
 def _send(remote: Remote, run: Run, mapped: Mapped, found: Any) -> str:
-    """Create or complete the MLflow run of ``run``; return its MLflow id."""
+    """Create or complete the MLflow run of ``run``; return its MLflow id.
+
+    A new run is created with its tags (``bizml.run_id`` among them, so an interrupted
+    push is found again), then its metrics and params go in as few ``log_batch`` calls
+    as MLflow's limits allow, then ``bizml/run.json``, and last its end: four requests
+    for a run of up to about 900 metrics.
+    """
     from mlflow.entities import Metric, Param, RunTag
 
     client = remote.client
@@ -151,14 +213,17 @@ def _send(remote: Remote, run: Run, mapped: Mapped, found: Any) -> str:
         created = client.create_run(
             remote.experiment_id,
             start_time=mapped.start_ms,
-            # the id first, so that an interrupted push is found again; the author
-            tags={RUN_ID_TAG: run.id, "mlflow.user": _user()},
+            tags={**mapped.tags, "mlflow.user": _user()},  # the author, as MLflow records it
             run_name=run.name,
         )
-        remote_id, had_params, had_metrics = str(created.info.run_id), {}, {}
+        remote_id, artifact_uri = str(created.info.run_id), str(created.info.artifact_uri)
+        had_params: dict[str, str] = {}
+        had_metrics: dict[str, float] = {}
+        tags = []
     else:
-        remote_id = str(found.info.run_id)
+        remote_id, artifact_uri = str(found.info.run_id), str(found.info.artifact_uri)
         had_params, had_metrics = dict(found.data.params), dict(found.data.metrics)
+        tags = [RunTag(k, v) for k, v in mapped.tags.items()]
     now = int(time.time() * 1000)  # value metrics: the latest push's values are the latest
     values = dict(mapped.value_metrics)
     values.update(
@@ -171,15 +236,26 @@ def _send(remote: Remote, run: Run, mapped: Mapped, found: Any) -> str:
     ]
     metrics += [Metric(k, v, now, 0) for k, v in values.items()]
     params = [Param(k, v) for k, v in mapped.params.items() if k not in had_params]  # immutable
-    tags = [RunTag(k, v) for k, v in mapped.tags.items()]
     for chunk in batches(metrics, params, tags):
         client.log_batch(remote_id, metrics=chunk[0], params=chunk[1], tags=chunk[2])
     text = json.dumps(mapped.record, ensure_ascii=False, indent=1)  # the run's own order
-    client.log_text(remote_id, text, f"{ARTIFACT_DIR}/{ARTIFACT_NAME}")
+    _upload(remote, artifact_uri, text)
     client.set_terminated(
         remote_id, status=mapped.status, end_time=mapped.end_ms or mapped.start_ms
     )
     return remote_id
+
+
+def _upload(remote: Remote, artifact_uri: str, text: str) -> None:
+    """Write ``text`` as ``bizml/run.json`` under a run's artifact URI: one request (the
+    client's ``log_text`` would first ask the server for the URI the push already has)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repository = get_artifact_repository(artifact_uri, tracking_uri=remote.tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="bizml-push-") as folder:
+        path = Path(folder) / ARTIFACT_NAME
+        path.write_text(text, encoding="utf-8")
+        repository.log_artifact(str(path), ARTIFACT_DIR)  # type: ignore[no-untyped-call]
 
 
 def _user() -> str:

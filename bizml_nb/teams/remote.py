@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 #: MLflow's limits on one ``log_batch`` call (mlflow.utils.validation; a test compares).
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_TAGS_PER_BATCH = 100
+MAX_ENTITIES_PER_BATCH = 1000  # metrics, params and tags together
 MAX_PARAM_VAL_LENGTH = 6000
 MAX_TAG_VAL_LENGTH = 8000
 MAX_KEY_LENGTH = 250

@@ -1,0 +1,207 @@
+"""How a run record travels through MLflow, and a push that loses its server half-way.
+
+A record travels as the ``bizml.record`` tag when it fits (a pull reads it from the
+search) and always as the ``bizml/run.json`` artifact (a pull downloads it when the
+record is too long for a tag). A run whose push has not ended is left for the next pull.
+A record changed locally (a deployment date) is sent again. A server killed during a
+push: the push fails with one message, and the next push, once the server is back,
+completes every run without duplicating any.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+pytest.importorskip(
+    "mlflow", reason='the mlflow extra is not installed (pip install -e ".[mlflow]")'
+)
+
+from bizml_nb.core.run import Run
+from bizml_nb.projects.project import Project
+from bizml_nb.teams import SyncError, pull, push
+from tests.lab_browser import _free_port
+from tests.mlflow_server import Server, mlflow_server, stop
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+REGISTRY = """\
+[project]
+name = "recsys"
+currency = "USD"
+
+[metrics.take_rate]
+unit = "ratio"
+direction = "higher"
+baseline = 0.112
+value_per_unit = 2.5e9
+
+[[links]]
+ml_metric = "ndcg@10"
+business_metric = "take_rate"
+elasticity = 0.35
+interval = [0.2, 0.5]
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as running:
+        yield running
+
+
+def _project(root: Path) -> Project:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "bizml.toml").write_text(REGISTRY)
+    return Project.at(root)
+
+
+def _remote(uri: str, experiment: str) -> dict[str, Any]:
+    """bizml run id -> MLflow run, read with MLflow's plain client; one MLflow run each."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    by_id: dict[str, list[Any]] = {}
+    for run in client.search_runs([found.experiment_id], max_results=1000):
+        by_id.setdefault(run.data.tags["bizml.run_id"], []).append(run)
+    assert all(len(each) == 1 for each in by_id.values()), "a bizml run pushed twice"
+    return {key: each[0] for key, each in by_id.items()}
+
+
+def test_a_record_too_long_for_a_tag_travels_as_the_artifact(
+    server: Server, tmp_path: Path
+) -> None:
+    a = _project(tmp_path / "a")
+    short = Run.new("short", target="take_rate", metrics={"ndcg@10": 0.42}, is_baseline=True)
+    # 300 params of 30 characters: about 12,000 characters of JSON, over MLflow's 8,000
+    params = {f"p{i:03d}": "x" * 30 for i in range(300)}
+    long = Run.new("long", target="take_rate", metrics={"ndcg@10": 0.43}, params=params)
+    a.ledger.record(short)
+    a.ledger.record(long)
+    push(a, tracking_uri=server.uri, experiment="long-record")
+    remote = _remote(server.uri, "long-record")
+    assert "bizml.record" not in remote[long.id].data.tags
+    tagged = json.loads(remote[short.id].data.tags["bizml.record"])
+    assert Run.from_record(tagged) == short
+    assert tagged["impact"]["is_baseline"] is True
+
+    b = _project(tmp_path / "b")
+    assert pull(b, tracking_uri=server.uri, experiment="long-record").pulled == 2
+    assert b.ledger.get(long.id) == long  # every param, from the artifact
+    assert b.ledger.get(short.id) == short
+
+
+def test_a_run_whose_push_has_not_ended_is_left_for_the_next_pull(
+    server: Server, tmp_path: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    a = _project(tmp_path / "a")
+    done = Run.new("done", target="take_rate", metrics={"ndcg@10": 0.42})
+    a.ledger.record(done)
+    push(a, tracking_uri=server.uri, experiment="under-way")
+    # what a push leaves when it stops after creating the MLflow run: tags, no end
+    later = Run.new("later", target="take_rate", metrics={"ndcg@10": 0.44})
+    client = MlflowClient(tracking_uri=server.uri)
+    experiment_id = client.get_experiment_by_name("under-way").experiment_id
+    client.create_run(
+        experiment_id,
+        tags={"bizml.run_id": later.id, "bizml.record": json.dumps(later.to_record())},
+    )
+    b = _project(tmp_path / "b")
+    first = pull(b, tracking_uri=server.uri, experiment="under-way")
+    assert (first.pulled, first.present, first.waiting) == (1, 0, 1)
+    assert str(first).endswith(", 1 still being pushed (left for the next pull)")
+    assert [run.id for run in b.ledger.runs()] == [done.id]
+
+    a.ledger.record(later)  # the pusher's next push completes that MLflow run
+    assert push(a, tracking_uri=server.uri, experiment="under-way").updated == 1
+    second = pull(b, tracking_uri=server.uri, experiment="under-way")
+    assert (second.pulled, second.present, second.waiting) == (1, 1, 0)
+    assert b.ledger.get(later.id) == later
+
+
+def test_a_record_changed_locally_is_sent_again(server: Server, tmp_path: Path) -> None:
+    a = _project(tmp_path / "a")
+    base = Run.new("base", target="take_rate", metrics={"ndcg@10": 0.42}, is_baseline=True)
+    tower = Run.new("tower", target="take_rate", metrics={"ndcg@10": 0.4333})
+    a.ledger.record(base)
+    a.ledger.record(tower)
+    push(a, tracking_uri=server.uri, experiment="deployed")
+    a.ledger.mark_deployed(tower.id, "2026-11-20")
+    again = push(a, tracking_uri=server.uri, experiment="deployed")
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 1)
+    sent = json.loads(_remote(server.uri, "deployed")[tower.id].data.tags["bizml.record"])
+    assert sent["run"]["deployed_on"] == "2026-11-20"
+    b = _project(tmp_path / "b")
+    pull(b, tracking_uri=server.uri, experiment="deployed")
+    assert b.ledger.get(tower.id).deployed_on == "2026-11-20"
+    assert push(a, tracking_uri=server.uri, experiment="deployed").unchanged == 2
+
+
+def _noted(ledger: Path) -> int:
+    conn = sqlite3.connect(ledger, timeout=30)
+    try:
+        return int(conn.execute("SELECT count(*) FROM pushed").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_server_killed_during_a_push_then_restarted_gets_every_run_once(
+    tmp_path: Path,
+) -> None:
+    a = _project(tmp_path / "a")
+    runs = [
+        Run.new(f"run {i}", target="take_rate", metrics={"ndcg@10": 0.42 + i / 10_000})
+        for i in range(60)
+    ]
+    a.ledger.record_many(runs)
+    port = _free_port()
+    failures: list[BaseException] = []
+
+    def pushing() -> None:
+        try:
+            push(Project.at(tmp_path / "a"), tracking_uri=uri, experiment="killed")
+        except BaseException as exc:  # what the push raised is what the test looks at
+            failures.append(exc)
+
+    with mlflow_server(tmp_path / "server", port=port) as first:
+        uri = first.uri
+        worker = threading.Thread(target=pushing)
+        worker.start()
+        deadline = time.monotonic() + 120
+        while _noted(a.ledger.path) < 5 and worker.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _noted(a.ledger.path) < len(runs), "the push ended before the server was killed"
+        first.process.send_signal(signal.SIGKILL)  # no goodbye: as a crashed host
+        stop(first)
+        worker.join(timeout=120)
+    assert not worker.is_alive()
+    assert len(failures) == 1
+    assert isinstance(failures[0], SyncError)
+    message = str(failures[0])
+    assert uri in message
+    assert "the next push goes on" in message
+    noted = _noted(a.ledger.path)
+    assert 5 <= noted < len(runs)
+    assert [run.id for run in a.ledger.runs()] == [run.id for run in runs]  # nothing lost
+
+    with mlflow_server(tmp_path / "server", port=port) as second:
+        result = push(a, tracking_uri=second.uri, experiment="killed")
+        assert result.created + result.updated + result.unchanged == len(runs)
+        assert result.unchanged == noted  # what the ledger noted, the server had kept
+        remote = _remote(second.uri, "killed")
+        assert set(remote) == {run.id for run in runs}
+        assert {run.info.status for run in remote.values()} == {"FINISHED"}
+        assert all("bizml.record" in run.data.tags for run in remote.values())
+        again = push(a, tracking_uri=second.uri, experiment="killed")
+        assert (again.created, again.updated, again.unchanged) == (0, 0, len(runs))
