@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bizml_nb.core._io import atomic_write_text
 from bizml_nb.teams.mapping import (
     ARTIFACT_DIR,
     ARTIFACT_NAME,
@@ -53,7 +54,7 @@ _VALUE_KEYS = tuple(
 #: the MLflow run statuses of an ended run
 DONE = ("FINISHED", "FAILED", "KILLED")
 #: runs sent at once: each waits on the server most of its time, so a few overlap well
-WORKERS = 4
+WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,7 @@ def _upload(remote: Remote, artifact_uri: str, text: str) -> None:
 
     repository = get_artifact_repository(artifact_uri, tracking_uri=remote.tracking_uri)
     with tempfile.TemporaryDirectory(prefix="bizml-push-") as folder:
-        path = Path(folder) / ARTIFACT_NAME
-        path.write_text(text, encoding="utf-8")
+        path = atomic_write_text(Path(folder) / ARTIFACT_NAME, text)
         repository.log_artifact(str(path), ARTIFACT_DIR)  # type: ignore[no-untyped-call]
 
 
