@@ -1,4 +1,4 @@
-"""Core figures of the foundation: %load_ext, cell overhead, ledger write and read, data generators.
+"""Core figures of the foundation: %load_ext, cell overhead (also with --auto sync), ledger write and read, data generators.
 
     python -m benchmarks.bench_core [--runs 10000] [--cells 300]
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import os
 import platform
@@ -20,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -65,11 +66,12 @@ def load_ext_ms(repeats: int = 7) -> tuple[float, str]:
     return statistics.median(times), ",".join(sorted(heavy)) or "none"
 
 
-def cell_overhead_ms(cells: int) -> tuple[float, float, float]:
-    """Median time of a bare cell, of the same cell under %%bizml experiment, and the gap."""
+def _shell() -> Any:
+    """The IPython shell of this process, with bizml_nb loaded and the quickstart's KPI."""
+    from IPython import get_ipython
     from IPython.testing.globalipapp import start_ipython
 
-    ip = start_ipython()
+    ip = get_ipython() or start_ipython()
     ip.run_line_magic("load_ext", "bizml_nb")
     for line in SETUP:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -79,7 +81,11 @@ def cell_overhead_ms(cells: int) -> tuple[float, float, float]:
             '%%bizml experiment "base" --target take_rate --baseline\n'
             'bizml_nb.log({"ndcg@10": 0.40})\n'
         )
-    bare, magic = [], []
+    return ip
+
+
+def _timed_cells(ip: Any, cells: int, bare: list[float], magic: list[float]) -> None:
+    """Run a bare cell then the same cell under the magic, ``cells`` times; add their ms."""
     sink = io.StringIO()
     for _ in range(cells):
         for source, into in ((BARE, bare), (MAGIC, magic)):
@@ -89,8 +95,65 @@ def cell_overhead_ms(cells: int) -> tuple[float, float, float]:
                 into.append((time.perf_counter() - t0) * 1000)
         sink.seek(0)
         sink.truncate()
+
+
+def _quietly(ip: Any, line: str) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        ip.run_line_magic("bizml", line)
+
+
+def cell_overhead_ms(cells: int) -> tuple[float, float, float]:
+    """Median time of a bare cell, of the same cell under %%bizml experiment, and the gap."""
+    ip = _shell()
+    bare: list[float] = []
+    magic: list[float] = []
+    _timed_cells(ip, cells, bare, magic)
     b, m = statistics.median(bare), statistics.median(magic)
     return b, m, m - b
+
+
+def auto_overhead_ms(cells: int, phases: int = 3) -> tuple[float, float] | str:
+    """The overhead of %%bizml experiment with `%bizml sync mlflow --auto` on, pushing to
+    a local MLflow server (tests/mlflow_server.py), and without it, in the same run.
+
+    Phases alternate, off then on, ``phases`` times, ``cells // phases`` cells each, so
+    that both see the machine's load alike. With --auto on, every magic cell asks for a
+    push and the pushes run while the next cells do (the cells are timed as the user
+    waits for them); before an off phase the pushes asked for are waited for, then
+    `--off` stops them. Returns (overhead off, overhead on) in ms, or why it was not
+    measured.
+    """
+    if importlib.util.find_spec("mlflow") is None:
+        return 'not measured: the mlflow extra is not installed (pip install -e ".[mlflow]")'
+    from tests.mlflow_server import mlflow_server
+
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    home = Path.cwd()
+    bare: dict[bool, list[float]] = {False: [], True: []}
+    magic: dict[bool, list[float]] = {False: [], True: []}
+    with (
+        tempfile.TemporaryDirectory(prefix="bizml-bench-auto-") as folder,
+        tempfile.TemporaryDirectory(prefix="bizml-bench-mlflow-") as store,
+        mlflow_server(Path(store)) as server,
+    ):
+        os.chdir(folder)  # a project of its own: only its runs are pushed
+        try:
+            time.sleep(10)  # the server's workers finish starting (they take CPU meanwhile)
+            ip = _shell()
+            magics = ip.magics_manager.registry["BizmlMagics"]
+            for _phase in range(phases):
+                for on in (False, True):
+                    if on:
+                        _quietly(ip, f"sync mlflow --tracking-uri {server.uri} --auto")
+                        magics._auto.wait(600)  # the worker started, the runs so far pushed
+                    _timed_cells(ip, max(cells // phases, 1), bare[on], magic[on])
+                    if on:
+                        magics._auto.wait(600)
+                        _quietly(ip, "sync mlflow --off")
+        finally:
+            os.chdir(home)
+    off, on = (statistics.median(magic[x]) - statistics.median(bare[x]) for x in (False, True))
+    return off, on
 
 
 def ledger_write_read(n: int) -> tuple[float, float, float]:
@@ -151,6 +214,7 @@ def measure(args: argparse.Namespace) -> list[Row]:
         try:
             load_ms, heavy = load_ext_ms()
             bare, magic, overhead = cell_overhead_ms(args.cells)
+            auto = auto_overhead_ms(args.cells)
             write, read, per_run = ledger_write_read(args.runs)
             generated = generators_ms()
         finally:
@@ -164,6 +228,13 @@ def measure(args: argparse.Namespace) -> list[Row]:
         ("bare cell (median)", f"{bare:.2f} ms", ""),
         ("same cell under %%bizml experiment (median)", f"{magic:.2f} ms", ""),
         ("overhead of %%bizml experiment", f"{overhead:.2f} ms", "< 2 ms"),
+        (
+            "overhead with `%bizml sync mlflow --auto` on, pushing to a local MLflow (median)",
+            auto
+            if isinstance(auto, str)
+            else f"{auto[1]:.2f} ms (off, same run: {auto[0]:.2f} ms)",
+            "< 2 ms",
+        ),
         (
             f"record {args.runs:,} runs via experiment()",
             f"{write:.2f} s ({per_run:.3f} ms/run)",

@@ -10,8 +10,9 @@ installed. MLflow is read back with its own plain client.
 from __future__ import annotations
 
 import importlib.util
+import socket
 import sys
-import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -145,31 +146,25 @@ def test_auto_pushes_each_experiment_cell_in_the_background(shell: Any, server: 
 
 
 @needs_mlflow
-def test_a_cell_never_waits_for_the_push_nor_shows_its_output(
-    shell: Any, server: Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The push runs on its own thread while the next cells run; nothing it does is
-    printed into them."""
-    status_module = importlib.import_module("bizml_nb.teams.status")  # not teams.status()
-    started, release = threading.Event(), threading.Event()
-    real_push = status_module.push
-
-    def slow_push(*args: Any, **kwargs: Any) -> Any:
-        started.set()
-        release.wait(WAIT_S)  # held until the cells below have run
-        return real_push(*args, **kwargs)
-
-    monkeypatch.setattr(status_module, "push", slow_push)
-    say(shell, f"sync mlflow --tracking-uri {server.uri} --experiment auto-2 --auto")
-    assert started.wait(WAIT_S)
-    # the push is held: the cells run all the same, and show their cards and nothing else
-    run_cell(shell, cell("base", 0.40, "--baseline"))
-    run_cell(shell, cell("two-tower", 0.41))
-    assert auto_of(shell).busy
-    release.set()
-    assert auto_of(shell).wait(WAIT_S)
-    assert auto_of(shell).last_error is None
-    assert len(on_server(server.uri, "auto-2")) == 2
+def test_a_server_that_hangs_never_holds_a_cell(shell: Any) -> None:
+    """A server that takes connections and never answers: the push waits for it on its
+    worker process (its probe gives up after 10 s) while the cells run at once, showing
+    their cards and nothing else."""
+    with socket.socket() as hanging:
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(16)  # connections are taken by the system, never answered
+        uri = f"http://127.0.0.1:{hanging.getsockname()[1]}"
+        say(shell, f"sync mlflow --tracking-uri {uri} --auto")
+        auto = auto_of(shell)
+        for number in range(3):
+            t0 = time.monotonic()
+            run_cell(shell, cell(f"run {number}", 0.40 + number / 100))
+            assert time.monotonic() - t0 < 5  # not the push's 10 s
+        assert auto.busy
+        assert auto.wait(WAIT_S)
+    assert auto.last_error is not None
+    assert f"cannot reach the MLflow tracking server at {uri}" in str(auto.last_error)
+    assert sync_column(shell) == dict.fromkeys(["run 0", "run 1", "run 2"], "pending_sync")
 
 
 @needs_mlflow
@@ -212,6 +207,9 @@ def test_off_stops_the_background_pushes(shell: Any, server: Server) -> None:
     auto = auto_of(shell)
     run_cell(shell, cell("base", 0.40, "--baseline"))
     assert auto.wait(WAIT_S)
+    worker = auto._process
+    assert worker is not None
+    assert worker.poll() is None  # it waits for the next push
     out = say(shell, "sync mlflow --off")
     assert out.strip() == (
         f"auto push off: nothing more goes to {server.uri} in the background; 0 runs "
@@ -222,6 +220,7 @@ def test_off_stops_the_background_pushes(shell: Any, server: Server) -> None:
     assert auto._thread is not None
     auto._thread.join(WAIT_S)
     assert not auto._thread.is_alive()
+    assert worker.poll() is not None  # the worker process ended with its input
     run_cell(shell, cell("two-tower", 0.41))
     auto.request()  # a closed one starts nothing
     assert not auto._thread.is_alive()
@@ -238,12 +237,15 @@ def test_unloading_the_magics_stops_the_background_pushes(shell: Any, server: Se
     say(shell, f"sync mlflow --tracking-uri {server.uri} --experiment auto-unload --auto")
     auto = auto_of(shell)
     assert auto.wait(WAIT_S)
+    worker = auto._process
+    assert worker is not None
     shell.run_line_magic("unload_ext", "bizml_nb")
     try:
         assert auto.closed
         assert auto._thread is not None
         auto._thread.join(WAIT_S)
         assert not auto._thread.is_alive()
+        assert worker.poll() is not None
         auto.request()
         assert not auto._thread.is_alive()
     finally:

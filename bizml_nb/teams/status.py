@@ -3,15 +3,20 @@
 :func:`status` and :func:`sync_states` contact no server: a run is ``pending_sync`` for
 a tracking URI until the ledger notes it pushed there; a run pulled or priced from
 MLflow is ``from mlflow`` and never pending. :class:`BackgroundPush` pushes on a thread
-of its own, so a caller (a notebook cell) never waits for the server and never fails
-because of it: a failed push is kept as :attr:`BackgroundPush.last_error`, the runs stay
-pending in the ledger, and the next push sends them. :meth:`BackgroundPush.close` stops
-it (what ``%bizml sync mlflow --off`` and unloading the magics do).
+of its own (for a notebook, through a worker process of its own), so a caller (a
+notebook cell) never waits for the server and never fails because of it: a failed push
+is kept as :attr:`BackgroundPush.last_error`, the runs stay pending in the ledger, and
+the next push sends them. :meth:`BackgroundPush.close` stops it (what ``%bizml sync
+mlflow --off`` and unloading the magics do).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import queue
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -90,14 +95,28 @@ def usable_uri(project: Project, given: str | None = None) -> str:
 
 
 class BackgroundPush:
-    """Pushes requested with :meth:`request` run one after another on a daemon thread."""
+    """Pushes requested with :meth:`request` run one after another on a daemon thread.
+
+    With ``worker=True`` the thread hands each push to a process of its own
+    (:mod:`bizml_nb.teams.push_worker`, started on the first push and ended by
+    :meth:`close`): a kernel's cells then never wait for the push's Python work.
+    """
 
     def __init__(
-        self, project: Project, *, tracking_uri: str | None = None, experiment: str | None = None
+        self,
+        project: Project,
+        *,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        worker: bool = False,
     ) -> None:
         self.project = project
         self.tracking_uri = uri_of(project, tracking_uri)
         self.experiment = experiment
+        #: push in a process of its own (:mod:`bizml_nb.teams.push_worker`), so the caller's
+        #: interpreter lock is never held by a push (what a notebook's --auto uses)
+        self.worker = worker
+        self._process: subprocess.Popen[str] | None = None
         self.last_error: SyncError | None = None
         self.last_result: PushResult | None = None
         self._requests: queue.Queue[bool] = queue.Queue()
@@ -193,12 +212,68 @@ class BackgroundPush:
                     self._drain()  # requests made meanwhile: one push serves them all
                     if self._closed:  # close() came meanwhile
                         return
-                    self._push(project)
+                    if self.worker:
+                        self._push_in_worker()
+                    else:
+                        self._push(project)
                 finally:
                     self._requests.task_done()
         finally:
             project.ledger.close()
             self._drain()  # nobody waits for a push that will not run
+            self._end_worker()
+
+    def _push_in_worker(self) -> None:
+        """One push by the worker process (started on the first): this thread only
+        writes a line and waits for the answer's line, holding no lock meanwhile."""
+        process = self._process
+        try:
+            if process is None or process.poll() is not None:
+                process = self._process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bizml_nb.teams.push_worker",
+                        str(self.project.root),
+                        str(self.project.ledger.path),
+                        self.tracking_uri,
+                        *([self.experiment] if self.experiment else []),
+                    ],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,  # never printed into a cell
+                    text=True,
+                    encoding="utf-8",
+                )
+            assert process.stdin is not None
+            assert process.stdout is not None
+            process.stdin.write("push\n")
+            process.stdin.flush()
+            line = process.stdout.readline()
+            if not line:
+                raise OSError(f"the push worker stopped (exit code {process.wait()})")
+            reply = json.loads(line)
+            if reply["ok"]:
+                self.last_result = PushResult(**reply["result"])
+                self.last_error = None
+            else:
+                self.last_error = SyncError(str(reply["error"]))
+        except Exception as exc:  # a background push never fails a cell
+            self.last_error = SyncError(f"a background push to {self.tracking_uri} failed: {exc}")
+
+    def _end_worker(self) -> None:
+        """The worker ends at the end of its input (a push under way finishes first)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(timeout=10)  # idle here: it ends as soon as its input does
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def _push(self, project: Project) -> None:
         try:

@@ -153,7 +153,7 @@ def _auto(magics: BizmlMagics, ns: argparse.Namespace) -> None:
     if old is not None and old.tracking_uri == uri and old.experiment == ns.experiment:
         auto = old
     else:
-        auto = BackgroundPush(project, tracking_uri=uri, experiment=ns.experiment)
+        auto = BackgroundPush(project, tracking_uri=uri, experiment=ns.experiment, worker=True)
         stop(magics)
         magics._auto = auto
     pending = len(status(project, tracking_uri=uri).pending)
