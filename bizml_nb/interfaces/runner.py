@@ -53,6 +53,10 @@ from bizml_nb.interfaces.template_catalog import (
 from bizml_nb.interfaces.template_checks import check_together, template_of
 
 DEFAULT_KERNEL = "python3"  # for a notebook that names no kernel
+#: how many times a kernel that dies before any cell ran is started: jupyter_client picks
+#: its five ports, frees them and the kernel binds them later, so on a busy machine
+#: another process can take one in between and the kernel dies at start
+KERNEL_STARTS = 3
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -94,27 +98,33 @@ def run_notebook(
 
     with scratch_file(target, suffix=".ipynb") as scratch:
         started = time.perf_counter()
-        try:
-            with quiet_papermill():
-                executed = papermill.execute_notebook(
-                    _literal_path(source),
-                    _literal_path(scratch),
-                    parameters=values or None,
-                    progress_bar=progress,
-                    # the kernel's folder, given to nbclient: papermill's own cwd= would chdir
-                    # this whole process (and race with other threads running notebooks)
-                    resources={"metadata": {"path": str(cwd)}} if cwd is not None else {},
-                    execution_timeout=timeout,
-                    **kernel,
-                )
-        except PapermillExecutionError as exc:
-            kept = _keep_failed(scratch, target)
-            raise TemplateError(_failure(exc, label, injected_at, untouched, kept)) from None
-        except Exception as exc:
-            message, had_started = _kernel_problem(exc) or (_other_problem(exc), False)
-            kept = _keep_failed(scratch, target) if had_started else ""
-            lines = [f"{label} could not be run: {message}", *([f"  {kept}"] if kept else [])]
-            raise TemplateError("\n".join([*lines, f"  {untouched}"])) from None
+        for attempt in range(1, KERNEL_STARTS + 1):
+            try:
+                with quiet_papermill():
+                    executed = papermill.execute_notebook(
+                        _literal_path(source),
+                        _literal_path(scratch),
+                        parameters=values or None,
+                        progress_bar=progress,
+                        # the kernel's folder, given to nbclient: papermill's own cwd= would
+                        # chdir this whole process (and race with other threads running)
+                        resources={"metadata": {"path": str(cwd)}} if cwd is not None else {},
+                        execution_timeout=timeout,
+                        **kernel,
+                    )
+                break
+            except PapermillExecutionError as exc:
+                kept = _keep_failed(scratch, target)
+                raise TemplateError(_failure(exc, label, injected_at, untouched, kept)) from None
+            except Exception as exc:
+                if attempt < KERNEL_STARTS and _kernel_never_started(exc, scratch):
+                    continue  # e.g. a port it was given was taken meanwhile: start another
+                message, had_started = _kernel_problem(exc) or (_other_problem(exc), False)
+                if attempt > 1:
+                    message += f" (the kernel was started {attempt} times)"
+                kept = _keep_failed(scratch, target) if had_started else ""
+                lines = [f"{label} could not be run: {message}", *([f"  {kept}"] if kept else [])]
+                raise TemplateError("\n".join([*lines, f"  {untouched}"])) from None
         seconds = time.perf_counter() - started
         executed.metadata.papermill["output_path"] = str(target)
         text = nbformat.writes(executed)  # type: ignore[no-untyped-call]
@@ -303,6 +313,21 @@ def _kernel_problem(exc: Exception) -> tuple[str, bool] | None:
     if name == "CellTimeoutError":
         return f"a cell timed out ({_first_line(exc)})", True
     return None
+
+
+def _kernel_never_started(exc: Exception, scratch: Path) -> bool:
+    """Whether the kernel failed before any cell ran: papermill's notebook has no cell
+    with a start time (a missing kernel, which no retry finds, is not this)."""
+    if type(exc).__name__ == "NoSuchKernel" or not scratch.exists():
+        return False
+    try:
+        nb = read_notebook(scratch)
+    except Exception:
+        return False
+    cells = [cell.get("metadata", {}).get("papermill") for cell in nb["cells"]]
+    return bool(cells) and all(
+        isinstance(cell, dict) and cell.get("start_time") is None for cell in cells
+    )
 
 
 def _other_problem(exc: Exception) -> str:
