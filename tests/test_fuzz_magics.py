@@ -54,6 +54,11 @@ NAMES = [
     ".",
     "..",
     "~",
+    "mlflow",
+    "status",
+    "push",
+    "pull",
+    "http://127.0.0.1:9",  # no server listens there: a push is refused at once
 ]
 NUMBERS = [
     "nan",
@@ -111,7 +116,8 @@ def tokens(subcommand: str) -> list[str]:
     own = []
     if subcommand in PARSERS:
         own = [f for f in PARSERS[subcommand]().flags() if f not in ("-h", "--help")]
-    valued = [f"{flag}={value}" for flag in own for value in ("take_rate", "1", "nan", "", "x y")]
+    values = ("take_rate", "1", "nan", "", "x y", "http://127.0.0.1:9")
+    valued = [f"{flag}={value}" for flag in own for value in values]
     extra = list(SUBCOMMANDS) if subcommand == "help" else []
     return own * 6 + valued + extra + NAMES + NUMBERS + PAIRS + OTHER_FLAGS + NASTY
 
@@ -152,9 +158,11 @@ def only_usage_error(call: Callable[[], object]) -> None:
 
 
 @pytest.fixture
-def project_with_runs(recsys: Any) -> Any:
+def project_with_runs(recsys: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The quickstart project with a baseline and a better run, so runs, show, compare, plot
-    and dashboard have something to work on."""
+    and dashboard have something to work on; no tracking server named by the environment
+    (sync may only reach the one the examples name)."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     with capture_output():
         for name, flags, ndcg in (("base", "--baseline", 0.40), ("two-tower v2", "", 0.41)):
             result = recsys.run_cell(

@@ -99,3 +99,38 @@ def test_table_text_cuts_names_only_when_that_makes_one_block_fit() -> None:
     )
     assert cut("abc", 3) == "abc"
     assert cut("abcd", 3) == "ab…"
+
+
+def test_a_known_tracking_server_adds_the_sync_column_after_the_status(
+    two_runs: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pending_sync until the ledger notes a run pushed to that server; nothing is
+    contacted (port 9 has no server). Without a server named, the same text as before."""
+    from bizml_nb.interfaces.cli import main
+    from bizml_nb.present.tables import with_sync
+    from bizml_nb.present.views import runs_table
+
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    project = bizml_nb.project()
+    before = runs_table(project)
+    assert with_sync(before, project) is before  # no server known: the very same table
+    assert "sync" not in repr(bizml_nb.runs())
+
+    uri = "http://127.0.0.1:9"
+    base, other = (run.id for run in project.ledger.runs())
+    project.ledger.note_pushed(base, uri, "1", "remote-id", "judged")
+    project.ledger.note_pushed(other, "http://elsewhere:5000", "1", "remote-id", "judged")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    for frame in (with_sync(runs_table(project), project), bizml_nb.runs()):
+        assert frame["sync"].tolist() == ["pushed", "pending_sync"]
+        header, first, second = cells(repr(frame))
+        assert header[4:6] == ["status", "sync"]
+        assert first[4:6] == ["baseline", "pushed"]
+        assert second[4:6] == ["ok", "pending_sync"]
+    with_table = with_sync(runs_table(project), project)
+    assert list(with_table.columns) == [*before.columns[:6], "sync", *before.columns[6:]]
+    assert main(["ledger", "list"]) == 0
+    header, first, second = cells(capsys.readouterr().out)
+    assert header[4:6] == ["status", "sync"]
+    assert (first[5], second[5]) == ("pushed", "pending_sync")
