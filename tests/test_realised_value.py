@@ -324,7 +324,9 @@ def test_the_impact_card_text_with_a_run_not_measured(project: Project) -> None:
         "  Effects      sum +1.41 pp raw, +1.41 pp shrunk",
         "  Wins         1 significant: raw +$22.5M/yr, shrunk +$19.4M/yr; winner's curse "
         "correction -$3.06M/yr",
-        "  Shrinkage    applied to 3 effects, toward their mean +0.47 pp",
+        # B = 0.715707 (test above): each keeps 72% of its distance from 0.0047 = +0.47 pp
+        "  Shrinkage    applied to 3 effects: each keeps 72% of its distance from their mean "
+        "+0.47 pp (the noisier, the less)",
     ]
     assert (
         '  Launch       "two-tower v3" (id 01JDAE000000) live since 2026-04-01: +0.90 pp '
@@ -411,3 +413,31 @@ def test_a_zero_width_interval_is_listed_not_counted(project: Project) -> None:
     assert [run.id for run in item.no_interval] == [SESSION]
     assert item.not_measured == ()
     assert math.isclose(item.per_year[0] or 0.0, 35.25e6)  # the three others only
+
+
+def test_an_unpriced_kpi_sums_in_its_unit_and_says_it_is_not_priced(tmp_path: Path) -> None:
+    unpriced = '\n[metrics.ok_rate]\nunit = "ratio"\ndirection = "higher"\nbaseline = 0.85\n'
+    (tmp_path / "bizml.toml").write_text(REGISTRY + unpriced, encoding="utf-8")
+    proj = Project.at(tmp_path)
+    run = Run(id=V2, name="filter v1", target="ok_rate", started_at="2026-01-05T09:00:00.000Z")
+    proj.ledger.record(run)
+    proj.ledger.mark_deployed(V2, "2026-02-01")
+    observe(proj, V2, 0.02, (0.01, 0.03), source="launch", on="2026-02-20")
+    (item,) = realised_impact(proj, target="ok_rate", today="2026-07-01").kpis
+    assert item.value_per_unit is None
+    assert item.per_year == (None, None)
+    assert item.to_date == (None, None)
+    # se = 0.02 / (2 x 1.644854) = 0.006080; a win: 0.02 > 1.644854 x 0.006080 = 0.01
+    assert [launch.significant for launch in item.launches] == [True]
+    lines = impact_card(proj, target="ok_rate", today="2026-07-01").text().splitlines()
+    assert lines[1:5] == [
+        "  KPI          ok_rate: 1 launched, 1 measured",
+        "  Value        not priced: declare ok_rate's value_per_unit to see money; the sums "
+        "are in ok_rate's unit",
+        "  Effects      sum +2.00 pp raw, +2.00 pp shrunk",
+        "  Wins         1 significant: raw +2.00 pp, shrunk +2.00 pp; no winner's curse "
+        "correction (shrinkage not applied)",
+    ]
+    card = observation_card(proj, V2)
+    assert "  Value           not priced: declare ok_rate's value_per_unit" in card.text()
+    assert card.record()["value_per_year"] is None

@@ -90,8 +90,10 @@ class CalibrationCard(CardMixin):
         return rows
 
     def notes(self) -> list[str]:
-        methods = [item.calibration.method for item in self.kpis if item.calibration is not None]
-        return [f"Method: {methods[0]}."] if methods else []
+        methods = [(item.kpi.name, item.calibration) for item in self.kpis if item.calibration]
+        if len(methods) == 1:
+            return [f"Method: {methods[0][1].method}."]
+        return [f"Method ({name}): {cal.method}." for name, cal in methods]
 
     def html(self) -> str:
         page = super().html()

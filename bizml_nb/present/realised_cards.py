@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from bizml_nb.core.registry import BusinessMetric
     from bizml_nb.core.run import Run
+    from bizml_nb.impact.shrinkage import Cumulative
     from bizml_nb.projects.project import Project
 
 OBSERVATION_MIME = "application/vnd.bizml.observation+json"
@@ -208,52 +209,13 @@ class ImpactCard(CardMixin):
         return rows
 
     def _kpi_rows(self, item: KpiImpact) -> list[Row]:
-        cur, kpi = self.result.currency, item.kpi
+        kpi = item.kpi
         n = len(item.launches)
         launched = n + len(item.not_measured) + len(item.no_interval)
         rows: list[Row] = [("KPI", f"{kpi.name}: {launched} launched, {n} measured")]
         total = item.cumulative
         if total is not None:
-            if item.value_per_unit is None:
-                rows.append(("Value", f"not priced: declare {kpi.name}'s value_per_unit"))
-            (raw, shrunk), (raw_d, shrunk_d) = item.per_year, item.to_date
-            rows.append(("Per year", f"raw {_money(raw, cur)}, shrunk {_money(shrunk, cur)}"))
-            rows.append(
-                (
-                    "To date",
-                    f"raw {_money(raw_d, cur, '')}, shrunk {_money(shrunk_d, cur, '')} "
-                    f"(each launch from its deployed_on to {self.result.today})",
-                )
-            )
-            rows.append(
-                (
-                    "Effects",
-                    f"sum {units.kpi_delta(total.raw_total, kpi.unit)} raw, "
-                    f"{units.kpi_delta(total.shrunk_total, kpi.unit)} shrunk",
-                )
-            )
-            (wraw, wshrunk) = item.wins_per_year
-            wins = total.n_wins
-            if wins:
-                rows.append(
-                    (
-                        "Wins",
-                        f"{wins} significant: raw {_money(wraw, cur)}, shrunk {_money(wshrunk, cur)}"
-                        + _curse(item, cur),
-                    )
-                )
-            else:
-                rows.append(("Wins", "none significant (no interval above 0)"))
-            shrinkage = total.shrinkage
-            rows.append(
-                (
-                    "Shrinkage",
-                    f"applied to {shrinkage.k} effects, toward their mean "
-                    f"{units.kpi_delta(shrinkage.mu, kpi.unit)}"
-                    if shrinkage.applied
-                    else shrinkage.method,
-                )
-            )
+            rows.extend(self._sums(item, total))
         for launch in item.launches:
             obs = launch.observation
             rows.append(
@@ -284,6 +246,70 @@ class ImpactCard(CardMixin):
             )
         if total is not None:
             rows.append(("Method", total.method))
+        return rows
+
+    def _sums(self, item: KpiImpact, total: Cumulative) -> list[Row]:
+        """The rows of a KPI's sums: money (or KPI units when unpriced), wins, shrinkage."""
+        cur, kpi, today = self.result.currency, item.kpi, self.result.today
+        rows: list[Row] = []
+        priced = item.value_per_unit is not None
+        if priced:
+            (raw, shrunk), (raw_d, shrunk_d) = item.per_year, item.to_date
+            rows.append(("Per year", f"raw {_money(raw, cur)}, shrunk {_money(shrunk, cur)}"))
+            rows.append(
+                (
+                    "To date",
+                    f"raw {_money(raw_d, cur, '')}, shrunk {_money(shrunk_d, cur, '')} "
+                    f"(each launch from its deployed_on to {today})",
+                )
+            )
+        else:
+            rows.append(
+                (
+                    "Value",
+                    f"not priced: declare {kpi.name}'s value_per_unit to see money; the sums "
+                    f"are in {kpi.name}'s unit",
+                )
+            )
+        rows.append(
+            (
+                "Effects",
+                f"sum {units.kpi_delta(total.raw_total, kpi.unit)} raw, "
+                f"{units.kpi_delta(total.shrunk_total, kpi.unit)} shrunk",
+            )
+        )
+        if not total.n_wins:
+            rows.append(("Wins", "none significant (no 90% interval above 0)"))
+        elif priced:
+            wraw, wshrunk = item.wins_per_year
+            curse = -(item.winners_curse or 0.0)
+            rows.append(
+                (
+                    "Wins",
+                    f"{total.n_wins} significant: raw {_money(wraw, cur)}, shrunk "
+                    f"{_money(wshrunk, cur)}" + _curse(total, _money(curse, cur)),
+                )
+            )
+        else:
+            rows.append(
+                (
+                    "Wins",
+                    f"{total.n_wins} significant: raw {units.kpi_delta(total.raw_wins, kpi.unit)}, "
+                    f"shrunk {units.kpi_delta(total.shrunk_wins, kpi.unit)}"
+                    + _curse(total, units.kpi_delta(-total.winners_curse, kpi.unit)),
+                )
+            )
+        shrinkage = total.shrinkage
+        if shrinkage.applied:
+            low, high = (units.percent(f(shrinkage.factors)) for f in (min, max))
+            share = low if low == high else f"from {low} to {high}"
+            text = (
+                f"applied to {shrinkage.k} effects: each keeps {share} of its distance from "
+                f"their mean {units.kpi_delta(shrinkage.mu, kpi.unit)} (the noisier, the less)"
+            )
+        else:
+            text = shrinkage.method
+        rows.append(("Shrinkage", text))
         return rows
 
     def notes(self) -> list[str]:
@@ -333,13 +359,11 @@ class ImpactCard(CardMixin):
         }
 
 
-def _curse(item: KpiImpact, currency: str) -> str:
+def _curse(total: Cumulative, correction: str) -> str:
     """The winner's curse correction of a KPI's wins, in words."""
-    if item.cumulative is None or not item.cumulative.shrinkage.applied:
+    if not total.shrinkage.applied:
         return "; no winner's curse correction (shrinkage not applied)"
-    if item.winners_curse is None:
-        return ""
-    return f"; winner's curse correction {_money(-item.winners_curse, currency)}"
+    return f"; winner's curse correction {correction}"
 
 
 def impact_card(

@@ -116,11 +116,11 @@ def checked(project: Project, run: str | Run) -> Checked:
         observation=chosen,
         inside=inside,
         value_per_unit=price,
-        value_per_year=None if chosen is None else money(chosen, price),
+        value_per_year=None if chosen is None else money_per_year(chosen, price),
     )
 
 
-def money(obs: Observation, price: float | None) -> Range | None:
+def money_per_year(obs: Observation, price: float | None) -> Range | None:
     """Money per year at the realised change (mid) and its interval's ends (low, high):
     the change priced as a predicted one is (a Range scaled by the value per unit)."""
     if price is None:
@@ -406,6 +406,6 @@ __all__ = [
     "RealisedImpact",
     "calibration_of",
     "checked",
-    "money",
+    "money_per_year",
     "realised_impact",
 ]
