@@ -203,6 +203,10 @@ def test_calibration_of_three_runs_coverage_and_haircut_by_hand(project: Project
     observe(project, BASE, 0.0, (-0.001, 0.001), source="A/A test", on="2026-01-20")
     (item,) = calibration_of(project)
     assert [run.id for run in item.unpredicted] == [BASE]  # a baseline run predicts nothing
+    assert (
+        "  Predicted       none: this run is take_rate's baseline, which the others are "
+        "compared with"
+    ) in observation_card(project, BASE).text().splitlines()
     cal = item.calibration
     assert cal is not None
     # inside: 0.0021 in [0.0020, 0.0050] yes; 0.0030 in [0.0040, 0.0100] no; 0.0090 in

@@ -80,7 +80,7 @@ class ObservationCard(CardMixin):
         rows: list[Row] = [("Run", named(c.run))]
         predicted = c.predicted
         if predicted is None:
-            rows.append(("Predicted", "no prediction (a baseline run, or no link applies)"))
+            rows.append(("Predicted", _no_prediction(c)))
         else:
             rows.append(("Predicted", _change(predicted.low, predicted.mid, predicted.high, kpi)))
             value = None if c.impact is None else c.impact.value_per_year
@@ -162,6 +162,16 @@ class ObservationCard(CardMixin):
             "inside": c.inside,
             "value_per_year": None if c.value_per_year is None else c.value_per_year.to_list(),
         }
+
+
+def _no_prediction(c: Checked) -> str:
+    """Why a run has no predicted change (it is then left out of calibration)."""
+    if c.impact is None:
+        return "none: the run failed, so nothing was predicted"
+    if c.impact.is_baseline:
+        return f"none: this run is {c.kpi.name}'s baseline, which the others are compared with"
+    why = f" ({c.impact.notes[0]})" if c.impact.notes else ""
+    return f"none: no link gives this run a change of {c.kpi.name}{why}"
 
 
 def _change(
