@@ -7,7 +7,8 @@ free port in a temporary folder, records ``--runs`` runs of ``--metrics`` ML met
 a fresh project, and times:
 
 - ``bizml sync mlflow push`` of every run (``bizml_nb.teams.push``): per run, the
-  metrics, the ``bizml.*`` value metrics and tags, and the run record as an artifact;
+  metrics, the ``bizml.*`` value metrics and tags, and the run record as an artifact
+  (two runs at once, the default; then again into another experiment one at a time);
 - MLflow's own loop for the same runs and metrics: ``create_run``, one ``log_batch``,
   ``set_terminated`` per run (no artifact, no tags beyond the name): the floor a client
   of this server can reach; timed before and after the push (after a warm-up of the
@@ -63,6 +64,7 @@ def measure(runs: int, metrics: int) -> list[Row]:
     from bizml_nb.teams import pull, push
     from tests.mlflow_server import mlflow_server
 
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # one line a run
     here = Path.cwd()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -78,6 +80,9 @@ def measure(runs: int, metrics: int) -> list[Row]:
                 start = time.perf_counter()
                 pushed = push(project_a, tracking_uri=server.uri, experiment="bench")
                 push_s = time.perf_counter() - start
+                start = time.perf_counter()
+                push(project_a, tracking_uri=server.uri, experiment="bench-one", workers=1)
+                one_s = time.perf_counter() - start
                 plain_after = _plain_loop(server.uri, runs, metrics, "bench-plain-after")
                 plain_s = (plain_before + plain_after) / 2
                 start = time.perf_counter()
@@ -105,6 +110,11 @@ def measure(runs: int, metrics: int) -> list[Row]:
             "",
         ),
         ("push / MLflow's loop (the mean of the two)", f"{push_s / plain_s:.2f}x", "< 2x"),
+        (
+            f"push with one run at a time (workers=1, sequential as MLflow's loop), {label}",
+            f"{one_s:.1f} s, {one_s / plain_s:.2f}x",
+            "",
+        ),
         (f"push again, nothing changed ({again.unchanged} unchanged)", f"{again_s:.1f} s", ""),
         (f"pull {label} into an empty project ({pulled.pulled} new)", f"{pull_s:.1f} s", "< 10 s"),
     ]

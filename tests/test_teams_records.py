@@ -3,7 +3,8 @@
 A record travels as the ``bizml.record`` tag when it fits (a pull reads it from the
 search) and always as the ``bizml/run.json`` artifact (a pull downloads it when the
 record is too long for a tag). A run whose push has not ended is left for the next pull.
-A record changed locally (a deployment date) is sent again. A server killed during a
+A record changed locally (a deployment date, an observation) is sent again; a pull
+writes the observations a record carries once each. A server killed during a
 push: the push fails with one message, and the next push, once the server is back,
 completes every run without duplicating any.
 """
@@ -205,3 +206,65 @@ def test_a_server_killed_during_a_push_then_restarted_gets_every_run_once(
         assert all("bizml.record" in run.data.tags for run in remote.values())
         again = push(a, tracking_uri=second.uri, experiment="killed")
         assert (again.created, again.updated, again.unchanged) == (0, 0, len(runs))
+
+
+def test_observations_travel_with_their_runs_and_arrive_once(
+    server: Server, tmp_path: Path
+) -> None:
+    from bizml_nb.projects.realised import observe
+
+    a = _project(tmp_path / "a")
+    base = Run.new("base", target="take_rate", metrics={"ndcg@10": 0.42}, is_baseline=True)
+    tower = Run.new("tower", target="take_rate", metrics={"ndcg@10": 0.4333})
+    a.ledger.record(base)
+    a.ledger.record(tower)
+    first = observe(a, tower.id, 0.0021, (0.0008, 0.0034), source="A/B test, 2 weeks")
+    push(a, tracking_uri=server.uri, experiment="observed")
+    sent = _remote(server.uri, "observed")[tower.id]
+    assert sent.data.metrics["bizml.observed_kpi_change.mid"] == pytest.approx(0.0021)
+    assert sent.data.metrics["bizml.observed_kpi_change.low"] == pytest.approx(0.0008)
+    assert sent.data.metrics["bizml.observed_kpi_change.high"] == pytest.approx(0.0034)
+    assert sent.data.tags["bizml.observed_on"] == first.observed_on
+    assert "bizml.observed_on" not in _remote(server.uri, "observed")[base.id].data.tags
+
+    b = _project(tmp_path / "b")
+    pulled = pull(b, tracking_uri=server.uri, experiment="observed")
+    assert (pulled.pulled, pulled.observations) == (2, 1)
+    assert b.ledger.observations() == [first]
+
+    # a later measurement of a run B holds already: the next push and pull bring it alone
+    second = observe(a, tower.id, 0.0018, (0.0011, 0.0025), source="launch, 4 weeks")
+    assert push(a, tracking_uri=server.uri, experiment="observed").updated == 1
+    again = pull(b, tracking_uri=server.uri, experiment="observed")
+    assert (again.pulled, again.present, again.observations) == (0, 2, 1)
+    assert str(again).endswith("; 1 new observations of realised value")
+    assert b.ledger.observations() == [first, second]
+    assert pull(b, tracking_uri=server.uri, experiment="observed").observations == 0
+    # B holds what A pushed: its own push (same bizml.toml) sends nothing
+    assert push(b, tracking_uri=server.uri, experiment="observed").unchanged == 2
+
+
+def test_an_observation_of_another_run_refuses_the_pull(server: Server, tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from bizml_nb.projects.realised import observe
+
+    a = _project(tmp_path / "a")
+    base = Run.new("base", target="take_rate", metrics={"ndcg@10": 0.42}, is_baseline=True)
+    tower = Run.new("tower", target="take_rate", metrics={"ndcg@10": 0.4333})
+    a.ledger.record(base)
+    a.ledger.record(tower)
+    observe(a, tower.id, 0.0021, (0.0008, 0.0034), source="A/B test")
+    push(a, tracking_uri=server.uri, experiment="misplaced")
+    remote = _remote(server.uri, "misplaced")
+    record = json.loads(remote[tower.id].data.tags["bizml.record"])
+    moved = json.loads(remote[base.id].data.tags["bizml.record"])
+    moved["observations"] = record["observations"]  # the tower's observation on the base
+    MlflowClient(tracking_uri=server.uri).set_tag(
+        remote[base.id].info.run_id, "bizml.record", json.dumps(moved)
+    )
+    b = _project(tmp_path / "b")
+    with pytest.raises(SyncError, match=f"it is of run {tower.id}, not of the run {base.id}"):
+        pull(b, tracking_uri=server.uri, experiment="misplaced")
+    assert b.ledger.runs() == []
+    assert b.ledger.observations() == []

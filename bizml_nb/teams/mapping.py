@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from pathlib import Path
 
+    from bizml_nb.core.observation import Observation
     from bizml_nb.core.run import Run
     from bizml_nb.impact.model import Impact
 
@@ -48,6 +49,11 @@ ARTIFACT_NAME = "run.json"
 #: the value metrics: the predicted KPI change and the yearly value, each low, mid, high
 KPI_CHANGE = "bizml.kpi_change"
 VALUE_PER_YEAR = "bizml.value_per_year"
+#: the realised KPI change of the run's latest observation, low, mid, high, and its day
+OBSERVED_CHANGE = "bizml.observed_kpi_change"
+OBSERVED_ON_TAG = "bizml.observed_on"
+#: the key of a run record's observations (their own records) when a push carries them
+OBSERVATIONS = "observations"
 _REFUSED = re.compile(r"[^\w.\- :/]")
 
 
@@ -105,9 +111,18 @@ def value_metrics(impact: Impact | None) -> dict[str, float]:
     return found
 
 
-def map_run(run: Run, impact: Impact | None, sha: str, *, is_kpi_baseline: bool = False) -> Mapped:
+def map_run(
+    run: Run,
+    impact: Impact | None,
+    sha: str,
+    *,
+    is_kpi_baseline: bool = False,
+    observations: Sequence[Observation] = (),
+) -> Mapped:
     """Everything a push sends for ``run``, judged by ``impact`` under registry ``sha``;
-    ``is_kpi_baseline`` when it is its KPI's baseline run in the pushing ledger."""
+    ``is_kpi_baseline`` when it is its KPI's baseline run in the pushing ledger;
+    ``observations``: what its launch or A/B test measured (records in the run record,
+    the latest as ``bizml.observed_kpi_change.*`` metrics and ``bizml.observed_on``)."""
     metrics: dict[str, float] = {}
     renamed: dict[str, str] = {}
     for name, value in run.metrics.items():
@@ -141,12 +156,24 @@ def map_run(run: Run, impact: Impact | None, sha: str, *, is_kpi_baseline: bool 
     record = run.to_record()
     if impact is not None:
         record["impact"] = impact.to_record()
+    values = value_metrics(impact)
+    if observations:
+        record[OBSERVATIONS] = [obs.to_record() for obs in observations]
+        last = max(observations, key=lambda obs: obs.key)
+        values.update(
+            {
+                f"{OBSERVED_CHANGE}.low": last.low,
+                f"{OBSERVED_CHANGE}.mid": last.kpi_delta,
+                f"{OBSERVED_CHANGE}.high": last.high,
+            }
+        )
+        tags[OBSERVED_ON_TAG] = last.observed_on
     compact = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     if len(compact) <= MAX_TAG_VAL_LENGTH:
         tags[RECORD_TAG] = compact
     return Mapped(
         ml_metrics=metrics,
-        value_metrics=value_metrics(impact),
+        value_metrics=values,
         params=params,
         tags=tags,
         start_ms=start,

@@ -4,7 +4,9 @@ Only MLflow runs carrying ``bizml.run_id`` are read, and only once their push ha
 ended (a run still RUNNING in MLflow is being pushed, or its push stopped half-way: it
 is left for the next pull). The record comes from the run's ``bizml.record`` tag, read
 by the search itself, or, for a record too long for a tag, from its ``bizml/run.json``
-artifact. Each record passes the same checks as ``bizml ledger import``
+artifact. The observations a record carries (what a launch or an A/B test measured:
+:mod:`bizml_nb.core.observation`) are written too, also for a run already here (read
+from its tag), each once (by its id). Each record passes the same checks as ``bizml ledger import``
 (:func:`bizml_nb.core.run.validate_record`). Every record is checked before any is
 written; one bad record refuses the pull, naming the MLflow run, and nothing is
 written. A run already in the ledger (same id) is left alone. A pulled run keeps its
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bizml_nb.core.observation import Observation, validate_observation
 from bizml_nb.core.run import validate_record
 from bizml_nb.core.schema import RecordError
 from bizml_nb.teams.mapping import (
     ARTIFACT_DIR,
     ARTIFACT_NAME,
     BASELINE_TAG,
+    OBSERVATIONS,
     RECORD_TAG,
     REGISTRY_SHA_TAG,
     RUN_ID_TAG,
@@ -51,6 +55,7 @@ class PullResult:
     pulled: int
     present: int
     waiting: int = 0  # MLflow runs whose push has not ended: left for the next pull
+    observations: int = 0  # realised changes written (of new runs and of runs here already)
 
     def __str__(self) -> str:
         text = (
@@ -59,6 +64,8 @@ class PullResult:
         )
         if self.waiting:
             text += f", {self.waiting} still being pushed (left for the next pull)"
+        if self.observations:
+            text += f"; {self.observations} new observations of realised value"
         return text
 
 
@@ -76,16 +83,23 @@ def pull(
     runs: list[Run] = []
     origins: dict[str, tuple[str, str | None]] = {}
     shas: dict[str, tuple[str, str]] = {}
-    for bizml_id, mlflow_run in todo.items():
+    observed: list[Observation] = []
+    for bizml_id, mlflow_run in found.items():
+        remote_id = str(mlflow_run.info.run_id)
+        where = f"{remote.tracking_uri}, MLflow run {remote_id}"
+        if bizml_id not in todo:  # here already: only what was observed of it since
+            text = mlflow_run.data.tags.get(RECORD_TAG)
+            if text is not None:
+                observed += _observations(_json(text, where, f"its {RECORD_TAG} tag"), where)
+            continue
         if bizml_id in waiting:
             continue
-        remote_id = str(mlflow_run.info.run_id)
         record = _record(remote, mlflow_run)
-        where = f"{remote.tracking_uri}, MLflow run {remote_id}"
         try:
             run = validate_record(record, where)
         except RecordError as exc:
             raise SyncError(f"{exc}; nothing was pulled") from None
+        observed += _observations(record, where)
         if run.id != bizml_id:
             raise SyncError(
                 f"{where}: its run record holds run {run.id} but its "
@@ -97,6 +111,7 @@ def pull(
         shas[run.id] = (remote_id, mlflow_run.data.tags.get(REGISTRY_SHA_TAG, ""))
     before = {run.target: project.ledger.baseline(run.target) for run in runs}
     written = project.ledger.record_new(runs, origins)
+    new_observations = project.ledger.observe_new(observed)
     for run in runs:  # the pusher's baseline becomes this ledger's, where it had none
         tagged = todo[run.id].data.tags.get(BASELINE_TAG) == "true"
         if tagged and run.id in written and before[run.target] is None and run.status == "ok":
@@ -116,6 +131,7 @@ def pull(
         pulled=len(written),
         present=len(found) - len(todo) + len(runs) - len(written),
         waiting=len(waiting),
+        observations=len(new_observations),
     )
 
 
@@ -125,14 +141,40 @@ def _record(remote: Remote, mlflow_run: Any) -> Any:
     remote_id = str(mlflow_run.info.run_id)
     where = f"{remote.tracking_uri}, MLflow run {remote_id}"
     text = mlflow_run.data.tags.get(RECORD_TAG)
-    name = f"its {RECORD_TAG} tag"
-    if text is None:
-        name = f"{ARTIFACT_DIR}/{ARTIFACT_NAME}"
-        text = _artifact_text(remote, mlflow_run)
+    if text is not None:
+        return _json(text, where, f"its {RECORD_TAG} tag")
+    return _json(_artifact_text(remote, mlflow_run), where, f"{ARTIFACT_DIR}/{ARTIFACT_NAME}")
+
+
+def _json(text: str, where: str, name: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
         raise SyncError(f"{where}: {name} is not JSON ({exc}); nothing was pulled") from None
+
+
+def _observations(record: Any, where: str) -> list[Observation]:
+    """The observations a run record carries, each checked as ``bizml ledger import``
+    checks one; SyncError (nothing pulled) for one that breaks a rule or names another run."""
+    if not isinstance(record, dict) or not isinstance(record.get(OBSERVATIONS, []), list):
+        raise SyncError(
+            f"{where}: its run record's {OBSERVATIONS} is not a list; nothing was pulled"
+        )
+    run = record.get("run")
+    run_id = run.get("id") if isinstance(run, dict) else None
+    found = []
+    for number, each in enumerate(record.get(OBSERVATIONS, []), 1):
+        try:
+            obs = validate_observation(each, f"{where}, observation {number}")
+        except RecordError as exc:
+            raise SyncError(f"{exc}; nothing was pulled") from None
+        if obs.run_id != run_id:
+            raise SyncError(
+                f"{where}, observation {number}: it is of run {obs.run_id}, not of the run "
+                f"{run_id} that carries it; nothing was pulled"
+            )
+        found.append(obs)
+    return found
 
 
 def _artifact_text(remote: Remote, mlflow_run: Any) -> str:

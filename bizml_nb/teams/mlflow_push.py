@@ -45,6 +45,7 @@ from bizml_nb.teams.remote import Remote, connect
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from bizml_nb.core.observation import Observation
     from bizml_nb.core.run import Run
     from bizml_nb.projects.project import Project
 
@@ -96,6 +97,9 @@ def push(
     with remote.talking("listing the runs already pushed"):
         existing = remote_runs(remote)
     origins = project.ledger.origins()
+    observed: dict[str, list[Observation]] = {}
+    for obs in project.ledger.observations():
+        observed.setdefault(obs.run_id, []).append(obs)
     unchanged = 0
     todo: list[tuple[Run, Mapped, Any]] = []
     for run in runs:
@@ -106,7 +110,9 @@ def push(
             unchanged += 1
             continue
         impact = project.impact(run) if project.has_registry else None
-        mapped = map_run(run, impact, sha, is_kpi_baseline=is_base)
+        mapped = map_run(
+            run, impact, sha, is_kpi_baseline=is_base, observations=observed.get(run.id, ())
+        )
         if found is not None and _current(found, noted.get(run.id), (sha, judged), mapped):
             unchanged += 1
             continue
