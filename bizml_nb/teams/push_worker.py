@@ -9,11 +9,13 @@ The worker ends at the end of its input (its parent closed the pipe, or died). A
 else written to stdout while pushing (by MLflow, say) goes to stderr instead, so the
 answers stay readable. :class:`~bizml_nb.teams.status.BackgroundPush` starts it for
 ``%bizml sync mlflow --auto``: the push's Python work then runs beside the notebook's
-kernel, never holding its interpreter lock while a cell runs.
+kernel, never holding its interpreter lock while a cell runs, and at a lower CPU
+priority (``nice`` 10), so that the cells come first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     root, ledger, uri = Path(args[0]), Path(args[1]), args[2]
     experiment = args[3] if len(args) == 4 else None
+    with contextlib.suppress(OSError):
+        os.nice(10)  # the notebook's cells come first for the CPU
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints: stderr, not answers
     sys.stdout = sys.stderr

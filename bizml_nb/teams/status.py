@@ -13,6 +13,7 @@ mlflow --off`` and unloading the magics do).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import queue
 import subprocess
@@ -80,17 +81,15 @@ def known_uri(project: Project, given: str | None = None) -> str | None:
 
 def usable_uri(project: Project, given: str | None = None) -> str:
     """The tracking URI, checked before anything is started: named, a server's http(s)
-    address, and MLflow installed (imported here, once, rather than on a push's thread)."""
+    address, and MLflow installed (found, not imported: a worker process imports it)."""
     uri = uri_of(project, given)
     if not uri.startswith(("http://", "https://")):
         raise SyncError(
             f"the tracking URI {uri!r} is not the address of an MLflow tracking server; "
             "give its http:// or https:// URI, e.g. http://127.0.0.1:5000"
         )
-    try:
-        import mlflow.tracking  # noqa: F401 - imported now: a cell never waits for it
-    except ImportError:
-        raise SyncError(f"syncing with MLflow needs the mlflow package: `{_INSTALL}`") from None
+    if importlib.util.find_spec("mlflow") is None:
+        raise SyncError(f"syncing with MLflow needs the mlflow package: `{_INSTALL}`")
     return uri
 
 

@@ -59,7 +59,7 @@ def sync(magics: BizmlMagics, args: list[str]) -> None:
 
 def after_run(magics: BizmlMagics, project: Project) -> None:
     """A run was recorded: with ``--auto`` on for this project's ledger, ask for a push.
-    Never raises and never prints (the push and its errors stay on its thread)."""
+    Never raises and never prints (the push and its errors stay on its thread and worker)."""
     auto = magics._auto
     if auto is None:
         return
@@ -155,6 +155,8 @@ def _auto(magics: BizmlMagics, ns: argparse.Namespace) -> None:
     else:
         auto = BackgroundPush(project, tracking_uri=uri, experiment=ns.experiment, worker=True)
         stop(magics)
+        if old is not None:  # its push under way ends first: one push at a time
+            old.close(timeout_s=_WAIT_S)
         magics._auto = auto
     pending = len(status(project, tracking_uri=uri).pending)
     auto.request()
