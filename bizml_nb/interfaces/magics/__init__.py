@@ -5,6 +5,8 @@
 - :mod:`~bizml_nb.interfaces.magics.commands`: what each line subcommand does;
 - :mod:`~bizml_nb.interfaces.magics.parsers`: :data:`SUBCOMMANDS`, :data:`HELP` and
   :data:`PARSERS`, argparse that raises one plain ``UsageError``.
+- :mod:`~bizml_nb.interfaces.magics.sync`: ``%bizml sync``, a push to an MLflow tracking
+  server now or, with ``--auto``, after each experiment cell in the background.
 """
 
 from __future__ import annotations
