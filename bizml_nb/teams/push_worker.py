@@ -51,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     experiment = args[3] if len(args) == 4 else None
     with contextlib.suppress(OSError):
         os.nice(10)  # the notebook's cells come first for the CPU
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    replies = os.dup(sys.stdout.fileno())  # the pipe the answers go to
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints: stderr, not answers
     sys.stdout = sys.stderr
     for _line in sys.stdin:
-        replies.write(json.dumps(answer(root, ledger, uri, experiment)) + "\n")
-        replies.flush()
+        data = (json.dumps(answer(root, ledger, uri, experiment)) + "\n").encode("utf-8")
+        while data:
+            data = data[os.write(replies, data) :]
     return 0
 
 
