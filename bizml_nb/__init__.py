@@ -48,6 +48,9 @@ _LAZY = {
     "deployed": "bizml_nb.interfaces.api",
     "plan_capacity": "bizml_nb.interfaces.api",
     "monitor_model": "bizml_nb.interfaces.api",
+    "observe": "bizml_nb.interfaces.api",
+    "calibration": "bizml_nb.interfaces.api",
+    "realised_impact": "bizml_nb.interfaces.api",
     "BizmlError": "bizml_nb.core.errors",
     "RegistryError": "bizml_nb.core.errors",
     "LedgerError": "bizml_nb.core.errors",
@@ -81,6 +84,7 @@ if TYPE_CHECKING:
     from bizml_nb.core.run import Run as Run
     from bizml_nb.interfaces.api import audit as audit
     from bizml_nb.interfaces.api import baseline as baseline
+    from bizml_nb.interfaces.api import calibration as calibration
     from bizml_nb.interfaces.api import compare as compare
     from bizml_nb.interfaces.api import dashboard as dashboard
     from bizml_nb.interfaces.api import deployed as deployed
@@ -92,9 +96,11 @@ if TYPE_CHECKING:
     from bizml_nb.interfaces.api import log_predictions as log_predictions
     from bizml_nb.interfaces.api import metric as metric
     from bizml_nb.interfaces.api import monitor_model as monitor_model
+    from bizml_nb.interfaces.api import observe as observe
     from bizml_nb.interfaces.api import plan_capacity as plan_capacity
     from bizml_nb.interfaces.api import plot as plot
     from bizml_nb.interfaces.api import project as project
+    from bizml_nb.interfaces.api import realised_impact as realised_impact
     from bizml_nb.interfaces.api import runs as runs
     from bizml_nb.interfaces.api import show as show
     from bizml_nb.interfaces.api import threshold as threshold

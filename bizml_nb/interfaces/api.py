@@ -19,6 +19,7 @@ from bizml_nb.projects.project import Outcome, Project, Projects
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+    from datetime import date
     from pathlib import Path
 
     import pandas as pd
@@ -29,8 +30,10 @@ if TYPE_CHECKING:
     from bizml_nb.finance.capacity import CapacityCard
     from bizml_nb.impact.threshold import ThresholdResult
     from bizml_nb.monitor import MonitorResult
+    from bizml_nb.present.calibration_card import CalibrationCard
     from bizml_nb.present.cards import Card
     from bizml_nb.present.charts import Audit
+    from bizml_nb.present.realised_cards import ImpactCard, ObservationCard
     from bizml_nb.present.roi_card import ROICard
     from bizml_nb.present.widgets import Dashboard
     from bizml_nb.projects.experiments import Experiment
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "audit",
     "baseline",
+    "calibration",
     "compare",
     "dashboard",
     "deployed",
@@ -49,9 +53,11 @@ __all__ = [
     "log_predictions",
     "metric",
     "monitor_model",
+    "observe",
     "plan_capacity",
     "plot",
     "project",
+    "realised_impact",
     "runs",
     "show",
     "threshold",
@@ -371,3 +377,62 @@ def monitor_model(
         project=project() if kpi else None,
         kpi=kpi,
     )
+
+
+# --------------------------------------------------------------------------- realised value
+
+
+def observe(
+    ref: str,
+    kpi_delta: float | None = None,
+    interval: Sequence[float] | None = None,
+    *,
+    source: str,
+    on: str | date | None = None,
+    level: float = 0.90,
+    kpi: str | None = None,
+    table: pd.DataFrame | Path | str | None = None,
+) -> ObservationCard:
+    """Record what run ``ref``'s model really did to its KPI, and show predicted vs realised.
+
+    Either ``kpi_delta`` with its ``interval = (low, high)`` at ``level``, in the KPI's
+    own unit (a ratio KPI's +0.21 pp is 0.0021), or ``table``: a DataFrame or CSV path
+    with one row per day and columns ``date, control, treatment``, from which the
+    change (the mean of the daily differences) and its Student-t interval are computed
+    (:func:`bizml_nb.impact.observed.from_table`). ``source`` says where the figure
+    comes from; ``on`` is the day the measurement ended (YYYY-MM-DD; default today, or
+    the table's last day when it is a date). Each mistake is refused with one message
+    naming its keyword (see :func:`bizml_nb.projects.realised.observe`); nothing is
+    stored then. Returns the observation card (``card.checked.observation`` is the
+    stored observation).
+    """
+    from bizml_nb.interfaces.api_realised import observe_in
+
+    return observe_in(
+        project(),
+        ref,
+        kpi_delta,
+        interval,
+        source=source,
+        on=on,
+        level=level,
+        kpi=kpi,
+        table=table,
+    )
+
+
+def calibration(target: str | None = None) -> CalibrationCard:
+    """Predicted against realised, per KPI (of ``target`` if given): how many runs were
+    observed, the share inside their predicted 90% range, the haircut, and a chart."""
+    from bizml_nb.present.calibration_card import calibration_card
+
+    return calibration_card(project(), target)
+
+
+def realised_impact(since: str | date | None = None, target: str | None = None) -> ImpactCard:
+    """What launched runs realised (deployed on or after ``since``, of KPI ``target`` if
+    given): money to date and per year, raw and shrunk for the winner's curse, and the
+    launched runs not measured."""
+    from bizml_nb.present.realised_cards import impact_card
+
+    return impact_card(project(), since, target)

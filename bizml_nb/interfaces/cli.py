@@ -13,6 +13,10 @@
     bizml sync mlflow push|pull [--tracking-uri URI] [--experiment NAME]
     bizml sync status [--tracking-uri URI]
     bizml mlflow price EXPERIMENT --target KPI --map MLFLOW=ML ... [--baseline RUN]
+    bizml observed RUN --kpi-delta D --interval LOW HIGH --source TEXT [--on DAY]
+    bizml observed RUN --csv FILE --source TEXT [--on DAY]
+    bizml calibration [--target KPI]
+    bizml impact [--since DAY] [--target KPI]
 
 Exit status: 0 on success, 1 when bizml_nb refused (the message says why), 2 on
 bad arguments. No command replaces an existing file unless given ``--force``
@@ -276,6 +280,10 @@ def _add_report_commands(commands: Any) -> None:
     from bizml_nb.interfaces.cli_teams import add_commands
 
     add_commands(commands, _project, say)
+
+    from bizml_nb.interfaces import cli_realised
+
+    cli_realised.add_commands(commands, _project, say)
 
 
 def _parameter_option(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 
 from bizml_nb.core.errors import did_you_mean
 from bizml_nb.interfaces.magics.parsers import HELP, PARSERS, SUBCOMMANDS, pairs, parse
+from bizml_nb.interfaces.magics.realised import calibration, impact, observed
 from bizml_nb.interfaces.magics.sync import sync
 
 if TYPE_CHECKING:
@@ -327,4 +328,7 @@ COMMANDS: dict[str, Callable[[BizmlMagics, list[str]], Any]] = {
     "threshold": _threshold,
     "predictions": _predictions,
     "sync": sync,
+    "observed": observed,
+    "calibration": calibration,
+    "impact": impact,
 }

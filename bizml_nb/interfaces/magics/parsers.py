@@ -49,6 +49,9 @@ SUBCOMMANDS: dict[str, str] = {
     "threshold": "the decision threshold worth the most per year, from a run's predictions",
     "predictions": "keep the per-example predictions of the running experiment (array names)",
     "sync": "push runs to an MLflow tracking server (--auto: after each experiment cell)",
+    "observed": "record what a run's model really did to its KPI (an A/B test, a launch)",
+    "calibration": "predicted vs realised per KPI: coverage of the 90% ranges, the haircut",
+    "impact": "realised impact of launched runs, to date and per year, with shrinkage",
     "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
 }
 
