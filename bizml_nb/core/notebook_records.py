@@ -9,6 +9,9 @@ anything uses it:
 
 - a run record (:data:`~bizml_nb.core.run.RUN_MIME`) against the run record schema
   (:func:`bizml_nb.core.run.validate_record`);
+- an observation card's record (:data:`OBSERVATION_MIME`) must be a JSON object whose
+  ``observation``, when not null, is an observation record
+  (:func:`bizml_nb.core.observation.validate_observation`);
 - any other record (ROI, maturity, monitoring, capacity) must be a JSON object within
   the schema's general limits (finite numbers, integers of at most 19 digits,
   nesting, sizes).
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import LedgerError
 from bizml_nb.core.nbfile import RECORD_PREFIX, RECORD_SUFFIX
+from bizml_nb.core.observation import validate_observation
 from bizml_nb.core.run import RUN_MIME, validate_record
 from bizml_nb.core.schema import (
     MAX_ITEMS,
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
 __all__ = [
+    "OBSERVATION_MIME",
     "RECORD_PREFIX",
     "RECORD_SUFFIX",
     "Found",
@@ -56,6 +61,10 @@ __all__ = [
     "read_notebook_or_export",
     "read_records",
 ]
+
+#: the MIME type of an observation card's record (``present.realised_cards`` shows it);
+#: its ``observation`` field holds the observation's own record, or null
+OBSERVATION_MIME = "application/vnd.bizml.observation+json"
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,8 @@ def check_record(record: Any, mime: str, where: str = "") -> None:
 
     A run record (:data:`~bizml_nb.core.run.RUN_MIME`) must meet the run record
     schema; any other record must be a JSON object within the schema's general
-    limits (finite numbers, integers of at most 19 digits, nesting, sizes).
+    limits (finite numbers, integers of at most 19 digits, nesting, sizes), and an
+    observation card's ``observation`` (unless null) the observation record's rules.
     Raises :class:`~bizml_nb.core.schema.RecordError` whose message starts with
     ``where`` (e.g. ``"nb.ipynb, cell 3"``) and names the field.
     """
@@ -145,6 +155,8 @@ def check_record(record: Any, mime: str, where: str = "") -> None:
     except Invalid as exc:
         prefix = f"{where}: " if where else ""
         raise RecordError(f"{prefix}{mime}: {exc.message}", exc.field) from None
+    if mime == OBSERVATION_MIME and record.get("observation") is not None:
+        validate_observation(record["observation"], where or None)
 
 
 # --------------------------------------------------------------------------- reading

@@ -381,6 +381,14 @@ def _import(args: argparse.Namespace) -> None:
             f"{terminal_line(one.path)}: {one.found} runs found, {one.imported} imported, "
             f"{one.present} already present"
         )
+        if one.observations_found:
+            present = one.observations_found - one.observations_imported - len(one.problems)
+            say(
+                f"{terminal_line(one.path)}: {one.observations_found} observations found, "
+                f"{one.observations_imported} imported, {present} already present"
+            )
+        for problem in one.problems:
+            say(_one_message(f"bizml: warning: {problem}"), err=True)
     if len(done) > 1:
         total = sum(one.imported for one in done)
         say(f"{total} runs imported into {terminal_line(project.ledger.path)}")

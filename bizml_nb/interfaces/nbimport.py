@@ -10,6 +10,13 @@ against the run record schema before anything uses it:
   :func:`import_files` checks every record of every file before it writes one
   row, then writes them all in one transaction.
 
+Observation cards (``%bizml observed``) carry their observation's record
+(:data:`~bizml_nb.core.notebook_records.OBSERVATION_MIME`): :func:`import_files`
+writes them after the runs (:meth:`~bizml_nb.core.ledger.Ledger.observe_new`, so an
+observation already present is not added twice). An observation of a run that is
+neither in the ledger nor in the files imported is left out and reported as a
+problem (:attr:`Imported.problems`), not raised.
+
 Besides notebooks, the files may be what ``bizml ledger export --format json``
 writes: a JSON list of run records.
 """
@@ -21,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bizml_nb.core.notebook_records import (
+    OBSERVATION_MIME,
     RECORD_PREFIX,
     RECORD_SUFFIX,
     Found,
@@ -31,6 +39,7 @@ from bizml_nb.core.notebook_records import (
     read_notebook_or_export,
     read_records,
 )
+from bizml_nb.core.observation import validate_observation
 from bizml_nb.core.run import RUN_MIME, validate_record
 from bizml_nb.core.schema import RecordError
 
@@ -38,6 +47,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from bizml_nb.core.ledger import Ledger, Run
+    from bizml_nb.core.observation import Observation
 
 __all__ = [
     "RECORD_PREFIX",
@@ -48,6 +58,7 @@ __all__ = [
     "cards_in_notebook",
     "check_record",
     "import_files",
+    "observations_from_notebook",
     "read_records",
     "runs_from_notebook",
 ]
@@ -60,6 +71,9 @@ class Imported:
     path: Path
     found: int  # distinct runs in the file
     imported: int  # of those, written now (the others were already in the ledger)
+    observations_found: int = 0  # distinct observations in the file
+    observations_imported: int = 0  # of those, written now
+    problems: tuple[str, ...] = ()  # observations left out, and why
 
     @property
     def present(self) -> int:
@@ -87,6 +101,24 @@ def runs_from_notebook(path: Path | str) -> list[Run]:
     return list(runs.values())
 
 
+def observations_from_notebook(path: Path | str) -> list[tuple[int, Observation]]:
+    """The distinct observations in the observation cards of ``path``, with the index of
+    the cell that showed each (from 0); LedgerError on a bad record. An export (a list
+    of run records) holds none."""
+    path = Path(path)
+    data = read_notebook_or_export(path)
+    found: dict[str, tuple[int, Observation]] = {}
+    if isinstance(data, list):
+        return []
+    for index, _mime, record in outputs(data, (OBSERVATION_MIME,)):
+        where = f"{path}, cell {index + 1}"
+        check_record(record, OBSERVATION_MIME, where)
+        if record.get("observation") is not None:
+            obs = validate_observation(record["observation"], where)
+            found.setdefault(obs.id, (index, obs))
+    return list(found.values())
+
+
 def import_files(ledger: Ledger, paths: Sequence[Path | str]) -> list[Imported]:
     """Import the runs of every file in ``paths`` into ``ledger``: all of them or none.
 
@@ -97,9 +129,11 @@ def import_files(ledger: Ledger, paths: Sequence[Path | str]) -> list[Imported]:
     in several files counts for the first.
     """
     batches: list[tuple[Path, list[Run]]] = []
+    seen: list[list[tuple[int, Observation]]] = []
     for path in paths:
         try:
             batches.append((Path(path), runs_from_notebook(path)))
+            seen.append(observations_from_notebook(path))
         except RecordError as exc:
             raise RecordError(
                 f"{exc}. Nothing was imported: re-run or clear that cell's output (or fix "
@@ -117,7 +151,30 @@ def import_files(ledger: Ledger, paths: Sequence[Path | str]) -> list[Imported]:
     counts = [0] * len(batches)
     for run_id in written:
         counts[owner[run_id]] += 1
+    known = {run.id for run in ledger.runs()} if any(seen) else set()
+    first: dict[str, int] = {}
+    ready: list[Observation] = []
+    problems: list[list[str]] = [[] for _ in batches]
+    for number, ((path, _runs), found) in enumerate(zip(batches, seen, strict=True)):
+        for index, obs in found:
+            if obs.id in first:
+                continue
+            if obs.run_id not in known:
+                problems[number].append(
+                    f"{path}, cell {index + 1}: observation {obs.id} is of run {obs.run_id}, "
+                    "which is neither in the ledger nor in the files imported; import the "
+                    "notebook that recorded the run, then this one again"
+                )
+                continue
+            first[obs.id] = number
+            ready.append(obs)
+    stored = ledger.observe_new(ready)
+    observed = [0] * len(batches)
+    for obs_id in stored:
+        observed[first[obs_id]] += 1
     return [
-        Imported(path, len(runs), count)
-        for (path, runs), count in zip(batches, counts, strict=True)
+        Imported(path, len(runs), count, len(found), done, tuple(problem))
+        for (path, runs), count, found, done, problem in zip(
+            batches, counts, seen, observed, problems, strict=True
+        )
     ]
