@@ -10,6 +10,8 @@ per subcommand) serves all of that subcommand's examples.
 from __future__ import annotations
 
 import shlex
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -49,6 +51,7 @@ NAMES = [
     "confusion",
     "formula",
     "history.csv",
+    "daily.csv",  # a daily control/treatment table (the fixture writes it)
     "/dev/null",
     "/",
     ".",
@@ -170,6 +173,10 @@ def project_with_runs(recsys: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
                 f"bizml_nb.log({{'ndcg@10': {ndcg}, 'latency_ms': 12.0}})\n"
             )
             assert result.success, result.error_in_exec
+    # for %bizml observed --csv: four days ending today, as a launch's A/B test would give
+    last = datetime.now(UTC).date()
+    rows = [f"{last - timedelta(days=3 - i)},0.11{i},0.11{i + 2}" for i in range(4)]
+    Path("daily.csv").write_text("date,control,treatment\n" + "\n".join(rows) + "\n")
     return recsys
 
 
