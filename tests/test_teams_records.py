@@ -268,3 +268,65 @@ def test_an_observation_of_another_run_refuses_the_pull(server: Server, tmp_path
         pull(b, tracking_uri=server.uri, experiment="misplaced")
     assert b.ledger.runs() == []
     assert b.ledger.observations() == []
+
+
+def test_a_record_that_outgrows_its_tag_leaves_no_stale_copy_and_its_observations_arrive(
+    server: Server, tmp_path: Path
+) -> None:
+    from bizml_nb.projects.realised import observe
+
+    a = _project(tmp_path / "a")
+    base = Run.new("base", target="take_rate", metrics={"ndcg@10": 0.42}, is_baseline=True)
+    # 130 params of 30 characters: about 5,600 characters of run record, with its impact
+    # still inside a tag's 8,000
+    params = {f"p{i:03d}": "x" * 30 for i in range(130)}
+    wide = Run.new("wide", target="take_rate", metrics={"ndcg@10": 0.43}, params=params)
+    a.ledger.record(base)
+    a.ledger.record(wide)
+    push(a, tracking_uri=server.uri, experiment="outgrown")
+    assert "bizml.record" in _remote(server.uri, "outgrown")[wide.id].data.tags
+    b = _project(tmp_path / "b")
+    pull(b, tracking_uri=server.uri, experiment="outgrown")
+
+    for number in range(8):  # each observation's record adds about 310 characters
+        observe(a, wide.id, 0.001 + number / 10_000, (0.0, 0.003), source=f"test {number}")
+    assert push(a, tracking_uri=server.uri, experiment="outgrown").updated == 1
+    sent = _remote(server.uri, "outgrown")[wide.id]
+    assert "bizml.record" not in sent.data.tags  # no stale copy for a pull to trust
+    assert sent.data.metrics["bizml.observed_kpi_change.mid"] == pytest.approx(0.0017)
+    again = push(a, tracking_uri=server.uri, experiment="outgrown")
+    assert (again.updated, again.unchanged) == (0, 2)  # settled
+
+    got = pull(b, tracking_uri=server.uri, experiment="outgrown")
+    assert got.observations == 8  # from bizml/run.json, for a run B held already
+    assert b.ledger.observations() == a.ledger.observations()
+    # one more, on a record already too long for a tag: sent and pulled all the same
+    observe(a, wide.id, 0.002, (0.001, 0.003), source="launch")
+    assert push(a, tracking_uri=server.uri, experiment="outgrown").updated == 1
+    assert pull(b, tracking_uri=server.uri, experiment="outgrown").observations == 1
+    assert push(b, tracking_uri=server.uri, experiment="outgrown").unchanged == 2
+
+
+def test_two_pushes_of_one_ledger_at_once_create_each_run_once(
+    server: Server, tmp_path: Path
+) -> None:
+    a = _project(tmp_path / "a")
+    runs = [
+        Run.new(f"run {i}", target="take_rate", metrics={"ndcg@10": 0.42 + i / 10_000})
+        for i in range(20)
+    ]
+    a.ledger.record_many(runs)
+    results: list[Any] = []
+
+    def pushing() -> None:  # each as its own process would: a project of its own
+        results.append(
+            push(Project.at(tmp_path / "a"), tracking_uri=server.uri, experiment="at-once")
+        )
+
+    workers = [threading.Thread(target=pushing) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert sorted((r.created, r.unchanged) for r in results) == [(0, 20), (20, 0)]
+    assert set(_remote(server.uri, "at-once")) == {run.id for run in runs}  # one each

@@ -43,6 +43,8 @@ METRIC_NAMES_TAG = "bizml.metric_names"
 BASELINE_TAG = "bizml.baseline"  # "true" for the run its KPI's other runs are compared with
 #: the run record as compact JSON, when it fits in a tag: a pull reads it from the search
 RECORD_TAG = "bizml.record"
+#: the SHA-256 (16 hex digits) of that compact JSON, set whether or not the record fits
+RECORD_SHA_TAG = "bizml.record_sha"
 NOTE_TAG = "mlflow.note.content"  # the run's description in MLflow's UI
 ARTIFACT_DIR = "bizml"
 ARTIFACT_NAME = "run.json"
@@ -169,6 +171,7 @@ def map_run(
         )
         tags[OBSERVED_ON_TAG] = last.observed_on
     compact = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    tags[RECORD_SHA_TAG] = hashlib.sha256(compact.encode()).hexdigest()[:16]
     if len(compact) <= MAX_TAG_VAL_LENGTH:
         tags[RECORD_TAG] = compact
     return Mapped(

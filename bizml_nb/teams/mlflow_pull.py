@@ -29,12 +29,14 @@ from bizml_nb.teams.mapping import (
     ARTIFACT_NAME,
     BASELINE_TAG,
     OBSERVATIONS,
+    OBSERVED_ON_TAG,
+    RECORD_SHA_TAG,
     RECORD_TAG,
     REGISTRY_SHA_TAG,
     RUN_ID_TAG,
     registry_sha,
 )
-from bizml_nb.teams.mlflow_push import DONE, judgement, remote_runs
+from bizml_nb.teams.mlflow_push import DONE, judgement, mapped, noted_state, remote_runs
 from bizml_nb.teams.remote import Remote, SyncError, connect
 
 if TYPE_CHECKING:
@@ -82,15 +84,14 @@ def pull(
     waiting = {k for k, mlflow_run in todo.items() if mlflow_run.info.status not in DONE}
     runs: list[Run] = []
     origins: dict[str, tuple[str, str | None]] = {}
-    shas: dict[str, tuple[str, str]] = {}
     observed: list[Observation] = []
     for bizml_id, mlflow_run in found.items():
         remote_id = str(mlflow_run.info.run_id)
         where = f"{remote.tracking_uri}, MLflow run {remote_id}"
         if bizml_id not in todo:  # here already: only what was observed of it since
-            text = mlflow_run.data.tags.get(RECORD_TAG)
-            if text is not None:
-                observed += _observations(_json(text, where, f"its {RECORD_TAG} tag"), where)
+            tags = mlflow_run.data.tags
+            if RECORD_TAG in tags or OBSERVED_ON_TAG in tags:  # else nothing observed
+                observed += _observations(_record(remote, mlflow_run), where)
             continue
         if bizml_id in waiting:
             continue
@@ -108,7 +109,6 @@ def pull(
         runs.append(run)
         author = mlflow_run.data.tags.get("mlflow.user") or None
         origins[run.id] = (ORIGIN_PREFIX + remote_id, author)
-        shas[run.id] = (remote_id, mlflow_run.data.tags.get(REGISTRY_SHA_TAG, ""))
     before = {run.target: project.ledger.baseline(run.target) for run in runs}
     written = project.ledger.record_new(runs, origins)
     new_observations = project.ledger.observe_new(observed)
@@ -116,14 +116,7 @@ def pull(
         tagged = todo[run.id].data.tags.get(BASELINE_TAG) == "true"
         if tagged and run.id in written and before[run.target] is None and run.status == "ok":
             project.ledger.set_baseline(run.target, run.id)
-    sha = registry_sha(project.registry_path)
-    judged, _ = judgement(project, project.ledger.runs(), sha)
-    for run_id in written:  # on the server already: judged alike (same bizml.toml), left be
-        remote_id, pushed_sha = shas[run_id]
-        state = judged if pushed_sha == sha else ""
-        project.ledger.note_pushed(
-            run_id, remote.tracking_uri, remote.experiment_id, remote_id, state
-        )
+    _note_what_the_server_holds(project, remote, found)
     return PullResult(
         remote.tracking_uri,
         remote.experiment,
@@ -133,6 +126,31 @@ def pull(
         waiting=len(waiting),
         observations=len(new_observations),
     )
+
+
+def _note_what_the_server_holds(project: Project, remote: Remote, found: dict[str, Any]) -> None:
+    """Note as pushed each run the server holds exactly as this ledger would push it (the
+    same bizml.toml, the same record digest): a push from here then leaves it be."""
+    sha = registry_sha(project.registry_path)
+    runs = project.ledger.runs()
+    judged, baselines = judgement(project, runs, sha)
+    now = mapped(project, runs, sha, baselines)
+    noted = project.ledger.pushed(remote.tracking_uri, remote.experiment_id)
+    for bizml_id, mlflow_run in found.items():
+        here = now.get(bizml_id)
+        tags = mlflow_run.data.tags
+        if (
+            here is None
+            or mlflow_run.info.status not in DONE
+            or tags.get(REGISTRY_SHA_TAG) != sha
+            or tags.get(RECORD_SHA_TAG) != here.tags[RECORD_SHA_TAG]
+        ):
+            continue
+        remote_id, state = str(mlflow_run.info.run_id), noted_state(judged, here)
+        if noted.get(bizml_id) != (remote_id, state):
+            project.ledger.note_pushed(
+                bizml_id, remote.tracking_uri, remote.experiment_id, remote_id, state
+            )
 
 
 def _record(remote: Remote, mlflow_run: Any) -> Any:

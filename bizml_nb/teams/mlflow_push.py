@@ -5,8 +5,9 @@ it rather than duplicating it. A run is sent in full when it is new, when an ear
 push stopped half-way (the ledger's ``pushed`` table has no row for it), or when
 bizml.toml or a KPI's baseline run changed since it was pushed: its verdict and value
 are recomputed, so the tags, the value metrics and ``bizml/run.json`` are sent again;
-or when its record changed (a metric logged later, a deployment date: seen by comparing
-the ``bizml.record`` tag, for records that fit in one).
+or when its record changed (a metric logged later, a deployment date, an observation:
+the ledger notes the digest of the record each run was pushed with). One push of a
+ledger runs at a time (a lock beside the ledger).
 The ledger notes each run once MLflow holds all of it; nothing local is changed
 otherwise. A run priced from a plain MLflow run (``bizml mlflow price``) is not sent:
 MLflow holds it already.
@@ -14,6 +15,7 @@ MLflow holds it already.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
@@ -25,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.core._io import atomic_write_text
+from bizml_nb.core._io import WriteError, atomic_write_text, locked
 from bizml_nb.teams.mapping import (
     ARTIFACT_DIR,
     ARTIFACT_NAME,
     BASELINE_TAG,
     KPI_CHANGE,
+    RECORD_SHA_TAG,
     RECORD_TAG,
     REGISTRY_SHA_TAG,
     RUN_ID_TAG,
@@ -40,7 +43,7 @@ from bizml_nb.teams.mapping import (
     map_run,
     registry_sha,
 )
-from bizml_nb.teams.remote import Remote, connect
+from bizml_nb.teams.remote import Remote, SyncError, connect
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -56,6 +59,8 @@ _VALUE_KEYS = tuple(
 DONE = ("FINISHED", "FAILED", "KILLED")
 #: runs sent at once: each waits on the server most of its time, so a few overlap well
 WORKERS = 2
+#: how long a push waits for another push of the same ledger to end
+PUSH_WAIT_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -89,43 +94,81 @@ def push(
     Up to ``workers`` runs are sent at once (each run's requests in order); the ledger
     is written by the calling thread alone, as each run is done.
     """
-    runs = project.ledger.runs()
     remote = connect(project, tracking_uri, experiment)
-    sha = registry_sha(project.registry_path)
-    judged, baselines = judgement(project, runs, sha)
-    noted = project.ledger.pushed(remote.tracking_uri, remote.experiment_id)
-    with remote.talking("listing the runs already pushed"):
-        existing = remote_runs(remote)
-    origins = project.ledger.origins()
-    observed: dict[str, list[Observation]] = {}
-    for obs in project.ledger.observations():
-        observed.setdefault(obs.run_id, []).append(obs)
-    unchanged = 0
-    todo: list[tuple[Run, Mapped, Any]] = []
-    for run in runs:
-        base = baselines[run.target]
-        is_base = base is not None and base.id == run.id
-        found = existing.get(run.id)
-        if found is None and run.id in origins:  # priced from a plain MLflow run: it is there
-            unchanged += 1
-            continue
-        impact = project.impact(run) if project.has_registry else None
-        mapped = map_run(
-            run, impact, sha, is_kpi_baseline=is_base, observations=observed.get(run.id, ())
-        )
-        if found is not None and _current(found, noted.get(run.id), (sha, judged), mapped):
-            unchanged += 1
-            continue
-        todo.append((run, mapped, found))
-    created = updated = 0
-    for run, found, remote_id in _sent(remote, todo, workers):
-        project.ledger.note_pushed(
-            run.id, remote.tracking_uri, remote.experiment_id, remote_id, judged
-        )
-        created, updated = (created + 1, updated) if found is None else (created, updated + 1)
+    with _one_push_at_a_time(project):
+        runs = project.ledger.runs()
+        sha = registry_sha(project.registry_path)
+        judged, baselines = judgement(project, runs, sha)
+        noted = project.ledger.pushed(remote.tracking_uri, remote.experiment_id)
+        with remote.talking("listing the runs already pushed"):
+            existing = remote_runs(remote)
+        origins = project.ledger.origins()
+        mapped_runs = mapped(project, runs, sha, baselines)
+        unchanged = 0
+        todo: list[tuple[Run, Mapped, Any]] = []
+        for run in runs:
+            found = existing.get(run.id)
+            if found is None and run.id in origins:  # priced from a plain MLflow run
+                unchanged += 1
+                continue
+            state = noted_state(judged, mapped_runs[run.id])
+            if found is not None and _current(
+                found, noted.get(run.id), (sha, state), mapped_runs[run.id]
+            ):
+                unchanged += 1
+                continue
+            todo.append((run, mapped_runs[run.id], found))
+        created = updated = 0
+        for run, found, remote_id in _sent(remote, todo, workers):
+            state = noted_state(judged, mapped_runs[run.id])
+            project.ledger.note_pushed(
+                run.id, remote.tracking_uri, remote.experiment_id, remote_id, state
+            )
+            created, updated = (created + 1, updated) if found is None else (created, updated + 1)
     return PushResult(
         remote.tracking_uri, remote.experiment, remote.experiment_id, created, updated, unchanged
     )
+
+
+def mapped(
+    project: Project, runs: list[Run], sha: str, baselines: dict[str, Run | None]
+) -> dict[str, Mapped]:
+    """Run id -> what a push of ``project`` sends for it now (its value, observations)."""
+    observed: dict[str, list[Observation]] = {}
+    for obs in project.ledger.observations():
+        observed.setdefault(obs.run_id, []).append(obs)
+    found = {}
+    for run in runs:
+        base = baselines.get(run.target)
+        impact = project.impact(run) if project.has_registry else None
+        found[run.id] = map_run(
+            run,
+            impact,
+            sha,
+            is_kpi_baseline=base is not None and base.id == run.id,
+            observations=observed.get(run.id, ()),
+        )
+    return found
+
+
+def noted_state(judged: str, mapped_run: Mapped) -> str:
+    """What the ledger notes a run was pushed as: the registry and baselines it was
+    judged by, and its record's digest (a record changed since is sent again)."""
+    return f"{judged}:{mapped_run.tags[RECORD_SHA_TAG]}"
+
+
+@contextlib.contextmanager
+def _one_push_at_a_time(project: Project) -> Iterator[None]:
+    """Hold the ledger's push lock: two pushes at once (a terminal and a notebook's
+    --auto) would each create the runs the other has not noted yet."""
+    if not project.ledger.path.parent.is_dir():  # no ledger yet: nothing to push, no lock
+        yield
+        return
+    try:
+        with locked(Path(f"{project.ledger.path}.push"), timeout_s=PUSH_WAIT_S):
+            yield
+    except WriteError as exc:
+        raise SyncError(f"{exc}; nothing more was pushed") from None
 
 
 def _sent(
@@ -144,7 +187,8 @@ def _sent(
             yield run, found, send(run, mapped, found)
         return
     failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bizml-push") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bizml-push")
+    try:
         futures = {pool.submit(send, *job): job for job in todo}
         for future in as_completed(futures):
             run, _mapped, found = futures[future]
@@ -157,6 +201,8 @@ def _sent(
                         other.cancel()
                 continue
             yield run, found, remote_id
+    finally:  # the caller stopped (Ctrl-C, a ledger error) or all is done: start no more
+        pool.shutdown(wait=True, cancel_futures=True)
     if failure is not None:
         raise failure
 
@@ -199,7 +245,7 @@ def _current(
         noted == (found.info.run_id, judged)
         and all(had.get(k) == v for k, v in mapped.ml_metrics.items())
         and found.data.tags.get(BASELINE_TAG) == mapped.tags[BASELINE_TAG]
-        and found.data.tags.get(RECORD_TAG) == mapped.tags.get(RECORD_TAG)  # e.g. deployed_on
+        and found.data.tags.get(RECORD_SHA_TAG) == mapped.tags[RECORD_SHA_TAG]
         and found.data.tags.get(REGISTRY_SHA_TAG) == sha
         and found.info.status in DONE
     )
@@ -231,6 +277,8 @@ def _send(remote: Remote, run: Run, mapped: Mapped, found: Any) -> str:
         remote_id, artifact_uri = str(found.info.run_id), str(found.info.artifact_uri)
         had_params, had_metrics = dict(found.data.params), dict(found.data.metrics)
         tags = [RunTag(k, v) for k, v in mapped.tags.items()]
+        if RECORD_TAG in found.data.tags and RECORD_TAG not in mapped.tags:
+            client.delete_tag(remote_id, RECORD_TAG)  # the record outgrew a tag: no stale copy
     now = int(time.time() * 1000)  # value metrics: the latest push's values are the latest
     values = dict(mapped.value_metrics)
     values.update(

@@ -117,7 +117,13 @@ def connect(
                 "the name (--experiment) and that a teammate pushed to this server"
             )
         if found is None:
-            experiment_id = str(client.create_experiment(name))
+            try:
+                experiment_id = str(client.create_experiment(name))
+            except Exception as exc:  # made meanwhile by another push: use that one
+                again = client.get_experiment_by_name(name)
+                if again is None:
+                    raise exc from None
+                experiment_id = str(again.experiment_id)
         else:
             experiment_id = str(found.experiment_id)
     return Remote(uri, name, experiment_id, client)
