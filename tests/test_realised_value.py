@@ -445,3 +445,41 @@ def test_an_unpriced_kpi_sums_in_its_unit_and_says_it_is_not_priced(tmp_path: Pa
     card = observation_card(proj, V2)
     assert "  Value           not priced: declare ok_rate's value_per_unit" in card.text()
     assert card.record()["value_per_year"] is None
+
+
+def test_a_lower_is_better_kpi_counts_its_falls_as_wins(tmp_path: Path) -> None:
+    """churn_rate, lower is better, -$1B a year per unit (-$10M per +1 pp). Three launches,
+    each se 0.002: -0.40 pp and -0.60 pp are significant wins; +0.50 pp (costly) is not.
+
+    Turned so that a win is positive, x = 0.004, 0.006, -0.005: mean 0.0016667, sample
+    variance (0.0023333^2 + 0.0043333^2 + 0.0066667^2) / 2 = 3.43333e-5, so DL's tau^2
+    (equal se) = 3.43333e-5 - 0.002^2 = 3.03333e-5 and B = 3.03333 / 3.43333 = 0.883495.
+    Shrunk: 0.0016667 + B 0.0023333 = 0.0037282 and 0.0016667 + B 0.0043333 = 0.0054951,
+    so as churn changes -0.0037282 and -0.0054951. Wins a year: raw (0.004 + 0.006) x 1e9
+    = $10M, shrunk (0.0037282 + 0.0054951) x 1e9 = $9.2233M.
+    """
+    (tmp_path / "bizml.toml").write_text(
+        '[project]\nname = "churn"\ncurrency = "USD"\n\n[metrics.churn_rate]\nunit = "ratio"\n'
+        'direction = "lower"\nbaseline = 0.05\nvalue_per_unit = -1e9\n',
+        encoding="utf-8",
+    )
+    proj = Project.at(tmp_path)
+    changes = {"m1": -0.004, "m2": -0.006, "m3": 0.005}
+    for name, change in changes.items():
+        run = Run.new(name, target="churn_rate", metrics={"auc": 0.8})
+        proj.ledger.record(run)
+        proj.ledger.mark_deployed(run.id, "2026-01-01")
+        observe(proj, run.id, change, (change - HALF, change + HALF), source="A/B test")
+    result = realised_impact(proj, today="2026-12-31")
+    (churn,) = result.kpis
+    wins = {launch.run.name for launch in churn.launches if launch.significant}
+    assert wins == {"m1", "m2"}
+    shrunk = {launch.run.name: launch.shrunk for launch in churn.launches}
+    assert shrunk["m1"] == pytest.approx(-0.0037282, abs=2e-7)
+    assert shrunk["m2"] == pytest.approx(-0.0054951, abs=2e-7)
+    raw, kept = churn.wins_per_year
+    assert raw == pytest.approx(10_000_000)
+    assert kept == pytest.approx(9_223_300, rel=1e-4)
+    text = str(impact_card(proj, today="2026-12-31"))
+    assert "2 significant" in text
+    assert "sum -0.50 pp raw" in text  # -0.40 - 0.60 + 0.50

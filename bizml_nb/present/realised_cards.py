@@ -284,12 +284,13 @@ class ImpactCard(CardMixin):
         rows.append(
             (
                 "Effects",
-                f"sum {units.kpi_delta(total.raw_total, kpi.unit)} raw, "
-                f"{units.kpi_delta(total.shrunk_total, kpi.unit)} shrunk",
+                f"sum {units.kpi_delta(item.sign * total.raw_total, kpi.unit)} raw, "
+                f"{units.kpi_delta(item.sign * total.shrunk_total, kpi.unit)} shrunk",
             )
         )
         if not total.n_wins:
-            rows.append(("Wins", "none significant (no 90% interval above 0)"))
+            side = "below" if item.sign < 0 else "above"
+            rows.append(("Wins", f"none significant (no 90% interval {side} 0)"))
         elif priced:
             wraw, wshrunk = item.wins_per_year
             curse = -(item.winners_curse or 0.0)
@@ -304,9 +305,10 @@ class ImpactCard(CardMixin):
             rows.append(
                 (
                     "Wins",
-                    f"{total.n_wins} significant: raw {units.kpi_delta(total.raw_wins, kpi.unit)}, "
-                    f"shrunk {units.kpi_delta(total.shrunk_wins, kpi.unit)}"
-                    + _curse(total, units.kpi_delta(-total.winners_curse, kpi.unit)),
+                    f"{total.n_wins} significant: raw "
+                    f"{units.kpi_delta(item.sign * total.raw_wins, kpi.unit)}, "
+                    f"shrunk {units.kpi_delta(item.sign * total.shrunk_wins, kpi.unit)}"
+                    + _curse(total, units.kpi_delta(-item.sign * total.winners_curse, kpi.unit)),
                 )
             )
         shrinkage = total.shrinkage
@@ -315,7 +317,7 @@ class ImpactCard(CardMixin):
             share = low if low == high else f"from {low} to {high}"
             text = (
                 f"applied to {shrinkage.k} effects: each keeps {share} of its distance from "
-                f"their mean {units.kpi_delta(shrinkage.mu, kpi.unit)} (the noisier, the less)"
+                f"their mean {units.kpi_delta(item.sign * shrinkage.mu, kpi.unit)} (the noisier, the less)"
             )
         else:
             text = shrinkage.method

@@ -235,6 +235,9 @@ class KpiImpact:
     value_per_unit: float | None
     not_measured: tuple[Run, ...]
     no_interval: tuple[Run, ...]  # measured with a zero-width interval: no standard error
+    #: +1 when higher is better, -1 when lower is: the cumulative sees effects turned so
+    #: that a win is positive; multiply its sums by ``sign`` for the KPI's own change
+    sign: int = 1
 
     def _sum(self, *, shrunk: bool, wins: bool, to_date: bool) -> float | None:
         price = self.value_per_unit
@@ -369,14 +372,16 @@ def _kpi_impact(
             no_interval.append(run)
     total = None
     launches: list[Launch] = []
+    sign = -1 if kpi.direction == "lower" else 1  # a win is a change the KPI wants
     if measured:
-        total = cumulative([obs.kpi_delta for _, obs, _ in measured], [se for *_, se in measured])
+        total = cumulative(
+            [sign * obs.kpi_delta for _, obs, _ in measured], [se for *_, se in measured]
+        )
         for i, (run, obs, se) in enumerate(measured):
             assert run.deployed_on is not None
             days = (today - date.fromisoformat(run.deployed_on)).days
-            launches.append(
-                Launch(run, obs, se, total.shrinkage.shrunk[i], max(days, 0), i in total.wins)
-            )
+            shrunk = sign * total.shrinkage.shrunk[i]
+            launches.append(Launch(run, obs, se, shrunk, max(days, 0), i in total.wins))
     return KpiImpact(
         kpi=kpi,
         launches=tuple(launches),
@@ -384,6 +389,7 @@ def _kpi_impact(
         value_per_unit=value_per_unit(registry, kpi.name),
         not_measured=tuple(not_measured),
         no_interval=tuple(no_interval),
+        sign=sign,
     )
 
 
