@@ -93,7 +93,9 @@ def test_observed_records_the_change_and_shows_predicted_vs_realised(runs: Any) 
     [
         # 0.112 + 0.95 > 1: a change in percent points given to a ratio KPI
         ("--kpi-delta 0.95 --interval 0.9 1.0", ["--kpi-delta", "percent points"]),
-        ("--kpi-delta 0.0021 --interval 0.0025 0.0034", ["does not contain"]),
+        ("--kpi-delta 0.0021 --interval 0.0025 0.0034", ["--kpi-delta", "does not contain"]),
+        ("--kpi-delta 0.0021 --interval 0.0034 0.0008", ["--interval", "above its high end"]),
+        ("--kpi-delta 0.0021 --interval 0.0008 0.0034 --level 1.5", ["--level", "1.5"]),
         ("--kpi-delta 0.0021", ["--kpi-delta", "--interval", "--csv"]),
         ("--interval 0.0008 0.0034", ["--kpi-delta"]),
         ("--kpi-delta 0.0021 --interval 0.0008 0.0034 --csv ab.csv", ["--csv", "--kpi-delta"]),
@@ -128,7 +130,7 @@ def test_unknown_run_missing_source_and_bad_csv_are_usage_errors(runs: Any) -> N
         ("observed nope --kpi-delta 0.001 --interval 0 0.002 --source x", "no run"),
         ('observed "two-tower v2" --kpi-delta 0.001 --interval 0 0.002', "--source"),
         ('observed "two-tower v2" --csv bad.csv --source x', "--csv"),
-        ('observed "two-tower v2" --kpi-delta 0.001 --interval 0 0.002 --source ""', "source"),
+        ('observed "two-tower v2" --kpi-delta 0.001 --interval 0 0.002 --source ""', "--source"),
     ):
         with pytest.raises(UsageError, match=word.replace("-", r"\-")):
             runs.run_line_magic("bizml", line)

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 FLAGS = {
     "kpi_delta": "--kpi-delta",
     "interval": "--interval",
+    "low": "--interval",
+    "high": "--interval",
     "table": "--csv",
     "days": "--csv",
     "control": "--csv",
@@ -45,6 +47,21 @@ FLAGS = {
 def flag_of(keyword: str) -> str:
     """The flag of a keyword of ``observe``, ``calibration`` or ``impact`` (else the keyword)."""
     return FLAGS.get(keyword, keyword)
+
+
+def worded(exc: BizmlError) -> str:
+    """The message of ``exc`` with the flag it is about: a keyword it names written as
+    its flag (:func:`flag_of`); an observation the record's rules refused (a
+    :class:`~bizml_nb.core.schema.RecordError` naming a field) starts with that flag."""
+    from bizml_nb.core.schema import RecordError
+
+    text = exc.worded(flag_of)
+    field = getattr(exc, "field", None)
+    if isinstance(exc, RecordError) and isinstance(field, str):
+        flag = FLAGS.get(field.rsplit(".", 1)[-1])
+        if flag is not None and flag not in text:
+            text = f"{flag}: {text}"
+    return text
 
 
 def _number(text: str) -> float:
@@ -147,4 +164,4 @@ def _flags() -> Iterator[None]:
     try:
         yield
     except BizmlError as exc:
-        raise BizmlError(exc.worded(flag_of)) from None
+        raise BizmlError(worded(exc)) from None

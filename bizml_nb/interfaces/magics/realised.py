@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 
 from bizml_nb.core.errors import BizmlError
-from bizml_nb.interfaces.cli_realised import flag_of
+from bizml_nb.interfaces.cli_realised import worded
 from bizml_nb.interfaces.magics.parsers import PARSERS, SUBCOMMANDS, _finite, _parser, parse
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def observed(magics: BizmlMagics, args: list[str]) -> Any:
             table=ns.csv,
         )
     except BizmlError as exc:
-        raise UsageError(f"%bizml observed: {exc.worded(flag_of)}") from None
+        raise UsageError(f"%bizml observed: {worded(exc)}") from None
 
 
 def calibration(magics: BizmlMagics, args: list[str]) -> Any:
@@ -111,7 +111,7 @@ def calibration(magics: BizmlMagics, args: list[str]) -> Any:
     try:
         return calibration_card(magics._project(), ns.target)
     except BizmlError as exc:
-        raise UsageError(f"%bizml calibration: {exc.worded(flag_of)}") from None
+        raise UsageError(f"%bizml calibration: {worded(exc)}") from None
 
 
 def impact(magics: BizmlMagics, args: list[str]) -> Any:
@@ -122,4 +122,4 @@ def impact(magics: BizmlMagics, args: list[str]) -> Any:
     try:
         return impact_card(magics._project(), ns.since, ns.target)
     except BizmlError as exc:
-        raise UsageError(f"%bizml impact: {exc.worded(flag_of)}") from None
+        raise UsageError(f"%bizml impact: {worded(exc)}") from None
