@@ -32,6 +32,7 @@ from bizml_nb.core.schema import (
     NAME_CHARS,
     Invalid,
     RecordError,
+    check_envelope,
     day,
     number,
     plain,
@@ -146,25 +147,14 @@ def validate_observation(record: Any, where: str | None = None) -> Observation:
     """The :class:`Observation` in an observation record; :class:`RecordError` naming the
     field when it breaks a rule. ``where`` (e.g. ``"nb.ipynb, cell 3"``) starts the message."""
     prefix = f"{where}: " if where else ""
-    if (
-        not isinstance(record, Mapping)
-        or record.get("format") != OBSERVATION_FORMAT
-        or not isinstance(record.get("observation"), Mapping)
-    ):
-        raise RecordError(f"{prefix}not a bizml observation record", "format")
-    version = record.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RecordError(
-            f"{prefix}malformed observation record: version is {show(version)}; it must be a "
-            f"whole number from 1 to {OBSERVATION_VERSION}",
-            "version",
-        )
-    if version > OBSERVATION_VERSION:
-        raise RecordError(
-            f"{prefix}observation record version {version!r} is newer than this bizml_nb reads "
-            f"({OBSERVATION_VERSION}); upgrade bizml_nb",
-            "version",
-        )
+    check_envelope(
+        record,
+        file_format=OBSERVATION_FORMAT,
+        body="observation",
+        kind="observation",
+        current=OBSERVATION_VERSION,
+        prefix=prefix,
+    )
     try:
         for key, value in record.items():
             if key not in ("format", "version", "observation"):

@@ -18,12 +18,21 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from bizml_nb.core.schema import Invalid, RecordError, plain, run_fields, run_id, show
+from bizml_nb.core.schema import (
+    Invalid,
+    RecordError,
+    check_envelope,
+    plain,
+    run_fields,
+    run_id,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 RECORD_FORMAT = "bizml.run"
 RECORD_VERSION = 1
@@ -89,25 +98,14 @@ def validate_record(record: Any, where: str | None = None) -> Run:
     """The :class:`Run` in a run record; :class:`~bizml_nb.core.schema.RecordError` if it
     breaks the schema. ``where`` (e.g. ``"nb.ipynb, cell 3"``) starts the message."""
     prefix = f"{where}: " if where else ""
-    if (
-        not isinstance(record, Mapping)
-        or record.get("format") != RECORD_FORMAT
-        or not isinstance(record.get("run"), Mapping)
-    ):
-        raise RecordError(f"{prefix}not a bizml run record", "format")
-    version = record.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RecordError(
-            f"{prefix}malformed run record: version is {show(version)}; it must be a whole "
-            f"number from 1 to {RECORD_VERSION}",
-            "version",
-        )
-    if version > RECORD_VERSION:
-        raise RecordError(
-            f"{prefix}run record version {version!r} is newer than this bizml_nb reads "
-            f"({RECORD_VERSION}); upgrade bizml_nb",
-            "version",
-        )
+    check_envelope(
+        record,
+        file_format=RECORD_FORMAT,
+        body="run",
+        kind="run",
+        current=RECORD_VERSION,
+        prefix=prefix,
+    )
     try:
         fields = run_fields(record["run"])
         for key, value in record.items():

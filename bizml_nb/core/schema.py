@@ -459,3 +459,30 @@ def check_run(run: Run) -> None:
         raise RecordError(
             f"run {show(run.id)} cannot be stored: {exc.message}", exc.field
         ) from None
+
+
+def check_envelope(
+    record: Any, *, file_format: str, body: str, kind: str, current: int, prefix: str = ""
+) -> None:
+    """Check a record's envelope ``{"format": file_format, "version": N, body: {...}}``:
+    :class:`RecordError` for another kind of record or a version that is not a whole
+    number from 1 to ``current`` (``kind`` names the record in the message: "run")."""
+    if (
+        not isinstance(record, Mapping)
+        or record.get("format") != file_format
+        or not isinstance(record.get(body), Mapping)
+    ):
+        raise RecordError(f"{prefix}not a bizml {kind} record", "format")
+    version = record.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RecordError(
+            f"{prefix}malformed {kind} record: version is {show(version)}; it must be a "
+            f"whole number from 1 to {current}",
+            "version",
+        )
+    if version > current:
+        raise RecordError(
+            f"{prefix}{kind} record version {version!r} is newer than this bizml_nb reads "
+            f"({current}); upgrade bizml_nb",
+            "version",
+        )
