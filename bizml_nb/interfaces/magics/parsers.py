@@ -1,59 +1,56 @@
 """The parsers of ``%bizml``'s subcommands: argparse that raises one plain UsageError.
 
-The flags of ``%bizml metric`` are built from the declared fields of
-:class:`~bizml_nb.core.registry.BusinessMetric`, those of ``%bizml link`` from
-:data:`~bizml_nb.core.registry.links.LINK_ARGUMENTS` (``value_per_unit`` is
-``--value-per-unit``); every other parser is written here. :func:`worded` shows a
-core error with the keyword it names written as the subcommand's flag.
+The registry's subcommands (``init``, ``metric``, ``link``, ``audit``) are parsed in
+:mod:`~bizml_nb.interfaces.magics.parsers_registry`, the parser class and
+:data:`SUBCOMMANDS` are in :mod:`~bizml_nb.interfaces.magics.parsers_base`; every
+other parser is written here, and :data:`PARSERS` and :func:`parse` hold them all.
+:func:`worded` shows a core error with the keyword it names written as the
+subcommand's flag.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
-import math
-import re
 import shlex
-import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
 from bizml_nb.core.errors import BizmlError, did_you_mean
+from bizml_nb.interfaces.magics.parsers_base import (
+    SUBCOMMANDS,
+    HelpShown,
+    _ArgumentParser,
+    _finite,
+    _matrix_entry,
+    _parser,
+)
+from bizml_nb.interfaces.magics.parsers_registry import (
+    _audit_parser,
+    _init_parser,
+    _link_parser,
+    _metric_parser,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    import argparse
+    from collections.abc import Callable, Sequence
 
-    from bizml_nb.core.registry.fields import FieldSpec
-
-SUBCOMMANDS: dict[str, str] = {
-    "init": "create bizml.toml here (or update its project name and currency)",
-    "metric": "declare a business metric (KPI): unit, direction, baseline, target, value",
-    "link": "declare how an ML metric moves a KPI (elasticity with an interval)",
-    "metrics": "show the KPIs and links of this project",
-    "tree": "draw the metric tree: links into each KPI, KPIs it feeds, the best run",
-    "experiment": "(cell magic) run the cell as an experiment against a KPI and show its card",
-    "log": "log NAME=VALUE metrics to the running experiment, or add them to the last run",
-    "runs": "list recorded runs, with their predicted value per year",
-    "show": "show the card of a run (by id, id prefix, 'last' or name)",
-    "baseline": "make a run the baseline its KPI's other runs are compared with",
-    "compare": "leaderboard of runs by yearly value, with ranks by ML metric beside",
-    "plot": "chart of ML change against predicted business change, with intervals",
-    "audit": "the evidence behind a link: fit, interval, grade, influential points",
-    "dashboard": "one panel: KPI dropdown, leaderboard, plot and the selected run's card",
-    "roi": "NPV, ROI, payback and P(NPV > 0) of deploying a run (or a given benefit)",
-    "maturity": "ML adoption maturity questionnaire, with your time to deploy vs the survey's",
-    "deployed": "record that a run's model went live (for your own time to deploy)",
-    "capacity": "memory, replicas, cheapest instance and yearly cost of serving a model",
-    "monitor": "drift and label-free performance of a deployed model, priced in money",
-    "threshold": "the decision threshold worth the most per year, from a run's predictions",
-    "predictions": "keep the per-example predictions of the running experiment (array names)",
-    "sync": "push runs to an MLflow tracking server (--auto: after each experiment cell)",
-    "observed": "record what a run's model really did to its KPI (an A/B test, a launch)",
-    "calibration": "predicted vs realised per KPI: coverage of the 90% ranges, the haircut",
-    "impact": "realised impact of launched runs, to date and per year, with shrinkage",
-    "help": "this overview, or `%bizml help SUBCOMMAND` for one subcommand",
-}
+__all__ = [
+    "HELP",
+    "PARSERS",
+    "SUBCOMMANDS",
+    "HelpShown",
+    "_ArgumentParser",
+    "_finite",
+    "_matrix_entry",
+    "_parser",
+    "built",
+    "pairs",
+    "parse",
+    "split_line",
+    "worded",
+]
 
 HELP = (
     """\
@@ -82,131 +79,6 @@ Configuration: %config BizmlMagics.ledger = "path/to/ledger.sqlite" (or $BIZML_L
 {braces} and $names are not expanded.
 """
 )
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises UsageError, with "did you mean" for unknown flags.
-
-    Negative numbers in scientific notation (``-2e10``) are values, not flags.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
-
-    def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        ns, extra = super().parse_known_args(args, namespace)
-        for action in self._actions:
-            # argparse (3.11) gives a one-value positional an empty list for a "--" after "--"
-            positional = action.nargs is None and not action.option_strings
-            if positional and isinstance(getattr(ns, action.dest, None), list):
-                self.error(
-                    f"{action.dest.upper()} is missing (a lone '--' is not a name); "
-                    f"`{self.prog.replace('%bizml ', '%bizml help ')}` shows the arguments"
-                )
-        return ns, extra
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        if message:
-            print(message, file=sys.stderr)
-        raise HelpShown
-
-    def flags(self) -> list[str]:
-        return [s for action in self._actions for s in action.option_strings]
-
-
-class HelpShown(Exception):
-    """`-h` was given: argparse printed the help, nothing else to do."""
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def _matrix_entry(text: str) -> float | str:
-    """A value-matrix entry: a number, or a formula over the amount column (``-amount``)."""
-    try:
-        return _finite(text)
-    except argparse.ArgumentTypeError:
-        if re.search(r"[A-Za-z_]", text):
-            return text
-        raise
-
-
-def _parser(name: str, description: str) -> _ArgumentParser:
-    return _ArgumentParser(prog=f"%bizml {name}", description=description, allow_abbrev=False)
-
-
-def _init_parser() -> _ArgumentParser:
-    p = _parser("init", SUBCOMMANDS["init"])
-    p.add_argument("--project", help="project name (default: the folder's name)")
-    p.add_argument("--currency", help="currency code for money, e.g. USD (default USD)")
-    p.add_argument(
-        "--min-annual-value",
-        type=_finite,
-        help="the yearly value a run must clear to be material (default 0)",
-    )
-    p.add_argument(
-        "--compute-cost-per-hour", type=_finite, help="cost of an hour of experiment compute"
-    )
-    p.add_argument("--eng-cost-per-hour", type=_finite, help="cost of an engineering hour")
-    return p
-
-
-def _metric_parser() -> _ArgumentParser:
-    from bizml_nb.core.registry import BusinessMetric
-    from bizml_nb.core.registry.fields import specs
-
-    p = _parser("metric", SUBCOMMANDS["metric"])
-    p.add_argument("name", help="the KPI's name, e.g. take_rate")
-    _add_declared(p, specs(BusinessMetric))
-    return p
-
-
-def _link_parser() -> _ArgumentParser:
-    from bizml_nb.core.registry.links import LINK_ARGUMENTS
-
-    p = _parser("link", SUBCOMMANDS["link"])
-    # a value-matrix entry such as -amount is a value, not a flag
-    p._negative_number_matcher = re.compile(
-        r"^-((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[A-Za-z_][A-Za-z0-9_]*([-+*/ ().\d][^=]*)?)$"
-    )
-    p.add_argument("ml_metric", help="the ML metric, e.g. ndcg@10")
-    p.add_argument("business_metric", help="the KPI it moves, e.g. take_rate")
-    _add_declared(p, LINK_ARGUMENTS)
-    return p
-
-
-def _add_declared(p: _ArgumentParser, declared: Mapping[str, FieldSpec]) -> None:
-    """A flag for each declared keyword: ``value_per_unit`` is ``--value-per-unit``."""
-    from bizml_nb.core.registry.fields import flag
-
-    for key, spec in declared.items():
-        options: dict[str, Any] = {}
-        if len(spec.metavar) > 1:
-            options.update(nargs=len(spec.metavar), metavar=spec.metavar)
-        elif spec.metavar:
-            options.update(metavar=spec.metavar[0])
-        kind = _matrix_entry if key == "value_matrix" else _finite
-        p.add_argument(
-            flag(key),
-            type=kind if spec.kind == "number" else str,
-            required=spec.required,
-            choices=spec.choices or None,
-            help=spec.help.replace("%", "%%"),
-            **options,
-        )
 
 
 def _experiment_parser() -> _ArgumentParser:
@@ -346,13 +218,6 @@ def _plot_parser() -> _ArgumentParser:
     p = _parser("plot", SUBCOMMANDS["plot"])
     p.add_argument("--target", help="the KPI (default: the first declared)")
     p.add_argument("--ml", help="the ML metric on the x axis (default: the KPI's first link)")
-    return p
-
-
-def _audit_parser() -> _ArgumentParser:
-    p = _parser("audit", SUBCOMMANDS["audit"])
-    p.add_argument("ml_metric", help="the ML metric (or KPI) the link starts at")
-    p.add_argument("kpi", help="the KPI it moves")
     return p
 
 
