@@ -25,7 +25,10 @@ from bizml_nb.present.report_records import damage, roi_case, roi_of_a_run, sect
 from bizml_nb.present.report_words import ILLUSTRATION, Line, User
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from bizml_nb.impact import Impact
+    from bizml_nb.present.report.realised import Realised
     from bizml_nb.projects.project import Project
 
 RECORD_TYPES = {
@@ -51,16 +54,23 @@ class Findings:
     caveats: list[list[str]] = field(default_factory=list)  # what the figures rest on
     charts: list[tuple[str, bytes]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "PATH: why" for unreadable notebooks
+    realised: Realised | None = None  # predicted vs realised; None: nothing launched or measured
 
 
 _User = User  # a user string inside a sentence of the report (escaped as such in Markdown)
 
 
 def gather(
-    project: Project, notebooks: list[str] | None = None, *, charts: bool = True
+    project: Project,
+    notebooks: list[str] | None = None,
+    *,
+    charts: bool = True,
+    today: str | date | None = None,
 ) -> Findings:
-    """Read everything the report needs from the project and the executed notebooks."""
+    """Read everything the report needs from the project and the executed notebooks
+    (money realised to date is counted to ``today``, default today in UTC)."""
     from bizml_nb.present.cards import describe_kpi
+    from bizml_nb.present.report.realised import realised_section
     from bizml_nb.present.views import leaderboard
 
     registry = project.registry
@@ -98,7 +108,11 @@ def gather(
                 continue
             for kind, record in records:
                 found.records.setdefault(kind, []).append((path, record))
+    realised = realised_section(project, today)
+    found.realised = None if realised.empty else realised
     found.decisions = _decisions(found)
+    if found.realised is not None:
+        found.decisions.extend(found.realised.optimistic)
     found.numbers, found.caveats = _summary(found)
     if charts and registry.metrics:
         found.charts = _charts(project)

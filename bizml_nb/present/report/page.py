@@ -17,12 +17,14 @@ from bizml_nb.core.errors import BizmlError
 from bizml_nb.core.outputs import check_target, make_folder
 from bizml_nb.core.textsafe import markdown_plain, markdown_text
 from bizml_nb.present.report.findings import IS_BASELINE, Findings, _label, _User, gather
+from bizml_nb.present.report.realised import COLUMNS, TITLE
 from bizml_nb.present.report_records import section
 from bizml_nb.present.views import rank_text as _rank
 from bizml_nb.present.views import value_text, verdict_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import date
 
     from bizml_nb.projects.project import Project
 
@@ -51,8 +53,11 @@ def build_report(
     notebooks: list[str] | None = None,
     fmt: str = "html",
     force: bool = False,
+    today: str | date | None = None,
 ) -> Path:
     """Write the report; return its path (default ``ROOT/bizml-report.html`` or ``.md``).
+
+    Money realised to date is counted to ``today`` (default today in UTC).
 
     An existing file is refused (before any work) unless ``force``; a missing
     folder is created. Notebooks that cannot be read are skipped with a
@@ -62,7 +67,7 @@ def build_report(
         raise BizmlError(f"unknown report format {fmt!r}; use html or md")
     target = Path(out) if out is not None else project.root / f"bizml-report.{fmt}"
     check_target(target, force=force)
-    found = gather(project, notebooks, charts=fmt == "html")
+    found = gather(project, notebooks, charts=fmt == "html", today=today)
     text = to_html(found) if fmt == "html" else to_markdown(found)
     make_folder(target)
     atomic_write_text(target, text, force=force)
@@ -114,6 +119,7 @@ def to_html(found: Findings) -> str:
         parts.append("</table>")
     else:
         parts.append("<p>No experiments recorded yet.</p>")
+    parts.extend(_realised_html(found))
     parts.append(
         "<h2>How good the evidence behind each link is</h2><table><tr><th>link</th><th>kind</th><th>evidence</th></tr>"
     )
@@ -191,6 +197,7 @@ def to_markdown(found: Findings) -> str:
         ]
     else:
         lines.append("No experiments recorded yet.")
+    lines += _realised_markdown(found, u, p)
     lines += ["", "## Evidence behind each link", "", "| link | kind | evidence |"]
     lines.append("| --- | --- | --- |")
     lines += [f"| {u(x['link'])} | {p(x['kind'])} | {u(x['evidence'])} |" for x in found.evidence]
@@ -207,6 +214,47 @@ def to_markdown(found: Findings) -> str:
         lines += [f"- {u(line)}" for line in found.skipped]
     lines.append("")
     return "\n".join(lines)
+
+
+def _realised_html(found: Findings) -> list[str]:
+    """The "Predicted vs realised" section in HTML (nothing when it has nothing to say)."""
+    section, e = found.realised, html.escape
+    if section is None:
+        return []
+    parts = [f"<h2>{e(TITLE)}</h2>"]
+    if section.rows:
+        parts.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in COLUMNS) + "</tr>")
+        parts.extend(
+            "<tr>" + "".join(f"<td>{e(''.join(cell))}</td>" for cell in row) + "</tr>"
+            for row in section.rows
+        )
+        parts.append("</table>")
+        parts.append("<ul>" + "".join(f"<li>{e(''.join(n))}</li>" for n in section.notes) + "</ul>")
+    else:  # launched runs, none measured: one line
+        parts.extend(f"<p>{e(''.join(n))}</p>" for n in section.notes)
+    return parts
+
+
+def _realised_markdown(
+    found: Findings, user: Callable[[str], str], plain: Callable[[str], str]
+) -> list[str]:
+    """The "Predicted vs realised" section in Markdown (nothing when it has nothing to say)."""
+    section = found.realised
+    if section is None:
+        return []
+    lines = ["", f"## {plain(TITLE)}", ""]
+    if section.rows:
+        lines.append("| " + " | ".join(plain(c) for c in COLUMNS) + " |")
+        lines.append("|" + " --- |" * len(COLUMNS))
+        lines += [
+            "| " + " | ".join(_sentence(cell, user, plain) for cell in row) + " |"
+            for row in section.rows
+        ]
+        lines.append("")
+        lines += [f"- {_sentence(n, user, plain)}" for n in section.notes]
+    else:  # launched runs, none measured: one line
+        lines += [_sentence(n, user, plain) for n in section.notes]
+    return lines
 
 
 def _sentence(pieces: list[str], user: Callable[[str], str], plain: Callable[[str], str]) -> str:
