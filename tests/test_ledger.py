@@ -1018,7 +1018,7 @@ def test_a_schema_1_ledger_is_upgraded_in_place_and_keeps_its_runs(tmp_path: Pat
     assert ledger.baseline("kpi") == run  # the schema-1 rule still finds it
     ledger.close()
     check = sqlite3.connect(path)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
     tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"baselines", "run_order"} <= tables
     check.close()

@@ -61,8 +61,8 @@ def test_a_schema_5_ledger_opens_upgraded_to_6_with_every_run_and_its_baseline(
     assert ledger.pushed("http://x", "1") == {}
     ledger.close()
     check = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 7  # through 6
-    assert check.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert SCHEMA_VERSION == 8  # through 6 and 7
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 8
     columns = [row[1] for row in check.execute("PRAGMA table_info(runs)")]
     assert columns[-2:] == ["origin", "origin_author"]
     check.close()

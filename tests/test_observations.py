@@ -100,6 +100,10 @@ def test_the_record_holds_every_field_and_reads_back_equal_through_json() -> Non
             "origin": "notebook",
             "n_days": 14,
             "method": "daily differences, t",
+            "predicted_low": None,
+            "predicted_mid": None,
+            "predicted_high": None,
+            "baseline_id": None,
         },
     }
     assert (OBSERVATION_FORMAT, OBSERVATION_VERSION) == ("bizml.observation", 1)
@@ -412,7 +416,7 @@ def _schema_6_ledger(path: Path, runs: list[Run]) -> None:
     conn.close()
 
 
-def test_a_schema_6_ledger_is_upgraded_to_7_keeping_every_row(tmp_path: Path) -> None:
+def test_a_schema_6_ledger_is_upgraded_through_7_to_8_keeping_every_row(tmp_path: Path) -> None:
     path = tmp_path / "v6.sqlite"
     base = Run(
         id=new_run_id(),
@@ -446,8 +450,8 @@ def test_a_schema_6_ledger_is_upgraded_to_7_keeping_every_row(tmp_path: Path) ->
     ledger.observe(obs)
     ledger.close()
     check = sqlite3.connect(path)
-    assert SCHEMA_VERSION == 7
-    assert check.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert SCHEMA_VERSION == 8
+    assert check.execute("PRAGMA user_version").fetchone()[0] == 8
     assert check.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     columns = [row[1] for row in check.execute("PRAGMA table_info(observations)")]
     assert columns == [
@@ -463,6 +467,10 @@ def test_a_schema_6_ledger_is_upgraded_to_7_keeping_every_row(tmp_path: Path) ->
         "origin",
         "n_days",
         "method",
+        "predicted_low",
+        "predicted_mid",
+        "predicted_high",
+        "baseline_id",
     ]
     assert check.execute("SELECT count(*) FROM runs").fetchone()[0] == 3
     assert check.execute("SELECT count(*) FROM baselines").fetchone()[0] == 1
@@ -473,7 +481,7 @@ def test_a_schema_6_ledger_is_upgraded_to_7_keeping_every_row(tmp_path: Path) ->
     assert Ledger(path).observations() == [obs]
 
 
-def test_a_schema_7_ledger_is_refused_by_a_bizml_nb_that_reads_up_to_6(
+def test_a_schema_8_ledger_is_refused_by_a_bizml_nb_that_reads_up_to_7(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The previous version's own check (user_version above what it reads) refuses the file
@@ -483,11 +491,11 @@ def test_a_schema_7_ledger_is_refused_by_a_bizml_nb_that_reads_up_to_6(
     ledger.record(_run())
     ledger.close()
     before = path.read_bytes()
-    monkeypatch.setattr(ledger_schema, "SCHEMA_VERSION", 6)
+    monkeypatch.setattr(ledger_schema, "SCHEMA_VERSION", 7)
     with pytest.raises(LedgerError) as info:
         Ledger(path).runs()
     assert str(info.value) == (
-        f"{path} was written by a newer bizml_nb (ledger schema 7; this one reads up to 6); "
+        f"{path} was written by a newer bizml_nb (ledger schema 8; this one reads up to 7); "
         f"it was left untouched. Upgrade with `pip install -U bizml_nb`, or: {RECOVER_HINT}"
     )
     assert path.read_bytes() == before
@@ -523,7 +531,7 @@ def test_observe_stores_and_returns_the_observation(project: Project) -> None:
         0.0034,
         0.9,
     )
-    assert (obs.source, obs.observed_on, obs.origin) == (SOURCE, "2026-11-20", None)
+    assert (obs.source, obs.observed_on, obs.origin) == (SOURCE, "2026-11-20", "python")
     assert project.ledger.observations(run.id) == [obs]
     # by its short id, as cards show it, and by `last`, with the KPI named
     again = observe(

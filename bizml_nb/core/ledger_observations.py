@@ -1,4 +1,4 @@
-"""Observations in the ledger: the table ``observations`` (schema 7), written and read.
+"""Observations in the ledger: the table ``observations`` (schema 7, 8), written and read.
 
 An observation (:class:`~bizml_nb.core.observation.Observation`) belongs to a recorded
 run: one for a run the ledger does not hold is refused, naming the run, and nothing is
@@ -46,6 +46,10 @@ COLUMNS = (
     "origin",
     "n_days",
     "method",
+    "predicted_low",
+    "predicted_mid",
+    "predicted_high",
+    "baseline_id",
 )
 SELECT = f"SELECT {', '.join('o.' + c for c in COLUMNS)} FROM observations o"
 INSERT = f"INSERT INTO observations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 APPLICATION_ID = 0x62697A6D  # "bizm": marks the file as a bizml ledger
 RECOVER_HINT = (
     "Recover by moving it aside and rebuilding the runs from your executed notebooks: "
@@ -117,6 +117,22 @@ CREATE TABLE observations (
     CHECK (low <= kpi_delta AND kpi_delta <= high)
 ) WITHOUT ROWID;
 CREATE INDEX observations_by_run ON observations (run_id, observed_on, recorded_at);
+""",
+    # Schema 8: the prediction an observation is judged against, kept with it when it is
+    # recorded (the run's predicted KPI change and its 90% range, and the baseline run it
+    # was made against); NULL in rows schema 7 wrote, which are judged against the
+    # KPI's current baseline run instead.
+    """
+ALTER TABLE observations ADD COLUMN predicted_low REAL;
+ALTER TABLE observations ADD COLUMN predicted_mid REAL;
+ALTER TABLE observations ADD COLUMN predicted_high REAL CHECK (
+    (predicted_low IS NULL) = (predicted_mid IS NULL)
+    AND (predicted_mid IS NULL) = (predicted_high IS NULL)
+    AND (predicted_mid IS NULL OR (predicted_low <= predicted_mid AND predicted_mid <= predicted_high))
+);
+ALTER TABLE observations ADD COLUMN baseline_id TEXT CHECK (
+    baseline_id IS NULL OR predicted_mid IS NOT NULL
+);
 """,
 )
 #: the columns of ``runs``, in the order of :func:`to_row` and :func:`from_row`.

@@ -9,6 +9,13 @@ latest (by ``observed_on``, then ``recorded_at``) is *the* observation of the ru
 "observation": {...}}``, is checked like a run record (:func:`validate_observation`),
 so notebooks and teammates' stores can carry it.
 
+An observation also keeps the prediction it is judged against, frozen when it was
+recorded: ``predicted_low``, ``predicted_mid`` and ``predicted_high`` (the run's
+predicted KPI change and its 90% range, in the KPI's unit) and ``baseline_id`` (the
+KPI's baseline run that prediction was made against). All are None when the run had
+no prediction then (a baseline run, a failed run, no link), and in observations
+recorded before predictions were kept with them; a record without them still reads.
+
 >>> obs = Observation.new("01JD7Q2XAB3C4D5E6F7G8H9J0K", 0.0021, 0.0008, 0.0034,
 ...                       source="A/B test 2026-11, 2 weeks", observed_on="2026-11-20")
 >>> Observation.from_record(obs.to_record()) == obs
@@ -71,6 +78,11 @@ class Observation:
     origin: str | None = None  # where it was recorded: "notebook", "mlflow:RUN_ID"...
     n_days: int | None = None  # days of the daily table it was computed from
     method: str | None = None  # how it was computed from that table
+    # the run's prediction when this was recorded (KPI unit; None: it had none)
+    predicted_low: float | None = None
+    predicted_mid: float | None = None
+    predicted_high: float | None = None
+    baseline_id: str | None = None  # the KPI's baseline run that prediction was made against
 
     def __post_init__(self) -> None:
         try:
@@ -97,8 +109,12 @@ class Observation:
         origin: str | None = None,
         n_days: int | None = None,
         method: str | None = None,
+        predicted: tuple[float, float, float] | None = None,
+        baseline_id: str | None = None,
     ) -> Observation:
-        """An observation with a fresh id, recorded now."""
+        """An observation with a fresh id, recorded now; ``predicted`` is the run's
+        predicted change as (low, mid, high), made against the run ``baseline_id``."""
+        low_p, mid_p, high_p = (None, None, None) if predicted is None else predicted
         return cls(
             id=new_run_id(),
             run_id=run_id,
@@ -112,7 +128,19 @@ class Observation:
             origin=origin,
             n_days=n_days,
             method=method,
+            predicted_low=low_p,
+            predicted_mid=mid_p,
+            predicted_high=high_p,
+            baseline_id=baseline_id,
         )
+
+    @property
+    def predicted(self) -> tuple[float, float, float] | None:
+        """The prediction kept with it, (low, mid, high) in the KPI's unit, or None."""
+        low, mid, high = self.predicted_low, self.predicted_mid, self.predicted_high
+        if low is None or mid is None or high is None:
+            return None
+        return (low, mid, high)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -199,6 +227,14 @@ def _optional_name(value: Any, field: str) -> str | None:
     return None if value is None else text(value, field, limit=NAME_CHARS, empty=False)
 
 
+def _optional_delta(value: Any, field: str) -> float | None:
+    return None if value is None else _delta(value, field)
+
+
+def _optional_run_id(value: Any, field: str) -> str | None:
+    return None if value is None else run_id(value, field)
+
+
 def _days(value: Any, field: str) -> int | None:
     if value is None:
         return None
@@ -223,7 +259,12 @@ _FIELDS: dict[str, Any] = {
     "origin": _optional_name,
     "n_days": _days,
     "method": _optional_name,
+    "predicted_low": _optional_delta,
+    "predicted_mid": _optional_delta,
+    "predicted_high": _optional_delta,
+    "baseline_id": _optional_run_id,
 }
+PREDICTED = ("predicted_low", "predicted_mid", "predicted_high")
 
 
 def observation_fields(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -260,4 +301,32 @@ def observation_fields(data: Mapping[str, Any]) -> dict[str, Any]:
             f"the interval [{low:g}, {high:g}] does not contain its estimate kpi_delta "
             f"{delta:g}; give low <= kpi_delta <= high",
         )
+    _check_prediction(checked)
     return checked
+
+
+def _check_prediction(checked: dict[str, Any]) -> None:
+    """The prediction kept with an observation: all three of low, mid, high or none,
+    ``low <= mid <= high``; a baseline run only with a prediction made against it."""
+    given = [key for key in PREDICTED if checked.get(key) is not None]
+    if given and len(given) < len(PREDICTED):
+        missing = next(key for key in PREDICTED if checked.get(key) is None)
+        raise Invalid(
+            missing,
+            f"{missing} is missing but {given[0]} is given; a prediction kept with an "
+            "observation has predicted_low, predicted_mid and predicted_high, or none of them",
+        )
+    if given:
+        low, mid, high = (checked[key] for key in PREDICTED)
+        if not low <= mid <= high:
+            raise Invalid(
+                "predicted_mid",
+                f"the predicted range [{low:g}, {high:g}] does not contain its mid {mid:g}; "
+                "give predicted_low <= predicted_mid <= predicted_high",
+            )
+    elif checked.get("baseline_id") is not None:
+        raise Invalid(
+            "baseline_id",
+            "baseline_id is given without a prediction; it names the baseline run the "
+            "kept prediction (predicted_low, predicted_mid, predicted_high) was made against",
+        )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
 from bizml_nb.core.card import CardMixin, Row
-from bizml_nb.present.realised_cards import OBSERVE_HINT, named
+from bizml_nb.present.realised_cards import NOT_KEPT, OBSERVE_HINT, named
 from bizml_nb.projects.realised_value import KpiCalibration, calibration_of
 
 if TYPE_CHECKING:
@@ -64,6 +64,9 @@ class CalibrationCard(CardMixin):
                         + ", ".join(named(run) for run in item.unpredicted),
                     )
                 )
+            now = sum(not point.frozen for point in item.points)
+            if now:
+                rows.append(("", _not_kept(now, item.n)))
             cal = item.calibration
             if cal is None:
                 rows.append(("Calibration", f"not computed: {item.why_not}"))
@@ -120,6 +123,7 @@ class CalibrationCard(CardMixin):
                             "realised": point.observation.kpi_delta,
                             "realised_interval": [point.observation.low, point.observation.high],
                             "inside": point.inside,
+                            "frozen": point.frozen,
                         }
                         for point in item.points
                     ],
@@ -148,6 +152,16 @@ class CalibrationCard(CardMixin):
                 for item in self.kpis
             ]
         }
+
+
+def _not_kept(now: int, n: int) -> str:
+    """The line saying how many points are judged against a prediction made now."""
+    if n == 1:
+        return NOT_KEPT
+    return (
+        f"{now} of the {n} predictions against the current baseline: their observations "
+        "were recorded before predictions were kept with them"
+    )
 
 
 def _coverage_sentence(item: KpiCalibration) -> str:

@@ -46,6 +46,11 @@ OBSERVE_HINT = (
     "(or `--csv FILE` of daily control/treatment figures)"
 )
 LEVEL = units.level_text(units.RANGE_LEVEL)
+#: the line under a prediction made now, not kept with the observation it is judged against
+NOT_KEPT = (
+    "prediction against the current baseline: this observation was recorded before "
+    "predictions were kept with it"
+)
 
 
 def named(run: Run) -> str:
@@ -83,7 +88,9 @@ class ObservationCard(CardMixin):
             rows.append(("Predicted", _no_prediction(c)))
         else:
             rows.append(("Predicted", _change(predicted.low, predicted.mid, predicted.high, kpi)))
-            value = None if c.impact is None else c.impact.value_per_year
+            if c.against_current_baseline:
+                rows.append(("", NOT_KEPT))
+            value = c.predicted_value
             if value is not None:
                 rows.append(
                     (
@@ -150,7 +157,7 @@ class ObservationCard(CardMixin):
 
     def record(self) -> dict[str, Any]:
         c = self.checked
-        value = None if c.impact is None else c.impact.value_per_year
+        value = c.predicted_value
         return {
             "run_id": c.run.id,
             "kpi": c.kpi.name,
@@ -160,6 +167,7 @@ class ObservationCard(CardMixin):
             "predicted_value_per_year": None if value is None else value.to_list(),
             "observation": None if c.observation is None else c.observation.to_record(),
             "inside": c.inside,
+            "frozen": c.frozen,
             "value_per_year": None if c.value_per_year is None else c.value_per_year.to_list(),
         }
 
@@ -392,6 +400,7 @@ def impact_card(
 
 __all__ = [
     "IMPACT_MIME",
+    "NOT_KEPT",
     "OBSERVATION_MIME",
     "OBSERVE_HINT",
     "ImpactCard",

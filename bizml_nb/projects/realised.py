@@ -23,6 +23,10 @@ naming what to fix, and nothing is stored:
   (a normal interval of a change near the edge does). A value possible in both units
   (0.21 on a KPI at 11%: 21 pp) is accepted; the card then shows it in percent points.
 
+The observation keeps the run's prediction as it stands when it is recorded (its
+predicted KPI change and 90% range against the KPI's current baseline run, and that
+run's id), so a baseline set later does not change what it is judged against.
+
 :func:`observations` gives each run that has one with its latest observation, for
 calibration and realised impact.
 """
@@ -60,6 +64,7 @@ def observe(
     kpi: str | None = None,
     n_days: int | None = None,
     method: str | None = None,
+    origin: str | None = "python",
 ) -> Observation:
     """Record the measured change of a run's KPI, ``kpi_delta`` in ``interval`` (``level``).
 
@@ -68,7 +73,10 @@ def observe(
     KPI's +0.21 pp is 0.0021); ``source`` says where the figure comes from; ``on`` is
     the day the measurement ended (``YYYY-MM-DD`` or a ``date``, default today in UTC); ``kpi``,
     when given, must be the run's KPI. ``n_days`` and ``method`` say how a figure
-    computed from a daily table was made. Returns the stored observation; a mistake
+    computed from a daily table was made; ``origin`` where it was recorded (``"notebook"``,
+    ``"cli"``, ``"python"``). The run's prediction (:meth:`Project.impact
+    <bizml_nb.projects.project.Project.impact>`) and its KPI's baseline run are kept with
+    it. Returns the stored observation; a mistake
     is refused with one message (see the module's docstring) and nothing is stored.
     """
     registry = project.registry
@@ -90,6 +98,9 @@ def observe(
     metric = registry.metric(run.target)
     day = _day(on, run)
     low, high = _interval(interval)
+    impact = project.impact(run)
+    predicted = None if impact is None else impact.business_delta
+    baseline = None if predicted is None else project.ledger.baseline(run.target)
     obs = Observation.new(
         run.id,
         _number(kpi_delta, "kpi_delta"),
@@ -98,8 +109,11 @@ def observe(
         source=source,
         observed_on=day,
         level=_number(level, "level"),
+        origin=origin,
         n_days=n_days,
         method=method,
+        predicted=None if predicted is None else (predicted.low, predicted.mid, predicted.high),
+        baseline_id=None if baseline is None else baseline.id,
     )
     problem = unit_problem(metric, obs.kpi_delta, obs.low, obs.high)
     if problem is not None:

@@ -5,16 +5,21 @@ each is built from the project's ledger (runs, ``deployed_on`` dates, observatio
 recorded by :func:`bizml_nb.projects.realised.observe`) and registry, and decides what
 the numbers are; a card only words them.
 
-- :func:`checked`: one run, its predicted :class:`~bizml_nb.impact.Impact` (against its
-  KPI's current baseline run) beside its latest observation, whether the realised
-  change fell inside the predicted 90% range, and the money per year at the realised
-  change and over its interval;
+- :func:`checked`: one run, its prediction beside its latest observation, whether the
+  realised change fell inside the predicted 90% range, and the money per year at the
+  realised change and over its interval;
 - :func:`calibration_of`: per KPI, :func:`bizml_nb.impact.observed.calibration` over
   every observed run with a prediction (predicted mid/low/high against realised);
 - :func:`realised_impact`: over launched runs, per KPI, the realised effects with
   :func:`bizml_nb.impact.shrinkage.cumulative` (the sum of wins raw and corrected for
   the winner's curse), in money per year and to date; launched runs without an
   observation are listed as not measured, never counted as zero or as their prediction.
+
+The prediction an observation is judged against is the one kept with it when it was
+recorded (:func:`judged_against`), so a baseline set later changes no check and no
+calibration point. An observation recorded before predictions were kept with
+observations (an older ledger) has none: it is judged against the run's prediction
+against its KPI's *current* baseline run, and the result says so (``frozen`` False).
 
 Money at a realised change is priced exactly as :func:`bizml_nb.impact.engine.estimate`
 prices a predicted one: the change's :class:`~bizml_nb.impact.Range` scaled by the KPI's
@@ -64,8 +69,11 @@ STANDARD_ERRORS = (
 class Checked:
     """One run's prediction beside what was measured.
 
-    ``predicted`` is the impact's ``business_delta`` (the predicted KPI change with its
-    90% range; None for a baseline run or a run without an estimate); ``inside`` says
+    ``impact`` is the run's predicted impact against its KPI's current baseline run.
+    ``predicted`` is the predicted KPI change with its 90% range that the observation is
+    judged against (:func:`judged_against`): the one kept with the observation
+    (``frozen``), else the impact's ``business_delta`` (None for a baseline run or a run
+    without an estimate); ``predicted_value`` is its money per year. ``inside`` says
     whether the realised change lies in that range (None without both);
     ``value_per_year`` is the money per year at the realised change (mid) and at the
     ends of its interval (low, high), None when unmeasured or unpriced.
@@ -79,10 +87,16 @@ class Checked:
     inside: bool | None
     value_per_unit: float | None  # money per year for +1 unit of the KPI
     value_per_year: Range | None
+    predicted: Range | None = None
+    #: the prediction was kept with the observation when it was recorded (False: none
+    #: was, or no observation; ``predicted`` is then against the current baseline run)
+    frozen: bool = False
+    predicted_value: Range | None = None  # money per year at ``predicted``
 
     @property
-    def predicted(self) -> Range | None:
-        return None if self.impact is None else self.impact.business_delta
+    def against_current_baseline(self) -> bool:
+        """An observation judged against a prediction made now, not one kept with it."""
+        return self.observation is not None and self.predicted is not None and not self.frozen
 
     @property
     def ratio(self) -> float | None:
@@ -103,11 +117,15 @@ def checked(project: Project, run: str | Run) -> Checked:
     kpi = registry.metric(found.target)
     impact = project.impact(found)
     chosen = latest(project.ledger.observations(found.id)).get(found.id)
-    predicted = None if impact is None else impact.business_delta
+    predicted, frozen = judged_against(chosen, impact)
     inside = None
     if predicted is not None and chosen is not None:
         inside = predicted.low <= chosen.kpi_delta <= predicted.high
     price = value_per_unit(registry, kpi.name)
+    if impact is not None and impact.business_delta == predicted:
+        predicted_value = impact.value_per_year  # priced exactly as the run's card prices it
+    else:  # a kept prediction the current baseline no longer gives: at today's price
+        predicted_value = None if predicted is None or price is None else predicted.scaled(price)
     return Checked(
         run=found,
         kpi=kpi,
@@ -117,7 +135,23 @@ def checked(project: Project, run: str | Run) -> Checked:
         inside=inside,
         value_per_unit=price,
         value_per_year=None if chosen is None else money_per_year(chosen, price),
+        predicted=predicted,
+        frozen=frozen,
+        predicted_value=predicted_value,
     )
+
+
+def judged_against(obs: Observation | None, impact: Impact | None) -> tuple[Range | None, bool]:
+    """The prediction ``obs`` is judged against, and whether it was kept with it.
+
+    The prediction kept with the observation when it was recorded, else (an observation
+    recorded before predictions were kept, or none) ``impact``'s ``business_delta``: the
+    run's prediction against its KPI's current baseline run.
+    """
+    kept = None if obs is None else obs.predicted
+    if kept is not None:
+        return Range(*kept), True
+    return (None if impact is None else impact.business_delta), False
 
 
 def money_per_year(obs: Observation, price: float | None) -> Range | None:
@@ -138,6 +172,8 @@ class Point:
     run: Run
     predicted: Range
     observation: Observation
+    #: kept with the observation when it was recorded (False: against the current baseline)
+    frozen: bool = True
 
     @property
     def inside(self) -> bool:
@@ -166,8 +202,9 @@ class KpiCalibration:
 
 def calibration_of(project: Project, target: str | None = None) -> list[KpiCalibration]:
     """One :class:`KpiCalibration` per declared KPI with observed runs (of ``target`` if
-    given), in the registry's order. Each run's prediction is its impact against its
-    KPI's current baseline run; ranges are 90% (``range_level``), intervals 90%."""
+    given), in the registry's order. Each run's prediction is the one kept with its
+    observation, else its impact against its KPI's current baseline run (the point is
+    then not ``frozen``); ranges are 90% (``range_level``), intervals 90%."""
     registry = project.registry
     pairs = observations(project, target)
     result = []
@@ -178,12 +215,12 @@ def calibration_of(project: Project, target: str | None = None) -> list[KpiCalib
         points: list[Point] = []
         unpredicted: list[Run] = []
         for run, obs in mine:
-            impact = project.impact(run)
-            predicted = None if impact is None else impact.business_delta
+            impact = None if obs.predicted is not None else project.impact(run)
+            predicted, frozen = judged_against(obs, impact)
             if predicted is None:
                 unpredicted.append(run)
             else:
-                points.append(Point(run, predicted, obs))
+                points.append(Point(run, predicted, obs, frozen))
         fitted, why_not = None, None
         if len(points) < MIN_POINTS:
             why_not = (
@@ -412,6 +449,7 @@ __all__ = [
     "RealisedImpact",
     "calibration_of",
     "checked",
+    "judged_against",
     "money_per_year",
     "realised_impact",
 ]
