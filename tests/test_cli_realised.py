@@ -8,7 +8,7 @@ v2" (ndcg@10 0.41 against 0.40) predicts +0.35 pp [+0.20, +0.50].
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import nbformat
@@ -115,6 +115,28 @@ def test_calibration_and_impact_print_their_cards(
     assert main(["impact", "--since", "garbage"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("bizml: error: --since is 'garbage'")
+
+
+def test_impact_counts_money_to_date_up_to_today_given(
+    runs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Launched today (the runs were made today), counted to 30 days later."""
+    later = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    assert main(OBSERVED) == 0
+    with capture_output():
+        runs.run_line_magic("bizml", f'deployed "two-tower v2" --on {today()}')
+    capsys.readouterr()
+    assert main(["impact", "--today", later]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"Realised impact of launched runs, to {later} (USD)"
+    # 0.0021 x 2.5e9 = $5.25M a year, for 30 days: 5.25e6 x 30 / 365.25 = $431,211
+    assert "  To date      raw +$431k, shrunk +$431k (each launch from its deployed_on to " in out
+    assert main(["impact", "--today", later]) == 0
+    assert capsys.readouterr().out == out  # the same card whatever the day it is printed
+    for bad in ("garbage", "2026-13-01", "1.12.2026"):
+        assert main(["impact", "--today", bad]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err == f"bizml: error: --today is {bad!r}, not a date; write it as YYYY-MM-DD"
 
 
 # --------------------------------------------------------------------------- ledger import

@@ -214,6 +214,28 @@ def test_calibration_and_impact(runs: Any) -> None:
         runs.run_line_magic("bizml", "impact --since garbage")
 
 
+def test_impact_counts_money_to_date_up_to_today_given(runs: Any) -> None:
+    """Launched today (the runs were made today), counted to 30 days later."""
+    later = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    with capture_output():
+        runs.run_line_magic("bizml", OBSERVED)
+        runs.run_line_magic("bizml", f'deployed "two-tower v2" --on {today()}')
+    card = runs.run_line_magic("bizml", f"impact --today {later}")
+    assert card.text().splitlines()[0] == f"Realised impact of launched runs, to {later} (USD)"
+    record = card.record()
+    assert record["today"] == later
+    assert record["kpis"][0]["launches"][0]["days_live"] == 30
+    # 0.0021 x 2.5e9 = $5.25M a year, for 30 days: 5.25e6 x 30 / 365.25 = $431,211.5
+    assert record["kpis"][0]["to_date"][0] == pytest.approx(431_211.5, abs=0.1)
+    assert runs.run_line_magic("bizml", f"impact --today {later}").text() == card.text()
+    for bad in ("garbage", "2026-02-30"):
+        with pytest.raises(UsageError) as info:
+            runs.run_line_magic("bizml", f"impact --today {bad}")
+        assert str(info.value) == (
+            f"%bizml impact: --today is {bad!r}, not a date; write it as YYYY-MM-DD"
+        )
+
+
 def test_help_lists_the_new_subcommands(runs: Any) -> None:
     with capture_output() as captured:
         runs.run_line_magic("bizml", "help")

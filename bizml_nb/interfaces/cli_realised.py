@@ -3,7 +3,7 @@
     bizml observed RUN --kpi-delta D --interval LOW HIGH --source TEXT [--on DAY] [--level L] [--kpi KPI]
     bizml observed RUN --csv FILE --source TEXT [--on DAY] [--level L] [--kpi KPI]
     bizml calibration [--target KPI]
-    bizml impact [--since DAY] [--target KPI]
+    bizml impact [--since DAY] [--target KPI] [--today DAY]
 
 Thin layers over :func:`bizml_nb.interfaces.api_realised.observe_in`,
 :func:`~bizml_nb.present.calibration_card.calibration_card` and
@@ -41,6 +41,7 @@ FLAGS = {
     "kpi": "--kpi",
     "target": "--target",
     "since": "--since",
+    "today": "--today",
 }
 
 
@@ -148,12 +149,15 @@ def add_commands(
     )
     impact.add_argument("--since", help="only runs deployed on or after this day, YYYY-MM-DD")
     impact.add_argument("--target", help="only this KPI")
+    impact.add_argument(
+        "--today", help="count money to date up to this day, YYYY-MM-DD (default: today)"
+    )
 
     def handle_impact(args: argparse.Namespace) -> None:
         from bizml_nb.present.realised_cards import impact_card
 
         with _flags():
-            say(impact_card(project_of(args), args.since, args.target).text())
+            say(impact_card(project_of(args), args.since, args.target, today=args.today).text())
 
     impact.set_defaults(handler=handle_impact)
 

@@ -3,7 +3,7 @@
     %bizml observed RUN --kpi-delta D --interval LOW HIGH --source TEXT [--on DAY] [--level L] [--kpi KPI]
     %bizml observed RUN --csv FILE --source TEXT [--on DAY] [--level L] [--kpi KPI]
     %bizml calibration [--target KPI]
-    %bizml impact [--since DAY] [--target KPI]
+    %bizml impact [--since DAY] [--target KPI] [--today DAY]
 
 Thin over :func:`bizml_nb.interfaces.api_realised.observe_in` (which records through
 :func:`bizml_nb.projects.realised.observe`), :func:`~bizml_nb.present.calibration_card.calibration_card`
@@ -69,6 +69,11 @@ def _impact_parser() -> _ArgumentParser:
     p = _parser("impact", SUBCOMMANDS["impact"])
     p.add_argument("--since", help="only runs deployed on or after this day, YYYY-MM-DD")
     p.add_argument("--target", help="only this KPI")
+    p.add_argument(
+        "--today",
+        help="count money to date up to this day, YYYY-MM-DD (default: today), so the card "
+        "does not change with the day it is shown",
+    )
     return p
 
 
@@ -115,11 +120,11 @@ def calibration(magics: BizmlMagics, args: list[str]) -> Any:
 
 
 def impact(magics: BizmlMagics, args: list[str]) -> Any:
-    """``%bizml impact [--since DAY] [--target KPI]``: the realised impact card."""
+    """``%bizml impact [--since DAY] [--target KPI] [--today DAY]``: the realised impact card."""
     from bizml_nb.present.realised_cards import impact_card
 
     ns = parse("impact", args)
     try:
-        return impact_card(magics._project(), ns.since, ns.target)
+        return impact_card(magics._project(), ns.since, ns.target, today=ns.today)
     except BizmlError as exc:
         raise UsageError(f"%bizml impact: {worded(exc)}") from None
