@@ -32,7 +32,7 @@ from bizml_nb.core.schema import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 RECORD_FORMAT = "bizml.run"
 RECORD_VERSION = 1
@@ -173,3 +173,30 @@ def new_run_id() -> str:
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with milliseconds, e.g. 2026-11-28T12:00:00.123Z."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def unique_prefixes(ids: Iterable[str], shortest: int = 12) -> dict[str, str]:
+    """Each id -> its shortest prefix of at least ``shortest`` characters that no other
+    id of ``ids`` starts with (the whole id when another id starts with all of it).
+
+    Cards name runs by a 12-character prefix; two runs made in the same millisecond
+    share those (a ULID's first 10 characters are its time), so a card listing several
+    runs names each by as many characters as tell it from the others.
+
+    >>> shown = unique_prefixes(["01JDA0000000A1", "01JDA0000000A2", "01JDB0000000ZZ"])
+    >>> sorted(shown.values())
+    ['01JDA0000000A1', '01JDA0000000A2', '01JDB0000000']
+    """
+    ordered = sorted(set(ids))
+    shared = [0] * len(ordered)  # the longest prefix each shares with a neighbour
+    for i in range(len(ordered) - 1):
+        a, b = ordered[i], ordered[i + 1]
+        common = 0
+        while common < min(len(a), len(b)) and a[common] == b[common]:
+            common += 1
+        shared[i] = max(shared[i], common)
+        shared[i + 1] = max(shared[i + 1], common)
+    return {
+        each: each[: max(shortest, common + 1)]
+        for each, common in zip(ordered, shared, strict=True)
+    }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
 from bizml_nb.core.card import CardMixin, Row
+from bizml_nb.core.run import unique_prefixes
 from bizml_nb.present.realised_cards import NOT_KEPT, OBSERVE_HINT, named
 from bizml_nb.projects.realised_value import KpiCalibration, calibration_of
 
@@ -48,6 +49,11 @@ class CalibrationCard(CardMixin):
 
     def rows(self) -> list[Row]:
         rows: list[Row] = []
+        ids = unique_prefixes(
+            run.id
+            for item in self.kpis
+            for run in (*(point.run for point in item.points), *item.unpredicted)
+        )
         for item in self.kpis:
             kpi = item.kpi
             rows.append(
@@ -61,7 +67,7 @@ class CalibrationCard(CardMixin):
                     (
                         "Excluded",
                         f"{len(item.unpredicted)} observed without a prediction: "
-                        + ", ".join(named(run) for run in item.unpredicted),
+                        + ", ".join(named(run, ids) for run in item.unpredicted),
                     )
                 )
             now = sum(not point.frozen for point in item.points)

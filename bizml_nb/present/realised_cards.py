@@ -11,8 +11,10 @@ Each is a :class:`~bizml_nb.core.card.CardMixin` card over a typed result of
   not measured, the method and its assumptions.
 
 The calibration card is in :mod:`bizml_nb.present.calibration_card`. ``text/plain`` is
-deterministic: runs are named with their 12-character short id, and the only date not
-recorded by the user is the ``today`` that money to date is counted to.
+deterministic: runs are named with their 12-character short id (longer where runs a
+card lists share those 12: :func:`~bizml_nb.core.run.unique_prefixes`), and the only
+date not recorded by the user is the ``today`` that money to date is counted to
+(``--today`` sets it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
 from bizml_nb.core.card import CardMixin, Row, one_line
+from bizml_nb.core.run import unique_prefixes
 from bizml_nb.projects.project import short_id
 from bizml_nb.projects.realised_value import (
     Checked,
@@ -32,6 +35,7 @@ from bizml_nb.projects.realised_value import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import date
 
     from bizml_nb.core.registry import BusinessMetric
@@ -53,9 +57,12 @@ NOT_KEPT = (
 )
 
 
-def named(run: Run) -> str:
-    """A run as cards name it: ``"two-tower v2" (id 01JD7Q2XAB3C)``."""
-    return f'"{one_line(run.name)}" (id {short_id(run.id)})'
+def named(run: Run, ids: Mapping[str, str] | None = None) -> str:
+    """A run as cards name it: ``"two-tower v2" (id 01JD7Q2XAB3C)``; ``ids`` (from
+    :func:`~bizml_nb.core.run.unique_prefixes`) gives the prefix of a run a card lists
+    beside others, else its 12-character short id."""
+    shown = short_id(run.id) if ids is None else ids.get(run.id, short_id(run.id))
+    return f'"{one_line(run.name)}" (id {shown})'
 
 
 def _money(amount: float | None, currency: str, per: str = "/yr") -> str:
@@ -222,11 +229,20 @@ class ImpactCard(CardMixin):
 
     def rows(self) -> list[Row]:
         rows: list[Row] = []
+        ids = unique_prefixes(
+            run.id
+            for item in self.result.kpis
+            for run in (
+                *(launch.run for launch in item.launches),
+                *item.not_measured,
+                *item.no_interval,
+            )
+        )
         for item in self.result.kpis:
-            rows.extend(self._kpi_rows(item))
+            rows.extend(self._kpi_rows(item, ids))
         return rows
 
-    def _kpi_rows(self, item: KpiImpact) -> list[Row]:
+    def _kpi_rows(self, item: KpiImpact, ids: Mapping[str, str]) -> list[Row]:
         kpi = item.kpi
         n = len(item.launches)
         launched = n + len(item.not_measured) + len(item.no_interval)
@@ -239,7 +255,7 @@ class ImpactCard(CardMixin):
             rows.append(
                 (
                     "Launch",
-                    f"{named(launch.run)} live since {launch.run.deployed_on}: "
+                    f"{named(launch.run, ids)} live since {launch.run.deployed_on}: "
                     f"{units.kpi_delta(obs.kpi_delta, kpi.unit)} realised, "
                     f"{units.kpi_delta(launch.shrunk, kpi.unit)} shrunk"
                     + ("; a significant win" if launch.significant else ""),
@@ -249,16 +265,16 @@ class ImpactCard(CardMixin):
             rows.append(
                 (
                     "Not measured",
-                    f"{named(run)} live since {run.deployed_on}: counted nowhere (not as 0, "
-                    f"not as its prediction); record it with "
-                    f"{OBSERVE_HINT.replace('RUN', short_id(run.id), 1)}",
+                    f"{named(run, ids)} live since {run.deployed_on}: counted nowhere (not as "
+                    f"0, not as its prediction); record it with "
+                    f"{OBSERVE_HINT.replace('RUN', ids[run.id], 1)}",
                 )
             )
         for run in item.no_interval:
             rows.append(
                 (
                     "No interval",
-                    f"{named(run)}: its observation has an interval of zero width, so no "
+                    f"{named(run, ids)}: its observation has an interval of zero width, so no "
                     "standard error; not counted",
                 )
             )
