@@ -308,9 +308,13 @@ def evaluate_roi(
     annual_benefit: float | None = None,
     draws: int = 100_000,
     allow_high_discount: bool = False,
+    benefit_from: str = "predicted",
     **inputs: Any,
 ) -> ROICard:
     """The ROI card of deploying ``run`` (its yearly value as the benefit) or a given benefit.
+
+    ``benefit_from="observed"`` takes the run's realised yearly value (at its latest
+    observation, recorded with :func:`bizml_nb.observe`) instead of its predicted one.
 
     Inputs: data_cost, eng_months, monthly_rate, infra_setup, cloud_per_year,
     maintenance_share, deploy_days, ramp_months, years, discount (numbers or
@@ -327,6 +331,7 @@ def evaluate_roi(
         annual_benefit=annual_benefit,
         draws=draws,
         allow_high_discount=allow_high_discount,
+        benefit_from=benefit_from,
         **inputs,
     )
 

@@ -30,9 +30,13 @@ from bizml_nb.finance.roi import (
 )
 
 if TYPE_CHECKING:
+    from bizml_nb.impact.model import Range
     from bizml_nb.projects.project import Project
 
 ROI_MIME = "application/vnd.bizml.roi+json"
+PREDICTED, OBSERVED = "predicted", "observed"
+#: Where a run's benefit comes from: its predicted yearly value, or the realised one.
+BENEFIT_FROM = (PREDICTED, OBSERVED)
 INPUT_WORDS = {
     "annual_benefit": "annual benefit",
     "data_cost": "data and labelling (one-off)",
@@ -177,9 +181,16 @@ def roi(
     annual_benefit: Value | None = None,
     draws: int = DRAWS,
     allow_high_discount: bool = False,
+    benefit_from: str = PREDICTED,
     **inputs: Value,
 ) -> ROICard:
     """The ROI card of a project whose benefit is a run's yearly value or a given amount.
+
+    ``benefit_from="observed"`` (with ``run``) takes the run's *realised* yearly value
+    instead of its prediction: the money per year at its latest observed KPI change, the
+    observation's interval as the range (:func:`observed_benefit`). It is refused when the
+    run has no observation or its KPI has no money value. The default, ``"predicted"``,
+    is the prediction described below.
 
     With ``run``, the benefit is that run's predicted yearly value as a triangular
     distribution peaking at its mid whose central 90% is the run's 90% range
@@ -198,6 +209,7 @@ def roi(
 
     if (run is None) == (annual_benefit is None):
         raise BizmlError("give the benefit either as a run (--run RUN) or as --annual-benefit X")
+    _check_benefit_from(benefit_from, run)
     unknown = [name for name in inputs if name not in INPUT_WORDS or name == "annual_benefit"]
     if unknown:
         from bizml_nb.core.errors import did_you_mean
@@ -210,9 +222,15 @@ def roi(
         if problem is not None:
             raise InvalidArguments(problem, "discount", "allow_high_discount")
     currency = "USD"
-    if run is not None:
-        if project is None:
-            raise BizmlError("a run's value needs its project")
+    benefit: Value
+    if run is not None and project is None:
+        raise BizmlError("a run's value needs its project")
+    if run is not None and benefit_from == OBSERVED:
+        assert project is not None
+        currency = project.registry.currency
+        benefit, benefit_text = observed_benefit(project, run)
+    elif run is not None:
+        assert project is not None
         recorded = project.run(run)
         impact = project.impact(recorded)
         value = impact.value_per_year if impact else None
@@ -231,19 +249,19 @@ def roi(
                 "is unknown, so its range is a stand-in. Declare the link's interval (or fit "
                 "it from at least 3 past A/B results), or pass --annual-benefit"
             )
-        benefit: Value = (
+        benefit = (
             Triangular.from_interval(value.low, value.mid, value.high)
             if value.low < value.high
             else value.mid
         )
-        benefit_from = (
+        benefit_text = (
             f"the predicted yearly value of run {recorded.name!r}: a triangular with 5% of "
             f"draws below {units.money(value.low, currency, signed=True)} and 5% above "
             f"{units.money(value.high, currency, signed=True)} (its 90% range)"
         )
     else:
         assert annual_benefit is not None
-        benefit, benefit_from = annual_benefit, "given"
+        benefit, benefit_text = annual_benefit, "given"
         if project is not None and project.has_registry:
             currency = project.registry.currency
     defaults = tuple(
@@ -251,8 +269,80 @@ def roi(
     )
     investment = Investment(annual_benefit=benefit, **inputs)  # type: ignore[arg-type]
     return ROICard.build(
-        investment, currency=currency, defaults=defaults, benefit_from=benefit_from, draws=draws
+        investment, currency=currency, defaults=defaults, benefit_from=benefit_text, draws=draws
     )
+
+
+def _check_benefit_from(benefit_from: str, run: str | None) -> None:
+    if benefit_from not in BENEFIT_FROM:
+        raise BizmlError(
+            "--benefit-from is 'predicted' or 'observed' (a run's realised value), "
+            f"not {benefit_from!r}"
+        )
+    if benefit_from == OBSERVED and run is None:
+        raise BizmlError(
+            "--benefit-from observed takes the realised value of a run: give it with --run RUN"
+        )
+
+
+def observed_benefit(project: Project, run: str) -> tuple[Value, str]:
+    """A run's realised yearly value as an ROI benefit, and the card's words for it.
+
+    A triangular peaking at :func:`observed_value`'s mid whose central share (the
+    observation's level, 90% by default) lies between its low and high; a single amount
+    when the observation's interval has no width.
+    """
+    value, level, text = observed_value(project, run, instead=_MAGIC_INSTEAD)
+    benefit: Value = (
+        Triangular.from_interval(value.low, value.mid, value.high, coverage=level)
+        if value.low < value.high
+        else value.mid
+    )
+    return benefit, text
+
+
+#: What to do instead when a run's realised value cannot be a benefit (%bizml roi's flags).
+_MAGIC_INSTEAD = (
+    "leave out --benefit-from observed to use its predicted value",
+    "pass --annual-benefit",
+)
+
+
+def observed_value(
+    project: Project, run: str, *, instead: tuple[str, str] = _MAGIC_INSTEAD
+) -> tuple[Range, float, str]:
+    """A run's realised yearly value: money per year at its latest observed KPI change and
+    at its interval's ends (:func:`bizml_nb.projects.realised_value.checked`'s
+    ``value_per_year``), the interval's level, and words saying where it comes from.
+
+    A ``BizmlError`` when the run has no observation, or its KPI no money value; its
+    message ends with ``instead``'s first or second words, what to do instead.
+    """
+    from bizml_nb.projects.realised_value import checked
+
+    found = checked(project, run)
+    name, obs, value = found.run.name, found.observation, found.value_per_year
+    if obs is None:
+        raise BizmlError(
+            f"run {name!r} has no observation, so it has no realised value: record what it "
+            "did with `%bizml observed RUN --kpi-delta D --interval LOW HIGH --source S`, or "
+            f"{instead[0]}"
+        )
+    if value is None:
+        raise BizmlError(
+            f"run {name!r}'s KPI {found.kpi.name} has no money value, so its realised change "
+            f"cannot be a benefit: declare {found.kpi.name}'s value_per_unit, or {instead[1]}"
+        )
+    cur = found.currency
+    tail = units.percent((1 - obs.level) / 2)
+    text = (
+        f"realised, from {obs.source} (measured until {obs.observed_on}): the yearly value of "
+        f"run {name!r} at its observed change, a triangular with {tail} of draws below "
+        f"{units.money(value.low, cur, signed=True)} and {tail} above "
+        f"{units.money(value.high, cur, signed=True)} (its {units.level_text(obs.level)} "
+        "interval)"
+    )
+    return value, obs.level, text
 
 
 MONEY_INPUTS = {"annual_benefit", "data_cost", "monthly_rate", "infra_setup", "cloud_per_year"}

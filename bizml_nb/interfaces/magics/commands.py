@@ -142,6 +142,7 @@ def _roi(magics: BizmlMagics, args: list[str]) -> Any:
         annual_benefit=ns.annual_benefit,
         draws=ns.draws,
         allow_high_discount=ns.allow_high_discount,
+        benefit_from=ns.benefit_from,
         **inputs,
     )
 

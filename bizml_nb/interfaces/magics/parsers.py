@@ -125,6 +125,13 @@ def _roi_parser() -> _ArgumentParser:
     benefit = p.add_mutually_exclusive_group(required=True)
     benefit.add_argument("--run", help="use this run's predicted yearly value as the benefit")
     benefit.add_argument("--annual-benefit", type=_finite, help="the benefit per year, in money")
+    p.add_argument(
+        "--benefit-from",
+        choices=("predicted", "observed"),
+        default="predicted",
+        help="with --run: its predicted yearly value (default) or its realised one, measured "
+        "by %%bizml observed",
+    )
     # defaults: bizml_nb.finance.roi.Investment's, illustrative (a test checks these texts)
     p.add_argument(
         "--data-cost", type=_finite, help="one-off data and labelling cost (default 20000)"

@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.finance.roi import Investment, Triangular, defaults, evaluate, simulate, tornado
 from bizml_nb.present.analyses import parts
-from bizml_nb.present.analyses.roi_checks import BENEFIT, PARAMETERS, check_parameters
+from bizml_nb.present.analyses.roi_checks import (
+    ADDED_LATER,
+    BENEFIT,
+    PARAMETERS,
+    check_parameters,
+    observed_figures,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,9 +70,10 @@ FUND, FIRST_STAGE, DO_NOT_FUND = "fund", "fund a first stage", "do not fund as s
 def parameters_from(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The template's parameters from a notebook's namespace (``globals()``), by name.
 
-    ``allow_high_discount``, added later, is False in a notebook made before it.
+    ``allow_high_discount``, ``run`` and ``benefit_from``, added later, are False, None
+    and "given" in a notebook made before them.
     """
-    return parts.parameters_from(namespace, PARAMETERS, {"allow_high_discount": False})
+    return parts.parameters_from(namespace, PARAMETERS, ADDED_LATER)
 
 
 def investment_of(parameters: Mapping[str, Any]) -> Investment:
@@ -265,11 +272,16 @@ def _arg(value: Any) -> str:
 
 
 def analyse(parameters: Mapping[str, Any]) -> ROIAnalysis:
-    """The whole analysis of the template's ``parameters`` (checked first)."""
+    """The whole analysis of the template's ``parameters`` (checked first). With
+    ``benefit_from`` "observed", the benefit is ``run``'s realised yearly value
+    (:func:`~bizml_nb.present.analyses.roi_checks.observed_figures`, the project in the
+    current folder)."""
     from bizml_nb.finance.maturity import by_maturity
 
     check_parameters(parameters)
     values = dict(parameters)
+    if values.get("benefit_from") == "observed":
+        values.update(observed_figures(values))
     project = investment_of(values)
     draws, seed = int(values["draws"]), int(values["seed"])
     simulation = simulate(project, draws=draws, seed=seed)

@@ -19,6 +19,7 @@ from bizml_nb.present.analyses.parts import shown as _shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
 #: The parameters of the roi_analysis template, in the order of its parameters cell.
 PARAMETERS = (
@@ -28,6 +29,8 @@ PARAMETERS = (
     "annual_benefit_mode",
     "annual_benefit_high",
     "benefit_range",
+    "run",
+    "benefit_from",
     "data_cost",
     "eng_months",
     "monthly_rate",
@@ -47,6 +50,11 @@ PARAMETERS = (
 )
 BENEFIT = ("annual_benefit_low", "annual_benefit_mode", "annual_benefit_high")
 BENEFIT_RANGES = ("ends", "90%")
+#: Where the benefit comes from: the figures given, or a run's realised yearly value.
+BENEFIT_FROM = ("given", "observed")
+#: Parameters added after the template was first shipped, with the value a notebook made
+#: before them has.
+ADDED_LATER: dict[str, Any] = {"allow_high_discount": False, "run": None, "benefit_from": "given"}
 _MONEY = ("data_cost", "monthly_rate", "infra_setup", "cloud_per_year")
 _NON_NEGATIVE = ("eng_months", "maintenance_share", "ramp_months")
 MAX_DRAWS = 1_000_000
@@ -60,7 +68,7 @@ def _is_whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_parameters(values: Mapping[str, Any]) -> None:
+def check_parameters(values: Mapping[str, Any], *, folder: Path | None = None) -> None:
     """InvalidArguments, in one message, when the template's run would refuse ``values``.
 
     ``values`` holds every parameter of the roi_analysis template (its defaults with
@@ -68,15 +76,19 @@ def check_parameters(values: Mapping[str, Any]) -> None:
     benefit's low <= most likely <= high, how the benefit range is read, the discount
     rate (never negative; above 1 only with ``allow_high_discount``: 5 is 500% a year,
     0.05 is 5%), the time to deploy, the horizon, the maturity level, the confidence
-    bar, the currency, the draws and the seed.
+    bar, the currency, the draws and the seed. With ``benefit_from`` "observed", the
+    benefit is ``run``'s realised yearly value (:func:`observed_figures`, the project in
+    ``folder``, default the current folder), checked as given figures are.
     """
-    missing = [name for name in PARAMETERS if name not in values and name != "allow_high_discount"]
+    missing = [name for name in PARAMETERS if name not in values and name not in ADDED_LATER]
     if missing:
         raise InvalidArguments(
             "the ROI analysis needs every parameter; missing: "
             + ", ".join("{" + name + "}" for name in missing),
             *missing,
         )
+    if _benefit_from(values) == "observed":
+        values = {**values, **observed_figures(values, folder)}
     _check_amounts(values)
     _check_discount(values["discount"], values.get("allow_high_discount", False))
     _check_choices(values)
@@ -225,3 +237,68 @@ def _check_discount(rate: float, allow_high: object) -> None:
     problem = discount_problem(rate, allow_high is True, "set {allow_high_discount} to true")
     if problem is not None:
         raise InvalidArguments(problem, "discount", "allow_high_discount")
+
+
+def _benefit_from(values: Mapping[str, Any]) -> str:
+    """``benefit_from`` checked: "given" or "observed", the latter with a ``run`` named."""
+    how = values.get("benefit_from", "given")
+    if how not in BENEFIT_FROM:
+        raise InvalidArguments(
+            '{benefit_from} is "given" (the annual_benefit figures) or "observed" (the '
+            "realised yearly value of {run}, recorded with %bizml observed) "
+            f"(got {_shown(how)})",
+            "benefit_from",
+            "run",
+        )
+    run = values.get("run")
+    if run is not None and not (isinstance(run, str) and run.strip()):
+        raise InvalidArguments(f"{{run}} is a run's name or id (got {_shown(run)})", "run")
+    if how == "observed" and run is None:
+        raise InvalidArguments(
+            '{benefit_from} "observed" takes the realised value of a run: name it with {run}',
+            "run",
+            "benefit_from",
+        )
+    return str(how)
+
+
+def observed_figures(values: Mapping[str, Any], folder: Path | None = None) -> dict[str, Any]:
+    """The benefit parameters for ``run``'s realised yearly value, in the project that
+    holds ``folder`` (default: the current folder).
+
+    The money per year at the run's latest observed KPI change is the most likely
+    benefit; the ends of the observation's interval, taken to 90% as a normal interval
+    (unchanged at the default 90% level), are its low and high, read as a 90% range
+    (``benefit_range`` "90%"); ``benefit_source`` says where it comes from. Refused,
+    naming ``{run}``, when the run is unknown, has no observation, or its KPI no money value.
+    """
+    from statistics import NormalDist
+
+    from bizml_nb.core.errors import BizmlError
+    from bizml_nb.present.roi_card import observed_value
+    from bizml_nb.projects.project import Projects
+
+    projects = Projects()
+    try:
+        value, level, text = observed_value(
+            projects.get(folder),
+            str(values["run"]),
+            instead=(
+                'set {benefit_from} "given" and give the benefit figures',
+                'set {benefit_from} "given" and give the benefit figures',
+            ),
+        )
+    except BizmlError as exc:
+        raise InvalidArguments(
+            f"{{run}} {_shown(values['run'])}: {exc}", "run", "benefit_from"
+        ) from None
+    finally:
+        projects.close()
+    scale = NormalDist().inv_cdf(0.95) / NormalDist().inv_cdf((1 + level) / 2)
+    return {
+        "annual_benefit_low": value.mid - (value.mid - value.low) * scale,
+        "annual_benefit_mode": value.mid,
+        "annual_benefit_high": value.mid + (value.high - value.mid) * scale,
+        "benefit_range": "90%",
+        "benefit_source": text,
+    }
