@@ -1,7 +1,8 @@
 """Cutting rows into chunks: consecutive rows, equal parts, or one chunk per value or period.
 
 Also the spread of a statistic over the reference chunks, which sets the alert
-thresholds of drift and of the estimates alike.
+thresholds of drift and of the estimates alike, and :class:`ChunkStats`, all that a
+check keeps of each chunk.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.monitor.constants import MIN_CHUNK_ROWS, REFERENCE_CHUNKS, MonitorError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import pandas as pd
 
     from bizml_nb.monitor.constants import FloatArray, IntArray
+    from bizml_nb.monitor.histograms import Counts
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,19 @@ class Chunking:
         if self.order is None:
             return values
         return values[..., self.order]
+
+
+@dataclass(frozen=True)
+class ChunkStats:
+    """All a check needs of the data, per chunk: what a DataFrame or an engine reduces it to."""
+
+    chunking: Chunking
+    expected: FloatArray  # expected TN, FP, FN, TP
+    var_by: FloatArray  # variance of FN and of TP
+    auc: FloatArray  # expected ROC AUC
+    label_counts: FloatArray | None  # realised TN, FP, FN, TP over labelled rows; None: no labels
+    label_auc: FloatArray | None  # realised ROC AUC (NaN with one class or none)
+    counted: Mapping[str, Counts]  # each column's histograms
 
 
 def contiguous(sizes: IntArray) -> Chunking:
@@ -134,6 +151,46 @@ def chunking_of(
         return Chunking(keys, chunking.sizes, chunking.starts, chunking.ends)
     order = np.argsort(ids, kind="stable").astype(np.intp)
     return Chunking(keys, sizes, (None,) * len(keys), (None,) * len(keys), order)
+
+
+PERIODS = {"day": "D", "week": "W", "month": "M"}  # chunk_by's words, as pandas frequencies
+
+
+def resolve_chunk_by(
+    chunk_by: int | str | None,
+    chunk_size: int | None,
+    by: str | None,
+    freq: str | None,
+    time_columns: Sequence[str],
+) -> tuple[int | None, str | None, str | None]:
+    """``chunk_by`` as ``(chunk_size, by, freq)``: a number of rows, ``"day"``, ``"week"``
+    or ``"month"`` of a time column (``by``, or the data's only time column), or a column."""
+    if chunk_by is None:
+        return chunk_size, by, freq
+    if isinstance(chunk_by, bool) or not isinstance(chunk_by, int | str):
+        raise MonitorError(
+            f"chunk_by must be a number of rows, 'day', 'week', 'month' or a column name "
+            f"(not {chunk_by!r})"
+        )
+    if isinstance(chunk_by, int):
+        if chunk_size is not None:
+            raise MonitorError("give chunk_by or chunk_size, not both")
+        return chunk_by, by, freq
+    if chunk_by in PERIODS:
+        if freq is not None:
+            raise MonitorError(f"give chunk_by={chunk_by!r} or freq, not both")
+        if by is None:
+            if len(time_columns) != 1:
+                found = ", ".join(repr(c) for c in time_columns) or "none"
+                raise MonitorError(
+                    f"chunk_by={chunk_by!r} needs by=COLUMN, the column of times "
+                    f"(time columns found: {found})"
+                )
+            by = time_columns[0]
+        return chunk_size, by, PERIODS[chunk_by]
+    if by is not None:
+        raise MonitorError(f"give chunk_by={chunk_by!r} or by={by!r}, not both")
+    return chunk_size, chunk_by, freq
 
 
 def in_order(chunking: Chunking) -> Chunking:

@@ -130,6 +130,30 @@ def measure_drift(
 ) -> tuple[dict[str, Drift], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each method's drift per chunk and column; and per chunk and column, the values
     outside the reference's range (or never seen) and the missing values."""
+    need_grid = any(method in NUMERIC_ONLY for method in methods)
+    counted = count_columns(columns, frame, scores, y_hat, chunking, grid=need_grid)
+    return drift_of(
+        columns,
+        counted,
+        chunking,
+        reference_rows=reference_rows,
+        reference_chunk_sizes=reference_chunk_sizes,
+        methods=methods,
+        limits=limits,
+    )
+
+
+def drift_of(
+    columns: Sequence[ColumnSummary],
+    counted: Mapping[str, Counts],
+    chunking: Chunking,
+    *,
+    reference_rows: int,
+    reference_chunk_sizes: Sequence[int],
+    methods: tuple[str, ...],
+    limits: Mapping[str, float] | None,
+) -> tuple[dict[str, Drift], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """:func:`measure_drift` from each column's histograms per chunk (however counted)."""
     import numpy as np
 
     k, c = chunking.count, len(columns)
@@ -143,8 +167,6 @@ def measure_drift(
     sizes = chunking.sizes.astype(np.float64)
     # Null spread of a chunk of N new rows over that of a reference chunk (see the package doc).
     ratio = (1.0 / sizes + 1.0 / n_ref) / (1.0 / m - 1.0 / n_ref)
-    need_grid = any(method in NUMERIC_ONLY for method in methods)
-    counted = count_columns(columns, frame, scores, y_hat, chunking, grid=need_grid)
     for j, summary in enumerate(columns):
         counts = counted[summary.name]
         outside[:, j] = counts.bins[:, -2]

@@ -34,6 +34,7 @@ from bizml_nb.monitor.constants import (
     json_float,
 )
 from bizml_nb.monitor.drift import applies, statistic
+from bizml_nb.monitor.engine import MEMORY_LIMIT
 from bizml_nb.monitor.histograms import count_columns
 from bizml_nb.monitor.reference_check import check_reference
 from bizml_nb.monitor.summaries import ColumnSummary, summarise, with_counts, with_stats
@@ -340,23 +341,37 @@ class Reference:
 
     def check(
         self,
-        df: pd.DataFrame,
+        df: Any,
         *,
         chunk_size: int | None = None,
         chunks: int | None = None,
         by: str | None = None,
         freq: str | None = None,
+        chunk_by: int | str | None = None,
+        order_by: str | None = None,
         methods: Sequence[str] = DEFAULT_METHODS,
         thresholds: Thresholds | Mapping[str, float] = "std",
         value: ValueSource = None,
         kpi: str | None = None,
         currency: str | None = None,
+        memory_limit: str | None = MEMORY_LIMIT,
+        temp_directory: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
+        progress: Any = None,
     ) -> MonitorResult:
         """Drift, estimated performance and value of ``df``, chunk by chunk.
 
+        ``df``: a pandas DataFrame, or data an engine reads without loading it: a
+        Parquet path or glob (read by DuckDB), a DuckDB relation, or an Ibis table
+        (any Ibis backend); see "Logs at scale" in docs/monitoring.md.
         Chunks: ``chunk_size`` consecutive rows, ``chunks`` equal parts, or one
         chunk per value of column ``by`` (per period of ``freq``, e.g. ``"D"``,
         ``"W"``, ``"M"``, when ``by`` holds times); 10 equal parts by default.
+        ``chunk_by`` says the same in one word: a number of rows, ``"day"``,
+        ``"week"`` or ``"month"`` (of ``by``, or of the data's only time column), or
+        a column name. Rows of an engine's data are in the order of ``order_by``
+        (a column with no ties), or for Parquet files, of the files' names and then
+        their rows.
         ``methods``: drift statistics out of :data:`METHODS`. ``thresholds``:
         ``"std"`` (mean + 3 std of the reference chunks), ``"fixed"``, or a mapping
         of method to threshold. ``value``: a confusion :class:`~bizml_nb.core.registry.Link`,
@@ -364,6 +379,9 @@ class Reference:
         or a project or registry with ``kpi`` naming the KPI its confusion link
         prices. When ``df`` holds the target column, realised metrics are computed
         for the rows with a label.
+        Parquet only: DuckDB's ``memory_limit`` (default ``"1GB"``; it spills to
+        ``temp_directory`` beyond it) and ``threads``. ``progress``: True for a
+        progress bar, or a function called with (queries done, planned, what).
         """
         return analysis.check(
             self,
@@ -372,11 +390,17 @@ class Reference:
             chunks=chunks,
             by=by,
             freq=freq,
+            chunk_by=chunk_by,
+            order_by=order_by,
             methods=methods,
             thresholds=thresholds,
             value=value,
             kpi=kpi,
             currency=currency,
+            memory_limit=memory_limit,
+            temp_directory=temp_directory,
+            threads=threads,
+            progress=progress,
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,257 @@
+"""Data the monitor does not hold in memory: Parquet files, DuckDB relations, Ibis tables.
+
+A source is opened as an Ibis table and the monitor's statistics are run on it as
+aggregate queries (:mod:`bizml_nb.monitor.queries`); only per-chunk summaries come
+back. A Parquet path or glob is read by an embedded DuckDB with a memory limit
+(``memory_limit``, default ``"1GB"``) and a spill folder (``temp_directory``, default
+a folder in the system's temporary directory), so a large check spills to disk
+instead of failing. A DuckDB relation runs in its own connection (the queries are
+compiled to DuckDB SQL); an Ibis table on its own backend (Spark, BigQuery, ...).
+DuckDB and Ibis are imported only here, when such a source is given.
+"""
+
+from __future__ import annotations
+
+import glob
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bizml_nb.core.errors import did_you_mean
+from bizml_nb.monitor.constants import MonitorError
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Sequence
+
+    import ibis.expr.types as ir
+    import pandas as pd
+
+MEMORY_LIMIT = "1GB"  # DuckDB's memory limit for Parquet sources; it spills beyond it
+FILE = "bizml_file"  # the Parquet file of a row, and its row number in the file
+FILE_ROW = "bizml_file_row"
+_VIEW = "bizml_source"
+
+
+def is_engine_source(source: Any) -> bool:
+    """A Parquet path or glob, a DuckDB relation or an Ibis table (not a DataFrame)."""
+    if isinstance(source, str | Path):
+        return True
+    kind = type(source)
+    module = kind.__module__ or ""
+    return (module.startswith("duckdb") and kind.__name__ == "DuckDBPyRelation") or (
+        module.startswith("ibis.") and kind.__name__ == "Table"
+    )
+
+
+@dataclass
+class Source:
+    """An opened source: its Ibis table, a name for messages, and how to run a query."""
+
+    table: ir.Table
+    name: str
+    files: bool  # a Parquet path: FILE and FILE_ROW columns give the row order
+    run: Callable[[ir.Expr], pd.DataFrame]
+    progress: Callable[[str], None] = field(default=lambda what: None)
+    queries: int = 0
+
+    def execute(self, expr: ir.Expr, what: str) -> pd.DataFrame:
+        """Run one query; a failure of the engine becomes one MonitorError naming the source."""
+        try:
+            out = self.run(expr)
+        except MonitorError:
+            raise
+        except Exception as exc:  # the engine's own errors (I/O, types, memory)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise MonitorError(f"cannot read {self.name} ({what}): {first}") from None
+        self.queries += 1
+        self.progress(what)
+        return out
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.table.columns if c not in (FILE, FILE_ROW))
+
+    def require(self, wanted: Sequence[str]) -> None:
+        missing = [n for n in wanted if n not in self.columns]
+        if missing:
+            quoted = ", ".join(repr(m) for m in missing)
+            raise MonitorError(
+                f"{self.name} lacks the column{'s' if len(missing) > 1 else ''} {quoted}"
+                f"{did_you_mean(missing[0], list(self.columns))}"
+            )
+
+    def dtype(self, name: str) -> Any:
+        return self.table.schema()[name]
+
+    def require_numbers(self, name: str, what: str) -> None:
+        dtype = self.dtype(name)
+        if not (dtype.is_numeric() or dtype.is_boolean()):
+            raise MonitorError(
+                f"the {what} column {name!r} of {self.name} must hold numbers (its type is {dtype})"
+            )
+
+    def time_columns(self) -> list[str]:
+        return [c for c in self.columns if self.dtype(c).is_timestamp() or self.dtype(c).is_date()]
+
+
+def connect(
+    memory_limit: str | None = MEMORY_LIMIT,
+    temp_directory: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
+) -> Any:
+    """An Ibis DuckDB connection with a memory limit and a folder to spill to."""
+    import ibis
+
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise MonitorError(f"threads must be a positive whole number (not {threads!r})")
+    folder = (
+        Path(temp_directory)
+        if temp_directory is not None
+        else Path(tempfile.gettempdir()) / "bizml_duckdb"
+    )
+    config: dict[str, Any] = {"temp_directory": str(folder)}
+    if memory_limit is not None:
+        config["memory_limit"] = str(memory_limit)
+    if threads is not None:
+        config["threads"] = threads
+    try:
+        return ibis.duckdb.connect(**config)
+    except Exception as exc:
+        raise MonitorError(
+            f"cannot start DuckDB with {config}: {str(exc).splitlines()[0]}"
+        ) from None
+
+
+def open_source(
+    source: Any,
+    *,
+    what: str,
+    memory_limit: str | None = MEMORY_LIMIT,
+    temp_directory: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
+    progress: Any = None,
+) -> Source:
+    """The source as an Ibis table: Parquet (DuckDB), a DuckDB relation, or an Ibis table."""
+    try:
+        import ibis
+    except ImportError:
+        raise MonitorError(
+            f"{what} is not a DataFrame: reading it needs DuckDB and Ibis "
+            '(pip install "bizml_nb[monitor]")'
+        ) from None
+    if isinstance(source, str | Path):
+        return _parquet(
+            str(source),
+            what,
+            memory_limit=memory_limit,
+            temp_directory=temp_directory,
+            threads=threads,
+            progress=progress,
+        )
+    kind = type(source)
+    if kind.__name__ == "DuckDBPyRelation":
+        return _relation(source, what, progress)
+    name = f"{what} (an Ibis table)"
+    backend = source._find_backend()
+    del ibis
+    return Source(source, name, False, backend.execute, _progress(progress))
+
+
+def _parquet(
+    path: str,
+    what: str,
+    *,
+    memory_limit: str | None,
+    temp_directory: str | os.PathLike[str] | None,
+    threads: int | None,
+    progress: Any,
+) -> Source:
+    name = f"{what} ({path})"
+    remote = "://" in path
+    if not remote:
+        if any(ch in path for ch in "*?["):
+            if not glob.glob(path, recursive=True):
+                raise MonitorError(f"{name}: no file matches {path!r}")
+        elif not Path(path).is_file():
+            raise MonitorError(f"{name}: {path!r} is not a file")
+    con = connect(memory_limit, temp_directory, threads)
+    try:
+        table = con.read_parquet(path, filename=FILE, file_row_number=True)
+        table = table.rename({FILE_ROW: "file_row_number"})
+    except Exception as exc:
+        raise MonitorError(
+            f"cannot read {name} as Parquet: {str(exc).strip().splitlines()[0]}"
+        ) from None
+    return Source(table, name, True, con.execute, _progress(progress))
+
+
+def _relation(rel: Any, what: str, progress: Any) -> Source:
+    """A DuckDB relation, queried in its own connection through SQL compiled from Ibis."""
+    import ibis
+
+    name = f"{what} (a DuckDB relation)"
+    try:
+        schema = ibis.Schema.from_pyarrow(rel.limit(0).to_arrow_table().schema)
+    except Exception as exc:
+        raise MonitorError(f"cannot read {name}: {str(exc).strip().splitlines()[0]}") from None
+    table = ibis.table(schema, name=_VIEW)
+
+    def run(expr: Any) -> pd.DataFrame:
+        sql = ibis.to_sql(expr, dialect="duckdb")
+        out: pd.DataFrame = rel.query(_VIEW, str(sql)).to_df()
+        return out
+
+    return Source(table, name, False, run, _progress(progress))
+
+
+def _progress(progress: Any) -> Callable[[str], None]:
+    """``progress``: None or False (quiet), True (a bar: tqdm.auto if installed), or a
+    function called with (queries done, queries planned, what) after each query."""
+    if progress is None or progress is False:
+        return lambda what: None
+    if callable(progress):
+        return _Counter(progress)
+    if progress is True:
+        return _Bar()
+    raise MonitorError(f"progress must be True, False or a function (not {progress!r})")
+
+
+class _Counter:
+    def __init__(self, report: Callable[[int, int, str], None]) -> None:
+        self.report = report
+        self.done = 0
+        self.total = 0
+
+    def __call__(self, what: str) -> None:
+        self.done += 1
+        self.report(self.done, max(self.total, self.done), what)
+
+
+class _Bar(_Counter):
+    def __init__(self) -> None:
+        super().__init__(self._show)
+        self.bar: Any = None
+
+    def _show(self, done: int, total: int, what: str) -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            print(f"bizml monitor: query {done}/{total}: {what}", flush=True)
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc="bizml monitor", unit="query")
+        self.bar.total = total
+        self.bar.set_postfix_str(what, refresh=False)
+        self.bar.update(1)
+        if done >= total:
+            self.bar.close()
+
+
+def plan(source: Source, total: int) -> None:
+    """Tell the progress report how many queries the check will run."""
+    if isinstance(source.progress, _Counter):
+        source.progress.total = total

@@ -1,0 +1,259 @@
+"""The monitor's statistics as Ibis expressions: sums and histograms per chunk, run by an engine.
+
+Every figure a check needs is an aggregate that merges across partitions, so it is
+written once here, in Ibis, and runs on DuckDB, Spark or any other Ibis backend; only
+per-chunk summaries come back to Python. The arithmetic repeats NumPy's to the
+operation (the same bin formula, the same interpolation), so the results equal the
+pandas path's to floating-point rounding.
+
+Two steps that NumPy does with a search are expressions here: the calibration map
+(``np.interp``) and the quantile-grid bin (``np.searchsorted``) are nested
+``CASE`` expressions that halve the breakpoints at each level (a binary search:
+about 10 comparisons a row for 1,000 breakpoints). The expected and realised ROC
+AUC (the area under a ROC curve whose tied scores form one point) is the
+Mann-Whitney sum over the chunk's distinct scores in descending order, one window
+sum; it equals the trapezoids of :func:`bizml_nb.monitor.cbpe.curve_auc`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import ibis.expr.types as ir
+
+    from bizml_nb.monitor.summaries import ColumnSummary
+
+CHUNK = "bizml_chunk"  # the chunk key column of every query
+_SCORE = "bizml_score"
+_P = "bizml_p"
+_YHAT = "bizml_yhat"
+_Y = "bizml_y"
+
+
+def number(column: ir.Value) -> ir.FloatingValue:
+    return column.cast("float64")
+
+
+def missing(x: ir.FloatingValue) -> ir.BooleanValue:
+    """NULL or NaN: what pandas counts as missing in a numeric column."""
+    import ibis
+
+    return x.isnull() | ibis.coalesce(x.isnan(), False)
+
+
+def interp(x: ir.FloatingValue, xs: Sequence[float], ys: Sequence[float]) -> ir.FloatingValue:
+    """``np.interp(x, xs, ys)`` as an expression (a binary search over the segments)."""
+    import ibis
+
+    segments = [i for i in range(len(xs) - 1) if xs[i] < xs[i + 1]]
+
+    def piece(i: int) -> Any:
+        slope = (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])
+        return (x - float(xs[i])) * float(slope) + float(ys[i])
+
+    def search(lo: int, hi: int) -> Any:  # segments[lo:hi], x within them
+        if hi - lo == 1:
+            return piece(segments[lo])
+        mid = (lo + hi) // 2
+        return ibis.ifelse(x < float(xs[segments[mid]]), search(lo, mid), search(mid, hi))
+
+    inner = search(0, len(segments)) if segments else ibis.literal(float(ys[-1]))
+    return ibis.ifelse(
+        x <= float(xs[0]),
+        ibis.literal(float(ys[0])),
+        ibis.ifelse(x >= float(xs[-1]), ibis.literal(float(ys[-1])), inner),
+    )
+
+
+def rank_below(x: ir.FloatingValue, grid: Sequence[float]) -> ir.IntegerValue:
+    """``np.searchsorted(grid, x, side="left")``: how many grid points lie below x."""
+    import ibis
+
+    def search(lo: int, hi: int) -> Any:  # the answer lies in [lo, hi]
+        if lo == hi:
+            return ibis.literal(lo, type="int64")
+        mid = (lo + hi) // 2
+        return ibis.ifelse(x > float(grid[mid]), search(mid + 1, hi), search(lo, mid))
+
+    return search(0, len(grid))
+
+
+def calibrated(score: ir.FloatingValue, calibration: Mapping[str, Any]) -> ir.FloatingValue:
+    if not calibration.get("isotonic"):
+        return score
+    return interp(score, list(calibration["x"]), list(calibration["y"]))
+
+
+def scored(
+    t: ir.Table,
+    chunk: ir.Value,
+    *,
+    proba: str,
+    prediction: str | None,
+    threshold: float,
+    target: str | None,
+    calibration: Mapping[str, Any] | None,
+) -> ir.Table:
+    """The rows as (chunk, raw score, calibrated p, predicted class, label or NULL); no p
+    when ``calibration`` is None (the realised figures need none)."""
+    import ibis
+
+    score = number(t[proba])
+    if prediction is None:
+        y_hat = ibis.ifelse(score >= float(threshold), 1, 0).cast("int64")
+    else:
+        y_hat = number(t[prediction]).cast("int64")
+    columns: dict[str, Any] = {CHUNK: chunk, _SCORE: score, _YHAT: y_hat}
+    if calibration is not None:
+        columns[_P] = calibrated(score, calibration)
+    if target is not None:
+        y = number(t[target])
+        columns[_Y] = ibis.ifelse(missing(y), ibis.null("int64"), y.cast("int64"))
+    return t.select(**columns)
+
+
+def checks(
+    t: ir.Table,
+    chunk: ir.Value,
+    *,
+    proba: str,
+    prediction: str | None,
+    target: str | None,
+) -> ir.Table:
+    """Per chunk: rows, and the values that break the rules of the score, class and label."""
+    score = number(t[proba])
+    aggs: dict[str, Any] = {
+        "n": t.count(),
+        "proba_missing": missing(score).sum(),
+        "proba_min": score.min(),
+        "proba_max": score.max(),
+    }
+    if prediction is not None:
+        p = number(t[prediction])
+        aggs["prediction_missing"] = missing(p).sum()
+        aggs["prediction_bad"] = ((~missing(p)) & (p != 0.0) & (p != 1.0)).sum()
+    if target is not None:
+        y = number(t[target])
+        aggs["target_bad"] = ((~missing(y)) & (y != 0.0) & (y != 1.0)).sum()
+    return t.group_by(chunk.name(CHUNK)).aggregate(**aggs)
+
+
+def sums(rows: ir.Table, *, labels: bool) -> ir.Table:
+    """Per chunk: rows per predicted class, sum(p) and sum(p(1 - p)) per predicted class,
+    and the realised confusion counts where labels are."""
+    p, y_hat = rows[_P], rows[_YHAT]
+    neg, pos = y_hat == 0, y_hat == 1
+    aggs: dict[str, Any] = {
+        "n0": neg.sum(),
+        "n1": pos.sum(),
+        "fn": p.sum(where=neg),
+        "tp": p.sum(where=pos),
+        "v0": (p * (1.0 - p)).sum(where=neg),
+        "v1": (p * (1.0 - p)).sum(where=pos),
+    }
+    if labels:
+        y = rows[_Y]
+        for name, (truth, guess) in {
+            "l_tn": (0, 0),
+            "l_fp": (0, 1),
+            "l_fn": (1, 0),
+            "l_tp": (1, 1),
+        }.items():
+            aggs[name] = ((y == truth) & (y_hat == guess)).sum()
+    return rows.group_by(CHUNK).aggregate(**aggs)
+
+
+def roc_area(rows: ir.Table, *, realised: bool) -> ir.Table:
+    """Per chunk: the Mann-Whitney area and the total positive and negative weights.
+
+    Expected: each row weighs p as a positive and 1 - p as a negative; realised: its
+    label (rows without one left out). AUC = area / (positives x negatives).
+    """
+    import ibis
+
+    if realised:
+        rows = rows.filter(rows[_Y].notnull())
+        w = rows[_Y].cast("float64")
+    else:
+        w = rows[_P]
+    points = rows.group_by([CHUNK, _SCORE]).aggregate(pos=w.sum(), neg=(1.0 - w).sum())
+    window = ibis.window(group_by=points[CHUNK], order_by=ibis.desc(points[_SCORE]), rows=(None, 0))
+    points = points.mutate(cum=points.pos.sum().over(window))
+    return points.group_by(CHUNK).aggregate(
+        area=(points.neg * (points.cum - 0.5 * points.pos)).sum(),
+        positives=points.pos.sum(),
+        negatives=points.neg.sum(),
+    )
+
+
+def numeric_bins(t: ir.Table, chunk: ir.Value, summary: ColumnSummary, *, grid: bool) -> ir.Table:
+    """Rows per chunk, doane bin (then outside, then missing) and, with ``grid``, quantile-grid
+    bin, with the distances beyond the grid's ends (see :mod:`bizml_nb.monitor.histograms`)."""
+    import ibis
+
+    x = number(t[summary.name])
+    edges = summary.edges
+    lo, hi, nb = float(edges[0]), float(edges[-1]), len(edges) - 1
+    scale = float(nb / (hi - lo))
+    slot = ibis.least(((x - lo) * scale + 1.0).floor().cast("int64"), nb) - 1
+    is_missing = missing(x)
+    b = ibis.cases(
+        (is_missing, nb + 1),
+        ((x < lo) | (x > hi), nb),
+        else_=slot,
+    )
+    keys: dict[str, Any] = {CHUNK: chunk, "bin": b}
+    aggs: dict[str, Any] = {"n": t.count()}
+    if grid:
+        g = summary.grid
+        keys["grid"] = ibis.ifelse(is_missing, len(g) + 1, rank_below(x, g))
+        aggs["below"] = (float(g[0]) - x).sum(where=x < float(g[0]))
+        aggs["above"] = (x - float(g[-1])).sum(where=x > float(g[-1]))
+    return t.group_by(**keys).aggregate(**aggs)
+
+
+def category_counts(t: ir.Table, chunk: ir.Value, name: str) -> ir.Table:
+    return t.group_by(**{CHUNK: chunk, "value": t[name]}).aggregate(n=t.count())
+
+
+def moments(t: ir.Table, names: Sequence[str]) -> ir.Table:
+    """Per numeric column: values, sum, min, max and infinite values (one row)."""
+    aggs: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        x = number(t[name])
+        ok = ~missing(x)
+        aggs[f"n{i}"] = ok.sum()
+        aggs[f"sum{i}"] = x.sum(where=ok)
+        aggs[f"min{i}"] = x.min(where=ok)
+        aggs[f"max{i}"] = x.max(where=ok)
+        aggs[f"inf{i}"] = (ok & ((x == float("inf")) | (x == float("-inf")))).sum()
+    return t.aggregate(**aggs)
+
+
+def central(t: ir.Table, means: Mapping[str, float]) -> ir.Table:
+    """Per numeric column: sums of squared and cubed deviations from its mean (one row)."""
+    aggs: dict[str, Any] = {}
+    for i, (name, mean) in enumerate(means.items()):
+        x = number(t[name])
+        d = x - float(mean)
+        ok = ~missing(x)
+        aggs[f"m2_{i}"] = (d * d).sum(where=ok)
+        aggs[f"m3_{i}"] = (d * d * d).sum(where=ok)
+    return t.aggregate(**aggs)
+
+
+def quantiles(t: ir.Table, name: str, levels: Sequence[float]) -> ir.Table:
+    x = number(t[name])
+    return t.filter(~missing(x)).aggregate(q=x.quantile(list(levels)))
+
+
+def pairs(t: ir.Table, proba: str, target: str, fraction: float | None, seed: int) -> ir.Table:
+    """The (score, label) pairs the calibration map is fitted on; a seeded sample if
+    ``fraction`` is given."""
+    rows = t.select(s=number(t[proba]), y=number(t[target]).cast("int64"))
+    if fraction is not None:
+        rows = rows.sample(fraction, seed=seed)
+    return rows
