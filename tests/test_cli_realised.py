@@ -8,6 +8,7 @@ v2" (ndcg@10 0.41 against 0.40) predicts +0.35 pp [+0.20, +0.50].
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,7 @@ def test_observed_prints_the_card_and_stores_the_observation(
     # 2.5e9 * [0.0008, 0.0021, 0.0034] a year
     assert "about +$5.25M/yr [+$2M, +$8.5M] (90%) at the realised change" in out
     assert observations() == [(0.0021, 0.0008, 0.0034, today())]
+    assert [o.origin for o in bizml_nb.project().ledger.observations()] == ["cli"]
 
 
 @pytest.mark.parametrize(
@@ -168,10 +170,16 @@ def test_ledger_import_brings_observations_after_the_runs(runs: Any, tmp_path: P
     (done,) = import_files(fresh.ledger, [path])
     assert (done.found, done.imported) == (2, 2)
     assert (done.observations_found, done.observations_imported, done.problems) == (1, 1, ())
-    assert fresh.ledger.observations() == [obs]
+    # recorded by the magic; where the other ledger got it: the notebook imported
+    assert obs.origin == "notebook"
+    assert fresh.ledger.observations() == [replace(obs, origin="import:nb.ipynb")]
+    # the kept prediction comes along: +0.35 pp [+0.20, +0.50] against the baseline run
+    assert fresh.ledger.observations()[0].predicted == pytest.approx((0.0020, 0.0035, 0.0050))
+    (base,) = [run for run in project.ledger.runs() if run.name == "popularity baseline"]
+    assert fresh.ledger.observations()[0].baseline_id == base.id
     (again,) = import_files(fresh.ledger, [path])  # idempotent
     assert (again.imported, again.observations_imported) == (0, 0)
-    assert fresh.ledger.observations() == [obs]
+    assert fresh.ledger.observations() == [replace(obs, origin="import:nb.ipynb")]
 
 
 def test_an_observation_of_an_unknown_run_is_a_problem_not_a_crash(

@@ -83,6 +83,7 @@ def test_observed_records_the_change_and_shows_predicted_vs_realised(runs: Any) 
     assert rows["Source"] == f"A/B test 2026-11, 2 weeks; measured until {today()}"
     run = bizml_nb.project().run("two-tower v2")
     assert stored() == [(run.id, 0.0021, 0.0008, 0.0034, "A/B test 2026-11, 2 weeks", today())]
+    assert [o.origin for o in bizml_nb.project().ledger.observations()] == ["notebook"]
     bundle = card._repr_mimebundle_()
     assert bundle[OBSERVATION_MIME]["observation"]["observation"]["kpi_delta"] == 0.0021
     assert CORE_OBSERVATION_MIME == OBSERVATION_MIME
@@ -251,6 +252,7 @@ def test_python_api(runs: Any) -> None:
     assert lines(card)["Realised"] == "+0.21 pp take_rate [+0.08, +0.34] (90%)"
     assert card.checked.observation is not None
     assert card.checked.observation.kpi_delta == 0.0021
+    assert card.checked.observation.origin == "python"
     now = datetime.now(UTC)
     days = [(now - timedelta(days=3 - i)).date().isoformat() for i in range(4)]
     frame = pd.DataFrame(

@@ -100,10 +100,6 @@ def test_the_record_holds_every_field_and_reads_back_equal_through_json() -> Non
             "origin": "notebook",
             "n_days": 14,
             "method": "daily differences, t",
-            "predicted_low": None,
-            "predicted_mid": None,
-            "predicted_high": None,
-            "baseline_id": None,
         },
     }
     assert (OBSERVATION_FORMAT, OBSERVATION_VERSION) == ("bizml.observation", 1)

@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -230,7 +231,11 @@ def test_observations_travel_with_their_runs_and_arrive_once(
     b = _project(tmp_path / "b")
     pulled = pull(b, tracking_uri=server.uri, experiment="observed")
     assert (pulled.pulled, pulled.observations) == (2, 1)
-    assert b.ledger.observations() == [first]
+    # where B got it: the MLflow run whose record carried it (A's origin is not sent)
+    assert first.origin == "python"
+    origin = f"mlflow:{sent.info.run_id}"
+    assert b.ledger.observations() == [replace(first, origin=origin)]
+    assert "origin" not in json.loads(sent.data.tags["bizml.record"])["observations"][0]
 
     # a later measurement of a run B holds already: the next push and pull bring it alone
     second = observe(a, tower.id, 0.0018, (0.0011, 0.0025), source="launch, 4 weeks")
@@ -238,7 +243,13 @@ def test_observations_travel_with_their_runs_and_arrive_once(
     again = pull(b, tracking_uri=server.uri, experiment="observed")
     assert (again.pulled, again.present, again.observations) == (0, 2, 1)
     assert str(again).endswith("; 1 new observations of realised value")
-    assert b.ledger.observations() == [first, second]
+    assert b.ledger.observations() == [
+        replace(first, origin=origin),
+        replace(second, origin=origin),
+    ]
+    assert second.predicted is not None  # the kept prediction travels with it
+    assert b.ledger.observations()[1].predicted == second.predicted
+    assert b.ledger.observations()[1].baseline_id == base.id
     assert pull(b, tracking_uri=server.uri, experiment="observed").observations == 0
     # B holds what A pushed: its own push (same bizml.toml) sends nothing
     assert push(b, tracking_uri=server.uri, experiment="observed").unchanged == 2
@@ -299,7 +310,10 @@ def test_a_record_that_outgrows_its_tag_leaves_no_stale_copy_and_its_observation
 
     got = pull(b, tracking_uri=server.uri, experiment="outgrown")
     assert got.observations == 8  # from bizml/run.json, for a run B held already
-    assert b.ledger.observations() == a.ledger.observations()
+    origin = f"mlflow:{sent.info.run_id}"
+    assert b.ledger.observations() == [
+        replace(obs, origin=origin) for obs in a.ledger.observations()
+    ]
     # one more, on a record already too long for a tag: sent and pulled all the same
     observe(a, wide.id, 0.002, (0.001, 0.003), source="launch")
     assert push(a, tracking_uri=server.uri, experiment="outgrown").updated == 1

@@ -148,11 +148,17 @@ class Observation:
         return (self.observed_on, self.recorded_at, self.id)
 
     def to_record(self) -> dict[str, Any]:
-        """The JSON-able record: ``{"format", "version", "observation"}``."""
+        """The JSON-able record: ``{"format", "version", "observation"}``. The kept
+        prediction's fields are left out when None, so an observation without one has
+        the record it had before they existed (the same digest when a push compares)."""
+        fields = asdict(self)
+        for key in (*PREDICTED, "baseline_id"):
+            if fields[key] is None:
+                del fields[key]
         return {
             "format": OBSERVATION_FORMAT,
             "version": OBSERVATION_VERSION,
-            "observation": asdict(self),
+            "observation": fields,
         }
 
     @classmethod

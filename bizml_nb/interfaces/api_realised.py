@@ -4,7 +4,9 @@
 (``date, control, treatment``, :func:`bizml_nb.impact.observed.from_table`), records it
 through :func:`bizml_nb.projects.realised.observe` and returns the observation card.
 With a table and no ``on``, the day the measurement ended is the table's last day when
-it is a date (``YYYY-MM-DD``), else today.
+it is a date (``YYYY-MM-DD``), else today. ``origin`` says where it was recorded:
+``"python"`` (the API), ``"notebook"`` (``%bizml observed``) or ``"cli"`` (``bizml
+observed``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def observe_in(
     level: float = 0.90,
     kpi: str | None = None,
     table: pd.DataFrame | Path | str | None = None,
+    origin: str = "python",
 ) -> ObservationCard:
     """:func:`bizml_nb.interfaces.api.observe` in the project ``here`` (what ``%bizml
     observed`` and ``bizml observed`` call)."""
@@ -78,6 +81,7 @@ def observe_in(
             kpi=kpi,
             n_days=n_days,
             method=method,
+            origin=origin,
         )
     except InvalidValue as exc:
         if last_day is None or exc.key != "on":

@@ -126,6 +126,7 @@ def add_commands(
                 level=args.level,
                 kpi=args.kpi,
                 table=args.csv,
+                origin="cli",
             )
         say(card.text())
 

@@ -13,7 +13,8 @@ against the run record schema before anything uses it:
 Observation cards (``%bizml observed``) carry their observation's record
 (:data:`~bizml_nb.core.notebook_records.OBSERVATION_MIME`): :func:`import_files`
 writes them after the runs (:meth:`~bizml_nb.core.ledger.Ledger.observe_new`, so an
-observation already present is not added twice). An observation of a run that is
+observation already present is not added twice), each with the origin
+``import:FILE NAME``. An observation of a run that is
 neither in the ledger nor in the files imported is left out and reported as a
 problem (:attr:`Imported.problems`), not raised.
 
@@ -23,7 +24,7 @@ writes: a JSON list of run records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,7 @@ from bizml_nb.core.notebook_records import (
 )
 from bizml_nb.core.observation import validate_observation
 from bizml_nb.core.run import RUN_MIME, validate_record
-from bizml_nb.core.schema import RecordError
+from bizml_nb.core.schema import NAME_CHARS, RecordError, fit_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -62,6 +63,10 @@ __all__ = [
     "read_records",
     "runs_from_notebook",
 ]
+
+
+#: the prefix of an imported observation's origin: ``import:FILE NAME``
+IMPORT_PREFIX = "import:"
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,7 @@ def import_files(ledger: Ledger, paths: Sequence[Path | str]) -> list[Imported]:
                 )
                 continue
             first[obs.id] = number
-            ready.append(obs)
+            ready.append(replace(obs, origin=fit_text(IMPORT_PREFIX + path.name, NAME_CHARS)))
     stored = ledger.observe_new(ready)
     observed = [0] * len(batches)
     for obs_id in stored:

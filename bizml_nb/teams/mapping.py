@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -160,7 +160,9 @@ def map_run(
         record["impact"] = impact.to_record()
     values = value_metrics(impact)
     if observations:
-        record[OBSERVATIONS] = [obs.to_record() for obs in observations]
+        # without its origin: where the pushing ledger got it says nothing to another
+        # (a pull sets mlflow:RUN_ID), and the record's digest stays the same everywhere
+        record[OBSERVATIONS] = [replace(obs, origin=None).to_record() for obs in observations]
         last = max(observations, key=lambda obs: obs.key)
         values.update(
             {

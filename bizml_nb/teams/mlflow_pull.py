@@ -10,14 +10,16 @@ from its tag), each once (by its id). Each record passes the same checks as ``bi
 (:func:`bizml_nb.core.run.validate_record`). Every record is checked before any is
 written; one bad record refuses the pull, naming the MLflow run, and nothing is
 written. A run already in the ledger (same id) is left alone. A pulled run keeps its
-origin (``mlflow:RUN_ID`` and the MLflow user who pushed it).
+origin (``mlflow:RUN_ID`` and the MLflow user who pushed it); so does a pulled
+observation (``mlflow:RUN_ID`` of the MLflow run whose record carried it: where this
+ledger got it).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +93,7 @@ def pull(
         if bizml_id not in todo:  # here already: only what was observed of it since
             tags = mlflow_run.data.tags
             if RECORD_TAG in tags or OBSERVED_ON_TAG in tags:  # else nothing observed
-                observed += _observations(_record(remote, mlflow_run), where)
+                observed += _observations(_record(remote, mlflow_run), where, remote_id)
             continue
         if bizml_id in waiting:
             continue
@@ -100,7 +102,7 @@ def pull(
             run = validate_record(record, where)
         except RecordError as exc:
             raise SyncError(f"{exc}; nothing was pulled") from None
-        observed += _observations(record, where)
+        observed += _observations(record, where, remote_id)
         if run.id != bizml_id:
             raise SyncError(
                 f"{where}: its run record holds run {run.id} but its "
@@ -171,9 +173,10 @@ def _json(text: str, where: str, name: str) -> Any:
         raise SyncError(f"{where}: {name} is not JSON ({exc}); nothing was pulled") from None
 
 
-def _observations(record: Any, where: str) -> list[Observation]:
+def _observations(record: Any, where: str, remote_id: str) -> list[Observation]:
     """The observations a run record carries, each checked as ``bizml ledger import``
-    checks one; SyncError (nothing pulled) for one that breaks a rule or names another run."""
+    checks one, with the origin ``mlflow:REMOTE_ID``; SyncError (nothing pulled) for one
+    that breaks a rule or names another run."""
     if not isinstance(record, dict) or not isinstance(record.get(OBSERVATIONS, []), list):
         raise SyncError(
             f"{where}: its run record's {OBSERVATIONS} is not a list; nothing was pulled"
@@ -191,7 +194,7 @@ def _observations(record: Any, where: str) -> list[Observation]:
                 f"{where}, observation {number}: it is of run {obs.run_id}, not of the run "
                 f"{run_id} that carries it; nothing was pulled"
             )
-        found.append(obs)
+        found.append(replace(obs, origin=ORIGIN_PREFIX + remote_id))
     return found
 
 

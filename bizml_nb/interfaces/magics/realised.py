@@ -103,6 +103,7 @@ def observed(magics: BizmlMagics, args: list[str]) -> Any:
             level=0.90 if ns.level is None else ns.level,
             kpi=ns.kpi,
             table=ns.csv,
+            origin="notebook",
         )
     except BizmlError as exc:
         raise UsageError(f"%bizml observed: {worded(exc)}") from None
