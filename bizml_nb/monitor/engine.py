@@ -156,9 +156,13 @@ def open_source(
     if kind.__name__ == "DuckDBPyRelation":
         return _relation(source, what, progress)
     name = f"{what} (an Ibis table)"
-    backend = source._find_backend()
     del ibis
-    return Source(source, name, False, backend.execute, _progress(progress))
+
+    def run(expr: Any) -> pd.DataFrame:
+        out: pd.DataFrame = expr.execute()  # on the table's backend (a memtable: Ibis's default)
+        return out
+
+    return Source(source, name, False, run, _progress(progress))
 
 
 def _parquet(

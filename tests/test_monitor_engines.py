@@ -1,0 +1,175 @@
+"""The monitor on data an engine reads: Parquet (DuckDB), a DuckDB relation, an Ibis table.
+
+Every figure of the result must equal the pandas path's on the same rows, to
+floating-point rounding, for row, time and category chunks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+duckdb = pytest.importorskip("duckdb")
+ibis = pytest.importorskip("ibis")
+
+from bizml_nb.interfaces.datasets import classifier_drift  # noqa: E402
+from bizml_nb.monitor import MonitorError, Reference  # noqa: E402
+from bizml_nb.monitor.engine import connect  # noqa: E402
+
+ALL = ("jensen_shannon", "psi", "kolmogorov_smirnov", "wasserstein", "chi2")
+FEATURES = ["x0", "x1", "x2", "segment"]
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    data = classifier_drift(12_000, 24_000, n_features=3, seed=3)
+    ref = Reference.fit(
+        data.reference, features=FEATURES, prediction="prediction", proba="proba", target="target"
+    )
+    df = data.analysis.reset_index(drop=True)
+    rng = np.random.default_rng(1)
+    df["x2"] = df["x2"].where(rng.random(len(df)) > 0.03)  # missing values
+    df["segment"] = df["segment"].astype(str)
+    df.loc[rng.random(len(df)) < 0.01, "segment"] = "never seen"
+    target = df["target"].astype(float)
+    df["target"] = target.where(np.arange(len(df)) < 15_000)  # labels for the first part only
+    df["row_id"] = np.arange(len(df))
+    folder = tmp_path_factory.mktemp("logs")
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 3)):
+        df.iloc[part].to_parquet(folder / f"part-{i}.parquet", index=False)
+    return {"ref": ref, "df": df, "glob": str(folder / "*.parquet"), "folder": folder}
+
+
+def same(a: Any, b: Any, *, positions: bool = True) -> None:
+    """Every figure of two results alike (to 1e-9), and every text equal."""
+    fa, fb = a.to_frame(), b.to_frame()
+    if not positions:
+        fa = fa.drop(columns=[c for c in ("start", "end") if c in fa])
+        fb = fb.drop(columns=[c for c in ("start", "end") if c in fb])
+    assert list(fa.columns) == list(fb.columns)
+    assert fa.shape == fb.shape
+    assert len(fa) > 0
+    numeric = fa.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        fa[numeric].to_numpy(float), fb[numeric].to_numpy(float), rtol=1e-9, atol=1e-12
+    )
+    rest = [c for c in fa.columns if c not in numeric]
+    pd.testing.assert_frame_equal(fa[rest], fb[rest], check_dtype=False)
+    assert a.chunks == b.chunks
+    np.testing.assert_array_equal(a.rows, b.rows)
+    np.testing.assert_array_equal(a.missing, b.missing)
+    np.testing.assert_array_equal(a.outside, b.outside)
+    np.testing.assert_array_equal(a.labelled, b.labelled)
+    for name, est in a.performance.items():
+        other = b.performance[name]
+        np.testing.assert_allclose(est.estimate, other.estimate, rtol=1e-9)
+        np.testing.assert_allclose(est.realised, other.realised, rtol=1e-9)
+        np.testing.assert_array_equal(est.alerts, other.alerts)
+    for method, drift in a.drift.items():
+        np.testing.assert_allclose(drift.values, b.drift[method].values, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(drift.alerts, b.drift[method].alerts)
+
+
+def test_row_chunks_of_parquet_files_equal_the_dataframe(case: dict[str, Any]) -> None:
+    ref, df = case["ref"], case["df"]
+    expected = ref.check(df, chunk_size=5_000, methods=ALL)
+    got = ref.check(case["glob"], chunk_size=5_000, methods=ALL)
+    same(expected, got)
+    assert got.starts == (0, 5_000, 10_000, 15_000, 20_000)
+    assert expected.missing[:, list(expected.columns).index("x2")].sum() > 0
+    assert not math.isnan(got.performance["accuracy"].realised[0])
+    assert math.isnan(got.performance["accuracy"].realised[-1])  # no labels there
+    # one thread or two: the same figures
+    same(expected, ref.check(case["glob"], chunk_size=5_000, methods=ALL, threads=1))
+    # chunks=K equal parts, and the default
+    same(ref.check(df, chunks=7), ref.check(case["glob"], chunks=7))
+    same(ref.check(df), ref.check(case["glob"]))
+
+
+def test_time_chunks_by_day_week_month(case: dict[str, Any]) -> None:
+    ref, df = case["ref"], case["df"]
+    for word, freq in (("day", "D"), ("week", "W"), ("month", "M")):
+        expected = ref.check(df, by="timestamp", freq=freq, methods=ALL)
+        got = ref.check(case["glob"], chunk_by=word, methods=ALL)
+        same(expected, got, positions=False)
+        assert got.chunks[0] == str(pd.Timestamp(df["timestamp"].min()).to_period(freq))
+        # chunk_by means the same for a DataFrame
+        same(expected, ref.check(df, chunk_by=word, methods=ALL))
+
+
+def test_category_chunks_relation_and_ibis_table(case: dict[str, Any]) -> None:
+    ref, df = case["ref"], case["df"]
+    expected = ref.check(df, by="segment", methods=ALL)
+    con = duckdb.connect()
+    rel = con.sql(f"select * from read_parquet('{case['glob']}')")
+    same(expected, ref.check(rel, chunk_by="segment", methods=ALL), positions=False)
+    table = ibis.duckdb.connect().read_parquet(case["glob"])
+    same(expected, ref.check(table, by="segment", methods=ALL), positions=False)
+
+
+def test_row_chunks_of_a_relation_follow_order_by(case: dict[str, Any]) -> None:
+    ref, df = case["ref"], case["df"]
+    shuffled = df.sample(frac=1.0, random_state=0)
+    con = duckdb.connect()
+    con.register("logs", shuffled)
+    rel = con.sql("select * from logs")
+    expected = ref.check(df, chunk_size=6_000)
+    same(expected, ref.check(rel, chunk_size=6_000, order_by="row_id"))
+    table = ibis.memtable(shuffled)
+    same(expected, ref.check(table, chunk_size=6_000, order_by="row_id"))
+    with pytest.raises(MonitorError, match="order_by=COLUMN"):
+        ref.check(rel, chunk_size=6_000)
+
+
+def test_progress_is_reported_per_query(case: dict[str, Any]) -> None:
+    seen: list[tuple[int, int, str]] = []
+    case["ref"].check(case["glob"], chunk_size=8_000, progress=lambda *a: seen.append(a))
+    assert [s[0] for s in seen] == list(range(1, len(seen) + 1))
+    assert seen[-1][0] == seen[-1][1]
+    assert any("histogram of x0" in s[2] for s in seen)
+
+
+def test_bad_sources_are_named(case: dict[str, Any], tmp_path: Any) -> None:
+    ref, df = case["ref"], case["df"]
+    with pytest.raises(MonitorError, match=r"no file matches .*nothing-\*\.parquet"):
+        ref.check(str(tmp_path / "nothing-*.parquet"))
+    with pytest.raises(MonitorError, match="is not a file"):
+        ref.check(tmp_path / "absent.parquet")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(MonitorError, match=r"cannot read the data to check \(.*bad\.parquet\)"):
+        ref.check(tmp_path / "bad.parquet")
+    df.drop(columns=["x1"]).to_parquet(tmp_path / "no_x1.parquet")
+    with pytest.raises(MonitorError, match=r"no_x1\.parquet\) lacks the column 'x1'"):
+        ref.check(tmp_path / "no_x1.parquet")
+    df.assign(x0="text").to_parquet(tmp_path / "text.parquet")
+    with pytest.raises(MonitorError, match=r"numeric feature column 'x0' of .*must hold numbers"):
+        ref.check(tmp_path / "text.parquet")
+    df.assign(proba=df["proba"] * 2).to_parquet(tmp_path / "proba.parquet")
+    with pytest.raises(MonitorError, match=r"probability column 'proba' of .* outside \[0, 1\]"):
+        ref.check(tmp_path / "proba.parquet")
+    df.assign(prediction=2).to_parquet(tmp_path / "pred.parquet")
+    with pytest.raises(MonitorError, match=r"prediction column 'prediction' of .* 0 and 1"):
+        ref.check(tmp_path / "pred.parquet")
+    with pytest.raises(MonitorError, match="needs by=COLUMN"):
+        ref.check(df.drop(columns=["timestamp"]), chunk_by="day")
+    with pytest.raises(MonitorError, match=r"not a DataFrame|must be a pandas DataFrame"):
+        ref.check(42)
+    with pytest.raises(MonitorError, match="cannot start DuckDB"):
+        ref.check(case["glob"], memory_limit="lots")
+
+
+def test_memory_limit_and_spill_folder_are_set(tmp_path: Any) -> None:
+    con = connect("300MB", tmp_path / "spill", threads=1)
+    got = con.raw_sql(
+        "select current_setting('memory_limit'), current_setting('temp_directory'), "
+        "current_setting('threads')"
+    ).fetchall()[0]
+    assert got[0] in ("286.1 MiB", "300.0 MB")
+    assert got[1] == str(tmp_path / "spill")
+    assert int(got[2]) == 1
+    default = connect().raw_sql("select current_setting('memory_limit')").fetchall()[0][0]
+    assert default in ("953.6 MiB", "1.0 GB")
