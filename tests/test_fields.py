@@ -95,6 +95,7 @@ LINK_EXPECTED = (
     "source",
     "ml_baseline",
     "fit",
+    "from_observed",
     "value_matrix",
     "cases_per_year",
     "expr",

@@ -25,6 +25,27 @@ significance", Nature Human Behaviour 2018) propose for claims of new effects. T
 earlier rule (the 90% interval excludes 0, n >= 8, R^2 >= 0.5) called pure noise
 ``strong`` 4.9% of the time at n = 8, where R^2 >= 0.5 is only p < 0.05.
 ``tests/test_evidence_grades.py`` measures the rate by simulation at n = 5 to 200.
+
+**Observed runs as evidence.** A run with an observation (what its model really did
+to the KPI, :class:`~bizml_nb.core.observation.Observation`) is a point too: its ML
+delta against its baseline run, and the observed KPI change with its interval. Two
+things are computed from such points:
+
+- :func:`observed_weights`: a point's weight in a fit is its inverse variance,
+  ``1 / se_i^2`` with ``se_i`` read from its interval as a normal one
+  (:func:`~bizml_nb.impact.observed.se_from_interval`), scaled so that the observed
+  points' mean weight is 1. A precise launch counts more than a noisy one, and the
+  observed points as a whole weigh as many rows of a history table of weight 1, so
+  both mix in one fit. Only the ratios of weights matter to the slope; the scale
+  matters only against the history's rows.
+- :func:`observed_mean`: the elasticity the observed runs imply, the inverse-variance
+  weighted mean of the implied elasticities ``r_i = y_i / x_i`` (each with standard
+  error ``se_i / |x_i|``), ``b = sum(x_i y_i / se_i^2) / sum(x_i^2 / se_i^2)``: the same
+  number as the weighted least-squares slope through the origin. Its standard error
+  is the fixed-effect one, ``1 / sqrt(sum(x_i^2 / se_i^2))``, multiplied by
+  ``sqrt(Q / (n - 1))`` when that is above 1 (``Q = sum((y_i - b x_i)^2 / se_i^2)``):
+  launches that scatter more than their own intervals say widen it (the Birge ratio).
+  The interval is normal, ``b +- 1.645 se`` at 90%.
 """
 
 from __future__ import annotations
@@ -37,6 +58,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from bizml_nb.core.errors import RegistryError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
 Grade = Literal["strong", "weak", "none"]
@@ -138,6 +161,11 @@ def fit_points(x: Any, y: Any, weights: Any | None = None, labels: list[str] | N
     return Fit(slope, interval, intercept, n, max(r2, 0.0), grade, influence)
 
 
+def read_history(history: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """A history table or CSV file, read and checked (the columns and values a fit needs)."""
+    return _read(history)
+
+
 def _read(history: pd.DataFrame | str | Path) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
@@ -184,8 +212,7 @@ def _read(history: pd.DataFrame | str | Path) -> pd.DataFrame:
     return frame
 
 
-def fit_params(fit: Fit, history: str | None) -> dict[str, Any]:
-    """The parameters a fitted link stores in bizml.toml."""
+def _fit_params(fit: Fit, history: str | None) -> dict[str, Any]:
     params: dict[str, Any] = {
         "elasticity": fit.slope,
         "n": fit.n,
@@ -196,4 +223,88 @@ def fit_params(fit: Fit, history: str | None) -> dict[str, Any]:
         params["interval"] = (min(fit.interval[0], fit.slope), max(fit.interval[1], fit.slope))
     if history is not None:
         params["history"] = history
+    return params
+
+
+#: Observed runs needed before the audit judges a link by them (as a fit needs).
+MIN_OBSERVED = MIN_FIT_POINTS
+
+
+def observed_weights(ses: Sequence[float]) -> list[float]:
+    """Inverse-variance weights ``1 / se^2``, scaled so that their mean is 1.
+
+    >>> observed_weights([1.0, 2.0])  # 1 and 1/4, mean 5/8
+    [1.6, 0.4]
+    """
+    inverse = [1 / (se * se) for se in ses]
+    if not inverse:
+        return []
+    mean = sum(inverse) / len(inverse)
+    return [w / mean for w in inverse]
+
+
+@dataclass(frozen=True)
+class ObservedMean:
+    """The elasticity observed runs imply (see the module docstring for the method).
+
+    ``scale`` is the factor the fixed-effect standard error was widened by (1 when the
+    runs scatter no more than their intervals say).
+    """
+
+    mean: float
+    se: float
+    interval: tuple[float, float]
+    n: int
+    scale: float
+    level: float = CONFIDENCE
+
+    def disagrees_with(self, link_elasticity: float, link_interval: tuple[float, float]) -> bool:
+        """Whether a link's elasticity is contradicted: the observed mean outside its
+        interval, or, for a link with no interval (a point), the elasticity outside the
+        observed interval."""
+        low, high = link_interval
+        if low == high:
+            return not self.interval[0] <= link_elasticity <= self.interval[1]
+        return not low <= self.mean <= high
+
+
+def observed_mean(
+    ml_deltas: Sequence[float], kpi_deltas: Sequence[float], ses: Sequence[float]
+) -> ObservedMean:
+    """The inverse-variance weighted mean of ``kpi_delta / ml_delta`` with its 90% interval.
+
+    Each ``ml_delta`` must be nonzero and each ``se`` positive.
+
+    >>> m = observed_mean([1.0, 2.0], [1.0, 2.0], [1.0, 1.0])
+    >>> m.mean, round(m.se, 6), m.scale
+    (1.0, 0.447214, 1.0)
+    """
+    from statistics import NormalDist
+
+    n = len(ml_deltas)
+    if n == 0:
+        raise ValueError("no observed runs")
+    information = sum(x * x / (se * se) for x, se in zip(ml_deltas, ses, strict=True))
+    mean = (
+        sum(x * y / (se * se) for x, y, se in zip(ml_deltas, kpi_deltas, ses, strict=True))
+        / information
+    )
+    scale = 1.0
+    if n > 1:
+        q = sum(
+            (y - mean * x) ** 2 / (se * se)
+            for x, y, se in zip(ml_deltas, kpi_deltas, ses, strict=True)
+        )
+        scale = max(1.0, math.sqrt(q / (n - 1)))
+    se_mean = scale / math.sqrt(information)
+    z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+    return ObservedMean(mean, se_mean, (mean - z * se_mean, mean + z * se_mean), n, scale)
+
+
+def fit_params(fit: Fit, history: str | None, observed: int | None = None) -> dict[str, Any]:
+    """The parameters a fitted link stores in bizml.toml; ``observed``: how many of its
+    points were observed runs (the key is written only for a fit that used some)."""
+    params = _fit_params(fit, history)
+    if observed:
+        params["observed"] = observed
     return params

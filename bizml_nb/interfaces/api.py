@@ -83,14 +83,19 @@ def init(
     min_annual_value: float | None = None,
     compute_cost_per_hour: float | None = None,
     eng_cost_per_hour: float | None = None,
+    calibrate: bool | None = None,
 ) -> Outcome:
-    """Create bizml.toml in the current project (or folder), or update its [project]."""
+    """Create bizml.toml in the current project (or folder), or update its [project].
+
+    ``calibrate=True`` makes cards apply the haircut learned from observed runs.
+    """
     return project().init(
         name,
         currency=currency,
         min_annual_value=min_annual_value,
         compute_cost_per_hour=compute_cost_per_hour,
         eng_cost_per_hour=eng_cost_per_hour,
+        calibrate=calibrate,
     )
 
 
@@ -126,7 +131,8 @@ def link(
     interval: tuple[float, float] | None = None,
     source: str | None = None,
     ml_baseline: float | None = None,
-    fit: pd.DataFrame | str | Path | None = None,
+    fit: pd.DataFrame | str | Path | bool | None = None,
+    from_observed: bool | None = None,
     value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
     cases_per_year: float | None = None,
     expr: str | None = None,
@@ -135,7 +141,8 @@ def link(
     """Declare how ``ml_metric`` (or another KPI) moves ``business_metric``.
 
     ``elasticity=`` (+ ``interval=``): +1 of the ML metric moves the KPI by that many
-    units; ``fit=`` a history of past experiments: the elasticity is fitted and graded;
+    units; ``fit=`` a history of past experiments: the elasticity is fitted and graded
+    (``from_observed=True``: the KPI's observed runs are points too; ``fit=True``: alone);
     ``value_matrix=[[TN, FP], [FN, TP]]`` + ``cases_per_year=``: a confusion link;
     ``expr=``: a formula over logged quantities. A confusion link's matrix entry may be
     a formula over a per-example amount (``-amount``), named by ``amount_column=``

@@ -1,6 +1,6 @@
 """The ``bizml`` command: project set-up and the ledger from a shell.
 
-    bizml init [--project NAME] [--currency USD]
+    bizml init [--project NAME] [--currency USD] [--calibrate on|off]
     bizml ledger list [--target KPI] [--json]
     bizml ledger show RUN
     bizml ledger export --format csv|json|parquet --out FILE [--target KPI] [--force]
@@ -154,6 +154,11 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="create bizml.toml (or update its [project])")
     init.add_argument("--project", help="project name (default: the folder's name)")
     init.add_argument("--currency", help="currency code, e.g. USD (default USD)")
+    init.add_argument(
+        "--calibrate",
+        choices=("on", "off"),
+        help="on: cards apply the haircut learned from observed runs (5 or more); off: not",
+    )
     init.set_defaults(handler=_init)
 
     ledger = commands.add_parser("ledger", help="list, show, export and import runs")
@@ -307,11 +312,13 @@ def _project(args: argparse.Namespace) -> Project:
 
 def _init(args: argparse.Namespace) -> None:
     project = _project(args)
-    outcome = project.init(args.project, currency=args.currency)
+    calibrate = None if args.calibrate is None else args.calibrate == "on"
+    outcome = project.init(args.project, currency=args.currency, calibrate=calibrate)
     registry = project.registry
     say(
         f"{outcome} {terminal_line(project.registry_path)}: project {registry.name!r}, "
         f"currency {terminal_line(registry.currency)}"
+        + ("" if args.calibrate is None else f", calibration {args.calibrate}")
     )
     if outcome == "created":
         say("next: declare a KPI with `%bizml metric NAME --unit ... --direction higher|lower`")

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bizml_nb.core.ledger import Run
     from bizml_nb.core.registry import BusinessMetric, Registry
     from bizml_nb.impact import ChainStep, Contribution, Impact, Range
+    from bizml_nb.projects.calibrated import Haircut
     from bizml_nb.projects.project import Project
 
 _BADGE = {
@@ -60,15 +61,25 @@ class Card(CardMixin):
     baseline: Run | None
     currency: str
     origin: tuple[str, str | None] | None = None  # (mlflow:RUN_ID, author) of a pulled run
+    #: the haircut learned from observed runs, when the project's calibration is on
+    #: (:mod:`bizml_nb.projects.calibrated`); ``impact`` is then the calibrated one
+    calibration: Haircut | None = None
 
     mime_type: ClassVar[str | None] = RUN_MIME
 
     @classmethod
     def for_run(cls, run: Run, project: Project) -> Card:
-        """Build the card of ``run`` against its KPI's current baseline run."""
+        """Build the card of ``run`` against its KPI's current baseline run (with its KPI's
+        haircut when the project's calibration is on)."""
         card = cls.build(run, project.registry, project.ledger.baseline(run.target))
         origin = project.ledger.origin(run.id)
-        return card if origin is None else replace(card, origin=origin)
+        card = card if origin is None else replace(card, origin=origin)
+        if project.registry.calibrate:
+            from bizml_nb.projects.calibrated import calibrated
+
+            impact, haircut = calibrated(project, run, card.impact)
+            card = replace(card, impact=impact, calibration=haircut)
+        return card
 
     @classmethod
     def build(cls, run: Run, registry: Registry, baseline: Run | None) -> Card:
@@ -108,6 +119,8 @@ class Card(CardMixin):
         record = self.run.to_record()
         record["impact"] = self.impact.to_record() if self.impact is not None else None
         record["baseline_run"] = self.baseline.id if self.baseline is not None else None
+        if self.calibration is not None:
+            record["calibration"] = self.calibration.to_record()
         return record
 
     def _about_rows(self) -> list[Row]:
@@ -160,6 +173,8 @@ class Card(CardMixin):
                 if counted:
                     text += f", counted at {', '.join(counted)}"
             rows.append(("Value", text))
+            if self.calibration is not None:
+                rows.append(_calibration_row(self.calibration, kpi, self.currency))
         if impact.cost is not None and impact.cost.engineering is not None:
             # compute cost depends on the measured duration: kept out of the deterministic
             # text and HTML, shown by %bizml compare and stored in the run record
@@ -252,6 +267,25 @@ class Card(CardMixin):
         elif progress is not None:
             text += f", {units.percent(progress)} of the way to target"
         return text
+
+
+def _calibration_row(haircut: Haircut, kpi: BusinessMetric, currency: str) -> Row:
+    """The row that says a card's figures carry a haircut, or why they do not."""
+    runs = f"{haircut.n} observed run{'' if haircut.n == 1 else 's'} of {kpi.name}"
+    if not haircut.applied:
+        why = haircut.why_not or f"needs {haircut.needed}"
+        return ("Calibrated", f"calibration on, not applied: {runs}, {why}")
+    assert haircut.haircut is not None
+    text = f"x{haircut.haircut:.2f} haircut"
+    if haircut.low is not None and haircut.high is not None:
+        text += f" ({units.level_text(haircut.level)} [{haircut.low:.2f}, {haircut.high:.2f}])"
+    text += f" learned from {runs}"
+    before = haircut.uncalibrated
+    if before is not None and before.business_delta is not None:
+        text += f"; uncalibrated {units.kpi_delta(before.business_delta.mid, kpi.unit)}"
+        if before.value_per_year is not None:
+            text += f", {units.money(before.value_per_year.mid, currency)}/yr"
+    return ("Calibrated", text)
 
 
 def _named(run: Run) -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from bizml_nb.core.registry import Link
     from bizml_nb.impact.evidence import Fit
+    from bizml_nb.projects.link_evidence import ObservedPoints
     from bizml_nb.projects.project import Project
 
 
@@ -167,6 +168,8 @@ class Audit(CardMixin):
     fit: Fit | None
     history: Any  # the history DataFrame, when there is one
     lines: tuple[str, ...]
+    #: the KPI's observed runs as points of the link (None for a link that has none)
+    observed: ObservedPoints | None = None
 
     css_class: ClassVar[str] = "bizml-audit"
 
@@ -180,17 +183,44 @@ class Audit(CardMixin):
         return self.lines[1:]
 
     def figure(self) -> Figure | None:
-        """Scatter of the history with the fitted line and its 90% band (None without history)."""
-        if self.fit is None or self.history is None:
+        """Scatter of the history with the fitted line and its 90% band, and the observed
+        runs as green diamonds with their intervals (None with neither history nor
+        observed runs)."""
+        points = self.observed.points if self.observed is not None else ()
+        if not points and (self.fit is None or self.history is None):
             return None
         import matplotlib.pyplot as plt
         import numpy as np
 
-        x = self.history["ml_delta"].to_numpy(dtype=float)
-        y = self.history["business_delta"].to_numpy(dtype=float)
         figure, axes = plt.subplots(figsize=(6, 4))
-        axes.scatter(x, y, color="tab:blue", label="past experiments")
-        grid = np.linspace(min(x.min(), 0), max(x.max(), 0), 50)
+        xs: list[float] = []
+        if self.history is not None:
+            x = self.history["ml_delta"].to_numpy(dtype=float)
+            y = self.history["business_delta"].to_numpy(dtype=float)
+            axes.scatter(x, y, color="tab:blue", label="past experiments")
+            xs += [float(v) for v in x]
+        if points:
+            ox = [p.ml_delta for p in points]
+            oy = [p.kpi_delta for p in points]
+            below = [p.kpi_delta - p.observation.low for p in points]
+            above = [p.observation.high - p.kpi_delta for p in points]
+            axes.errorbar(
+                ox,
+                oy,
+                yerr=[below, above],
+                fmt="D",
+                color="tab:green",
+                ecolor="tab:green",
+                elinewidth=1,
+                capsize=3,
+                label="observed runs",
+            )
+            xs += ox
+        grid = np.linspace(min(*xs, 0), max(*xs, 0), 50)
+        if self.fit is None:
+            _declared_lines(axes, grid, self.link, self.observed)
+            _finish(axes, figure, self.link, f"{self.link.label}: observed runs")
+            return figure
         fit = self.fit
         axes.plot(grid, fit.intercept + fit.slope * grid, color="tab:orange", label="fit")
         low, high = fit.interval
@@ -203,19 +233,35 @@ class Audit(CardMixin):
                 alpha=0.2,
                 label="90% interval of the slope",
             )
-        axes.axhline(0, color="0.5", linewidth=0.8)
-        axes.set_xlabel(f"offline {literal(self.link.ml_metric)} change")
-        axes.set_ylabel(f"measured {literal(self.link.business_metric)} change")
-        axes.set_title(literal(f"{self.link.label}: {fit.grade} evidence"))
-        axes.legend(fontsize=8)
-        figure.tight_layout()
-        plt.close(figure)
+        _finish(axes, figure, self.link, f"{self.link.label}: {fit.grade} evidence")
         return figure
+
+
+def _declared_lines(axes: Any, grid: Any, link: Link, observed: ObservedPoints | None) -> None:
+    """The link's elasticity (dashed) and the observed mean (dotted), through the origin."""
+    if link.kind in ("linear", "fitted"):
+        axes.plot(grid, link.elasticity * grid, "--", color="tab:orange", label="declared")
+    mean = observed.mean() if observed is not None else None
+    if mean is not None:
+        axes.plot(grid, mean.mean * grid, ":", color="tab:green", label="observed mean")
+
+
+def _finish(axes: Any, figure: Any, link: Link, title: str) -> None:
+    """Axis labels, title and legend; the figure closed so that it shows once."""
+    import matplotlib.pyplot as plt
+
+    axes.axhline(0, color="0.5", linewidth=0.8)
+    axes.set_xlabel(f"offline {literal(link.ml_metric)} change")
+    axes.set_ylabel(f"measured {literal(link.business_metric)} change")
+    axes.set_title(literal(title))
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    plt.close(figure)
 
 
 def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
     """The evidence behind the link from ``ml_metric`` to ``kpi``."""
-    from bizml_nb.impact.evidence import _read, fit_history
+    from bizml_nb.projects.link_evidence import observed_points
 
     registry = project.registry
     registry.metric(kpi)
@@ -228,40 +274,11 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
         f"{link.label}: {link.kind} link" + (f" (source: {link.source})" if link.source else "")
     ]
     fit = history = None
+    observed = (
+        observed_points(project, ml_metric, kpi) if link.kind in ("linear", "fitted") else None
+    )
     if link.kind == "fitted":
-        path = link.params.get("history")
-        if path:
-            file = Path(path) if Path(path).is_absolute() else project.root / path
-            if file.is_file():
-                history = _read(file)
-                fit = fit_history(history)
-            else:
-                lines.append(f"the history file {path} is no longer there; showing the stored fit")
-        grade = link.params.get("grade")
-        low, high = link.interval
-        interval = (
-            "90% interval unknown"
-            if interval_unknown(link)
-            else f"90% interval [{units.number(low)}, {units.number(high)}]"
-        )
-        lines.append(
-            f"elasticity {units.number(link.elasticity)}, {interval}, n={link.params.get('n')}, "
-            f"R^2 {float(link.params.get('r2', 0)):.2f}; evidence: {grade}"
-        )
-        if grade == "none":
-            lines.append(
-                f"past experiments show no reliable relation between {ml_metric} and {kpi}; "
-                "the offline gain may not move the business"
-            )
-        if fit is not None:
-            lines.append(f"intercept {units.number(fit.intercept)} (not used for predictions)")
-            lines.append("points that most influence the fit (Cook's distance):")
-            lines.extend(f"  {label}: {distance:.2f}" for label, distance in fit.influence)
-            if fit.influence and fit.influence[0][1] > 1:
-                lines.append(
-                    f"  {fit.influence[0][0]} alone moves the fit (Cook's distance above 1); "
-                    "check it before trusting the slope"
-                )
+        fit, history = _fitted(project, link, observed, lines)
     elif link.kind == "linear" and interval_unknown(link):
         lines.append(
             f"elasticity {units.number(link.elasticity)}, declared by hand with no interval: "
@@ -286,7 +303,137 @@ def audit(project: Project, ml_metric: str, kpi: str) -> Audit:
         )
     else:
         lines.append(f"formula {link.params['expr']}: computed exactly from logged quantities")
-    return Audit(link, fit, history, tuple(lines))
+    if observed is not None and (observed.points or observed.left_out):
+        lines.extend(observed_lines(project, link, observed))
+    else:
+        observed = None
+    return Audit(link, fit, history, tuple(lines), observed)
+
+
+def _fitted(
+    project: Project, link: Link, observed: ObservedPoints | None, lines: list[str]
+) -> tuple[Fit | None, Any]:
+    """A fitted link's lines (added to ``lines``), and its fit and history recomputed
+    from its history file and, for a link fitted from observed runs, those runs now."""
+    from bizml_nb.impact.evidence import MIN_FIT_POINTS, _read, fit_history
+
+    ml_metric, kpi = link.ml_metric, link.business_metric
+    fit = history = None
+    path = link.params.get("history")
+    if path:
+        file = Path(path) if Path(path).is_absolute() else project.root / path
+        if file.is_file():
+            history = _read(file)
+            fit = fit_history(history)
+        else:
+            lines.append(f"the history file {path} is no longer there; showing the stored fit")
+    if "observed" in link.params and observed is not None and (path is None or history is not None):
+        from bizml_nb.projects.links import observed_fit
+
+        if observed.n + (0 if history is None else len(history)) >= MIN_FIT_POINTS:
+            fit = observed_fit(history, observed)
+    grade = link.params.get("grade")
+    low, high = link.interval
+    interval = (
+        "90% interval unknown"
+        if interval_unknown(link)
+        else f"90% interval [{units.number(low)}, {units.number(high)}]"
+    )
+    lines.append(
+        f"elasticity {units.number(link.elasticity)}, {interval}, n={link.params.get('n')}, "
+        f"R^2 {float(link.params.get('r2', 0)):.2f}; evidence: {grade}"
+    )
+    if grade == "none":
+        lines.append(
+            f"past experiments show no reliable relation between {ml_metric} and {kpi}; "
+            "the offline gain may not move the business"
+        )
+    if fit is not None:
+        lines.append(f"intercept {units.number(fit.intercept)} (not used for predictions)")
+        lines.append("points that most influence the fit (Cook's distance):")
+        lines.extend(f"  {label}: {distance:.2f}" for label, distance in fit.influence)
+        if fit.influence and fit.influence[0][1] > 1:
+            lines.append(
+                f"  {fit.influence[0][0]} alone moves the fit (Cook's distance above 1); "
+                "check it before trusting the slope"
+            )
+    return fit, history
+
+
+def observed_lines(project: Project, link: Link, observed: ObservedPoints) -> list[str]:
+    """The audit's lines on the KPI's observed runs: each point, those left out, the
+    observed mean elasticity, and whether it agrees with the link's."""
+    from bizml_nb.impact.evidence import MIN_OBSERVED
+
+    unit = project.registry.metric(link.business_metric).unit
+    ml, kpi = link.ml_metric, link.business_metric
+    lines: list[str] = []
+    fitted_from = link.params.get("observed")
+    if fitted_from is not None and fitted_from != observed.n:
+        lines.append(
+            f"fitted from {fitted_from} observed run(s); {observed.n} can be used now: "
+            f"refit with {_refit(link)}"
+        )
+    if observed.points:
+        lines.append(
+            f"observed runs ({ml} change against the baseline run, realised {kpi} change, "
+            "implied elasticity = realised / ML change):"
+        )
+    for p in observed.points:
+        obs = p.observation
+        lines.append(
+            f"  {p.run.name}: {ml} {units.number(p.ml_delta, signed=True)}, {kpi} "
+            f"{units.kpi_delta(obs.kpi_delta, unit)} "
+            f"{units.kpi_interval(obs.low, obs.high, unit, level=obs.level)}, "
+            f"implied {units.number(p.implied)}"
+        )
+    left = observed.left_out_text()
+    if left:
+        lines.append(left)
+    mean = observed.mean()
+    if mean is None:
+        return lines
+    stated = (
+        f"observed mean {units.number(mean.mean)} (90% [{units.number(mean.interval[0])}, "
+        f"{units.number(mean.interval[1])}]) over {observed.n} observed run"
+        + ("" if observed.n == 1 else "s")
+    )
+    lines.append(
+        f"{stated}: the inverse-variance weighted mean of realised / ML change (the weighted "
+        "slope through the origin), its interval widened when runs scatter more than "
+        "their intervals say"
+    )
+    if observed.n < MIN_OBSERVED:
+        lines.append(
+            f"too few observed runs to judge the elasticity ({observed.n}; needs {MIN_OBSERVED})"
+        )
+        return lines
+    declared = "fitted" if link.kind == "fitted" else "declared"
+    point = interval_unknown(link)
+    interval = (link.elasticity, link.elasticity) if point else link.interval
+    if mean.disagrees_with(link.elasticity, interval):
+        lines.append(
+            f"the {declared} elasticity {units.number(link.elasticity)} disagrees with what was "
+            f"observed: {stated}; refit with {_refit(link)}"
+        )
+    elif point:
+        lines.append(
+            f"the {declared} elasticity {units.number(link.elasticity)} lies inside the observed "
+            "mean's 90% interval"
+        )
+    else:
+        lines.append(
+            f"the observed mean lies inside the {declared} elasticity's 90% interval "
+            f"[{units.number(interval[0])}, {units.number(interval[1])}]"
+        )
+    return lines
+
+
+def _refit(link: Link) -> str:
+    """The command that fits the link again from its KPI's observed runs (and its history)."""
+    history = link.params.get("history")
+    fit = f"--fit {history}" if history else "--fit"
+    return f"`%bizml link {link.ml_metric} {link.business_metric} {fit} --from-observed`"
 
 
 __all__ = ["Audit", "audit", "figure_png", "impact_plot", "literal", "money_axis"]

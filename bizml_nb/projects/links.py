@@ -16,8 +16,13 @@ from bizml_nb.core.registry import Link
 if TYPE_CHECKING:
     import pandas as pd
 
+    from bizml_nb.impact.evidence import Fit
+    from bizml_nb.projects.link_evidence import ObservedPoints
+    from bizml_nb.projects.project import Project
+
 
 def build_link(
+    project: Project,
     ml_metric: str,
     business_metric: str,
     *,
@@ -25,14 +30,22 @@ def build_link(
     interval: tuple[float, float] | None = None,
     source: str | None = None,
     ml_baseline: float | None = None,
-    fit: pd.DataFrame | str | Path | None = None,
+    fit: pd.DataFrame | str | Path | bool | None = None,
+    from_observed: bool | None = None,
     value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
     cases_per_year: float | None = None,
     expr: str | None = None,
     amount_column: str | None = None,
 ) -> Link:
     """The link :meth:`~bizml_nb.projects.project.Project.link` declares, built and checked
-    (see its docstring for the forms); nothing is written here."""
+    (see its docstring for the forms); nothing is written here.
+
+    A fitted link with ``from_observed`` fits the KPI's observed runs
+    (:mod:`bizml_nb.projects.link_evidence`), alone (``fit=True``) or with the rows of
+    a history; each observed point weighs its inverse variance, scaled so that the
+    observed points' mean weight is 1, like a history row of weight 1.
+    """
+    _check_observed_form(fit, from_observed)
     given = [
         name
         for name, value in (
@@ -63,6 +76,18 @@ def build_link(
                 "a fitted link takes its interval from the fit; drop {interval}", "interval"
             )
         history = str(fit) if isinstance(fit, str | Path) else None
+        if from_observed:
+            return _observed_link(
+                project,
+                ml_metric,
+                business_metric,
+                None if isinstance(fit, bool) else fit,
+                history_path=history,
+                source=source,
+                ml_baseline=ml_baseline,
+                cases_per_year=cases_per_year,
+            )
+        assert not isinstance(fit, bool)
         fitted = fit_history(fit)
         if fitted.n < MIN_FIT_POINTS:
             raise InvalidArguments(
@@ -86,6 +111,49 @@ def build_link(
         params, kind = {"elasticity": elasticity}, "linear"
         if interval is not None:
             params["interval"] = tuple(interval)
+    return _finished(
+        ml_metric,
+        business_metric,
+        kind,
+        params,
+        source=source,
+        ml_baseline=ml_baseline,
+        cases_per_year=cases_per_year,
+    )
+
+
+def _check_observed_form(fit: object, from_observed: bool | None) -> None:
+    """``from_observed`` goes with ``fit``; ``fit=True`` (no history) with ``from_observed``."""
+    if from_observed and fit is None:
+        raise InvalidArguments(
+            "{from_observed} fits the link from the KPI's observed runs, and goes with "
+            "{fit}: a history to add them to, or none (`--fit --from-observed`; in Python "
+            "fit=True)",
+            "from_observed",
+            "fit",
+        )
+    if fit is True and not from_observed:
+        raise InvalidArguments(
+            "{fit} needs a history of past A/B results (a CSV file or a DataFrame), or "
+            "{from_observed} to fit from the KPI's observed runs alone",
+            "fit",
+            "from_observed",
+        )
+    if fit is False:
+        raise InvalidArguments("{fit} takes a history (or True with {from_observed})", "fit")
+
+
+def _finished(
+    ml_metric: str,
+    business_metric: str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    source: str | None,
+    ml_baseline: float | None,
+    cases_per_year: float | None,
+) -> Link:
+    """The link, once the keywords every kind shares are checked and added."""
     if ml_baseline is not None:
         if kind not in ("linear", "fitted"):
             raise InvalidArguments(
@@ -99,6 +167,90 @@ def build_link(
             "value_matrix",
         )
     return Link(ml_metric, business_metric, kind, params, source)
+
+
+def _observed_link(
+    project: Project,
+    ml_metric: str,
+    business_metric: str,
+    history: pd.DataFrame | str | Path | None,
+    *,
+    history_path: str | None,
+    source: str | None,
+    ml_baseline: float | None,
+    cases_per_year: float | None,
+) -> Link:
+    """A link fitted from the KPI's observed runs, with the rows of ``history`` if given."""
+    from bizml_nb.impact.evidence import MIN_FIT_POINTS, fit_params, read_history
+    from bizml_nb.projects.link_evidence import (
+        check_metric_known,
+        observed_fit_error,
+        observed_points,
+    )
+
+    frame = read_history(history) if history is not None else None
+    observed = observed_points(project, ml_metric, business_metric)
+    rows = 0 if frame is None else len(frame)
+    if not observed.points and not observed.left_out:
+        raise InvalidArguments(
+            f"{business_metric} has no observed runs yet: record what a run really did with "
+            "`%bizml observed RUN --kpi-delta D --interval LOW HIGH --source S` (Python: "
+            "bizml_nb.observe), then fit with {from_observed}",
+            "from_observed",
+        )
+    check_metric_known(project, observed)
+    if observed.n + rows < MIN_FIT_POINTS:
+        raise InvalidArguments(
+            observed_fit_error(observed, MIN_FIT_POINTS, rows)
+            + " (with fewer, its interval is unknown). Record more observations, or "
+            "declare the link with {elasticity} and an {interval}",
+            "from_observed",
+            "elasticity",
+            "interval",
+        )
+    fitted = observed_fit(frame, observed)
+    params = fit_params(fitted, history_path, observed=observed.n)
+    if observed.n == 0:
+        params.pop("observed", None)
+    return _finished(
+        ml_metric,
+        business_metric,
+        "fitted",
+        params,
+        source=source,
+        ml_baseline=ml_baseline,
+        cases_per_year=cases_per_year,
+    )
+
+
+def observed_fit(frame: pd.DataFrame | None, observed: ObservedPoints) -> Fit:
+    """The fit over a checked history's rows (if any) and the observed points.
+
+    A history row weighs its ``weight`` (default 1); an observed point its inverse
+    variance, scaled so that the observed points' mean weight is 1. Observed points are
+    labelled ``observed: RUN NAME`` among the influential points.
+    """
+    from bizml_nb.impact.evidence import fit_points
+
+    xs: list[float] = []
+    ys: list[float] = []
+    ws: list[float] = []
+    labels: list[str] = []
+    if frame is not None:
+        rows = len(frame)
+        xs = [float(v) for v in frame["ml_delta"]]
+        ys = [float(v) for v in frame["business_delta"]]
+        ws = [float(v) for v in frame["weight"]] if "weight" in frame else [1.0] * rows
+        labels = (
+            [str(v) for v in frame["label"]]
+            if "label" in frame
+            else [f"row {i + 1}" for i in range(rows)]
+        )
+    xs += [p.ml_delta for p in observed.points]
+    ys += [p.kpi_delta for p in observed.points]
+    ws += observed.weights()
+    labels += [f"observed: {p.run.name}" for p in observed.points]
+    return fit_points(xs, ys, ws, labels)
 
 
 def _matrix(

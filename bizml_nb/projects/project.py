@@ -105,12 +105,17 @@ class Project:
         min_annual_value: float | None = None,
         compute_cost_per_hour: float | None = None,
         eng_cost_per_hour: float | None = None,
+        calibrate: bool | None = None,
     ) -> Outcome:
         """Create this project's bizml.toml, or update its [project] with what is given.
 
         ``min_annual_value`` is the bar a run's yearly value must clear to be
         *material*; the two costs per hour price a run's compute and engineering time.
+        ``calibrate=True`` makes experiment cards apply the haircut learned from the
+        KPI's observed runs (:mod:`bizml_nb.projects.calibrated`); ``False`` turns it off.
         """
+        if calibrate is not None and not isinstance(calibrate, bool):
+            raise RegistryError(f"calibrate must be True or False (not {calibrate!r})")
         if currency is not None and not currency.strip():
             raise RegistryError("currency is empty; use a code such as USD or EUR")
         settings = {
@@ -122,7 +127,13 @@ class Project:
             )
             if value is not None
         }
-        return init_file(self.registry_path, project=name, currency=currency, settings=settings)
+        return init_file(
+            self.registry_path,
+            project=name,
+            currency=currency,
+            settings=settings,
+            calibrate=calibrate,
+        )
 
     def metric(
         self,
@@ -159,7 +170,8 @@ class Project:
         interval: tuple[float, float] | None = None,
         source: str | None = None,
         ml_baseline: float | None = None,
-        fit: pd.DataFrame | str | Path | None = None,
+        fit: pd.DataFrame | str | Path | bool | None = None,
+        from_observed: bool | None = None,
         value_matrix: Sequence[float] | Sequence[Sequence[float]] | None = None,
         cases_per_year: float | None = None,
         expr: str | None = None,
@@ -171,12 +183,15 @@ class Project:
 
         - ``elasticity=`` (with ``interval=``): a linear link;
         - ``fit=`` a history DataFrame or CSV of past experiments: a fitted link;
+          with ``from_observed=True``, the KPI's observed runs are points of the fit too
+          (``fit=True``: they alone); see :mod:`bizml_nb.projects.link_evidence`;
         - ``value_matrix=[[TN, FP], [FN, TP]]`` with ``cases_per_year=``: a confusion link;
         - ``expr="a / b"``: a formula over logged quantities.
         """
         from bizml_nb.projects.links import build_link
 
         link = build_link(
+            self,
             ml_metric,
             business_metric,
             elasticity=elasticity,
@@ -184,6 +199,7 @@ class Project:
             source=source,
             ml_baseline=ml_baseline,
             fit=fit,
+            from_observed=from_observed,
             value_matrix=value_matrix,
             cases_per_year=cases_per_year,
             expr=expr,

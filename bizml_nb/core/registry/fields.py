@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 SPEC = "bizml"  # the metadata key a FieldSpec is stored under
-Kind = Literal["number", "text"]
+Kind = Literal["number", "text", "flag"]  # a flag: on when given, no value
 
 
 @dataclass(frozen=True)

@@ -12,5 +12,9 @@ PROJECT_KEYS = (
     "min_annual_value",
     "compute_cost_per_hour",
     "eng_cost_per_hour",
+    "calibrate",
 )
 SETTING_KEYS = ("min_annual_value", "compute_cost_per_hour", "eng_cost_per_hour")
+#: ``calibrate = true``: cards apply the haircut learned from observed runs. Written
+#: only when on (off removes it), so a file that never turned it on reads as before.
+CALIBRATE_KEY = "calibrate"

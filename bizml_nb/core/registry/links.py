@@ -30,6 +30,10 @@ LINK_ARGUMENTS: dict[str, FieldSpec] = {
         kind="text",
         metavar=("HISTORY.csv",),
     ),
+    "from_observed": FieldSpec(
+        "fitted link: fit from the KPI's observed runs too (alone with a bare --fit)",
+        kind="flag",
+    ),
     "value_matrix": FieldSpec(
         "confusion link (ML metric 'confusion'): value of one case of each outcome; an "
         "entry may be a formula over the amount column, e.g. -amount",
@@ -97,6 +101,14 @@ def _validate_fitted(params: dict[str, Any]) -> None:
     r2 = _finite(params, "r2")
     if r2 is not None and not 0 <= r2 <= 1:
         raise InvalidValue("r2", f"must lie between 0 and 1 (not {r2!r})")
+    observed = params.get("observed")
+    if observed is not None and (
+        isinstance(observed, bool) or not isinstance(observed, int) or not 1 <= observed <= n
+    ):
+        raise InvalidValue(
+            "observed",
+            f"must be a whole number of observed runs from 1 to n = {n} (not {observed!r})",
+        )
     if params["grade"] not in GRADES:
         raise InvalidValue("grade", f"must be one of {', '.join(GRADES)} (not {params['grade']!r})")
 
@@ -191,7 +203,7 @@ LINK_KINDS: dict[str, LinkKind] = {
     "fitted": LinkKind(
         name="fitted",
         required=("elasticity", "n", "grade"),
-        optional=("interval", "r2", "intercept", "history", "ml_baseline"),
+        optional=("interval", "r2", "intercept", "history", "observed", "ml_baseline"),
         types={
             "elasticity": "number",
             "n": "count",
@@ -200,6 +212,7 @@ LINK_KINDS: dict[str, LinkKind] = {
             "r2": "number",
             "intercept": "number",
             "history": "text",
+            "observed": "count",
             "ml_baseline": "number",
         },
         validate=_validate_fitted,

@@ -29,6 +29,8 @@ class Registry:
     min_annual_value: float = 0.0
     compute_cost_per_hour: float | None = None
     eng_cost_per_hour: float | None = None
+    #: cards apply the haircut learned from observed runs (``calibrate = true``)
+    calibrate: bool = False
 
     def __post_init__(self) -> None:
         check_tree(self.metrics, self.links)

@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from bizml_nb.core.errors import RegistryError, known
-from bizml_nb.core.registry.fileformat import FILENAME, FORMAT_VERSION, SETTING_KEYS
+from bizml_nb.core.registry.fileformat import (
+    CALIBRATE_KEY,
+    FILENAME,
+    FORMAT_VERSION,
+    SETTING_KEYS,
+)
 from bizml_nb.core.registry.model import Registry, read_text
 from bizml_nb.core.units import CURRENCY_RULE, is_currency_name
 
@@ -33,12 +38,15 @@ def init_file(
     project: str | None = None,
     currency: str | None = None,
     settings: Mapping[str, float] | None = None,
+    calibrate: bool | None = None,
 ) -> Literal["created", "updated", "unchanged"]:
     """Create bizml.toml at ``path``, or update its [project] with the given values.
 
     ``settings`` holds project-wide numbers: ``min_annual_value`` (the bar for a
     material result, money per year), ``compute_cost_per_hour`` and ``eng_cost_per_hour``.
     ``currency`` is a code or symbol (:data:`~bizml_nb.core.units.CURRENCY_RULE`).
+    ``calibrate=True`` writes ``calibrate = true``; ``False`` removes the key (off is
+    the default, and a file without it reads as before); None leaves it as it is.
     """
     unknown = [key for key in settings or {} if key not in SETTING_KEYS]
     if unknown:
@@ -56,6 +64,8 @@ def init_file(
             table.add("format", FORMAT_VERSION)
             for key, value in (settings or {}).items():
                 table.add(key, value)
+            if calibrate:
+                table.add(CALIBRATE_KEY, True)
             doc.add("project", table)
             return False
         table = doc["project"]
@@ -63,6 +73,10 @@ def init_file(
         for key, value in changes.items():
             if value is not None and (key not in table or table[key] != value):
                 table[key] = value
+        if calibrate and table.get(CALIBRATE_KEY) is not True:
+            table[CALIBRATE_KEY] = True
+        elif calibrate is False and CALIBRATE_KEY in table:
+            del table[CALIBRATE_KEY]
         return True
 
     return _edit(path, mutate)

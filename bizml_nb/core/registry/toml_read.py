@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 from bizml_nb.core.errors import InvalidValue, RegistryError, did_you_mean, known
 from bizml_nb.core.limits import LARGEST, TOO_LARGE, bound, out_of_range, shown
 from bizml_nb.core.registry.fields import specs
-from bizml_nb.core.registry.fileformat import FILENAME, FORMAT_VERSION, PROJECT_KEYS, SETTING_KEYS
+from bizml_nb.core.registry.fileformat import (
+    CALIBRATE_KEY,
+    FILENAME,
+    FORMAT_VERSION,
+    PROJECT_KEYS,
+    SETTING_KEYS,
+)
 from bizml_nb.core.registry.links import LINK_COMMON_KEYS, LINK_KINDS, Link
 from bizml_nb.core.registry.metric import METRIC_KEYS, BusinessMetric
 from bizml_nb.core.units import CURRENCY_RULE, is_currency_name
@@ -87,12 +93,19 @@ class _Parser:
                 self.fail_key("project", key, value, "must not be negative")
             if value is not None:
                 settings[key] = value
+        calibrate = project.get(CALIBRATE_KEY, False)
+        if not isinstance(calibrate, bool):
+            self.fail_key("project", CALIBRATE_KEY, calibrate, "must be true or false")
+        # passed only when on, so that a build without the keyword still reads the file
+        settings_on = {CALIBRATE_KEY: True} if calibrate else {}
         metrics = {}
         for metric_name, table in self.table(data, "metrics").items():
             metrics[metric_name] = self.metric(metric_name, table)
         links = self.links(data.get("links", []), metrics)
         try:
-            return build(self.path, name, currency or "USD", metrics, tuple(links), **settings)
+            return build(
+                self.path, name, currency or "USD", metrics, tuple(links), **settings, **settings_on
+            )
         except RegistryError as exc:
             self.fail(str(exc), header="links")
 

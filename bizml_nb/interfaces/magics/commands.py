@@ -46,11 +46,13 @@ def _init(magics: BizmlMagics, args: list[str]) -> None:
         min_annual_value=ns.min_annual_value,
         compute_cost_per_hour=ns.compute_cost_per_hour,
         eng_cost_per_hour=ns.eng_cost_per_hour,
+        calibrate=None if ns.calibrate is None else ns.calibrate == "on",
     )
     registry = project.registry
     print(
         f"{outcome} {shown_path(project.registry_path)}: project {registry.name!r}, "
         f"currency {registry.currency}"
+        + ("" if ns.calibrate is None else f", calibration {ns.calibrate}")
     )
 
 

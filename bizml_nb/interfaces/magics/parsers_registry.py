@@ -38,6 +38,11 @@ def _init_parser() -> _ArgumentParser:
         "--compute-cost-per-hour", type=_finite, help="cost of an hour of experiment compute"
     )
     p.add_argument("--eng-cost-per-hour", type=_finite, help="cost of an engineering hour")
+    p.add_argument(
+        "--calibrate",
+        choices=("on", "off"),
+        help="on: cards apply the haircut learned from observed runs (5 or more); off: not",
+    )
     return p
 
 
@@ -70,7 +75,12 @@ def _add_declared(p: _ArgumentParser, declared: Mapping[str, FieldSpec]) -> None
     from bizml_nb.core.registry.fields import flag
 
     for key, spec in declared.items():
+        if spec.kind == "flag":
+            p.add_argument(flag(key), action="store_true", help=spec.help.replace("%", "%%"))
+            continue
         options: dict[str, Any] = {}
+        if key == "fit":  # a bare --fit (with --from-observed): no history file
+            options.update(nargs="?", const=True)
         if len(spec.metavar) > 1:
             options.update(nargs=len(spec.metavar), metavar=spec.metavar)
         elif spec.metavar:
