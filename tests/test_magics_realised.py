@@ -86,7 +86,7 @@ def test_observed_records_the_change_and_shows_predicted_vs_realised(runs: Any) 
     assert [o.origin for o in bizml_nb.project().ledger.observations()] == ["notebook"]
     bundle = card._repr_mimebundle_()
     assert bundle[OBSERVATION_MIME]["observation"]["observation"]["kpi_delta"] == 0.0021
-    assert CORE_OBSERVATION_MIME == OBSERVATION_MIME
+    assert CORE_OBSERVATION_MIME is OBSERVATION_MIME  # one definition, imported
 
 
 @pytest.mark.parametrize(

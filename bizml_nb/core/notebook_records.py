@@ -62,8 +62,8 @@ __all__ = [
     "read_records",
 ]
 
-#: the MIME type of an observation card's record (``present.realised_cards`` shows it);
-#: its ``observation`` field holds the observation's own record, or null
+#: the MIME type of an observation card's record (``present.realised_cards`` shows it and
+#: imports it from here); its ``observation`` field holds the observation's own record, or null
 OBSERVATION_MIME = "application/vnd.bizml.observation+json"
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
 from bizml_nb.core.card import CardMixin, Row, one_line
+from bizml_nb.core.notebook_records import OBSERVATION_MIME
 from bizml_nb.core.run import unique_prefixes
 from bizml_nb.projects.project import short_id
 from bizml_nb.projects.realised_value import (
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from bizml_nb.impact.shrinkage import Cumulative
     from bizml_nb.projects.project import Project
 
-OBSERVATION_MIME = "application/vnd.bizml.observation+json"
 IMPACT_MIME = "application/vnd.bizml.realised-impact+json"
 OBSERVE_HINT = (
     "`%bizml observed RUN --kpi-delta D --interval LOW HIGH --source TEXT` "
