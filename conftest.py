@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-# Each card also carries the whole run record (ids, times) as JSON: a copy of what
+# Each card also carries the whole run record (ids, times) as JSON, an observation card
+# its observation record (its id, when it was recorded): a copy of what
 # text/plain and text/html already show, so nbval compares those two instead.
-VOLATILE_MIME = ("application/vnd.bizml.run+json",)
+VOLATILE_MIME = ("application/vnd.bizml.run+json", "application/vnd.bizml.observation+json")
 
 
 def pytest_collectstart(collector: Any) -> None:

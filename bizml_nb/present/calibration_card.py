@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
+from bizml_nb.core._records import portable
 from bizml_nb.core.card import CardMixin, Row
 from bizml_nb.core.run import unique_prefixes
 from bizml_nb.present.realised_cards import NOT_KEPT, OBSERVE_HINT, named
@@ -116,6 +117,10 @@ class CalibrationCard(CardMixin):
         return page[: -len("</div>")] + image + "</div>"
 
     def record(self) -> dict[str, Any] | None:
+        """The figures as JSON, floats to 10 significant digits (alike on every machine)."""
+        return portable(self._figures())  # type: ignore[no-any-return]
+
+    def _figures(self) -> dict[str, Any]:
         return {
             "kpis": [
                 {

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
+from bizml_nb.core._records import portable
 from bizml_nb.core.card import CardMixin, Row, one_line
 from bizml_nb.core.notebook_records import OBSERVATION_MIME
 from bizml_nb.core.run import unique_prefixes
@@ -163,6 +164,10 @@ class ObservationCard(CardMixin):
         return text
 
     def record(self) -> dict[str, Any]:
+        """The figures as JSON, floats to 10 significant digits (alike on every machine)."""
+        return portable(self._figures())  # type: ignore[no-any-return]
+
+    def _figures(self) -> dict[str, Any]:
         c = self.checked
         value = c.predicted_value
         return {
@@ -354,6 +359,10 @@ class ImpactCard(CardMixin):
         return [f"Assumptions: {'; '.join(self.result.assumptions)}."]
 
     def record(self) -> dict[str, Any]:
+        """The figures as JSON, floats to 10 significant digits (alike on every machine)."""
+        return portable(self._figures())  # type: ignore[no-any-return]
+
+    def _figures(self) -> dict[str, Any]:
         r = self.result
         return {
             "currency": r.currency,
