@@ -173,3 +173,49 @@ def test_memory_limit_and_spill_folder_are_set(tmp_path: Any) -> None:
     assert int(got[2]) == 1
     default = connect().raw_sql("select current_setting('memory_limit')").fetchall()[0][0]
     assert default in ("953.6 MiB", "1.0 GB")
+
+
+def test_fit_from_parquet_equals_the_dataframe_fit(tmp_path: Any) -> None:
+    data = classifier_drift(12_000, 6_000, n_features=3, seed=3)
+    frame = data.reference.assign(segment=data.reference["segment"].astype(str))
+    frame.iloc[:5_000].to_parquet(tmp_path / "a.parquet", index=False)
+    frame.iloc[5_000:].to_parquet(tmp_path / "b.parquet", index=False)
+    kw: dict[str, Any] = {
+        "features": FEATURES,
+        "prediction": "prediction",
+        "proba": "proba",
+        "target": "target",
+    }
+    a = Reference.fit(frame, **kw)
+    b = Reference.fit(str(tmp_path / "*.parquet"), **kw)
+    ra, rb = a.to_record(), b.to_record()
+    assert ra["calibration"] == rb["calibration"]  # the same pairs in the same order
+    assert ra["confusion"] == rb["confusion"]
+    assert ra["chunk_sizes"] == rb["chunk_sizes"]
+    for key in ("metrics", "chunk_metrics"):
+        for name, value in ra[key].items():
+            np.testing.assert_allclose(value, rb[key][name], rtol=1e-12)
+    for ca, cb in zip(ra["columns"], rb["columns"], strict=True):
+        for field, value in ca.items():
+            if field == "chunk_stats":
+                for method, stats in value.items():
+                    np.testing.assert_allclose(stats, cb[field][method], rtol=1e-9)
+            elif field in ("mean", "std"):
+                assert cb[field] == pytest.approx(value, rel=1e-12, abs=1e-15)
+            else:
+                assert cb[field] == value, (ca["name"], field)
+    same(a.check(data.analysis, methods=ALL), b.check(data.analysis, methods=ALL))
+    # a seeded sample for the calibration map, stated on the reference and the result
+    c = Reference.fit(str(tmp_path / "*.parquet"), calibration_rows=5_000, **kw)
+    sample = c.calibration["sample"]
+    assert sample["of"] == 12_000
+    assert 4_000 < sample["rows"] < 6_000
+    assert f"fitted on a sample of {sample['rows']:,} rows" in repr(c)
+    assert Reference.fit(str(tmp_path / "*.parquet"), calibration_rows=5_000, **kw) == c
+    notes = c.check(data.analysis).notes
+    assert any("sample of" in note and "12,000 reference rows" in note for note in notes)
+    frame.assign(target=frame["target"].where(frame.index > 10)).to_parquet(
+        tmp_path / "nolabel.parquet"
+    )
+    with pytest.raises(MonitorError, match=r"target column 'target' of .*missing values"):
+        Reference.fit(tmp_path / "nolabel.parquet", **kw)

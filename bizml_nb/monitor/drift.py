@@ -116,6 +116,34 @@ def statistic(
     return inner + tails, None
 
 
+def reference_columns(
+    summaries: Sequence[ColumnSummary], counted: Mapping[str, Counts]
+) -> list[ColumnSummary]:
+    """A reference's column summaries completed from its chunks' histograms: a numeric
+    column's counts are the sums of its chunks', and each chunk's statistics are measured
+    against the whole reference, as new chunks will be."""
+    from bizml_nb.monitor.constants import METHODS
+    from bizml_nb.monitor.summaries import with_counts, with_stats
+
+    out: list[ColumnSummary] = []
+    for bare in summaries:
+        counts = counted[bare.name]
+        summary = bare
+        if bare.kind == "numeric":
+            summary = with_counts(
+                bare,
+                counts.bins[:, : len(bare.edges) - 1].sum(axis=0),
+                None if counts.grid is None else counts.grid.sum(axis=0),
+            )
+        stats = {
+            method: tuple(float(v) for v in statistic(summary, counts, method)[0])
+            for method in METHODS
+            if method != "chi2" and applies(method, summary)
+        }
+        out.append(with_stats(summary, stats))
+    return out
+
+
 def measure_drift(
     columns: Sequence[ColumnSummary],
     frame: pd.DataFrame,

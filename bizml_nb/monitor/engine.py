@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MEMORY_LIMIT = "1GB"  # DuckDB's memory limit for Parquet sources; it spills beyond it
+CALIBRATION_ROWS = 1_000_000  # (score, label) pairs an engine's reference is calibrated on
 FILE = "bizml_file"  # the Parquet file of a row, and its row number in the file
 FILE_ROW = "bizml_file_row"
 _VIEW = "bizml_source"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.monitor import queries
 from bizml_nb.monitor.chunks import Chunking, ChunkStats, split
-from bizml_nb.monitor.constants import REFERENCE_CHUNKS, MonitorError
+from bizml_nb.monitor.constants import MIN_CHUNK_ROWS, REFERENCE_CHUNKS, MonitorError
 from bizml_nb.monitor.engine import FILE, FILE_ROW, plan
 from bizml_nb.monitor.histograms import Counts
 from bizml_nb.monitor.summaries import category_key
@@ -67,7 +67,7 @@ def chunk_plan(
     by: str | None,
     freq: str | None,
     order_by: str | None,
-    default_chunks: int | None = REFERENCE_CHUNKS,
+    reference: bool = False,
 ) -> ChunkPlan:
     import ibis
 
@@ -97,7 +97,12 @@ def chunk_plan(
     if n == 0:
         raise MonitorError(f"{source.name} has no rows")
     if chunk_size is None and chunks is None:
-        chunks = min(default_chunks or REFERENCE_CHUNKS, n)
+        # as chunks.reference_chunking and chunks.chunking_of choose
+        chunks = (
+            max(2, min(REFERENCE_CHUNKS, n // MIN_CHUNK_ROWS))
+            if reference
+            else min(REFERENCE_CHUNKS, n)
+        )
     chunking = split(n, chunk_size, chunks)
     if order_by is not None:
         source.require([order_by])

@@ -138,6 +138,7 @@ def checks(
     if target is not None:
         y = number(t[target])
         aggs["target_bad"] = ((~missing(y)) & (y != 0.0) & (y != 1.0)).sum()
+        aggs["target_missing"] = missing(y).sum()
     return t.group_by(chunk.name(CHUNK)).aggregate(**aggs)
 
 
@@ -250,10 +251,23 @@ def quantiles(t: ir.Table, name: str, levels: Sequence[float]) -> ir.Table:
     return t.filter(~missing(x)).aggregate(q=x.quantile(list(levels)))
 
 
-def pairs(t: ir.Table, proba: str, target: str, fraction: float | None, seed: int) -> ir.Table:
-    """The (score, label) pairs the calibration map is fitted on; a seeded sample if
-    ``fraction`` is given."""
-    rows = t.select(s=number(t[proba]), y=number(t[target]).cast("int64"))
+def pairs(
+    t: ir.Table,
+    proba: str,
+    target: str,
+    *,
+    fraction: float | None,
+    seed: int,
+    order: Sequence[str],
+) -> ir.Table:
+    """The (score, label) pairs the calibration map is fitted on, in the rows' order (by
+    ``order``; else by score and label); a seeded sample if ``fraction`` is given."""
+    rows = t.select(
+        s=number(t[proba]),
+        y=number(t[target]).cast("int64"),
+        **{f"bizml_order{i}": t[c] for i, c in enumerate(order)},
+    )
     if fraction is not None:
         rows = rows.sample(fraction, seed=seed)
-    return rows
+    keys = [f"bizml_order{i}" for i in range(len(order))] or ["s", "y"]
+    return rows.order_by(keys).select("s", "y")

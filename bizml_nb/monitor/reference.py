@@ -33,18 +33,17 @@ from bizml_nb.monitor.constants import (
     Thresholds,
     json_float,
 )
-from bizml_nb.monitor.drift import applies, statistic
-from bizml_nb.monitor.engine import MEMORY_LIMIT
+from bizml_nb.monitor.drift import reference_columns
+from bizml_nb.monitor.engine import CALIBRATION_ROWS, MEMORY_LIMIT, is_engine_source
 from bizml_nb.monitor.histograms import count_columns
 from bizml_nb.monitor.reference_check import check_reference
-from bizml_nb.monitor.summaries import ColumnSummary, summarise, with_counts, with_stats
+from bizml_nb.monitor.summaries import ColumnSummary, summarise
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Mapping, Sequence
 
     import numpy.typing as npt
-    import pandas as pd
 
     from bizml_nb.monitor.constants import FloatArray
     from bizml_nb.monitor.pricing import ValueSource
@@ -88,7 +87,7 @@ class Reference:
     @classmethod
     def fit(
         cls,
-        df: pd.DataFrame,
+        df: Any,
         *,
         features: Sequence[str],
         proba: str,
@@ -99,6 +98,12 @@ class Reference:
         chunks: int | None = None,
         chunk_size: int | None = None,
         quantiles: int = QUANTILES,
+        order_by: str | None = None,
+        calibration_rows: int = CALIBRATION_ROWS,
+        memory_limit: str | None = MEMORY_LIMIT,
+        temp_directory: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
+        progress: Any = None,
     ) -> Reference:
         """Summarise a labelled reference set (keeping no rows).
 
@@ -108,13 +113,18 @@ class Reference:
         unless named in ``categorical``; other dtypes are categorical. The reference
         is cut into ``chunks`` (default 10) or chunks of ``chunk_size`` consecutive
         rows, whose statistics set the alert thresholds.
+
+        ``df`` may also be a Parquet path or glob, a DuckDB relation or an Ibis table,
+        summarised by the engine as :meth:`check` does (``order_by``, ``memory_limit``,
+        ``temp_directory``, ``threads``, ``progress`` as there); the calibration map is
+        fitted on up to ``calibration_rows`` (score, label) pairs, a seeded sample
+        beyond that, which the reference records and the check's card states.
         """
         import numpy as np
         from sklearn.metrics import roc_auc_score
 
         features = inputs.names(features, "features")
         categorical = inputs.names(categorical, "categorical")
-        frame = inputs.frame(df, "the reference data")
         roles = [proba, target] + ([prediction] if prediction is not None else [])
         clash = [f for f in features if f in roles]
         if clash:
@@ -128,18 +138,51 @@ class Reference:
                 f"categorical names {unknown[0]!r}, which is not among the features"
                 f"{did_you_mean(unknown[0], features)}"
             )
+        if not 0.0 < threshold < 1.0:
+            raise MonitorError(f"threshold must lie strictly between 0 and 1 (not {threshold!r})")
+        if isinstance(quantiles, bool) or not isinstance(quantiles, int) or quantiles < 10:
+            raise MonitorError(
+                f"quantiles must be a whole number of at least 10 (not {quantiles!r})"
+            )
+        if is_engine_source(df):
+            from bizml_nb.monitor.engine import open_source
+            from bizml_nb.monitor.engine_fit import fit_fields
+
+            source = open_source(
+                df,
+                what="the reference data",
+                memory_limit=memory_limit,
+                temp_directory=temp_directory,
+                threads=threads,
+                progress=progress,
+            )
+            return cls(
+                **fit_fields(
+                    source,
+                    features=features,
+                    proba=proba,
+                    target=target,
+                    prediction=prediction,
+                    threshold=threshold,
+                    categorical=categorical,
+                    chunks=chunks,
+                    chunk_size=chunk_size,
+                    order_by=order_by,
+                    quantiles=quantiles,
+                    calibration_rows=calibration_rows,
+                )
+            )
+        if order_by is not None:
+            raise MonitorError(
+                "order_by is for data read by an engine; a DataFrame's chunks follow its rows"
+            )
+        frame = inputs.frame(df, "the reference data")
         inputs.require_columns(frame, [*features, *roles], "the reference data")
         n = len(frame)
         if n < 2 * MIN_CHUNK_ROWS:
             raise MonitorError(
                 f"the reference data has {n} rows; it needs at least {2 * MIN_CHUNK_ROWS} "
                 f"(two chunks of {MIN_CHUNK_ROWS}) to set alert thresholds"
-            )
-        if not 0.0 < threshold < 1.0:
-            raise MonitorError(f"threshold must lie strictly between 0 and 1 (not {threshold!r})")
-        if isinstance(quantiles, bool) or not isinstance(quantiles, int) or quantiles < 10:
-            raise MonitorError(
-                f"quantiles must be a whole number of at least 10 (not {quantiles!r})"
             )
         scores = inputs.probabilities(frame[proba], proba)
         y_hat = inputs.predictions(frame, prediction, scores, threshold)
@@ -170,22 +213,7 @@ class Reference:
         # The reference's histograms are the sums of its chunks' histograms; each chunk's
         # statistics are then measured against the whole reference, as new chunks will be.
         counted = count_columns(summaries, frame, scores, y_hat, ref_chunking, grid=True)
-        with_chunk_stats: list[ColumnSummary] = []
-        for bare in summaries:
-            counts = counted[bare.name]
-            summary = bare
-            if bare.kind == "numeric":
-                summary = with_counts(
-                    bare,
-                    counts.bins[:, : len(bare.edges) - 1].sum(axis=0),
-                    None if counts.grid is None else counts.grid.sum(axis=0),
-                )
-            stats = {
-                method: tuple(float(v) for v in statistic(summary, counts, method)[0])
-                for method in METHODS
-                if method != "chi2" and applies(method, summary)
-            }
-            with_chunk_stats.append(with_stats(summary, stats))
+        with_chunk_stats = reference_columns(summaries, counted)
 
         confusion = confusion_counts(y_hat, y, ref_chunking)
         chunk_rates = rates(confusion)
@@ -405,6 +433,9 @@ class Reference:
 
     def __repr__(self) -> str:
         calibration = "isotonic calibration" if self.calibrated else "no recalibration"
+        sample = self.calibration.get("sample")
+        if isinstance(sample, dict):
+            calibration += f" (fitted on a sample of {sample.get('rows', 0):,} rows)"
         return (
             f"<Reference {self.rows:,} rows, {len(self.features)} features, "
             f"{len(self.chunk_sizes)} chunks, {calibration}>"
