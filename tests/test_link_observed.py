@@ -343,8 +343,6 @@ def test_an_audit_without_observations_is_as_before(tmp_path: Path) -> None:
 def test_a_frozen_baseline_is_used_when_the_observation_keeps_one(tmp_path: Path) -> None:
     from bizml_nb.core.observation import Observation
 
-    if "baseline_id" not in Observation.__dataclass_fields__:
-        pytest.skip("observations do not keep their baseline run yet")
     project = _project(tmp_path, {})
     # a later baseline at 0.43: without a frozen baseline A's change would be -0.02
     project.ledger.record(
@@ -358,9 +356,16 @@ def test_a_frozen_baseline_is_used_when_the_observation_keeps_one(tmp_path: Path
         )
     )
     project.set_baseline("new baseline")
-    obs: Any = Observation.new(A, 0.0021, 0.0011, 0.0031, source="A/B", observed_on="2026-02-20")
-    kept = {"predicted_low": 0.002, "predicted_mid": 0.0035, "predicted_high": 0.005}
-    frozen = Observation(**{**obs.__dict__, **kept, "baseline_id": BASE})
+    frozen = Observation.new(
+        A,
+        0.0021,
+        0.0011,
+        0.0031,
+        source="A/B",
+        observed_on="2026-02-20",
+        predicted=(0.002, 0.0035, 0.005),
+        baseline_id=BASE,
+    )
     project.ledger.observe(frozen)
     points = observed_points(project, "ndcg@10", "take_rate")
     assert [p.ml_delta for p in points.points] == pytest.approx([0.01])  # 0.41 - 0.40

@@ -137,7 +137,7 @@ def _baseline_of(project: Project, obs: Observation, current: Run | None) -> tup
     """The run an observed run's ML metric is compared with, or None and why not."""
     from bizml_nb.core.errors import LedgerError
 
-    frozen = getattr(obs, "baseline_id", None)  # kept with observations recorded since 0.x
+    frozen = obs.baseline_id  # kept with the prediction when the observation was recorded
     if frozen:
         try:
             return project.ledger.get(frozen), ""
