@@ -62,7 +62,7 @@ MANIFEST_VERSION = 2  # 2: each file with its sha256; none (version 1): names on
 LOCK = ".bizml.toml.lock"  # bizml_nb.core._io.locked's lock file for bizml.toml
 CHECKPOINTS = ".ipynb_checkpoints"
 _SHA256 = re.compile("[0-9a-f]{64}")
-EXAMPLES = ("quickstart", "recsys_take_rate", "fraud_threshold")
+EXAMPLES = ("quickstart", "recsys_take_rate", "fraud_threshold", "realised_value")
 TEMPLATES = (
     "roi_analysis",
     "adoption_maturity",
