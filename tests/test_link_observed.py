@@ -417,3 +417,23 @@ def test_magic_audit_shows_the_observed_runs(shell_project: Any) -> None:
     text = "\n".join(str(o.data.get("text/plain", "")) for o in captured.outputs)
     assert "the declared elasticity 0.35 disagrees with what was observed" in text
     assert len(captured.outputs) == 2  # the audit, then its chart of the observed runs
+
+
+def test_a_run_name_is_one_line_in_the_text_and_escaped_in_the_html(tmp_path: Path) -> None:
+    project = _project(tmp_path, {})
+    run_id = "01JDAM000000000000000000000"[:26]
+    project.ledger.record(
+        Run(
+            id=run_id,
+            name="<i>odd</i>\nname",
+            target="take_rate",
+            started_at="2026-01-05T09:00:00.000Z",
+            metrics={"ndcg@10": 0.45},
+        )
+    )
+    observe(project, run_id, 0.004, (0.002, 0.006), source="A/B", on="2026-02-20")
+    result = audit(project, "ndcg@10", "take_rate")
+    assert "  <i>odd</i> name: ndcg@10 +0.05" in result.text()
+    html = result._repr_mimebundle_()["text/html"]
+    assert "<i>odd" not in html
+    assert "&lt;i&gt;odd" in html

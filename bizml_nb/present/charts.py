@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bizml_nb.core import units
-from bizml_nb.core.card import CardMixin, Row
+from bizml_nb.core.card import CardMixin, Row, one_line
 from bizml_nb.core.errors import RegistryError
 from bizml_nb.core.figures import figure_png, literal, money_axis
 from bizml_nb.impact import for_run, value_per_unit
@@ -382,7 +382,7 @@ def observed_lines(project: Project, link: Link, observed: ObservedPoints) -> li
     for p in observed.points:
         obs = p.observation
         lines.append(
-            f"  {p.run.name}: {ml} {units.number(p.ml_delta, signed=True)}, {kpi} "
+            f"  {one_line(p.run.name)}: {ml} {units.number(p.ml_delta, signed=True)}, {kpi} "
             f"{units.kpi_delta(obs.kpi_delta, unit)} "
             f"{units.kpi_interval(obs.low, obs.high, unit, level=obs.level)}, "
             f"implied {units.number(p.implied)}"

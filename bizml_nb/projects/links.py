@@ -230,6 +230,7 @@ def observed_fit(frame: pd.DataFrame | None, observed: ObservedPoints) -> Fit:
     variance, scaled so that the observed points' mean weight is 1. Observed points are
     labelled ``observed: RUN NAME`` among the influential points.
     """
+    from bizml_nb.core.card import one_line
     from bizml_nb.impact.evidence import fit_points
 
     xs: list[float] = []
@@ -249,7 +250,7 @@ def observed_fit(frame: pd.DataFrame | None, observed: ObservedPoints) -> Fit:
     xs += [p.ml_delta for p in observed.points]
     ys += [p.kpi_delta for p in observed.points]
     ws += observed.weights()
-    labels += [f"observed: {p.run.name}" for p in observed.points]
+    labels += [f"observed: {one_line(p.run.name)}" for p in observed.points]
     return fit_points(xs, ys, ws, labels)
 
 
