@@ -240,15 +240,51 @@ hotfix = bizml_nb.deployed("hotfix ranker", on="2026-11-12")
 # %bizml roi --run "transformer v3" --benefit-from observed --draws 20000
 
 # %% [markdown]
-# ## 7. What to tell the business, and what to change
+# ## 7. Learning from the observations
+#
+# Two ways to act on what was measured. **First**, keep the declared link and let every new
+# card apply the team's haircut: `%bizml init --calibrate on`. A new candidate, recorded the
+# usual way, then shows its prediction scaled by the haircut learned from the observed runs.
+
+# %%
+# %bizml init --calibrate on
+
+# %%
+# %%bizml experiment "transformer v4" --target take_rate
+bizml_nb.log({"ndcg@10": 0.345})
+
+# %% [markdown]
+# **Second**, fix the link itself. `%bizml audit` puts the observed runs beside the declared
+# elasticity and says whether they agree; `--fit --from-observed` refits the elasticity from
+# the observed runs (their realised change against their NDCG gain). With the refitted link,
+# the haircut is no longer needed, so calibration is switched off again first.
+
+# %%
+# %bizml audit ndcg@10 take_rate
+
+# %%
+# %bizml init --calibrate off
+# %bizml link ndcg@10 take_rate --fit --from-observed --source "12 A/B tests of 2026"
+
+# %% [markdown]
+# The same candidate under the refitted link: its prediction now rests on what the team's
+# launches did, not on the offline study, and is about a third lower than the declared link
+# said.
+
+# %%
+# %bizml show "transformer v4"
+
+# %% [markdown]
+# ## 8. What to tell the business, and what to change
 #
 # - **Tell the business** the realised figures, not the predicted ones: the launches of 2026
 #   are worth what the impact card's shrunk per-year sum says, about half of what the cards
 #   predicted when each model was shipped.
 # - **Discount new predictions** by the haircut until the link is refitted: a card predicting
-#   +USD 10M a year is worth about USD 5M a year on this team's record.
-# - **Refit the link** from the A/B results: the observed changes are the best evidence there
-#   is of what NDCG buys in take-rate.
+#   +USD 10M a year is worth about USD 5M a year on this team's record (`--calibrate on`).
+# - **Refit the link** from the A/B results (`--fit --from-observed`): the observed changes are
+#   the best evidence there is of what NDCG buys in take-rate. Then keep recording every A/B
+#   result, and check the calibration again after the next launches.
 # - **Measure every launch**: the hotfix ranker is live and unmeasured; until an A/B test or a
 #   holdout measures it, it counts for nothing.
 # - `bizml report` adds a "Predicted vs realised" section with these figures to the report for
