@@ -214,7 +214,7 @@ def test_the_template_refuses_an_unmeasured_run_or_no_run(
     monkeypatch.chdir(project.root)
     with pytest.raises(
         InvalidArguments,
-        match=r"run 'two-tower v4': run 'two-tower v4' has no observation.*set benefit_from \"given\"",
+        match=r"^run 'two-tower v4' has no observation.*set benefit_from to \"given\"",
     ):
         roi_analysis.check_parameters(_template_values(run="two-tower v4", benefit_from="observed"))
     with pytest.raises(InvalidArguments, match=r'benefit_from "observed" takes'):
@@ -222,6 +222,14 @@ def test_the_template_refuses_an_unmeasured_run_or_no_run(
     with pytest.raises(InvalidArguments, match=r'benefit_from is "given"'):
         roi_analysis.check_parameters(_template_values(benefit_from="measured"))
     roi_analysis.check_parameters(_template_values())  # given: the figures, no project needed
+
+
+def test_a_run_name_with_braces_is_named_as_it_is(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.root)
+    with pytest.raises(InvalidArguments, match=r"no run .*\{x\}"):
+        roi_analysis.check_parameters(_template_values(run="{x}", benefit_from="observed"))
 
 
 def test_a_notebook_made_before_the_new_parameters_still_runs() -> None:

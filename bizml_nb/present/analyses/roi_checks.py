@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.core import units
 from bizml_nb.core.errors import InvalidArguments
 from bizml_nb.finance.roi import MAX_YEARS, MONEY_LIMIT, OTHER_LIMIT, discount_problem
+from bizml_nb.present.analyses.parts import braced
 from bizml_nb.present.analyses.parts import shown as _shown
 
 if TYPE_CHECKING:
@@ -284,14 +285,12 @@ def observed_figures(values: Mapping[str, Any], folder: Path | None = None) -> d
             projects.get(folder),
             str(values["run"]),
             instead=(
-                'set {benefit_from} "given" and give the benefit figures',
-                'set {benefit_from} "given" and give the benefit figures',
+                'set benefit_from to "given" and give the benefit figures',
+                'set benefit_from to "given" and give the benefit figures',
             ),
         )
     except BizmlError as exc:
-        raise InvalidArguments(
-            f"{{run}} {_shown(values['run'])}: {exc}", "run", "benefit_from"
-        ) from None
+        raise InvalidArguments(braced(str(exc)), "run") from None
     finally:
         projects.close()
     scale = NormalDist().inv_cdf(0.95) / NormalDist().inv_cdf((1 + level) / 2)
