@@ -164,8 +164,13 @@ class ObservationCard(CardMixin):
         return text
 
     def record(self) -> dict[str, Any]:
-        """The figures as JSON, floats to 10 significant digits (alike on every machine)."""
-        return portable(self._figures())  # type: ignore[no-any-return]
+        """The figures as JSON, floats to 10 significant digits (alike on every machine),
+        but the observation's own record exactly as stored: ``bizml ledger import``
+        brings it back into another ledger unchanged, down to its last digit."""
+        figures = portable(self._figures())
+        if self.checked.observation is not None:
+            figures["observation"] = self.checked.observation.to_record()
+        return figures  # type: ignore[no-any-return]
 
     def _figures(self) -> dict[str, Any]:
         c = self.checked

@@ -29,6 +29,7 @@ money per unit per year (:func:`bizml_nb.impact.links.value_per_unit`).
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -122,7 +123,7 @@ def checked(project: Project, run: str | Run) -> Checked:
     if predicted is not None and chosen is not None:
         inside = predicted.low <= chosen.kpi_delta <= predicted.high
     price = value_per_unit(registry, kpi.name)
-    if impact is not None and impact.business_delta == predicted:
+    if impact is not None and _same(impact.business_delta, predicted):
         predicted_value = impact.value_per_year  # priced exactly as the run's card prices it
     else:  # a kept prediction the current baseline no longer gives: at today's price
         predicted_value = None if predicted is None or price is None else predicted.scaled(price)
@@ -139,6 +140,14 @@ def checked(project: Project, run: str | Run) -> Checked:
         frozen=frozen,
         predicted_value=predicted_value,
     )
+
+
+def _same(a: Range | None, b: Range | None) -> bool:
+    """Whether two predicted ranges are the same, but for the last digits of a float."""
+    if a is None or b is None:
+        return a is b
+    pairs = zip(a.to_list(), b.to_list(), strict=True)
+    return all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-300) for x, y in pairs)
 
 
 def judged_against(obs: Observation | None, impact: Impact | None) -> tuple[Range | None, bool]:
