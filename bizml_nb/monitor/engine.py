@@ -56,6 +56,20 @@ class Source:
     run: Callable[[ir.Expr], pd.DataFrame]
     progress: Callable[[str], None] = field(default=lambda what: None)
     queries: int = 0
+    backend: Any = None  # the monitor's own DuckDB connection (Parquet sources)
+    views: int = 0
+
+    def freeze(self, expr: ir.Table) -> ir.Table:
+        """``expr`` as a view of the monitor's own DuckDB connection, so that the queries built
+        on it compile only their own part (Ibis compiles a large expression, such as the
+        calibration map's search, slowly); ``expr`` itself on other backends, whose catalog
+        the monitor does not write to."""
+        if self.backend is None:
+            return expr
+        self.views += 1
+        name = f"bizml_step_{self.views}"
+        view: ir.Table = self.backend.create_view(name, expr, overwrite=True)
+        return view
 
     def execute(self, expr: ir.Expr, what: str) -> pd.DataFrame:
         """Run one query; a failure of the engine becomes one MonitorError naming the source."""
@@ -191,7 +205,7 @@ def _parquet(
         raise MonitorError(
             f"cannot read {name} as Parquet: {str(exc).strip().splitlines()[0]}"
         ) from None
-    return Source(table, name, True, con.execute, _progress(progress))
+    return Source(table, name, True, con.execute, _progress(progress), backend=con)
 
 
 def _relation(rel: Any, what: str, progress: Any) -> Source:

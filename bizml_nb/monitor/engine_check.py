@@ -90,7 +90,7 @@ def chunk_plan(
                     f"{source.dtype(by)}, not a time"
                 )
             key = key.cast("timestamp").truncate(unit)
-        return ChunkPlan(t.mutate(**{queries.CHUNK: key}), None, by, freq)
+        return ChunkPlan(source.freeze(t.mutate(**{queries.CHUNK: key})), None, by, freq)
     if freq is not None:
         raise MonitorError("freq needs by=COLUMN: the column of times to cut into periods")
     n, offsets = _rows(source, order_by)
@@ -108,9 +108,7 @@ def chunk_plan(
         source.require([order_by])
         position: Any = ibis.row_number().over(order_by=t[order_by])
     else:
-        names = ibis.memtable({"bizml_f": list(offsets), "bizml_offset": list(offsets.values())})
-        t = t.join(names, t[FILE] == names.bizml_f).drop("bizml_f")
-        position = t.bizml_offset + t[FILE_ROW]
+        position = queries.lookup(t[FILE], list(offsets), list(offsets.values())) + t[FILE_ROW]
     if chunk_size is not None:
         chunk = position // chunk_size
     else:
@@ -120,7 +118,8 @@ def chunk_plan(
         chunk = ibis.ifelse(
             position < cut, position // (base + 1), extra + (position - cut) // max(base, 1)
         )
-    return ChunkPlan(t.mutate(**{queries.CHUNK: chunk.cast("int64")}), chunking, None, None)
+    frozen = source.freeze(t.mutate(**{queries.CHUNK: chunk.cast("int64")}))
+    return ChunkPlan(frozen, chunking, None, None)
 
 
 def _rows(source: Source, order_by: str | None) -> tuple[int, dict[str, int]]:
@@ -137,7 +136,10 @@ def _rows(source: Source, order_by: str | None) -> tuple[int, dict[str, int]]:
     per_file = source.execute(t.group_by(FILE).aggregate(n=t.count()), "rows per file")
     offsets: dict[str, int] = {}
     total = 0
-    for name, rows in sorted(zip(per_file[FILE], per_file["n"], strict=True)):
+    # sorted by their UTF-8 bytes, as the engine compares text
+    for name, rows in sorted(
+        zip(per_file[FILE], per_file["n"], strict=True), key=lambda f: str(f[0]).encode()
+    ):
         offsets[str(name)] = total
         total += int(rows)
     return total, offsets
@@ -280,14 +282,16 @@ def performance_sums(
     assert chunked.chunking is not None
     k = chunked.chunking.count
     t = chunked.table
-    rows = queries.scored(
-        t,
-        t[queries.CHUNK],
-        proba=proba,
-        prediction=prediction,
-        threshold=threshold,
-        target=target,
-        calibration=calibration,
+    rows = source.freeze(
+        queries.scored(
+            t,
+            t[queries.CHUNK],
+            proba=proba,
+            prediction=prediction,
+            threshold=threshold,
+            target=target,
+            calibration=calibration,
+        )
     )
     found = source.execute(queries.sums(rows, labels=target is not None), "expected counts")
     at = chunked.places(found[queries.CHUNK])

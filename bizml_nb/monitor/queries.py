@@ -81,6 +81,20 @@ def rank_below(x: ir.FloatingValue, grid: Sequence[float]) -> ir.IntegerValue:
     return search(0, len(grid))
 
 
+def lookup(key: ir.StringValue, keys: Sequence[str], values: Sequence[int]) -> ir.IntegerValue:
+    """The value of ``key`` among sorted ``keys`` (a binary search; every key is one of them)."""
+    import ibis
+
+    def search(lo: int, hi: int) -> Any:  # keys[lo:hi]
+        if hi - lo == 1:
+            return ibis.literal(int(values[lo]), type="int64")
+        mid = (lo + hi) // 2
+        return ibis.ifelse(key < keys[mid], search(lo, mid), search(mid, hi))
+
+    result: ir.IntegerValue = search(0, len(keys))
+    return result
+
+
 def calibrated(score: ir.FloatingValue, calibration: Mapping[str, Any]) -> ir.FloatingValue:
     if not calibration.get("isotonic"):
         return score
