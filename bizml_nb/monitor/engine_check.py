@@ -230,7 +230,8 @@ def engine_stats(
     labels = reference.target in source.columns
     target = reference.target if labels else None
     _check_types(source, reference.columns, reference.proba, reference.prediction, target)
-    plan(source, 4 + int(labels) + len(reference.columns) - 1)
+    categorical = sum(c.kind == "categorical" and c.role == "feature" for c in reference.columns)
+    plan(source, int(by is None) + 4 + int(labels) + categorical)
     chunked = chunk_plan(
         source, chunk_size=chunk_size, chunks=chunks, by=by, freq=freq, order_by=order_by
     )
@@ -309,17 +310,17 @@ def performance_sums(
     label_counts = label_auc = None
     if target is not None:
         label_counts = np.stack([column(c) for c in ("l_tn", "l_fp", "l_fn", "l_tp")], axis=1)
-        if label_counts.sum() > 0:
-            bare = queries.scored(
-                t,
-                t[queries.CHUNK],
-                proba=proba,
-                prediction=prediction,
-                threshold=threshold,
-                target=target,
-                calibration=None,
-            )
-            label_auc = _areas(source, chunked, queries.roc_area(bare, realised=True), "ROC AUC")
+        # run even without labels (then NaN): the progress report counts it
+        bare = queries.scored(
+            t,
+            t[queries.CHUNK],
+            proba=proba,
+            prediction=prediction,
+            threshold=threshold,
+            target=target,
+            calibration=None,
+        )
+        label_auc = _areas(source, chunked, queries.roc_area(bare, realised=True), "ROC AUC")
     return expected, var_by, auc, label_counts, label_auc
 
 
@@ -354,16 +355,17 @@ def count_columns(
     t = chunked.table
     chunk = t[queries.CHUNK]
     out: dict[str, Counts] = {}
-    for summary in columns:
-        if summary.role == "prediction":
-            bins = np.zeros((k, 4), dtype=np.int64)
-            bins[:, 0] = np.rint(expected[:, 0] + expected[:, 2]).astype(np.int64)
-            bins[:, 1] = np.rint(expected[:, 1] + expected[:, 3]).astype(np.int64)
-            out[summary.name] = Counts(bins)
-        elif summary.kind == "numeric":
-            found = source.execute(
-                queries.numeric_bins(t, chunk, summary, grid=grid), f"histogram of {summary.name}"
-            )
+    numeric = [c for c in columns if c.kind == "numeric"]
+    if numeric:  # one query: every numeric column's histograms, stacked
+        import ibis
+
+        parts = [
+            queries.numeric_bins(t, chunk, summary, grid=grid).mutate(bizml_col=j)
+            for j, summary in enumerate(numeric)
+        ]
+        stacked = source.execute(ibis.union(*parts, distinct=False), "histograms")
+        for j, summary in enumerate(numeric):
+            found = stacked[stacked["bizml_col"] == j]
             at = chunked.places(found[queries.CHUNK])
             n = found["n"].to_numpy(dtype=np.int64)
             bins = np.zeros((k, len(summary.edges) + 1), dtype=np.int64)
@@ -377,9 +379,15 @@ def count_columns(
             np.add.at(below, at, found["below"].fillna(0.0).to_numpy(dtype=np.float64))
             np.add.at(above, at, found["above"].fillna(0.0).to_numpy(dtype=np.float64))
             out[summary.name] = Counts(bins, g[:, :-1], below, above)
-        else:
+    for summary in columns:
+        if summary.role == "prediction":
+            bins = np.zeros((k, 4), dtype=np.int64)
+            bins[:, 0] = np.rint(expected[:, 0] + expected[:, 2]).astype(np.int64)
+            bins[:, 1] = np.rint(expected[:, 1] + expected[:, 3]).astype(np.int64)
+            out[summary.name] = Counts(bins)
+        elif summary.kind == "categorical":
             out[summary.name] = _categories(source, chunked, summary)
-    return out
+    return {c.name: out[c.name] for c in columns}
 
 
 def _categories(source: Source, chunked: ChunkPlan, summary: ColumnSummary) -> Counts:

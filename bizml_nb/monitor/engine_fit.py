@@ -74,7 +74,8 @@ def fit_fields(
         dtype = source.dtype(f)
         numeric = dtype.is_numeric() and not dtype.is_boolean() and f not in categorical
         kinds[f] = "numeric" if numeric else "categorical"
-    plan(source, 8 + 3 * len(features))
+    n_categorical = sum(kind == "categorical" for kind in kinds.values())
+    plan(source, 11 + len(features) - n_categorical + 2 * n_categorical)
     chunked = chunk_plan(
         source,
         chunk_size=chunk_size,
