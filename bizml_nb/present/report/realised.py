@@ -60,6 +60,8 @@ def realised_section(project: Project, today: str | date | None = None) -> Reali
     """The section of ``project`` (money to date counted to ``today``, default today UTC)."""
     from bizml_nb.projects.realised_value import calibration_of, realised_impact
 
+    if not project.registry.metrics:  # no KPI: nothing can have been predicted or measured
+        return Realised(today="")
     calibrations = {item.kpi.name: item for item in calibration_of(project)}
     realised = realised_impact(project, today=today)
     impacts = {item.kpi.name: item for item in realised.kpis}
