@@ -12,8 +12,6 @@ DuckDB and Ibis are imported only here, when such a source is given.
 
 from __future__ import annotations
 
-import glob
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,6 +115,8 @@ def connect(
     threads: int | None = None,
 ) -> Any:
     """An Ibis DuckDB connection with a memory limit and a folder to spill to."""
+    import tempfile
+
     import ibis
 
     if threads is not None and (
@@ -189,6 +189,8 @@ def _parquet(
     threads: int | None,
     progress: Any,
 ) -> Source:
+    import glob
+
     name = f"{what} ({path})"
     remote = "://" in path
     if not remote:

@@ -231,7 +231,7 @@ def engine_stats(
     target = reference.target if labels else None
     _check_types(source, reference.columns, reference.proba, reference.prediction, target)
     categorical = sum(c.kind == "categorical" and c.role == "feature" for c in reference.columns)
-    plan(source, int(by is None) + 4 + int(labels) + categorical)
+    plan(source, int(by is None) + 4 + categorical)
     chunked = chunk_plan(
         source, chunk_size=chunk_size, chunks=chunks, by=by, freq=freq, order_by=order_by
     )
@@ -306,36 +306,40 @@ def performance_sums(
     n0, n1, fn, tp = column("n0"), column("n1"), column("fn"), column("tp")
     expected = np.stack([n0 - fn, n1 - tp, fn, tp], axis=1)
     var_by = np.stack([column("v0"), column("v1")], axis=1)
-    auc = _areas(source, chunked, queries.roc_area(rows, realised=False), "expected ROC AUC")
+    areas = _areas(
+        source,
+        chunked,
+        queries.roc_area(rows, expected=True, realised=target is not None),
+        "ROC AUC",
+    )
+    auc = areas["e_"]
     label_counts = label_auc = None
     if target is not None:
         label_counts = np.stack([column(c) for c in ("l_tn", "l_fp", "l_fn", "l_tp")], axis=1)
-        # run even without labels (then NaN): the progress report counts it
-        bare = queries.scored(
-            t,
-            t[queries.CHUNK],
-            proba=proba,
-            prediction=prediction,
-            threshold=threshold,
-            target=target,
-            calibration=None,
-        )
-        label_auc = _areas(source, chunked, queries.roc_area(bare, realised=True), "ROC AUC")
+        label_auc = areas["r_"]
     return expected, var_by, auc, label_counts, label_auc
 
 
-def _areas(source: Source, chunked: ChunkPlan, expr: ir.Table, what: str) -> FloatArray:
+def _areas(source: Source, chunked: ChunkPlan, expr: ir.Table, what: str) -> dict[str, FloatArray]:
+    """Each ROC AUC per chunk (by prefix: ``e_`` expected, ``r_`` realised); NaN where a
+    chunk has no positive or no negative weight."""
     import numpy as np
 
     assert chunked.chunking is not None
     found = source.execute(expr, what)
-    out = np.full(chunked.chunking.count, math.nan)
-    area = found["area"].to_numpy(dtype=np.float64)
-    pos = found["positives"].to_numpy(dtype=np.float64)
-    neg = found["negatives"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where((pos > 0) & (neg > 0), area / (pos * neg), math.nan)
-    out[chunked.places(found[queries.CHUNK])] = value
+    at = chunked.places(found[queries.CHUNK])
+    out: dict[str, FloatArray] = {}
+    for prefix in ("e_", "r_"):
+        if f"{prefix}area" not in found:
+            continue
+        area = found[f"{prefix}area"].to_numpy(dtype=np.float64, na_value=np.nan)
+        pos = found[f"{prefix}positives"].to_numpy(dtype=np.float64, na_value=np.nan)
+        neg = found[f"{prefix}negatives"].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where((pos > 0) & (neg > 0), area / (pos * neg), math.nan)
+        values = np.full(chunked.chunking.count, math.nan)
+        values[at] = value
+        out[prefix] = values
     return out
 
 

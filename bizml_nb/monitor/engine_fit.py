@@ -75,7 +75,7 @@ def fit_fields(
         numeric = dtype.is_numeric() and not dtype.is_boolean() and f not in categorical
         kinds[f] = "numeric" if numeric else "categorical"
     n_categorical = sum(kind == "categorical" for kind in kinds.values())
-    plan(source, 11 + len(features) - n_categorical + 2 * n_categorical)
+    plan(source, 10 + len(features) - n_categorical + 2 * n_categorical)
     chunked = chunk_plan(
         source,
         chunk_size=chunk_size,
@@ -158,7 +158,9 @@ def fit_fields(
         calibration=None,
     )
     overall["roc_auc"] = float(
-        _areas(source, whole, queries.roc_area(rows, realised=True), "ROC AUC")[0]
+        _areas(source, whole, queries.roc_area(rows, expected=False, realised=True), "ROC AUC")[
+            "r_"
+        ][0]
     )
     return {
         "rows": n,

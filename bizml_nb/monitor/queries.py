@@ -181,27 +181,35 @@ def sums(rows: ir.Table, *, labels: bool) -> ir.Table:
     return rows.group_by(CHUNK).aggregate(**aggs)
 
 
-def roc_area(rows: ir.Table, *, realised: bool) -> ir.Table:
-    """Per chunk: the Mann-Whitney area and the total positive and negative weights.
-
-    Expected: each row weighs p as a positive and 1 - p as a negative; realised: its
-    label (rows without one left out). AUC = area / (positives x negatives).
+def roc_area(rows: ir.Table, *, expected: bool, realised: bool) -> ir.Table:
+    """Per chunk: the Mann-Whitney area and the total positive and negative weights, of the
+    expected ROC curve (``e_``: each row weighs p as a positive and 1 - p as a negative)
+    and of the realised one (``r_``: its label; rows without one add nothing). One sort of
+    the chunk's distinct scores serves both. AUC = area / (positives x negatives).
     """
     import ibis
 
+    weights: dict[str, Any] = {}
+    if expected:
+        weights["e_"] = rows[_P]
     if realised:
-        rows = rows.filter(rows[_Y].notnull())
-        w = rows[_Y].cast("float64")
-    else:
-        w = rows[_P]
-    points = rows.group_by([CHUNK, _SCORE]).aggregate(pos=w.sum(), neg=(1.0 - w).sum())
+        weights["r_"] = rows[_Y].cast("float64")  # NULL without a label: left out of sums
+    sums: dict[str, Any] = {}
+    for prefix, w in weights.items():
+        sums[f"{prefix}pos"] = w.sum()
+        sums[f"{prefix}neg"] = (1.0 - w).sum()
+    points = rows.group_by([CHUNK, _SCORE]).aggregate(**sums)
     window = ibis.window(group_by=points[CHUNK], order_by=ibis.desc(points[_SCORE]), rows=(None, 0))
-    points = points.mutate(cum=points.pos.sum().over(window))
-    return points.group_by(CHUNK).aggregate(
-        area=(points.neg * (points.cum - 0.5 * points.pos)).sum(),
-        positives=points.pos.sum(),
-        negatives=points.neg.sum(),
+    points = points.mutate(
+        **{f"{prefix}cum": points[f"{prefix}pos"].sum().over(window) for prefix in weights}
     )
+    out: dict[str, Any] = {}
+    for prefix in weights:
+        pos, neg, cum = points[f"{prefix}pos"], points[f"{prefix}neg"], points[f"{prefix}cum"]
+        out[f"{prefix}area"] = (neg * (cum - 0.5 * pos)).sum()
+        out[f"{prefix}positives"] = pos.sum()
+        out[f"{prefix}negatives"] = neg.sum()
+    return points.group_by(CHUNK).aggregate(**out)
 
 
 def numeric_bins(t: ir.Table, chunk: ir.Value, summary: ColumnSummary, *, grid: bool) -> ir.Table:
