@@ -219,7 +219,8 @@ def test_every_field_of_every_record_bizml_writes_has_a_rule_and_passes_it() -> 
             for output in cell.get("outputs", []):
                 written += [(m, r) for m, r in output.get("data", {}).items() if m in GOOD]
     assert sorted({mime for mime, _ in written}) == sorted(GOOD)
-    assert len(written) == 7  # 4 made here; 1 ROI, 1 capacity and 1 monitor in notebooks/
+    assert len(written) == 8  # 4 made here; 2 ROI (roi_example, realised_value), 1 capacity
+    # and 1 monitor in notebooks/
     for mime, record in written:
         kind = RECORD_TYPES[mime]
         assert damage(kind, record) == "", (mime, record)
