@@ -228,3 +228,11 @@ def test_fit_from_parquet_equals_the_dataframe_fit(tmp_path: Any) -> None:
     )
     with pytest.raises(MonitorError, match=r"target column 'target' of .*missing values"):
         Reference.fit(tmp_path / "nolabel.parquet", **kw)
+
+
+def test_without_the_monitor_extra_the_message_names_it(
+    case: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "ibis", None)  # as if not installed
+    with pytest.raises(MonitorError, match=r"needs DuckDB and Ibis \(pip install .*\[monitor\]"):
+        case["ref"].check(case["glob"])
