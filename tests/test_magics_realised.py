@@ -229,6 +229,7 @@ def test_impact_counts_money_to_date_up_to_today_given(runs: Any) -> None:
     # 0.0021 x 2.5e9 = $5.25M a year, for 30 days: 5.25e6 x 30 / 365.25 = $431,211.5
     assert record["kpis"][0]["to_date"][0] == pytest.approx(431_211.5, abs=0.1)
     assert runs.run_line_magic("bizml", f"impact --today {later}").text() == card.text()
+    assert bizml_nb.realised_impact(today=later).text() == card.text()  # the API's today=
     for bad in ("garbage", "2026-02-30"):
         with pytest.raises(UsageError) as info:
             runs.run_line_magic("bizml", f"impact --today {bad}")

@@ -441,10 +441,15 @@ def calibration(target: str | None = None) -> CalibrationCard:
     return calibration_card(project(), target)
 
 
-def realised_impact(since: str | date | None = None, target: str | None = None) -> ImpactCard:
+def realised_impact(
+    since: str | date | None = None,
+    target: str | None = None,
+    *,
+    today: str | date | None = None,
+) -> ImpactCard:
     """What launched runs realised (deployed on or after ``since``, of KPI ``target`` if
-    given): money to date and per year, raw and shrunk for the winner's curse, and the
-    launched runs not measured."""
+    given): money to date (counted to ``today``, default today in UTC) and per year, raw
+    and shrunk for the winner's curse, and the launched runs not measured."""
     from bizml_nb.present.realised_cards import impact_card
 
-    return impact_card(project(), since, target)
+    return impact_card(project(), since, target, today=today)

@@ -16,7 +16,7 @@
     bizml observed RUN --kpi-delta D --interval LOW HIGH --source TEXT [--on DAY]
     bizml observed RUN --csv FILE --source TEXT [--on DAY]
     bizml calibration [--target KPI]
-    bizml impact [--since DAY] [--target KPI]
+    bizml impact [--since DAY] [--target KPI] [--today DAY]
 
 Exit status: 0 on success, 1 when bizml_nb refused (the message says why), 2 on
 bad arguments. No command replaces an existing file unless given ``--force``
