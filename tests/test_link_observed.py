@@ -196,7 +196,7 @@ def test_too_few_observed_points_name_how_many_there_are(tmp_path: Path) -> None
     with pytest.raises(InvalidArguments) as info:
         project.link("ndcg@10", "take_rate", fit=True, from_observed=True)
     message = str(info.value)
-    assert "there are 2 observed runs of take_rate with a ndcg@10 change" in message
+    assert "there are 2 observed runs of take_rate with a change of ndcg@10" in message
     assert "fitting a link needs at least 3" in message
     assert "left out 1 observed run: without ndcg@10 (1)" in message
     assert project.registry.links[0].kind == "linear"  # nothing stored
@@ -437,3 +437,63 @@ def test_a_run_name_is_one_line_in_the_text_and_escaped_in_the_html(tmp_path: Pa
     html = result._repr_mimebundle_()["text/html"]
     assert "<i>odd" not in html
     assert "&lt;i&gt;odd" in html
+
+
+def test_with_no_baseline_run_the_links_ml_baseline_is_the_reference(tmp_path: Path) -> None:
+    """As a prediction does: no baseline run, the link declares ml_baseline 0.40, so the
+    runs A-D keep the ML changes 0.01, 0.02, 0.04, 0.03 of the table above, and the
+    fit from them alone is the one worked out for the module's table."""
+    (tmp_path / "bizml.toml").write_text(
+        REGISTRY.replace("interval = [0.2, 0.5]", "interval = [0.2, 0.5]\nml_baseline = 0.40"),
+        encoding="utf-8",
+    )
+    project = Project.at(tmp_path)
+    for run_id, name in ((A, "A"), (B, "B"), (C, "C"), (D, "D")):
+        project.ledger.record(
+            Run(
+                id=run_id,
+                name=name,
+                target="take_rate",
+                started_at="2026-01-05T09:00:00.000Z",
+                metrics={"ndcg@10": NDCG[run_id]},
+            )
+        )
+        y, se = OBSERVED[run_id]
+        obs = observe(
+            project, run_id, y, (y - Z90 * se, y + Z90 * se), source="A/B", on="2026-02-20"
+        )
+        assert obs.predicted is not None
+        assert obs.baseline_id is None
+    points = observed_points(project, "ndcg@10", "take_rate")
+    assert [p.ml_delta for p in points.points] == pytest.approx([0.01, 0.02, 0.04, 0.03])
+    assert all(p.baseline is None for p in points.points)
+    assert not points.left_out
+    mean = points.mean()
+    assert mean is not None
+    assert mean.mean == pytest.approx(0.124)
+    link = project.link("ndcg@10", "take_rate", fit=True, from_observed=True)
+    assert link.params["observed"] == 4
+
+
+def test_the_audit_of_a_fit_from_a_table_and_observed_runs_shows_the_stored_fit(
+    project: Project,
+) -> None:
+    """The table's rows are not kept in bizml.toml: the audit must not refit the four
+    observed runs alone and show that as the link's fit."""
+    import pandas as pd
+
+    table = pd.DataFrame({"ml_delta": [0.01, 0.02], "business_delta": [0.003, 0.005]})
+    link = project.link("ndcg@10", "take_rate", fit=table, from_observed=True)
+    expected = _wls(
+        [0.01, 0.02, 0.01, 0.02, 0.04, 0.03],
+        [0.003, 0.005, 0.0021, 0.003, 0.009, 0.002],
+        [1, 1, 1.6, 0.4, 0.4, 1.6],
+    )
+    assert link.elasticity == pytest.approx(expected)
+    result = audit(project, "ndcg@10", "take_rate")
+    assert result.fit is None
+    assert (
+        "the fit's history rows were given as a table, not a file, so they are not kept: "
+        "showing the stored fit"
+    ) in result.lines
+    assert "n=6" in result.text()

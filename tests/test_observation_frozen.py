@@ -432,3 +432,35 @@ def test_a_calibration_whose_predictions_were_all_kept_says_nothing_more(
 ) -> None:
     _observe_both(project)
     assert "current baseline" not in calibration_card(project, chart=False).text()
+
+
+def test_a_prediction_beyond_what_a_record_holds_is_kept_as_none(tmp_path: Path) -> None:
+    """A count KPI, elasticity 1e6, an ML change of 1e15: the prediction 1e21 is beyond
+    the records' +-1e18. The observation is still stored, keeping no prediction."""
+    (tmp_path / "bizml.toml").write_text(
+        '[project]\nname = "big"\ncurrency = "USD"\n\n[metrics.orders]\nunit = "count"\n'
+        'direction = "higher"\n\n[[links]]\nml_metric = "score"\nbusiness_metric = "orders"\n'
+        "elasticity = 1e6\n",
+        encoding="utf-8",
+    )
+    proj = Project.at(tmp_path)
+    base, new = BASE, V2
+    for run_id, score in ((base, 0.0), (new, 1e15)):
+        proj.ledger.record(
+            Run(
+                id=run_id,
+                name=run_id[:6],
+                target="orders",
+                started_at="2026-01-05T09:00:00.000Z",
+                metrics={"score": score},
+                is_baseline=run_id == base,
+            )
+        )
+    impact = proj.impact(new)
+    assert impact is not None
+    assert impact.business_delta is not None
+    assert impact.business_delta.mid == pytest.approx(1e21)
+    obs = observe(proj, new, 5.0, (1.0, 9.0), source="A/B test", on="2026-02-20")
+    assert obs.predicted is None
+    assert obs.baseline_id is None
+    assert proj.ledger.observations() == [obs]

@@ -195,3 +195,25 @@ def test_build_report_writes_the_section(project: Project, tmp_path: Path) -> No
     text = out.read_text(encoding="utf-8")
     assert "## Predicted vs realised" in text
     assert "+\\$10.3M, +\\$10.7M" in text or "+$10.3M, +$10.7M" in text
+
+
+def test_a_haircut_that_cannot_be_computed_says_why(project: Project) -> None:
+    """Three runs scoring exactly the baseline's ndcg@10: each predicted change is 0, so
+    no haircut (realised / predicted) exists; the cell says so, not "needs 2 runs"."""
+    ids = [f"01JDB{k}00000000000000000000"[:26] for k in "GHJ"]
+    for run_id in ids:
+        project.ledger.record(
+            Run(
+                id=run_id,
+                name=f"same as baseline {run_id[5]}",
+                target="take_rate",
+                started_at="2026-01-05T09:00:00.000Z",
+                metrics={"ndcg@10": 0.40},
+            )
+        )
+        observe(project, run_id, 0.001, (0.0, 0.002), source="A/B test", on="2026-02-20")
+    cells = _cells(gather(project, charts=False, today=TODAY))
+    assert cells["runs predicted and measured"] == "3"
+    assert cells["haircut: realised per unit predicted (90%)"].startswith(
+        "every prediction is 0; a haircut (realised / predicted) needs a nonzero one"
+    )

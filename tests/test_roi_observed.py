@@ -237,3 +237,19 @@ def test_a_notebook_made_before_the_new_parameters_still_runs() -> None:
     del namespace["run"], namespace["benefit_from"]
     values = roi_analysis.parameters_from(namespace)
     assert (values["run"], values["benefit_from"]) == (None, "given")
+
+
+def test_the_template_refuses_a_benefit_in_another_currency(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project prices its KPI in USD: a template set to EUR must not add USD benefits
+    to EUR costs."""
+    monkeypatch.chdir(project.root)
+    values = _template_values(run="two-tower v3", benefit_from="observed", currency="EUR")
+    with pytest.raises(InvalidArguments) as info:
+        roi_analysis.check_parameters(values)
+    assert str(info.value) == (
+        "currency is 'EUR', but the project's realised values are in USD; set currency to "
+        "'USD' to take the benefit from run 'two-tower v3'"
+    )
+    assert info.value.keyword == "currency"

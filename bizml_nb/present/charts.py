@@ -6,6 +6,7 @@ Run and metric names are shown literally (a ``$`` in a name is not mathtext).
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -327,7 +328,16 @@ def _fitted(
             fit = fit_history(history)
         else:
             lines.append(f"the history file {path} is no longer there; showing the stored fit")
-    if "observed" in link.params and observed is not None and (path is None or history is not None):
+    # a history given as a table, not a file, is not kept: its rows cannot be refitted
+    table_rows = path is None and int(link.params.get("n", 0)) > int(link.params.get("observed", 0))
+    if table_rows and "observed" in link.params:
+        lines.append(
+            "the fit's history rows were given as a table, not a file, so they are not kept: "
+            "showing the stored fit"
+        )
+    elif (
+        "observed" in link.params and observed is not None and (path is None or history is not None)
+    ):
         from bizml_nb.projects.links import observed_fit
 
         if observed.n + (0 if history is None else len(history)) >= MIN_FIT_POINTS:
@@ -432,7 +442,7 @@ def observed_lines(project: Project, link: Link, observed: ObservedPoints) -> li
 def _refit(link: Link) -> str:
     """The command that fits the link again from its KPI's observed runs (and its history)."""
     history = link.params.get("history")
-    fit = f"--fit {history}" if history else "--fit"
+    fit = f"--fit {shlex.quote(str(history))}" if history else "--fit"
     return f"`%bizml link {link.ml_metric} {link.business_metric} {fit} --from-observed`"
 
 

@@ -4,10 +4,12 @@ A run of the KPI with an observation (its latest, as
 :func:`bizml_nb.projects.realised.observations` picks it) is a point of the link from
 ``ml_metric`` to the KPI:
 
-- its ML delta is ``run.metrics[ml_metric] - baseline.metrics[ml_metric]``, the
-  baseline being the run the observation's prediction was made against (its frozen
-  ``baseline_id``) or, for an observation that kept none, the KPI's current baseline
-  run;
+- its ML delta is ``run.metrics[ml_metric] - reference``, as a prediction measures it
+  (:mod:`bizml_nb.impact.links`): the reference is the baseline run's value of the ML
+  metric, the baseline being the run the observation's prediction was made against
+  (its frozen ``baseline_id``) or, for an observation that kept none, the KPI's current
+  baseline run; when there is no such run (a prediction kept without a baseline run)
+  or it did not log the metric, the link's declared ``ml_baseline``;
 - its business delta is the observation's ``kpi_delta``, with its interval.
 
 Left out, each with its reason: a baseline run itself, a run (or a baseline) without
@@ -40,7 +42,7 @@ class ObservedPoint:
 
     run: Run
     observation: Observation
-    baseline: Run
+    baseline: Run | None  # None: the ML change is against the link's ml_baseline
     ml_delta: float
     se: float  # the standard error of kpi_delta, read from its interval as a normal one
 
@@ -101,6 +103,8 @@ def observed_points(project: Project, ml_metric: str, kpi: str) -> ObservedPoint
     chosen = latest(ledger.observations(target=kpi))
     runs = {run.id: run for run in ledger.runs(kpi)} if chosen else {}
     current = ledger.baseline(kpi) if chosen else None
+    declared = [x for x in project.registry.links_to(kpi) if x.ml_metric == ml_metric]
+    ml_baseline = declared[0].params.get("ml_baseline") if declared else None
     points: list[ObservedPoint] = []
     left_out: list[tuple[Run, str]] = []
     for run_id in sorted(chosen):
@@ -109,19 +113,23 @@ def observed_points(project: Project, ml_metric: str, kpi: str) -> ObservedPoint
             continue
         obs = chosen[run_id]
         baseline, why = _baseline_of(project, obs, current)
-        if baseline is None:
-            left_out.append((run, why))
-            continue
-        if run.is_baseline or run.id == baseline.id:
+        if run.is_baseline or (baseline is not None and run.id == baseline.id):
             left_out.append((run, "a baseline run"))
             continue
         if ml_metric not in run.metrics:
             left_out.append((run, f"without {ml_metric}"))
             continue
-        if ml_metric not in baseline.metrics:
+        if baseline is not None and ml_metric in baseline.metrics:
+            reference = float(baseline.metrics[ml_metric])
+        elif ml_baseline is not None:
+            reference, baseline = float(ml_baseline), None  # as a prediction falls back
+        elif baseline is None:
+            left_out.append((run, why))
+            continue
+        else:
             left_out.append((run, f"whose baseline has no {ml_metric}"))
             continue
-        delta = float(run.metrics[ml_metric]) - float(baseline.metrics[ml_metric])
+        delta = float(run.metrics[ml_metric]) - reference
         if delta == 0:
             left_out.append((run, f"with no {ml_metric} change"))
             continue
@@ -143,6 +151,8 @@ def _baseline_of(project: Project, obs: Observation, current: Run | None) -> tup
             return project.ledger.get(frozen), ""
         except LedgerError:
             return None, "whose baseline run is no longer in the ledger"
+    if obs.predicted is not None:  # predicted with no baseline run: against ml_baseline
+        return None, "with no baseline run to compare with"
     if current is None:
         return None, "with no baseline run to compare with"
     return current, ""
@@ -151,7 +161,7 @@ def _baseline_of(project: Project, obs: Observation, current: Run | None) -> tup
 def observed_fit_error(points: ObservedPoints, needed: int, history_rows: int) -> str:
     """Why a fit from the observed runs cannot be made: how many points there are."""
     kpi, ml = points.kpi, points.ml_metric
-    what = f"{_runs(points.n)} of {kpi} with a {ml} change and an observation"
+    what = f"{_runs(points.n)} of {kpi} with a change of {ml} and an observation"
     if history_rows:
         what += f", and {history_rows} row(s) of history"
     text = f"there are {what}; fitting a link needs at least {needed}"

@@ -34,12 +34,13 @@ calibration and realised impact.
 from __future__ import annotations
 
 import contextlib
+import math
 from datetime import UTC, date, datetime
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import InvalidValue, UnknownMetric
-from bizml_nb.core.limits import shown
+from bizml_nb.core.limits import LARGEST, shown
 from bizml_nb.core.observation import Observation, latest
 from bizml_nb.core.units import PERCENT_UNITS, RANGE_LEVEL, RATIO_UNITS
 from bizml_nb.projects.project import describe_run
@@ -100,6 +101,11 @@ def observe(
     low, high = _interval(interval)
     impact = project.impact(run)
     predicted = None if impact is None else impact.business_delta
+    if predicted is not None and not all(
+        math.isfinite(end) and abs(end) <= LARGEST
+        for end in (predicted.low, predicted.mid, predicted.high)
+    ):
+        predicted = None  # beyond what a record holds (+-1e18): kept as no prediction
     baseline = None if predicted is None else project.ledger.baseline(run.target)
     obs = Observation.new(
         run.id,

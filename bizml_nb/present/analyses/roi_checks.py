@@ -281,14 +281,26 @@ def observed_figures(values: Mapping[str, Any], folder: Path | None = None) -> d
 
     projects = Projects()
     try:
+        project = projects.get(folder)
+        currency = project.registry.currency
+        if currency != values["currency"]:
+            raise InvalidArguments(
+                f"{{currency}} is {braced(repr(values['currency']))}, but the project's "
+                f"realised values are in {braced(currency)}; set currency to "
+                f"{braced(repr(currency))} to take the benefit from run "
+                f"{braced(repr(values['run']))}",
+                "currency",
+            )
         value, level, text = observed_value(
-            projects.get(folder),
+            project,
             str(values["run"]),
             instead=(
                 'set benefit_from to "given" and give the benefit figures',
                 'set benefit_from to "given" and give the benefit figures',
             ),
         )
+    except InvalidArguments:
+        raise
     except BizmlError as exc:
         raise InvalidArguments(braced(str(exc)), "run") from None
     finally:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bizml_nb.core import units
+from bizml_nb.impact.observed import MIN_POINTS
 from bizml_nb.present.report_words import Line, User
 
 if TYPE_CHECKING:
@@ -110,8 +111,10 @@ def _row(name: str, cal: KpiCalibration | None, impact: KpiImpact | None, cur: s
     if cal is not None and cal.calibration is not None:
         c = cal.calibration
         haircut: Line = [f"{c.haircut:.2f} [{c.haircut_low:.2f}, {c.haircut_high:.2f}]"]
+    elif cal is not None and cal.why_not:
+        haircut = [cal.why_not]  # e.g. "every prediction is 0; ..."
     else:
-        haircut = [f"needs 2 runs (here {n})"]
+        haircut = [f"needs {MIN_POINTS} runs (here {n})"]
     per_year: Line = ["no launch measured"]
     to_date: Line = ["no launch measured"]
     waiting: Line = ["none"]
