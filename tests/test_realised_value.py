@@ -483,3 +483,19 @@ def test_a_lower_is_better_kpi_counts_its_falls_as_wins(tmp_path: Path) -> None:
     text = str(impact_card(proj, today="2026-12-31"))
     assert "2 significant" in text
     assert "sum -0.50 pp raw" in text  # -0.40 - 0.60 + 0.50
+
+
+def test_a_launch_after_today_is_not_counted_and_today_before_since_is_refused(
+    project: Project,
+) -> None:
+    """To 2026-03-15, only the launches of 2026-02-01 (V2) and 2026-03-01 (CROSS) are
+    live; V3 (2026-04-01) and the unmeasured session model (2026-05-01) are not yet."""
+    _three_observed(project)
+    result = realised_impact(project, today="2026-03-15")
+    (item,) = result.kpis
+    assert [launch.run.id for launch in item.launches] == [V2, CROSS]
+    assert item.not_measured == ()
+    # per year (0.0021 + 0.0030) x 2.5e9 = $12.75M
+    assert item.per_year[0] == pytest.approx(12.75e6)
+    with pytest.raises(InvalidValue, match=r"^today is 2026-02-01, before since \(2026-03-01\)"):
+        realised_impact(project, since="2026-03-01", today="2026-02-01")

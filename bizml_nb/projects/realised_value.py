@@ -343,7 +343,7 @@ class KpiImpact:
 
 @dataclass(frozen=True)
 class RealisedImpact:
-    """Realised impact of the launched runs (deployed on or after ``since``), per KPI."""
+    """Realised impact of the launched runs (deployed from ``since`` to ``today``), per KPI."""
 
     currency: str
     since: str | None
@@ -363,7 +363,7 @@ def realised_impact(
     target: str | None = None,
     today: str | date | None = None,
 ) -> RealisedImpact:
-    """Realised impact over the runs launched (``deployed_on`` set) on or after ``since``.
+    """Realised impact over the runs launched (``deployed_on`` set) from ``since`` to ``today``.
 
     Per KPI (of ``target`` if given): each measured launch's realised change (its latest
     observation) with its standard error (:func:`~bizml_nb.impact.observed.se_from_interval`
@@ -378,10 +378,16 @@ def realised_impact(
         registry.metric(target)
     start = None if since is None else _date(since, "since")
     end = _date(today, "today") if today is not None else datetime.now(UTC).date()
-    launched = [
+    if start is not None and start > end:
+        raise InvalidValue(
+            "today", f"is {end.isoformat()}, before since ({start.isoformat()}); give a later day"
+        )
+    launched = [  # launched from since to today: a launch after today is not live yet
         run
         for run in project.ledger.runs(target)
-        if run.deployed_on is not None and (start is None or run.deployed_on >= start.isoformat())
+        if run.deployed_on is not None
+        and (start is None or run.deployed_on >= start.isoformat())
+        and run.deployed_on <= end.isoformat()
     ]
     chosen = latest(project.ledger.observations(target=target))
     kpis = []
