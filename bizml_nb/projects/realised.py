@@ -118,7 +118,9 @@ def observe(
         origin=origin,
         n_days=n_days,
         method=method,
-        predicted=None if predicted is None else (predicted.low, predicted.mid, predicted.high),
+        predicted=None
+        if predicted is None
+        else _kept(predicted.low, predicted.mid, predicted.high),
         baseline_id=None if baseline is None else baseline.id,
     )
     problem = unit_problem(metric, obs.kpi_delta, obs.low, obs.high)
@@ -190,6 +192,12 @@ def unit_problem(
 
 
 # --------------------------------------------------------------------------- arguments
+
+
+def _kept(*ends: float) -> tuple[float, ...]:
+    """A prediction as an observation keeps it: 12 significant digits, so float noise of
+    its arithmetic (0.0054 computed as 0.005400000000000005) stays out of records."""
+    return tuple(float(f"{end:.12g}") for end in ends)
 
 
 def _number(value: Any, key: str) -> float:
