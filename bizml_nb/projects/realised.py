@@ -195,9 +195,10 @@ def unit_problem(
 
 
 def _kept(*ends: float) -> tuple[float, ...]:
-    """A prediction as an observation keeps it: 12 significant digits, so float noise of
-    its arithmetic (0.0054 computed as 0.005400000000000005) stays out of records."""
-    return tuple(float(f"{end:.12g}") for end in ends)
+    """A prediction as an observation keeps it: 10 significant digits, as records keep
+    floats, so the float noise of its arithmetic (0.0054 computed as
+    0.005400000000000005) stays out of records."""
+    return tuple(float(f"{end:.10g}") for end in ends)
 
 
 def _number(value: Any, key: str) -> float:
