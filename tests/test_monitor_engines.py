@@ -101,6 +101,114 @@ def test_time_chunks_by_day_week_month(case: dict[str, Any]) -> None:
         same(expected, ref.check(df, chunk_by=word, methods=ALL))
 
 
+def zoned(df: pd.DataFrame, start: str, step: str, unit: str) -> pd.DataFrame:
+    """3,000 rows of ``df``, logged every ``step`` from ``start`` (UTC), written with the
+    New York time zone (pandas keeps it; Parquet and DuckDB keep only the instant)."""
+    times = pd.date_range(start, periods=3_000, freq=step, tz="UTC").tz_convert("America/New_York")
+    out = df.iloc[:3_000].drop(columns=["timestamp"]).reset_index(drop=True)
+    out["logged"] = pd.Series(times).astype(f"datetime64[{unit}, America/New_York]")
+    return out
+
+
+# Worked out by hand, in UTC:
+# one row a minute from 2026-01-01 00:00: 1,440 on Jan 1, 1,440 on Jan 2, the last 120 on
+# Jan 3 (New York days would give 300 / 1,440 / 1,260).
+DAYS = (("2026-01-01", "2026-01-02", "2026-01-03"), [1_440, 1_440, 120])
+# one row every 2 minutes (30 an hour) from Saturday 2026-01-31 20:00 to 2026-02-04 23:58:
+# January holds its last 4 hours (120 rows), February the other 2,880 (New York: 270 /
+# 2,730); the week Monday 01-26 to Sunday 02-01 holds 4 + 24 hours (840 rows), the next
+# week the other 2,160.
+MONTHS = (("2026-01", "2026-02"), [120, 2_880])
+WEEKS = (("2026-01-26/2026-02-01", "2026-02-02/2026-02-08"), [840, 2_160])
+
+
+def zoned_sources(df: pd.DataFrame, folder: Any) -> dict[str, Any]:
+    """The same rows as a DataFrame, a Parquet file, DuckDB relations and Ibis tables, the
+    engines' sessions set to Tokyo time so that only an explicit rule gives UTC periods."""
+    path = folder / "zoned.parquet"
+    df.to_parquet(path, index=False)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Tokyo'")
+    con.register("logs", df)
+    backend = ibis.duckdb.connect()
+    backend.raw_sql("SET TimeZone = 'Asia/Tokyo'")
+    return {
+        "DataFrame": df,
+        "Parquet": str(path),
+        "relation of the file": con.read_parquet(str(path)),
+        "relation of the DataFrame": con.sql("select * from logs"),
+        "Ibis table of the file": backend.read_parquet(str(path)),
+        "Ibis memtable": ibis.memtable(df),
+    }
+
+
+@pytest.mark.parametrize("unit", ["us", "ns"])
+def test_times_with_a_zone_are_cut_in_utc_on_every_source(
+    case: dict[str, Any], tmp_path: Any, unit: str
+) -> None:
+    ref = case["ref"]
+    for start, step, cuts in (
+        ("2026-01-01 00:00", "min", [("day", "D", DAYS)]),
+        ("2026-01-31 20:00", "2min", [("week", "W", WEEKS), ("month", "M", MONTHS)]),
+    ):
+        df = zoned(case["df"], start, step, unit)
+        folder = tmp_path / f"{unit}-{step}"
+        folder.mkdir()
+        for word, freq, (chunks, rows) in cuts:
+            expected = ref.check(df, chunk_by=word)
+            assert expected.chunks == chunks
+            assert list(expected.rows) == rows
+            for name, source in zoned_sources(df, folder).items():
+                for got in (
+                    ref.check(source, chunk_by=word),
+                    ref.check(source, by="logged", freq=freq),
+                ):
+                    assert got.chunks == chunks, name
+                    assert list(got.rows) == rows, name
+                    same(expected, got, positions=False)
+
+
+def test_zoned_times_are_cut_alike_whatever_the_machines_time_zone(
+    case: dict[str, Any], tmp_path: Any
+) -> None:
+    df = zoned(case["df"], "2026-01-01 00:00", "min", "ns")
+    df.to_parquet(tmp_path / "zoned.parquet", index=False)
+    case["ref"].save(tmp_path / "ref.json")
+    script = """
+import json, sys
+import duckdb, pandas as pd
+from bizml_nb.monitor import Reference
+ref = Reference.load(sys.argv[1] + "/ref.json")
+path = sys.argv[1] + "/zoned.parquet"
+df = pd.read_parquet(path)
+out = {}
+for name, source in (("DataFrame", df), ("Parquet", path),
+                     ("relation", duckdb.sql(f"select * from read_parquet('{path}')"))):
+    result = ref.check(source, chunk_by="day")
+    out[name] = [list(result.chunks), [int(r) for r in result.rows]]
+print(json.dumps(out))
+"""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TZ": "Asia/Tokyo"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    for name in ("DataFrame", "Parquet", "relation"):
+        assert found[name] == [list(DAYS[0]), DAYS[1]], name
+
+
 def test_category_chunks_relation_and_ibis_table(case: dict[str, Any]) -> None:
     ref, df = case["ref"], case["df"]
     expected = ref.check(df, by="segment", methods=ALL)

@@ -138,10 +138,7 @@ def chunking_of(
     if column.isna().any():
         raise MonitorError(f"the chunk column {by!r} has missing values; every row needs a chunk")
     if freq is not None:
-        try:
-            column = pd.Series(pd.to_datetime(column)).dt.to_period(freq)
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise MonitorError(f"cannot cut {by!r} into periods of {freq!r}: {exc}") from None
+        column = periods(column, by, freq)
     codes, uniques = pd.factorize(column, sort=True)
     ids = np.asarray(codes, dtype=np.intp)
     sizes = np.bincount(ids, minlength=len(uniques)).astype(np.intp)
@@ -151,6 +148,22 @@ def chunking_of(
         return Chunking(keys, chunking.sizes, chunking.starts, chunking.ends)
     order = np.argsort(ids, kind="stable").astype(np.intp)
     return Chunking(keys, sizes, (None,) * len(keys), (None,) * len(keys), order)
+
+
+def periods(column: pd.Series[Any], by: str, freq: str) -> pd.Series[Any]:
+    """The period of ``freq`` of each time in ``column``. Times without a zone are cut as
+    they are written; times with a zone in UTC (a Parquet file, a DuckDB relation or an
+    Ibis table keeps the instant but not always the zone, so UTC is the one rule every
+    source can follow, whatever the machine's time zone)."""
+    import pandas as pd
+
+    try:
+        times = pd.Series(pd.to_datetime(column))
+        if times.dt.tz is not None:
+            times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        return times.dt.to_period(freq)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise MonitorError(f"cannot cut {by!r} into periods of {freq!r}: {exc}") from None
 
 
 PERIODS = {"day": "D", "week": "W", "month": "M"}  # chunk_by's words, as pandas frequencies

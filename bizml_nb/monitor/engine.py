@@ -8,10 +8,17 @@ a folder in the system's temporary directory), so a large check spills to disk
 instead of failing. A DuckDB relation runs in its own connection (the queries are
 compiled to DuckDB SQL); an Ibis table on its own backend (Spark, BigQuery, ...).
 DuckDB and Ibis are imported only here, when such a source is given.
+
+Times with a time zone (DuckDB's TIMESTAMPTZ) are cut into days, weeks and months in
+UTC (:func:`utc_wall_clock`), whatever the process's or the session's time zone; the
+connections opened here also set the session's ``TimeZone`` to UTC. A TIMESTAMPTZ_NS
+column (pandas' nanosecond times with a zone, written to Parquet) is read as
+microseconds with its zone, so it counts as a time column.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +63,7 @@ class Source:
     queries: int = 0
     backend: Any = None  # the monitor's own DuckDB connection (Parquet sources)
     views: int = 0
+    sql: bool = False  # a DuckDB relation: the queries are compiled to DuckDB SQL
 
     def freeze(self, expr: ir.Table) -> ir.Table:
         """``expr`` as a view of the monitor's own DuckDB connection, so that the queries built
@@ -108,6 +116,57 @@ class Source:
     def time_columns(self) -> list[str]:
         return [c for c in self.columns if self.dtype(c).is_timestamp() or self.dtype(c).is_date()]
 
+    def utc_wall_clock(self, name: str) -> ir.Value:
+        """Column ``name`` as times without a zone: a time with a zone as its UTC wall clock
+        (explicitly, not through the session's time zone), a time without one as it is."""
+        column: Any = self.table[name]
+        dtype = self.dtype(name)
+        if not (dtype.is_timestamp() and dtype.timezone is not None):
+            return column.cast("timestamp")
+        if _backend_name(self) in ("duckdb", "postgres"):
+            return _timezone_function()("UTC", column)
+        # other backends: their own cast to UTC, then to a time without a zone
+        return column.cast(f"timestamp('UTC', {dtype.scale or 6})").cast("timestamp")
+
+
+def _backend_name(source: Source) -> str:
+    if source.backend is not None or source.sql:
+        return "duckdb"
+    try:
+        return str(source.table._find_backend(use_default=True).name)
+    except Exception:  # an unbound table: the default backend (DuckDB)
+        return "duckdb"
+
+
+@functools.cache
+def _timezone_function() -> Any:
+    """DuckDB's and PostgreSQL's ``timezone(zone, timestamptz)``: the wall clock in ``zone``."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    def timezone(zone: Any, ts: Any) -> Any:
+        """The wall clock of ``ts`` in ``zone``."""
+
+    # the types as objects: this module's annotations are strings
+    timezone.__annotations__ = {
+        "zone": str,
+        "ts": dt.Timestamp(timezone="UTC"),
+        "return": dt.Timestamp(),
+    }
+    return ibis.udf.scalar.builtin(timezone, name="timezone")
+
+
+def known_times(table: ir.Table) -> ir.Table:
+    """``table`` with its TIMESTAMPTZ_NS columns (unknown to Ibis) as times with the zone UTC."""
+    import ibis.expr.datatypes as dt
+
+    fixed = {
+        name: table[name].cast(dt.Timestamp(timezone="UTC", scale=6))
+        for name, dtype in table.schema().items()
+        if dtype.is_unknown() and "TIMESTAMPTZ_NS" in str(dtype).upper()
+    }
+    return table.mutate(**fixed) if fixed else table
+
 
 def connect(
     memory_limit: str | None = MEMORY_LIMIT,
@@ -134,7 +193,9 @@ def connect(
     if threads is not None:
         config["threads"] = threads
     try:
-        return ibis.duckdb.connect(**config)
+        con = ibis.duckdb.connect(**config)
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
     except Exception as exc:
         raise MonitorError(
             f"cannot start DuckDB with {config}: {str(exc).splitlines()[0]}"
@@ -177,7 +238,7 @@ def open_source(
         out: pd.DataFrame = expr.execute()  # on the table's backend (a memtable: Ibis's default)
         return out
 
-    return Source(source, name, False, run, _progress(progress))
+    return Source(known_times(source), name, False, run, _progress(progress))
 
 
 def _parquet(
@@ -202,7 +263,7 @@ def _parquet(
     con = connect(memory_limit, temp_directory, threads)
     try:
         table = con.read_parquet(path, filename=FILE, file_row_number=True)
-        table = table.rename({FILE_ROW: "file_row_number"})
+        table = known_times(table.rename({FILE_ROW: "file_row_number"}))
     except Exception as exc:
         raise MonitorError(
             f"cannot read {name} as Parquet: {str(exc).strip().splitlines()[0]}"
@@ -226,7 +287,7 @@ def _relation(rel: Any, what: str, progress: Any) -> Source:
         out: pd.DataFrame = rel.query(_VIEW, str(sql)).to_df()
         return out
 
-    return Source(table, name, False, run, _progress(progress))
+    return Source(table, name, False, run, _progress(progress), sql=True)
 
 
 def _progress(progress: Any) -> Callable[[str], None]:

@@ -1,7 +1,8 @@
 """A check's statistics computed by an engine: the chunks, then per chunk sums and histograms.
 
 The chunk of a row is an expression (:func:`chunk_plan`): its position divided by the
-chunk size, the period of a time column, or a column's value. A row's position is
+chunk size, the period of a time column (in UTC when the times have a zone, as
+for a DataFrame; see :func:`bizml_nb.monitor.chunks.periods`), or a column's value. A row's position is
 ``order_by``'s rank when given; for Parquet files it is the row's place in the
 files taken in the order of their names (a row's file and its row number there,
 which DuckDB reads with the data, plus the rows of the files before it), so no
@@ -89,7 +90,8 @@ def chunk_plan(
                     f"cannot cut {by!r} of {source.name} into periods of {freq!r}: its type is "
                     f"{source.dtype(by)}, not a time"
                 )
-            key = key.cast("timestamp").truncate(unit)
+            # a time with a zone is cut in UTC days, weeks and months, as a DataFrame's is
+            key = source.utc_wall_clock(by).truncate(unit)
         return ChunkPlan(source.freeze(t.mutate(**{queries.CHUNK: key})), None, by, freq)
     if freq is not None:
         raise MonitorError("freq needs by=COLUMN: the column of times to cut into periods")

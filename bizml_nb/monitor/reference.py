@@ -397,7 +397,10 @@ class Reference:
         ``"W"``, ``"M"``, when ``by`` holds times); 10 equal parts by default.
         ``chunk_by`` says the same in one word: a number of rows, ``"day"``,
         ``"week"`` or ``"month"`` (of ``by``, or of the data's only time column), or
-        a column name. Rows of an engine's data are in the order of ``order_by``
+        a column name. Times with a time zone are cut in UTC days, weeks and months
+        on every source, whatever the machine's or the engine session's time zone
+        (Parquet and DuckDB keep the instant, not the zone); times without one as
+        they are written. Rows of an engine's data are in the order of ``order_by``
         (a column with no ties), or for Parquet files, of the files' names and then
         their rows.
         ``methods``: drift statistics out of :data:`METHODS`. ``thresholds``:
