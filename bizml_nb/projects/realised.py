@@ -194,11 +194,12 @@ def unit_problem(
 # --------------------------------------------------------------------------- arguments
 
 
-def _kept(*ends: float) -> tuple[float, ...]:
+def _kept(low: float, mid: float, high: float) -> tuple[float, float, float]:
     """A prediction as an observation keeps it: 10 significant digits, as records keep
     floats, so the float noise of its arithmetic (0.0054 computed as
     0.005400000000000005) stays out of records."""
-    return tuple(float(f"{end:.10g}") for end in ends)
+    low, mid, high = (float(f"{end:.10g}") for end in (low, mid, high))
+    return low, mid, high
 
 
 def _number(value: Any, key: str) -> float:
