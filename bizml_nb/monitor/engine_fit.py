@@ -20,7 +20,6 @@ from bizml_nb.monitor import queries
 from bizml_nb.monitor.chunks import split
 from bizml_nb.monitor.constants import (
     CALIBRATION_SEED,
-    MAX_CATEGORIES,
     MIN_CHUNK_ROWS,
     MonitorError,
 )
@@ -33,7 +32,7 @@ from bizml_nb.monitor.engine_check import (
     performance_sums,
     validate,
 )
-from bizml_nb.monitor.summaries import ColumnSummary, category_key
+from bizml_nb.monitor.summaries import ColumnSummary, categorical_summary, category_key
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -322,20 +321,4 @@ def _category_summary(source: Source, name: str, n: int) -> ColumnSummary:
             continue
         key = category_key(value)
         merged[key] = merged.get(key, 0) + int(count)
-    if len(merged) > MAX_CATEGORIES:
-        raise MonitorError(
-            f"the categorical column {name!r} has {len(merged):,} distinct values (more than "
-            f"{MAX_CATEGORIES:,}); group rare values first, or monitor it as a number"
-        )
-    if not merged:
-        raise MonitorError(f"the reference column {name!r} has no values (all missing)")
-    ordered = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
-    return ColumnSummary(
-        name=name,
-        kind="categorical",
-        role="feature",
-        rows=n,
-        missing=missing,
-        counts=tuple(c for _, c in ordered),
-        categories=tuple(k for k, _ in ordered),
-    )
+    return categorical_summary(name, "feature", merged, n, missing)

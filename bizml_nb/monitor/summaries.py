@@ -158,6 +158,14 @@ def summarise(name: str, kind: Kind, role: Role, data: Any, quantiles: int) -> C
     per_unique = np.bincount(codes[codes >= 0], minlength=len(uniques))
     for key, count in zip(keys, per_unique, strict=True):
         merged[key] = merged.get(key, 0) + int(count)
+    return categorical_summary(name, role, merged, len(series), int((codes < 0).sum()))
+
+
+def categorical_summary(
+    name: str, role: Role, merged: dict[str, int], rows: int, missing: int
+) -> ColumnSummary:
+    """A categorical column's summary from its counts per category key, most frequent
+    first (ties by key); refused when it has too many categories or none."""
     if len(merged) > MAX_CATEGORIES:
         raise MonitorError(
             f"the categorical column {name!r} has {len(merged):,} distinct values (more than "
@@ -170,8 +178,8 @@ def summarise(name: str, kind: Kind, role: Role, data: Any, quantiles: int) -> C
         name=name,
         kind="categorical",
         role=role,
-        rows=len(series),
-        missing=int((codes < 0).sum()),
+        rows=rows,
+        missing=missing,
         counts=tuple(c for _, c in ordered),
         categories=tuple(k for k, _ in ordered),
     )
