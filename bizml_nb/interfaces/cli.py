@@ -17,6 +17,7 @@
     bizml observed RUN --csv FILE --source TEXT [--on DAY]
     bizml calibration [--target KPI]
     bizml impact [--since DAY] [--target KPI] [--today DAY]
+    bizml monitor REFERENCE.json ANALYSIS [--chunk-by ...] [--out FILE.html] [--fail-on ...]
 
 Exit status: 0 on success, 1 when bizml_nb refused (the message says why), 2 on
 bad arguments. No command replaces an existing file unless given ``--force``
@@ -289,6 +290,10 @@ def _add_report_commands(commands: Any) -> None:
     from bizml_nb.interfaces import cli_realised
 
     cli_realised.add_commands(commands, _project, say)
+
+    from bizml_nb.interfaces import cli_monitor
+
+    cli_monitor.add_commands(commands, _project, say)
 
 
 def _parameter_option(parser: argparse.ArgumentParser) -> None:
