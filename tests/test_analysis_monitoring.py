@@ -46,8 +46,8 @@ def test_a_missing_parameter_is_named() -> None:
 def test_one_path_without_the_other() -> None:
     error = _refused(reference_path="ref.csv")
     assert _flagged(error) == (
-        "give both -p reference_path and -p analysis_path (CSV files), or neither to run on "
-        "generated data"
+        "give both -p reference_path and -p analysis_path (CSV or Parquet files), or neither "
+        "to run on generated data"
     )
     assert error.keywords == ("reference_path", "analysis_path")
     assert _refused(analysis_path="recent.csv").keywords == ("reference_path", "analysis_path")
@@ -137,7 +137,8 @@ def test_types_and_currency() -> None:
         "-p tp_value must be a finite number (got nan)"
     )
     assert _flagged(_refused(reference_path=3)) == (
-        "-p reference_path must be the path of a CSV file, or empty for generated data (got 3)"
+        "-p reference_path must be the path of a CSV or Parquet file (or a glob of Parquet "
+        "files), or empty for generated data (got 3)"
     )
     assert _flagged(_refused(currency="US D")).startswith("-p currency is 'US D': a currency is")
 
@@ -250,7 +251,8 @@ def test_the_record_keeps_every_key_of_version_1(defaults: monitoring.Monitoring
     assert record["version"] == 1
     assert record["template"] == "silent_failure_monitoring"
     assert record["summary"] == DEFAULT_CARD
-    assert record["parameters"] == {**DEFAULTS, "reference_path": None, "analysis_path": None}
+    as_in_0_2 = {k: v for k, v in DEFAULTS.items() if k not in monitoring.ADDED_LATER}
+    assert record["parameters"] == {**as_in_0_2, "reference_path": None, "analysis_path": None}
     assert record["alerted_chunks"][:2] == ["[5000:9999]", "[15000:19999]"]
     assert record["sustained_alerts"] == ["x0", "x1", "proba", "prediction"]
     assert record["drift"] == "covariate"

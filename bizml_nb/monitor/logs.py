@@ -78,6 +78,28 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     return frame
 
 
+def parquet_rows(path: str | os.PathLike[str]) -> int | None:
+    """The rows of a local Parquet file or glob, from the files' footers (None: unknown)."""
+    text = str(path)
+    if "://" in text:
+        return None
+    files = [f for f in glob.glob(text, recursive=True) if Path(f).is_file()]
+    try:
+        pq: Any = importlib.import_module("pyarrow.parquet")
+        return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+    except Exception:  # no pyarrow, or not Parquet: the engine names the problem
+        return None
+
+
+def parquet_columns(path: str | os.PathLike[str]) -> list[str] | None:
+    """The column names of one Parquet file, from its footer (None if it cannot be read)."""
+    try:
+        pq: Any = importlib.import_module("pyarrow.parquet")
+        return [str(name) for name in pq.read_schema(path).names]
+    except Exception:  # no pyarrow, or not Parquet: loading the data names the problem
+        return None
+
+
 def data_of(path: str | os.PathLike[str], *, engine: str | None = None, what: str) -> Any:
     """The data at ``path`` as :meth:`Reference.check` takes it.
 
@@ -297,6 +319,8 @@ __all__ = [
     "is_csv",
     "is_parquet",
     "page_html",
+    "parquet_columns",
+    "parquet_rows",
     "read_csv",
     "write_page",
 ]

@@ -10,20 +10,24 @@
 #
 # With no files given it runs on generated data with a known truth. To check your own model:
 # `bizml new silent_failure_monitoring my_check.ipynb -p reference_path ref.csv
-# -p analysis_path recent.csv`, then `bizml run my_check.ipynb`. The values below are
-# **illustrations**: replace them with your own.
+# -p analysis_path recent.csv`, then `bizml run my_check.ipynb`. Logs too large for memory:
+# give `analysis_path` as Parquet (`-p analysis_path "logs/*.parquet" -p chunk_by day`); DuckDB
+# checks them without loading them. The values below are **illustrations**: replace them
+# with your own.
 
 # %% tags=["parameters"]
 # fmt: off
 # Parameters: edit them here, or pass them with `bizml new silent_failure_monitoring OUT.ipynb -p NAME VALUE`.
 # Every default is an ILLUSTRATION, not a measurement.
-reference_path: str = ""  # CSV of a labelled reference period the model was not trained on (empty: generated data)
-analysis_path: str = ""  # CSV of the later period to check, labels optional (empty: generated data)
+reference_path: str = ""  # labelled reference period the model was not trained on: CSV, or Parquet (empty: generated data)
+analysis_path: str = ""  # later period to check, labels optional: CSV, or Parquet file or glob, checked out of core (empty: generated data)
 drift: str = "covariate"  # the generated case only: "covariate" (inputs move), "concept" (their meaning moves) or "none"
 proba_column: str = "proba"  # column with the model's probability of the positive class
 prediction_column: str = "prediction"  # column with the model's predicted class (0/1)
 label_column: str = "target"  # column with the true class (0/1), once it is known
 chunk_size: int = 5000  # rows per chunk: each chunk is checked on its own
+chunk_by: str = ""  # empty: chunks of chunk_size rows; or "day", "week", "month" of time_column
+time_column: str = ""  # column of times for chunk_by (empty: the data's only one)
 tn_value: float = 0.0  # value of a true negative: a case correctly left alone
 fp_value: float = -20.0  # value of a false positive: acting on a false alarm
 fn_value: float = -100.0  # value of a false negative: a case the model missed
@@ -62,8 +66,8 @@ check.decision
 #
 # - **Reference period**: a stretch of data, with labels, on which the model was known to
 #   work and which it was not trained on. It sets what "normal" looks like.
-# - **Analysis period**: the recent data to check, in chunks of `chunk_size` rows. Labels
-#   are not needed.
+# - **Analysis period**: the recent data to check, in chunks of `chunk_size` rows (or one per
+#   `chunk_by` day, week or month). Labels are not needed.
 #
 # Every column other than the probability, the predicted class, the label and dates is
 # taken as an input of the model. Generated data is an illustration whose truth is known:
