@@ -222,6 +222,22 @@ def test_bad_input_is_one_line_exit_1_and_nothing_written(  # noqa: PLR0917 - pa
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
 
 
+def test_the_commands_engines_are_the_monitors_and_its_parser_imports_no_monitor_module() -> None:
+    import subprocess
+    import sys
+
+    from bizml_nb.monitor import engine, logs
+
+    assert cli_monitor.ENGINES == logs.ENGINES
+    assert engine.MEMORY_LIMIT == "1GB"  # --memory-limit's default
+    code = (
+        "import sys; from bizml_nb.interfaces.cli import _parser; _parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith('bizml_nb.monitor')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_an_unknown_engine_is_refused_by_the_arguments(
     covariate: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from bizml_nb.projects.project import Project
 
 FAIL_STATUS = 3  # the exit status when the decision is at least --fail-on's level
+#: bizml_nb.monitor.logs.ENGINES, written out: building the parser imports no monitor module
+ENGINES = ("duckdb", "spark", "pandas")
 PERIODS = ("day", "week", "month")
 #: the Python keywords the monitor's messages name, as this command's flags
 _WORDS = (
@@ -69,8 +71,6 @@ def add_commands(
     say: Callable[..., None],
 ) -> None:
     """Add ``monitor`` to the ``bizml`` command's subcommands."""
-    from bizml_nb.monitor.logs import ENGINES
-
     monitor = commands.add_parser(
         "monitor",
         help="check logs (Parquet files or a CSV) against a saved reference: drift, "
@@ -94,7 +94,12 @@ def add_commands(
         "in file-name then row order; with --engine spark, give --order-by or a time or "
         "category column)",
     )
-    monitor.add_argument("--chunk-size", type=_whole, metavar="N", help="rows per chunk")
+    monitor.add_argument(
+        "--chunk-size",
+        type=_whole,
+        metavar="N",
+        help="rows per chunk (with or without --chunk-by rows)",
+    )
     monitor.add_argument(
         "--time-column",
         metavar="COLUMN",
@@ -103,7 +108,8 @@ def add_commands(
     monitor.add_argument(
         "--order-by",
         metavar="COLUMN",
-        help="the row order for row chunks on Spark (a column without ties)",
+        help="the row order of row chunks, by a column without ties (needed on Spark; "
+        "Parquet files are otherwise in file-name then row order)",
     )
     monitor.add_argument(
         "--engine",
@@ -111,7 +117,10 @@ def add_commands(
         help="what reads Parquet: duckdb (default, out of core), spark (local), pandas (in memory)",
     )
     monitor.add_argument(
-        "--memory-limit", default="1GB", help="DuckDB's memory limit; it spills beyond (1GB)"
+        "--memory-limit",
+        default="1GB",
+        metavar="SIZE",
+        help="DuckDB's memory limit; it spills beyond (1GB)",
     )
     monitor.add_argument("--threads", type=_whole, metavar="N", help="DuckDB's threads")
     monitor.add_argument(
