@@ -157,7 +157,11 @@ def _bad_data(folder: Path, covariate: dict[str, Path]) -> dict[str, Path]:
         "not_parquet": folder / "broken.parquet",
         "not_json": folder / "reference.txt.json",
         "not_reference": folder / "other.json",
+        "csv_no_x1": folder / "no_x1.csv",
+        "csv_text_x0": folder / "text_x0.csv",
     }
+    frame.drop(columns=["x1"]).to_csv(paths["csv_no_x1"], index=False)
+    frame.assign(x0="a").to_csv(paths["csv_text_x0"], index=False)
     frame.drop(columns=["x1"]).to_parquet(paths["no_x1"])
     frame.assign(x0=frame["x0"].astype(str)).to_parquet(paths["text_x0"])
     paths["not_parquet"].write_text("a,b\n1,2\n", encoding="utf-8")
@@ -175,6 +179,8 @@ def _bad_data(folder: Path, covariate: dict[str, Path]) -> dict[str, Path]:
         ("ok", "empty_glob", [], ["the data to check", "no file matches", "nothing-*.parquet"]),
         ("ok", "no_x1", [], ["the data to check", "no_x1.parquet", "lacks the column 'x1'"]),
         ("ok", "text_x0", [], ["text_x0.parquet", "'x0'"]),
+        ("ok", "csv_no_x1", [], ["the data to check (", "no_x1.csv) lacks the column 'x1'"]),
+        ("ok", "csv_text_x0", [], ["text_x0.csv): column 'x0' must hold numbers"]),
         ("ok", "not_parquet", [], ["broken.parquet", "Parquet"]),
         ("ok", "txt", [], ["logs.txt) is neither Parquet", "nor a CSV file"]),
         ("ok", "csv", ["--engine", "spark"], ["is a CSV file", "spark engine reads Parquet"]),

@@ -25,7 +25,7 @@ from bizml_nb.core._io import atomic_write_text
 from bizml_nb.core.outputs import check_target, make_folder
 from bizml_nb.monitor.constants import MonitorError
 from bizml_nb.monitor.decision import ACTIONS, decide
-from bizml_nb.monitor.engine import MEMORY_LIMIT
+from bizml_nb.monitor.engine import MEMORY_LIMIT, is_engine_source
 
 if TYPE_CHECKING:
     import os
@@ -203,20 +203,38 @@ def check_logs(
         if isinstance(analysis, str | Path)
         else analysis
     )
-    return reference.check(
-        data,
-        chunk_by=chunk_by,
-        chunk_size=chunk_size,
-        by=by,
-        order_by=order_by,
-        value=value,
-        kpi=kpi,
-        currency=currency,
-        memory_limit=memory_limit,
-        temp_directory=temp_directory,
-        threads=threads,
-        progress=progress,
-    )
+    keywords: dict[str, Any] = {
+        "chunk_by": chunk_by,
+        "chunk_size": chunk_size,
+        "by": by,
+        "order_by": order_by,
+        "value": value,
+        "kpi": kpi,
+        "currency": currency,
+        "memory_limit": memory_limit,
+        "temp_directory": temp_directory,
+        "threads": threads,
+        "progress": progress,
+    }
+    try:
+        return reference.check(data, **keywords)
+    except MonitorError as exc:
+        if data is analysis or is_engine_source(data):
+            raise  # the engine's messages name the source
+        raise MonitorError(_named(str(exc), f"the data to check ({analysis})")) from None
+
+
+def _named(message: str, name: str) -> str:
+    """``message`` about data read into memory, naming the file it was read from.
+
+    >>> _named("the data to check lacks the column 'x1'", "the data to check (a.csv)")
+    "the data to check (a.csv) lacks the column 'x1'"
+    >>> _named("column 'x0' must hold numbers", "the data to check (a.csv)")
+    "the data to check (a.csv): column 'x0' must hold numbers"
+    """
+    if message.startswith("the data to check"):
+        return name + message.removeprefix("the data to check")
+    return f"{name}: {message}"
 
 
 def decision_of(result: MonitorResult) -> Decision | None:
