@@ -44,8 +44,10 @@ def _write(folder: Path, drift: str, *, labels: bool = True) -> dict[str, Path]:
     paths = {"reference": reference.save(folder / "reference.json")}
     analysis = data.analysis if labels else data.analysis.drop(columns=["target"])
     (folder / "logs").mkdir()
-    analysis.iloc[:2_500].to_parquet(folder / "logs" / "part-1.parquet")
-    analysis.iloc[2_500:].to_parquet(folder / "logs" / "part-2.parquet")
+    # times in microseconds, as Spark reads them (it refuses Parquet's nanoseconds)
+    micro = {"coerce_timestamps": "us"}
+    analysis.iloc[:2_500].to_parquet(folder / "logs" / "part-1.parquet", **micro)
+    analysis.iloc[2_500:].to_parquet(folder / "logs" / "part-2.parquet", **micro)
     analysis.to_csv(folder / "analysis.csv", index=False)
     paths["glob"] = folder / "logs" / "*.parquet"
     paths["csv"] = folder / "analysis.csv"
@@ -361,6 +363,7 @@ def test_a_progress_bar_only_on_a_terminal(
     importlib.util.find_spec("bizml_nb.monitor.spark") is None,
     reason="bizml_nb.monitor.spark (local_session, read_parquet) is not written yet",
 )
+@pytest.mark.slow
 def test_spark_reads_the_parquet_and_gives_the_same_figures(
     covariate: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
