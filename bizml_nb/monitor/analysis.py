@@ -155,7 +155,7 @@ def frame_stats(
         )
         label_counts = confusion_counts(y_hat, y, chunking)
         if (label_counts.sum(axis=1) > 0).any():
-            label_auc = realised_auc(scores, y, chunking)
+            label_auc = realised_auc(scores, y, chunking, binned=True)
 
     need_grid = any(method in NUMERIC_ONLY for method in methods)
     counted = count_columns(reference.columns, frame, scores, y_hat, chunking, grid=need_grid)

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from bizml_nb.monitor.calibration import calibrate
 from bizml_nb.monitor.chunks import mean_std
-from bizml_nb.monitor.constants import BAND_Z, METRICS, STD_MULTIPLIER
+from bizml_nb.monitor.constants import AUC_RESOLUTION, BAND_Z, METRICS, STD_MULTIPLIER
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    import numpy as np
+    import numpy.typing as npt
 
     from bizml_nb.monitor.chunks import Chunking
     from bizml_nb.monitor.constants import BoolArray, FloatArray, IntArray
@@ -56,7 +59,8 @@ def expected_counts(
     Rows are sorted within each chunk so that the calibration map (``np.interp``)
     runs on sorted input, many times faster than on shuffled input. One sort key
     ``score + 2 * y_hat`` puts predicted negatives before predicted positives, each
-    run sorted by score (score recovered within 4.5e-16).
+    run sorted by score (score recovered within 4.5e-16). The expected ROC AUC ranks the
+    scores by :func:`score_bins`.
     """
     import numpy as np
 
@@ -74,7 +78,7 @@ def expected_counts(
         expected[i] = (n0 - fn, len(p1) - tp, fn, tp)
         var_by[i] = (float(np.dot(p0, 1.0 - p0)), float(np.dot(p1, 1.0 - p1)))
         s_sorted = np.sort(scores[seg])
-        auc[i] = curve_auc(s_sorted, calibrate(calibration, s_sorted))
+        auc[i] = curve_auc(score_bins(s_sorted), calibrate(calibration, s_sorted))
     return expected, var_by, auc
 
 
@@ -174,10 +178,36 @@ def sampling_errors(
     }
 
 
-def curve_auc(scores: FloatArray, p: FloatArray) -> float:
+def score_bins(scores: FloatArray) -> npt.NDArray[np.int64]:
+    """Each score's cell on a grid of ``1 / AUC_RESOLUTION`` in log-odds (0 and 1 in cells of
+    their own): ``floor(ln(s / (1 - s)) * AUC_RESOLUTION)``, the same arithmetic as
+    :func:`bizml_nb.monitor.queries.score_bin`.
+
+    The ROC AUC of a checked chunk, estimated or realised, ranks scores by their cell:
+    two scores in one cell count as tied. An engine then sums each cell instead of
+    sorting every row, and the figure moves by little. Against the exact AUC on chunks
+    of 10,000 rows (largest of 5): 5e-6 when the log-odds have a standard deviation of
+    0.3 or more, 6e-5 for rare-event scores (log-odds -5 +- 0.5), 5e-4 when all scores
+    are packed within +-0.02 in log-odds; less on larger chunks; in each case far below
+    the chunk's sampling error. The reference's own AUCs are exact.
+    """
+    import numpy as np
+
+    s = np.asarray(scores, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cell = np.floor(np.log(s / (1.0 - s)) * float(AUC_RESOLUTION))
+    cell = np.where(s <= 0.0, -EDGE_CELL, np.where(s >= 1.0, EDGE_CELL, cell))
+    return cell.astype(np.int64)
+
+
+EDGE_CELL = float(2**62)  # the cells of scores 0 and 1, beyond every other
+
+
+def curve_auc(scores: FloatArray | npt.NDArray[np.int64], p: FloatArray) -> float:
     """ROC AUC of the expected ROC curve: ``scores`` ascending, ``p`` expected positives each.
 
-    Tied scores form one point of the curve, as in scikit-learn's ``roc_curve``.
+    Tied scores form one point of the curve, as in scikit-learn's ``roc_curve``; pass
+    :func:`score_bins` of sorted scores to rank them by cell.
     """
     import numpy as np
 
@@ -196,8 +226,11 @@ def curve_auc(scores: FloatArray, p: FloatArray) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2.0)
 
 
-def realised_auc(scores: FloatArray, y: IntArray, chunking: Chunking) -> FloatArray:
-    """scikit-learn's ROC AUC per chunk over the rows with a label (NaN with one class)."""
+def realised_auc(
+    scores: FloatArray, y: IntArray, chunking: Chunking, *, binned: bool = False
+) -> FloatArray:
+    """ROC AUC per chunk over the rows with a label (NaN with one class): scikit-learn's, or
+    with ``binned`` the scores ranked by :func:`score_bins` (as a checked chunk's)."""
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
@@ -208,5 +241,9 @@ def realised_auc(scores: FloatArray, y: IntArray, chunking: Chunking) -> FloatAr
         labels = labels[mask]
         if len(labels) == 0 or labels.min() == labels.max():
             continue
-        out[i] = float(roc_auc_score(labels, scores[seg][mask]))
+        if binned:
+            order = np.argsort(scores[seg][mask], kind="stable")
+            out[i] = curve_auc(score_bins(scores[seg][mask][order]), labels[order].astype(float))
+        else:
+            out[i] = float(roc_auc_score(labels, scores[seg][mask]))
     return out

@@ -53,6 +53,10 @@ ECE_BINS = 10
 CALIBRATION_SPLITS = 10
 CALIBRATION_SEED = 42
 MAX_AUC_FOR_CALIBRATION = 0.999
+# The ROC AUC of a checked chunk ranks scores on a grid of 1/AUC_RESOLUTION in log-odds
+# (scores closer than that count as tied), so that an engine sums per grid cell instead
+# of sorting every row; see cbpe.score_bins.
+AUC_RESOLUTION = 1024
 
 Kind = Literal["numeric", "categorical"]
 Role = Literal["feature", "proba", "prediction"]
@@ -73,6 +77,7 @@ def opt_float(value: Any) -> float | None:
 
 
 __all__ = [
+    "AUC_RESOLUTION",
     "BAND_Z",
     "CALIBRATION_SEED",
     "CALIBRATION_SPLITS",

@@ -247,6 +247,7 @@ def engine_stats(
         prediction=reference.prediction,
         threshold=reference.threshold,
         target=target,
+        binned=True,
     )
     counted = count_columns(source, chunked, reference.columns, expected, grid=grid)
     return ChunkStats(chunked.chunking, expected, var_by, auc, label_counts, label_auc, counted)
@@ -278,8 +279,10 @@ def performance_sums(
     prediction: str | None,
     threshold: float,
     target: str | None,
+    binned: bool = False,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None, FloatArray | None]:
-    """Per chunk: expected counts, their variances and ROC AUC; realised counts and AUC."""
+    """Per chunk: expected counts, their variances and ROC AUC; realised counts and AUC.
+    ``binned``: the AUCs rank the scores by cell, as a check's do."""
     import numpy as np
 
     assert chunked.chunking is not None
@@ -309,10 +312,11 @@ def performance_sums(
     expected = np.stack([n0 - fn, n1 - tp, fn, tp], axis=1)
     var_by = np.stack([column("v0"), column("v1")], axis=1)
     areas = _areas(
-        source,
         chunked,
-        queries.roc_area(rows, expected=True, realised=target is not None),
-        "ROC AUC",
+        source.execute(
+            queries.roc_area(rows, expected=True, realised=target is not None, binned=binned),
+            "ROC AUC",
+        ),
     )
     auc = areas["e_"]
     label_counts = label_auc = None
@@ -322,13 +326,13 @@ def performance_sums(
     return expected, var_by, auc, label_counts, label_auc
 
 
-def _areas(source: Source, chunked: ChunkPlan, expr: ir.Table, what: str) -> dict[str, FloatArray]:
-    """Each ROC AUC per chunk (by prefix: ``e_`` expected, ``r_`` realised); NaN where a
-    chunk has no positive or no negative weight."""
+def _areas(chunked: ChunkPlan, found: pd.DataFrame) -> dict[str, FloatArray]:
+    """Each ROC AUC per chunk (by prefix: ``e_`` expected, ``r_`` realised) from the result of
+    :func:`~bizml_nb.monitor.queries.roc_area`; NaN where a chunk has no positive or no
+    negative weight."""
     import numpy as np
 
     assert chunked.chunking is not None
-    found = source.execute(expr, what)
     at = chunked.places(found[queries.CHUNK])
     out: dict[str, FloatArray] = {}
     for prefix in ("e_", "r_"):

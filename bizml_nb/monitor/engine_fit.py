@@ -156,11 +156,8 @@ def fit_fields(
         target=target,
         calibration=None,
     )
-    overall["roc_auc"] = float(
-        _areas(source, whole, queries.roc_area(rows, expected=False, realised=True), "ROC AUC")[
-            "r_"
-        ][0]
-    )
+    found = source.execute(queries.roc_area(rows, expected=False, realised=True), "ROC AUC")
+    overall["roc_auc"] = float(_areas(whole, found)["r_"][0])
     return {
         "rows": n,
         "features": tuple(features),
