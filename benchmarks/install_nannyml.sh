@@ -2,7 +2,7 @@
 # Install NannyML, the peer that `python -m benchmarks.bench_monitor` compares
 # bizml_nb.monitor with, into its own virtual environment (git-ignored):
 #
-#   benchmarks/.venvs/nannyml    nannyml + statsmodels + pandas
+#   benchmarks/.venvs/nannyml    nannyml + statsmodels + pandas + pyarrow (bench_monitor_scale reads Parquet)
 #
 # Idempotent: a venv that already holds the pinned version is left alone.
 # Usage: bash benchmarks/install_nannyml.sh [PYTHON]   (default: the python on PATH)
@@ -42,7 +42,7 @@ else
     pip_in "$PY" install --quiet --upgrade pip
 fi
 t0=$SECONDS
-if pip_in "$PY" install --quiet "nannyml==$NANNYML_VERSION" statsmodels pandas; then
+if pip_in "$PY" install --quiet "nannyml==$NANNYML_VERSION" statsmodels pandas pyarrow; then
     if have="$("$PY" -c "$check" 2>&1)"; then
         echo "nannyml: installed nannyml $have in $((SECONDS - t0)) s"
         pip_in "$PY" list --format=freeze \
