@@ -344,3 +344,18 @@ def test_without_the_monitor_extra_the_message_names_it(
     monkeypatch.setitem(__import__("sys").modules, "ibis", None)  # as if not installed
     with pytest.raises(MonitorError, match=r"needs DuckDB and Ibis \(pip install .*\[monitor\]"):
         case["ref"].check(case["glob"])
+
+
+def test_a_column_named_file_index_is_data_not_the_file_order(
+    case: dict[str, Any], tmp_path: Any
+) -> None:
+    # DuckDB hides its virtual column file_index behind a real column of that name: the
+    # row order then comes from the file names, and the column stays the user's data
+    ref, df = case["ref"], case["df"].copy()
+    df["file_index"] = 7
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 3)):
+        df.iloc[part].to_parquet(tmp_path / f"part-{i}.parquet", index=False)
+    same(
+        ref.check(case["df"], chunk_size=5_000),
+        ref.check(str(tmp_path / "*.parquet"), chunk_size=5_000),
+    )

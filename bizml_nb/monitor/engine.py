@@ -37,6 +37,7 @@ MEMORY_LIMIT = "1GB"  # DuckDB's memory limit for Parquet sources; it spills bey
 CALIBRATION_ROWS = 1_000_000  # (score, label) pairs an engine's reference is calibrated on
 FILE = "bizml_file"  # the Parquet file of a row, and its row number in the file
 FILE_ROW = "bizml_file_row"
+FILE_INDEX = "bizml_file_index"  # DuckDB's number of the file (a whole number: cheaper to compare)
 _VIEW = "bizml_source"
 
 
@@ -92,7 +93,7 @@ class Source:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(c for c in self.table.columns if c not in (FILE, FILE_ROW))
+        return tuple(c for c in self.table.columns if c not in (FILE, FILE_ROW, FILE_INDEX))
 
     def require(self, wanted: Sequence[str]) -> None:
         missing = [n for n in wanted if n not in self.columns]
@@ -238,7 +239,8 @@ def open_source(
         out: pd.DataFrame = expr.execute()  # on the table's backend (a memtable: Ibis's default)
         return out
 
-    return Source(known_times(source), name, False, run, _progress(progress))
+    files = FILE in source.columns and FILE_ROW in source.columns  # spark.read_parquet's
+    return Source(known_times(source), name, files, run, _progress(progress))
 
 
 def _parquet(
@@ -263,6 +265,15 @@ def _parquet(
     con = connect(memory_limit, temp_directory, threads)
     try:
         table = con.read_parquet(path, filename=FILE, file_row_number=True)
+        if "file_index" not in table.columns:  # else DuckDB's virtual column is hidden
+            # the file's number beside its name: row positions then compare numbers, not text
+            quoted = "'" + path.replace("'", "''") + "'"
+            con.raw_sql(
+                f"CREATE OR REPLACE TEMP VIEW bizml_parquet AS SELECT *, file_index AS "
+                f"{FILE_INDEX} FROM read_parquet({quoted}, filename='{FILE}', "
+                "file_row_number=true)"
+            )
+            table = con.table("bizml_parquet")
         table = known_times(table.rename({FILE_ROW: "file_row_number"}))
     except Exception as exc:
         raise MonitorError(

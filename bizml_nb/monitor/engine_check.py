@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bizml_nb.monitor import queries
 from bizml_nb.monitor.chunks import Chunking, ChunkStats, split
 from bizml_nb.monitor.constants import MIN_CHUNK_ROWS, REFERENCE_CHUNKS, MonitorError
-from bizml_nb.monitor.engine import FILE, FILE_ROW, plan
+from bizml_nb.monitor.engine import FILE, FILE_INDEX, FILE_ROW, plan
 from bizml_nb.monitor.histograms import Counts
 from bizml_nb.monitor.summaries import category_key
 
@@ -110,7 +110,8 @@ def chunk_plan(
         source.require([order_by])
         position: Any = ibis.row_number().over(order_by=t[order_by])
     else:
-        position = queries.lookup(t[FILE], list(offsets), list(offsets.values())) + t[FILE_ROW]
+        key = t[FILE_INDEX] if FILE_INDEX in t.columns else t[FILE]
+        position = queries.lookup(key, list(offsets), list(offsets.values())) + t[FILE_ROW]
     if chunk_size is not None:
         chunk = position // chunk_size
     else:
@@ -124,8 +125,9 @@ def chunk_plan(
     return ChunkPlan(frozen, chunking, None, None)
 
 
-def _rows(source: Source, order_by: str | None) -> tuple[int, dict[str, int]]:
-    """The row count, and for Parquet files the rows before each file (files by name)."""
+def _rows(source: Source, order_by: str | None) -> tuple[int, dict[Any, int]]:
+    """The row count, and for Parquet files the rows before each file (files by name), keyed
+    by the file's number where the engine gives one, else by its name."""
     t = source.table
     if order_by is None and not source.files:
         raise MonitorError(
@@ -135,16 +137,19 @@ def _rows(source: Source, order_by: str | None) -> tuple[int, dict[str, int]]:
     if order_by is not None:
         counted = source.execute(t.aggregate(n=t.count()), "rows")
         return int(counted["n"].iloc[0]), {}
-    per_file = source.execute(t.group_by(FILE).aggregate(n=t.count()), "rows per file")
-    offsets: dict[str, int] = {}
+    numbered = FILE_INDEX in t.columns
+    keys = [FILE_INDEX, FILE] if numbered else [FILE]
+    per_file = source.execute(t.group_by(keys).aggregate(n=t.count()), "rows per file")
+    offsets: dict[Any, int] = {}
     total = 0
     # sorted by their UTF-8 bytes, as the engine compares text
-    for name, rows in sorted(
-        zip(per_file[FILE], per_file["n"], strict=True), key=lambda f: str(f[0]).encode()
+    for index, name, rows in sorted(
+        zip(per_file[keys[0]], per_file[FILE], per_file["n"], strict=True),
+        key=lambda f: str(f[1]).encode(),
     ):
-        offsets[str(name)] = total
+        offsets[int(index) if numbered else str(name)] = total
         total += int(rows)
-    return total, offsets
+    return total, dict(sorted(offsets.items()))
 
 
 def validate(

@@ -84,8 +84,9 @@ def rank_below(x: ir.FloatingValue, grid: Sequence[float]) -> ir.IntegerValue:
     return search(0, len(grid))
 
 
-def lookup(key: ir.StringValue, keys: Sequence[str], values: Sequence[int]) -> ir.IntegerValue:
-    """The value of ``key`` among sorted ``keys`` (a binary search; every key is one of them)."""
+def lookup(key: ir.Value, keys: Sequence[Any], values: Sequence[int]) -> ir.IntegerValue:
+    """The value of ``key`` among sorted ``keys`` (a binary search; every key is one of them;
+    texts or whole numbers)."""
     import ibis
 
     def search(lo: int, hi: int) -> Any:  # keys[lo:hi]
