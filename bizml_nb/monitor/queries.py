@@ -51,6 +51,11 @@ def interp(x: ir.FloatingValue, xs: Sequence[float], ys: Sequence[float]) -> ir.
     """``np.interp(x, xs, ys)`` as an expression (a binary search over the segments)."""
     import ibis
 
+    from bizml_nb.monitor import spark
+
+    if len(xs) > spark.CASE_LIMIT and spark.on_spark(x):  # a UDF: see bizml_nb.monitor.spark
+        return spark.interp(x, xs, ys)
+
     segments = [i for i in range(len(xs) - 1) if xs[i] < xs[i + 1]]
 
     def piece(i: int) -> Any:
@@ -74,6 +79,11 @@ def interp(x: ir.FloatingValue, xs: Sequence[float], ys: Sequence[float]) -> ir.
 def rank_below(x: ir.FloatingValue, grid: Sequence[float]) -> ir.IntegerValue:
     """``np.searchsorted(grid, x, side="left")``: how many grid points lie below x."""
     import ibis
+
+    from bizml_nb.monitor import spark
+
+    if len(grid) > spark.CASE_LIMIT and spark.on_spark(x):  # a UDF: see bizml_nb.monitor.spark
+        return spark.searchsorted(x, grid)
 
     def search(lo: int, hi: int) -> Any:  # the answer lies in [lo, hi]
         if lo == hi:
