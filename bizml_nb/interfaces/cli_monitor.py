@@ -91,8 +91,7 @@ def add_commands(
         metavar="day|week|month|rows|N|COLUMN",
         help="chunks: per day, week or month of the time column, rows (of --chunk-size), a "
         "number of rows, or one per value of a column (default: 10 equal parts of the rows, "
-        "in file-name then row order; with --engine spark, give --order-by or a time or "
-        "category column)",
+        "in file-name then row order)",
     )
     monitor.add_argument(
         "--chunk-size",
@@ -108,8 +107,8 @@ def add_commands(
     monitor.add_argument(
         "--order-by",
         metavar="COLUMN",
-        help="the row order of row chunks, by a column without ties (needed on Spark; "
-        "Parquet files are otherwise in file-name then row order)",
+        help="the row order of row chunks, by a column without ties (default: the Parquet "
+        "files' names, then their rows)",
     )
     monitor.add_argument(
         "--engine",
