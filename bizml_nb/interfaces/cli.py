@@ -20,7 +20,7 @@
     bizml monitor REFERENCE.json ANALYSIS [--chunk-by ...] [--out FILE.html] [--fail-on ...]
 
 Exit status: 0 on success, 1 when bizml_nb refused (the message says why), 2 on
-bad arguments. No command replaces an existing file unless given ``--force``
+bad arguments, 3 when ``bizml monitor --fail-on`` meets its decision. No command replaces an existing file unless given ``--force``
 (``bizml run NOTEBOOK`` without ``--out`` updates that notebook, and only when
 every cell ran). Everything printed passes through :func:`say`, which removes
 control characters and terminal escape sequences: names and hypotheses cannot
