@@ -264,6 +264,9 @@ def test_bad_sources_are_named(case: dict[str, Any], tmp_path: Any) -> None:
         ref.check(tmp_path / "pred.parquet")
     with pytest.raises(MonitorError, match="needs by=COLUMN"):
         ref.check(df.drop(columns=["timestamp"]), chunk_by="day")
+    for source in (df, case["glob"]):
+        with pytest.raises(MonitorError, match=r"^chunk_by=0 rows: a chunk needs at least 1 row"):
+            ref.check(source, chunk_by=0)
     with pytest.raises(MonitorError, match=r"not a DataFrame|must be a pandas DataFrame"):
         ref.check(42)
     with pytest.raises(MonitorError, match="cannot start DuckDB"):

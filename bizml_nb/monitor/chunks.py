@@ -188,6 +188,11 @@ def resolve_chunk_by(
     if isinstance(chunk_by, int):
         if chunk_size is not None:
             raise MonitorError("give chunk_by or chunk_size, not both")
+        if chunk_by < 1:
+            raise MonitorError(
+                f"chunk_by={chunk_by} rows: a chunk needs at least 1 row (a number of rows, "
+                "'day', 'week', 'month' or a column name)"
+            )
         return chunk_by, by, freq
     if chunk_by in PERIODS:
         if freq is not None:
