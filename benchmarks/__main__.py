@@ -65,17 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_monitor.print_table(bench_monitor.measure(monitor))
     if not args.no_scale and not args.core_only:
         print()
-        scale = argparse.Namespace(
-            sizes=args.scale_sizes,
-            features=20,
-            reference=100_000,
-            repeat=3,
-            seed=0,
-            dir=None,
-            memory_limit="1GB",
-            no_peer=False,
-            no_spark=False,
-        )
+        scale = bench_monitor_scale.options(sizes=args.scale_sizes)
         bench_monitor_scale.print_table(bench_monitor_scale.run(scale))
 
 

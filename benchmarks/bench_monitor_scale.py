@@ -69,6 +69,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-spark", action="store_true", help="skip Spark")
 
 
+def options(**changes: Any) -> argparse.Namespace:
+    """The command's defaults, with ``changes`` (for ``python -m benchmarks`` and the tests)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([])
+    for name, value in changes.items():
+        if not hasattr(args, name):
+            raise TypeError(f"bench_monitor_scale has no option {name!r}")
+        setattr(args, name, value)
+    return args
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)

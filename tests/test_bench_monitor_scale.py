@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING
 
 import pytest
@@ -10,24 +9,12 @@ import pytest
 from benchmarks import bench_monitor_scale as bench
 
 if TYPE_CHECKING:
+    import argparse
     from pathlib import Path
 
 
-def _args(**changes: object) -> argparse.Namespace:
-    args = argparse.Namespace(
-        sizes="30000",
-        features=4,
-        reference=5_000,
-        repeat=1,
-        seed=0,
-        dir=None,
-        memory_limit="1GB",
-        no_peer=True,
-        no_spark=True,
-    )
-    for name, value in changes.items():
-        setattr(args, name, value)
-    return args
+def _args() -> argparse.Namespace:
+    return bench.options(sizes="30000", features=4, reference=5_000, repeat=1)
 
 
 def test_pandas_and_duckdb_workers_agree_on_the_same_files(tmp_path: Path) -> None:
