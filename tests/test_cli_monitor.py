@@ -359,10 +359,6 @@ def test_a_progress_bar_only_on_a_terminal(
 @pytest.mark.skipif(
     importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed (CI installs it)"
 )
-@pytest.mark.skipif(
-    importlib.util.find_spec("bizml_nb.monitor.spark") is None,
-    reason="bizml_nb.monitor.spark (local_session, read_parquet) is not written yet",
-)
 @pytest.mark.slow
 def test_spark_reads_the_parquet_and_gives_the_same_figures(
     covariate: dict[str, Path], capsys: pytest.CaptureFixture[str]

@@ -133,9 +133,10 @@ def data_of(path: str | os.PathLike[str], *, engine: str | None = None, what: st
     files = _files(text, name)
     if engine == "pandas":
         return _pandas_parquet(files, name)
-    spark: Any = importlib.import_module("bizml_nb.monitor.spark")
+    from bizml_nb.monitor.spark import read_parquet
+
     try:
-        return spark.read_parquet(text)
+        return read_parquet(text)
     except MonitorError:
         raise
     except Exception as exc:  # Spark's own errors (no Java, a file that is not Parquet)
