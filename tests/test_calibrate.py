@@ -24,33 +24,15 @@ import pytest
 
 from bizml_nb.core.errors import RegistryError
 from bizml_nb.core.registry import Registry
-from bizml_nb.core.run import Run
 from bizml_nb.interfaces.cli import main
 from bizml_nb.present.cards import Card, run_card
 from bizml_nb.projects.calibrated import MIN_OBSERVED_RUNS
 from bizml_nb.projects.project import Project
 from bizml_nb.projects.realised import observe
+from tests.recsys_project import RECSYS_TOML, recsys_project
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-REGISTRY = """\
-[project]
-name = "recsys"
-currency = "USD"
-
-[metrics.take_rate]
-unit = "ratio"
-direction = "higher"
-baseline = 0.112
-value_per_unit = 2.5e9
-
-[[links]]
-ml_metric = "ndcg@10"
-business_metric = "take_rate"
-elasticity = 0.35
-interval = [0.2, 0.5]
-"""
 
 BASE, R1, R2, R3, R4, R5, NEW = (f"01JDA{k}00000000000000000000"[:26] for k in "BCDEFGH")
 REALISED = {R1: 0.002, R2: 0.003, R3: 0.006, R4: 0.007, R5: 0.009}
@@ -60,19 +42,16 @@ T4 = 2.131846786  # Student's t, 4 degrees of freedom, 95th percentile
 
 
 def _project(root: Path, observed: int = 5) -> Project:
-    (root / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
-    project = Project.at(root)
-    for k, run_id in enumerate((BASE, R1, R2, R3, R4, R5, NEW)):
-        project.ledger.record(
-            Run(
-                id=run_id,
-                name="popularity" if k == 0 else ("new ranker" if run_id == NEW else f"r{k}"),
-                target="take_rate",
-                started_at="2026-01-05T09:00:00.000Z",
-                metrics={"ndcg@10": 0.40 + 0.01 * k},
-                is_baseline=k == 0,
-            )
+    runs = [
+        (
+            run_id,
+            "popularity" if k == 0 else ("new ranker" if run_id == NEW else f"r{k}"),
+            0.40 + 0.01 * k,
+            None,
         )
+        for k, run_id in enumerate((BASE, R1, R2, R3, R4, R5, NEW))
+    ]
+    project = recsys_project(root, runs, baseline=BASE)
     for run_id in list(REALISED)[:observed]:
         r = REALISED[run_id]
         observe(project, run_id, r, (r - 0.001, r + 0.001), source="A/B", on="2026-02-20")
@@ -98,22 +77,22 @@ def test_calibrate_is_written_only_when_on_and_removed_when_off(project: Project
     assert project.registry.calibrate is True
     assert project.init(calibrate=True) == "unchanged"
     assert project.init(calibrate=False) == "updated"
-    assert project.registry_path.read_text(encoding="utf-8") == REGISTRY  # as before
+    assert project.registry_path.read_text(encoding="utf-8") == RECSYS_TOML  # as before
     assert project.registry.calibrate is False
 
 
 def test_calibrate_in_the_file_must_be_true_or_false() -> None:
-    text = REGISTRY.replace('currency = "USD"\n', 'currency = "USD"\ncalibrate = "yes"\n')
+    text = RECSYS_TOML.replace('currency = "USD"\n', 'currency = "USD"\ncalibrate = "yes"\n')
     with pytest.raises(RegistryError, match=r"calibrate.*must be true or false"):
         Registry.from_text(text)
-    off = REGISTRY.replace('currency = "USD"\n', 'currency = "USD"\ncalibrate = false\n')
+    off = RECSYS_TOML.replace('currency = "USD"\n', 'currency = "USD"\ncalibrate = false\n')
     assert Registry.from_text(off).calibrate is False
 
 
 def test_project_init_refuses_a_calibrate_that_is_not_a_bool(project: Project) -> None:
     with pytest.raises(RegistryError, match="calibrate must be True or False"):
         project.init(calibrate="on")  # type: ignore[arg-type]
-    assert project.registry_path.read_text(encoding="utf-8") == REGISTRY
+    assert project.registry_path.read_text(encoding="utf-8") == RECSYS_TOML
 
 
 def test_cli_init_calibrate(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

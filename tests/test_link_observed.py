@@ -32,27 +32,10 @@ from bizml_nb.present.charts import audit
 from bizml_nb.projects.link_evidence import observed_points
 from bizml_nb.projects.project import Project
 from bizml_nb.projects.realised import observe
+from tests.recsys_project import RECSYS_TOML, recsys_project
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-REGISTRY = """\
-[project]
-name = "recsys"
-currency = "USD"
-
-[metrics.take_rate]
-unit = "ratio"
-direction = "higher"
-baseline = 0.112
-value_per_unit = 2.5e9
-
-[[links]]
-ml_metric = "ndcg@10"
-business_metric = "take_rate"
-elasticity = 0.35
-interval = [0.2, 0.5]
-"""
 
 BASE, A, B, C, D, E, F = (f"01JDA{k}00000000000000000000"[:26] for k in "BCDEFGH")
 NDCG = {BASE: 0.40, A: 0.41, B: 0.42, C: 0.44, D: 0.43, E: None, F: 0.40}
@@ -62,20 +45,9 @@ REFIT = "`%bizml link ndcg@10 take_rate --fit --from-observed`"
 
 
 def _project(root: Path, observed: dict[str, tuple[float, float]] | None = None) -> Project:
-    (root / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
-    project = Project.at(root)
     names = {BASE: "popularity", A: "A", B: "B", C: "C", D: "D", E: "E", F: "F"}
-    for run_id, ndcg in NDCG.items():
-        project.ledger.record(
-            Run(
-                id=run_id,
-                name=names[run_id],
-                target="take_rate",
-                started_at="2026-01-05T09:00:00.000Z",
-                metrics={"ndcg@10": ndcg} if ndcg is not None else {"auc": 0.7},
-                is_baseline=run_id == BASE,
-            )
-        )
+    runs = [(run_id, names[run_id], ndcg, None) for run_id, ndcg in NDCG.items()]
+    project = recsys_project(root, runs, baseline=BASE)
     for run_id, (y, se) in (observed if observed is not None else OBSERVED | LEFT_OUT).items():
         observe(project, run_id, y, (y - Z90 * se, y + Z90 * se), source="A/B", on="2026-02-20")
     return project
@@ -233,7 +205,7 @@ def test_from_observed_goes_with_fit_and_a_bare_fit_with_from_observed(project: 
 
 
 def test_the_observed_key_is_checked_when_the_file_is_read() -> None:
-    text = REGISTRY.replace(
+    text = RECSYS_TOML.replace(
         "elasticity = 0.35\ninterval = [0.2, 0.5]\n",
         'kind = "fitted"\nelasticity = 0.1\nn = 4\ngrade = "weak"\nobserved = 5\n',
     )
@@ -271,13 +243,13 @@ def test_the_audit_shows_each_observed_run_and_says_the_declared_elasticity_disa
 
 def test_an_elasticity_inside_the_observed_interval_agrees(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    text = REGISTRY.replace("elasticity = 0.35\ninterval = [0.2, 0.5]", "elasticity = 0.15")
+    text = RECSYS_TOML.replace("elasticity = 0.35\ninterval = [0.2, 0.5]", "elasticity = 0.15")
     project.registry_path.write_text(text, encoding="utf-8")
     lines = audit(project, "ndcg@10", "take_rate").text()
     # no interval: the point 0.15 is checked against the observed [0.05532, 0.19268]
     assert "the declared elasticity 0.15 lies inside the observed mean's 90% interval" in lines
     assert "disagrees" not in lines
-    text = REGISTRY.replace("interval = [0.2, 0.5]", "interval = [0.1, 0.5]")
+    text = RECSYS_TOML.replace("interval = [0.2, 0.5]", "interval = [0.1, 0.5]")
     project.registry_path.write_text(text, encoding="utf-8")
     lines = audit(project, "ndcg@10", "take_rate").text()
     assert "the observed mean lies inside the declared elasticity's 90% interval [0.1, 0.5]" in (
@@ -287,7 +259,7 @@ def test_an_elasticity_inside_the_observed_interval_agrees(tmp_path: Path) -> No
 
 def test_a_point_elasticity_outside_the_observed_interval_disagrees(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    text = REGISTRY.replace("elasticity = 0.35\ninterval = [0.2, 0.5]", "elasticity = 0.02")
+    text = RECSYS_TOML.replace("elasticity = 0.35\ninterval = [0.2, 0.5]", "elasticity = 0.02")
     project.registry_path.write_text(text, encoding="utf-8")
     # 0.02 is below the observed interval's low end 0.05532
     assert "the declared elasticity 0.02 disagrees with what was observed" in (
@@ -444,7 +416,7 @@ def test_with_no_baseline_run_the_links_ml_baseline_is_the_reference(tmp_path: P
     runs A-D keep the ML changes 0.01, 0.02, 0.04, 0.03 of the table above, and the
     fit from them alone is the one worked out for the module's table."""
     (tmp_path / "bizml.toml").write_text(
-        REGISTRY.replace("interval = [0.2, 0.5]", "interval = [0.2, 0.5]\nml_baseline = 0.40"),
+        RECSYS_TOML.replace("interval = [0.2, 0.5]", "interval = [0.2, 0.5]\nml_baseline = 0.40"),
         encoding="utf-8",
     )
     project = Project.at(tmp_path)

@@ -38,27 +38,10 @@ from bizml_nb.present.realised_cards import NOT_KEPT, observation_card
 from bizml_nb.projects.project import Project
 from bizml_nb.projects.realised import observe
 from bizml_nb.projects.realised_value import calibration_of, checked
+from tests.recsys_project import recsys_project
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-REGISTRY = """\
-[project]
-name = "recsys"
-currency = "USD"
-
-[metrics.take_rate]
-unit = "ratio"
-direction = "higher"
-baseline = 0.112
-value_per_unit = 2.5e9
-
-[[links]]
-ml_metric = "ndcg@10"
-business_metric = "take_rate"
-elasticity = 0.35
-interval = [0.2, 0.5]
-"""
 
 BASE, V2, CROSS, NEW_BASE = (f"01JDA{k}00000000000000000000"[:26] for k in "BCDG")
 OBS_ID = "01JDAAAAAAAAAAAAAAAAAAAAAA"
@@ -66,15 +49,12 @@ OBS_ID = "01JDAAAAAAAAAAAAAAAAAAAAAA"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    (tmp_path / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
-    proj = Project.at(tmp_path)
-    for run_id, name, ndcg in (
-        (BASE, "popularity", 0.40),
-        (V2, "two-tower v2", 0.41),
-        (CROSS, "cross-encoder", 0.42),
-    ):
-        proj.ledger.record(_run(run_id, name, ndcg, baseline=run_id == BASE))
-    return proj
+    runs = [
+        (BASE, "popularity", 0.40, None),
+        (V2, "two-tower v2", 0.41, None),
+        (CROSS, "cross-encoder", 0.42, None),
+    ]
+    return recsys_project(tmp_path, runs, baseline=BASE)
 
 
 def _run(run_id: str, name: str, ndcg: float, *, baseline: bool = False) -> Run:

@@ -16,6 +16,7 @@ from bizml_nb.present.calibration_card import calibration_card
 from bizml_nb.present.realised_cards import impact_card
 from bizml_nb.projects.project import Project
 from bizml_nb.projects.realised import observe
+from tests.recsys_project import RECSYS_TOML
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,24 +27,6 @@ B12 = "01JDA0000000" + "Y" * 14
 A14 = "01JDB00000000" + "0" + "P" * 12
 B14 = "01JDB00000000" + "0" + "Q" * 12
 LONE = "01JDC" + "0" * 21
-
-REGISTRY = """\
-[project]
-name = "recsys"
-currency = "USD"
-
-[metrics.take_rate]
-unit = "ratio"
-direction = "higher"
-baseline = 0.112
-value_per_unit = 2.5e9
-
-[[links]]
-ml_metric = "ndcg@10"
-business_metric = "take_rate"
-elasticity = 0.35
-interval = [0.2, 0.5]
-"""
 
 
 def test_each_id_gets_the_shortest_prefix_no_other_shares() -> None:
@@ -83,7 +66,7 @@ def test_ids_made_in_one_millisecond_are_told_apart() -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    (tmp_path / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
+    (tmp_path / "bizml.toml").write_text(RECSYS_TOML, encoding="utf-8")
     proj = Project.at(tmp_path)
     base = "01JD90000000" + "0" * 14
     for run_id, name, ndcg, status in (

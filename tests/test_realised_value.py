@@ -34,27 +34,10 @@ from bizml_nb.present.realised_cards import (
 from bizml_nb.projects.project import Project
 from bizml_nb.projects.realised import observe
 from bizml_nb.projects.realised_value import calibration_of, checked, realised_impact
+from tests.recsys_project import RECSYS_TOML, recsys_project
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-REGISTRY = """\
-[project]
-name = "recsys"
-currency = "USD"
-
-[metrics.take_rate]
-unit = "ratio"
-direction = "higher"
-baseline = 0.112
-value_per_unit = 2.5e9
-
-[[links]]
-ml_metric = "ndcg@10"
-business_metric = "take_rate"
-elasticity = 0.35
-interval = [0.2, 0.5]
-"""
 
 # run ids whose 12-character short ids differ (cards show those)
 BASE, V2, CROSS, V3, SESSION = (f"01JDA{k}00000000000000000000"[:26] for k in "BCDEF")
@@ -64,8 +47,6 @@ HALF = Z90 * SE  # 0.0032897
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    (tmp_path / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
-    proj = Project.at(tmp_path)
     runs = [
         (BASE, "popularity", 0.40, None),
         (V2, "two-tower v2", 0.41, "2026-02-01"),
@@ -73,20 +54,7 @@ def project(tmp_path: Path) -> Project:
         (V3, "two-tower v3", 0.44, "2026-04-01"),
         (SESSION, "session model", 0.43, "2026-05-01"),
     ]
-    for run_id, name, ndcg, launched in runs:
-        proj.ledger.record(
-            Run(
-                id=run_id,
-                name=name,
-                target="take_rate",
-                started_at="2026-01-05T09:00:00.000Z",
-                metrics={"ndcg@10": ndcg},
-                is_baseline=run_id == BASE,
-            )
-        )
-        if launched is not None:
-            proj.ledger.mark_deployed(run_id, launched)
-    return proj
+    return recsys_project(tmp_path, runs, baseline=BASE)
 
 
 def _three_observed(project: Project, source: str = "A/B test") -> None:
@@ -397,7 +365,7 @@ def test_no_observations_at_all_say_what_to_do(project: Project) -> None:
 
 
 def test_no_launched_run_and_a_bad_date(tmp_path: Path) -> None:
-    (tmp_path / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
+    (tmp_path / "bizml.toml").write_text(RECSYS_TOML, encoding="utf-8")
     proj = Project.at(tmp_path)
     assert impact_card(proj, today="2026-07-01").text() == (
         "Realised impact of launched runs, to 2026-07-01 (USD): no launched run yet; mark one "
@@ -421,7 +389,7 @@ def test_a_zero_width_interval_is_listed_not_counted(project: Project) -> None:
 
 def test_an_unpriced_kpi_sums_in_its_unit_and_says_it_is_not_priced(tmp_path: Path) -> None:
     unpriced = '\n[metrics.ok_rate]\nunit = "ratio"\ndirection = "higher"\nbaseline = 0.85\n'
-    (tmp_path / "bizml.toml").write_text(REGISTRY + unpriced, encoding="utf-8")
+    (tmp_path / "bizml.toml").write_text(RECSYS_TOML + unpriced, encoding="utf-8")
     proj = Project.at(tmp_path)
     run = Run(id=V2, name="filter v1", target="ok_rate", started_at="2026-01-05T09:00:00.000Z")
     proj.ledger.record(run)

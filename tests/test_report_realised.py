@@ -25,27 +25,11 @@ from bizml_nb.core.units import Z90
 from bizml_nb.present.report import build_report, gather, to_html, to_markdown
 from bizml_nb.projects.project import Project
 from bizml_nb.projects.realised import observe
+from tests.recsys_project import RECSYS_TOML, recsys_project
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-REGISTRY = """\
-[project]
-name = "recsys"
-currency = "USD"
-
-[metrics.take_rate]
-unit = "ratio"
-direction = "higher"
-baseline = 0.112
-value_per_unit = 2.5e9
-
-[[links]]
-ml_metric = "ndcg@10"
-business_metric = "take_rate"
-elasticity = 0.35
-interval = [0.2, 0.5]
-"""
 BASE, V2, CROSS, V3, SESSION = (f"01JDA{k}00000000000000000000"[:26] for k in "BCDEF")
 HALF = Z90 * 0.002
 TODAY = "2026-07-01"
@@ -53,8 +37,6 @@ TODAY = "2026-07-01"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    (tmp_path / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
-    proj = Project.at(tmp_path)
     runs = [
         (BASE, "popularity", 0.40, None),
         (V2, "two-tower v2", 0.41, "2026-02-01"),
@@ -62,20 +44,7 @@ def project(tmp_path: Path) -> Project:
         (V3, "two-tower v3", 0.44, "2026-04-01"),
         (SESSION, "<b>session</b> | model", 0.43, "2026-05-01"),
     ]
-    for run_id, name, ndcg, launched in runs:
-        proj.ledger.record(
-            Run(
-                id=run_id,
-                name=name,
-                target="take_rate",
-                started_at="2026-01-05T09:00:00.000Z",
-                metrics={"ndcg@10": ndcg},
-                is_baseline=run_id == BASE,
-            )
-        )
-        if launched is not None:
-            proj.ledger.mark_deployed(run_id, launched)
-    return proj
+    return recsys_project(tmp_path, runs, baseline=BASE)
 
 
 def _observe_three(project: Project) -> None:
@@ -154,7 +123,7 @@ def test_html_and_markdown_show_the_section_with_user_strings_escaped(
 
 
 def test_no_observation_and_no_launch_leave_the_section_out(tmp_path: Path) -> None:
-    (tmp_path / "bizml.toml").write_text(REGISTRY, encoding="utf-8")
+    (tmp_path / "bizml.toml").write_text(RECSYS_TOML, encoding="utf-8")
     project = Project.at(tmp_path)
     found = gather(project, charts=False, today=TODAY)
     assert found.realised is None

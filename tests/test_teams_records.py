@@ -30,28 +30,11 @@ from bizml_nb.projects.project import Project
 from bizml_nb.teams import SyncError, pull, push
 from tests.lab_browser import _free_port
 from tests.mlflow_server import Server, mlflow_server, stop
+from tests.recsys_project import recsys_project
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-REGISTRY = """\
-[project]
-name = "recsys"
-currency = "USD"
-
-[metrics.take_rate]
-unit = "ratio"
-direction = "higher"
-baseline = 0.112
-value_per_unit = 2.5e9
-
-[[links]]
-ml_metric = "ndcg@10"
-business_metric = "take_rate"
-elasticity = 0.35
-interval = [0.2, 0.5]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def _project(root: Path) -> Project:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "bizml.toml").write_text(REGISTRY)
-    return Project.at(root)
+    return recsys_project(root)
 
 
 def _remote(uri: str, experiment: str) -> dict[str, Any]:
