@@ -199,8 +199,9 @@ def test_the_base_install_brings_every_module_the_demo_and_the_package_import() 
     modules = set().union(*map(_imports, sources.values()))
     modules -= set(sys.stdlib_module_names) | {"bizml_nb"}
     # the `mlflow` extra: bizml_nb.teams imports it inside functions, naming the extra if absent;
-    # the `monitor` extra: Ibis (and DuckDB under it), imported by the monitor's engine path only
-    modules -= {"mlflow", "ibis"}
+    # the `monitor` extra: Ibis (and DuckDB under it), imported by the monitor's engine path only;
+    # the `spark` extra: pyspark, imported inside bizml_nb.monitor.spark's functions, naming it
+    modules -= {"mlflow", "ibis", "pyspark"}
     provided_by = importlib.metadata.packages_distributions()
     base = _base_closure()
     missing = {}

@@ -51,6 +51,7 @@ _views = itertools.count(1)
 
 def _pyspark() -> Any:
     try:
+        import ibis.backends.pyspark  # noqa: F401
         import pyspark
     except ImportError:
         raise MonitorError(f"the monitor on Spark needs pyspark and Ibis: `{INSTALL}`") from None
@@ -73,7 +74,7 @@ def local_session(master: str = "local[2]", **conf: Any) -> SparkSession:
     No web UI and no progress bars, ``spark.sql.shuffle.partitions`` 4 (the monitor's
     groups are per chunk: small), the session time zone UTC, 1 GB for the driver (the
     executors run in it in local mode), only errors in the log, the driver on
-    127.0.0.1, and this Python for the workers. ``conf`` adds or overrides Spark
+    127.0.0.1 (for a ``local`` master), and this Python for the workers. ``conf`` adds or overrides Spark
     settings: ``local_session(**{"spark.driver.memory": "4g"})``. An existing session
     is returned as it is (Spark has one per process; its static settings stay).
     """
@@ -91,12 +92,12 @@ def local_session(master: str = "local[2]", **conf: Any) -> SparkSession:
         "spark.sql.session.timeZone": "UTC",
         "spark.driver.memory": "1g",
         "spark.log.level": "ERROR",
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
         "spark.pyspark.python": sys.executable,
         "spark.sql.execution.arrow.pyspark.enabled": "true",
-        **conf,
     }
+    if master.startswith("local"):  # nothing but this machine needs to reach the driver
+        settings.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
+    settings.update(conf)
     builder = SparkSession.builder.master(master)
     for key, value in settings.items():
         builder = builder.config(key, str(value))
