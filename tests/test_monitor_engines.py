@@ -362,3 +362,38 @@ def test_a_column_named_file_index_is_data_not_the_file_order(
         ref.check(case["df"], chunk_size=5_000),
         ref.check(str(tmp_path / "*.parquet"), chunk_size=5_000),
     )
+
+
+def test_grid_counts_of_values_on_the_grid_points_equal_the_dataframe(tmp_path: Any) -> None:
+    # a whole-number feature: most values lie exactly on a grid point, where DuckDB's
+    # histogram (values at or below a boundary) must rank them as searchsorted "left" does
+    rng = np.random.default_rng(5)
+
+    def frame(n: int, shift: int) -> pd.DataFrame:
+        k = rng.integers(0, 5, n) + (rng.random(n) < 0.3) * shift
+        proba = 1.0 / (1.0 + np.exp(-(k - 2.0)))
+        return pd.DataFrame(
+            {
+                "k": k.astype(float),
+                "proba": proba,
+                "prediction": (proba >= 0.5).astype(int),
+                "target": (rng.random(n) < proba).astype(int),
+            }
+        )
+
+    ref = Reference.fit(
+        frame(5_000, 0), features=["k"], proba="proba", prediction="prediction", target="target"
+    )
+    assert {0.0, 1.0, 2.0, 3.0, 4.0} <= set(ref.columns[0].grid)
+    df = frame(6_000, 1)
+    df.to_parquet(tmp_path / "logs.parquet")
+    seen: list[str] = []
+    methods = ("kolmogorov_smirnov", "wasserstein")
+    got = ref.check(
+        tmp_path / "logs.parquet",
+        chunk_size=2_000,
+        methods=methods,
+        progress=lambda *a: seen.append(a[2]),
+    )
+    same(ref.check(df, chunk_size=2_000, methods=methods), got)
+    assert "grid histograms" in seen

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bizml_nb.monitor import queries
+from bizml_nb.monitor import engine_grid, queries
 from bizml_nb.monitor.chunks import Chunking, ChunkStats, split
 from bizml_nb.monitor.constants import MIN_CHUNK_ROWS, REFERENCE_CHUNKS, MonitorError
 from bizml_nb.monitor.engine import FILE, FILE_INDEX, FILE_ROW, plan
@@ -238,7 +238,9 @@ def engine_stats(
     target = reference.target if labels else None
     _check_types(source, reference.columns, reference.proba, reference.prediction, target)
     categorical = sum(c.kind == "categorical" and c.role == "feature" for c in reference.columns)
-    plan(source, int(by is None) + 4 + categorical)
+    numeric = [c for c in reference.columns if c.kind == "numeric"]
+    searched = engine_grid.applies(source, numeric, grid=grid)
+    plan(source, int(by is None) + 4 + categorical + int(searched))
     chunked = chunk_plan(
         source, chunk_size=chunk_size, chunks=chunks, by=by, freq=freq, order_by=order_by
     )
@@ -374,11 +376,13 @@ def count_columns(
     if numeric:  # one query: every numeric column's histograms, stacked
         import ibis
 
+        searched = engine_grid.applies(source, numeric, grid=grid)  # DuckDB: its histogram
         parts = [
-            queries.numeric_bins(t, chunk, summary, grid=grid).mutate(bizml_col=j)
+            queries.numeric_bins(t, chunk, summary, grid=grid and not searched).mutate(bizml_col=j)
             for j, summary in enumerate(numeric)
         ]
         stacked = source.execute(ibis.union(*parts, distinct=False), "histograms")
+        by_grid = engine_grid.grid_counts(source, chunked, numeric) if searched else []
         for j, summary in enumerate(numeric):
             found = stacked[stacked["bizml_col"] == j]
             at = chunked.places(found[queries.CHUNK])
@@ -387,6 +391,9 @@ def count_columns(
             np.add.at(bins, (at, found["bin"].to_numpy(dtype=np.intp)), n)
             if not grid:
                 out[summary.name] = Counts(bins)
+                continue
+            if searched:
+                out[summary.name] = Counts(bins, *by_grid[j])
                 continue
             g = np.zeros((k, len(summary.grid) + 2), dtype=np.int64)
             np.add.at(g, (at, found["grid"].to_numpy(dtype=np.intp)), n)

@@ -23,7 +23,7 @@ from bizml_nb.monitor.constants import (
     MIN_CHUNK_ROWS,
     MonitorError,
 )
-from bizml_nb.monitor.engine import CALIBRATION_ROWS, FILE, FILE_ROW, plan
+from bizml_nb.monitor.engine import CALIBRATION_ROWS, FILE, FILE_ROW, _backend_name, plan
 from bizml_nb.monitor.engine_check import (
     ChunkPlan,
     _areas,
@@ -74,7 +74,9 @@ def fit_fields(
         numeric = dtype.is_numeric() and not dtype.is_boolean() and f not in categorical
         kinds[f] = "numeric" if numeric else "categorical"
     n_categorical = sum(kind == "categorical" for kind in kinds.values())
-    plan(source, 10 + len(features) - n_categorical + 2 * n_categorical)
+    numeric = len(features) - n_categorical
+    searched = _backend_name(source) == "duckdb"  # the grid histograms' query (engine_grid)
+    plan(source, 10 + numeric + 2 * n_categorical + int(searched))
     chunked = chunk_plan(
         source,
         chunk_size=chunk_size,
