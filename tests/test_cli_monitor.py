@@ -194,6 +194,7 @@ def _bad_data(folder: Path, covariate: dict[str, Path]) -> dict[str, Path]:
         ("ok", "csv", ["--value", *VALUE], ["--value needs --cases-per-year"]),
         ("ok", "csv", ["--currency", "EUR"], ["--currency goes with --value"]),
         ("ok", "glob", ["--order-by", "x0"], ["--order-by is for data read by an engine"]),
+        ("ok", "glob", ["--chunk-by", "0"], ["--chunk-by 0: a chunk needs at least 1 row"]),
     ],
 )
 def test_bad_input_is_one_line_exit_1_and_nothing_written(  # noqa: PLR0917 - parametrized
@@ -216,7 +217,6 @@ def test_bad_input_is_one_line_exit_1_and_nothing_written(  # noqa: PLR0917 - pa
     }
     if analysis == "glob":  # an order for a DataFrame: read in memory, refused by the check
         extra = [*extra, "--engine", "pandas"]
-        words = ["order_by is for data read by an engine"]
     out_file = tmp_path / "out" / "monitor.html"
     before = sorted(p.name for p in tmp_path.iterdir())
     status, out, err = _run(capsys, refs[reference], data[analysis], *extra, "--out", out_file)

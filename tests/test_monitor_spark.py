@@ -152,6 +152,21 @@ def test_row_chunks_follow_the_files_or_order_by(spark: Any, case: dict[str, Any
         ref.check(ordered, chunk_size=2_000)
 
 
+def test_files_whose_names_spark_escapes_keep_the_order_of_their_names(
+    spark: Any, case: dict[str, Any], tmp_path: Path
+) -> None:
+    # Spark names a file by its URI ("a%20b.parquet"); in bytes "a b" < "a!b" < "a%20b", so
+    # ordering the URIs would put a!b first, where DuckDB and pandas put "a b"
+    ref, df = case["ref"], case["df"]
+    names = ["a b.parquet", "a!b.parquet", "a+b.parquet"]
+    for name, part in zip(names, np.array_split(np.arange(len(df)), 3), strict=True):
+        df.iloc[part].to_parquet(tmp_path / name, index=False)
+    expected = ref.check(df, chunk_size=2_000, methods=JS)
+    same(expected, ref.check(str(tmp_path / "*.parquet"), chunk_size=2_000, methods=JS))
+    table = read_parquet(tmp_path / "*.parquet", session=spark)
+    same(expected, ref.check(table, chunk_size=2_000, methods=JS))
+
+
 def test_fit_on_spark_equals_the_dataframe_fit(spark: Any, case: dict[str, Any]) -> None:
     a = Reference.fit(case["reference"], **KW)
     table = read_parquet(case["folder"] / "ref-*.parquet", session=spark)

@@ -38,6 +38,7 @@ PERIODS = ("day", "week", "month")
 _WORDS = (
     ("needs by=COLUMN", "needs --time-column COLUMN"),
     ("order_by=COLUMN", "--order-by COLUMN"),
+    ("order_by is for", "--order-by is for"),
     ("(by=, chunk_by=)", "(--chunk-by)"),
     ("give chunk_by or chunk_size, not both", "give --chunk-by N or --chunk-size N, not both"),
 )
@@ -199,7 +200,9 @@ def _chunking(args: argparse.Namespace) -> dict[str, Any]:
             f"--chunk-size goes with --chunk-by rows; --chunk-by {chunk_by} makes its own chunks"
         )
     if chunk_by.isdigit():
-        return {"chunk_by": _whole(chunk_by)}
+        if int(chunk_by) < 1:
+            raise BizmlError(f"--chunk-by {chunk_by}: a chunk needs at least 1 row")
+        return {"chunk_by": int(chunk_by)}
     return {"chunk_by": chunk_by, "by": column}
 
 

@@ -181,7 +181,9 @@ def sampling_errors(
 def score_bins(scores: FloatArray) -> npt.NDArray[np.int64]:
     """Each score's cell on a grid of ``1 / AUC_RESOLUTION`` in log-odds (0 and 1 in cells of
     their own): ``floor(ln(s / (1 - s)) * AUC_RESOLUTION)``, the same arithmetic as
-    :func:`bizml_nb.monitor.queries.score_bin`.
+    :func:`bizml_nb.monitor.queries.score_bin` (NumPy's ``log`` and an engine's ``ln``
+    may differ in the last bit: a score within a bit of a cell's edge, a chance of
+    about 1e-13, could fall in the next cell on one path).
 
     The ROC AUC of a checked chunk, estimated or realised, ranks scores by their cell:
     two scores in one cell count as tied. An engine then sums each cell instead of

@@ -142,14 +142,24 @@ def _rows(source: Source, order_by: str | None) -> tuple[int, dict[Any, int]]:
     per_file = source.execute(t.group_by(keys).aggregate(n=t.count()), "rows per file")
     offsets: dict[Any, int] = {}
     total = 0
-    # sorted by their UTF-8 bytes, as the engine compares text
+    # sorted by their names' UTF-8 bytes, as DuckDB lists them; Spark gives each file as a
+    # URI with its special characters %-escaped ("a%20b.parquet"): sorted by its name
+    plain = (lambda name: name) if source.backend is not None else _unescaped
     for index, name, rows in sorted(
         zip(per_file[keys[0]], per_file[FILE], per_file["n"], strict=True),
-        key=lambda f: str(f[1]).encode(),
+        key=lambda f: plain(str(f[1])).encode(),
     ):
         offsets[int(index) if numbered else str(name)] = total
         total += int(rows)
     return total, dict(sorted(offsets.items()))
+
+
+def _unescaped(uri: str) -> str:
+    """A file URI's path as its name: ``file:/logs/a%20b.parquet`` -> ``/logs/a b.parquet``
+    (``+`` stays a plus)."""
+    from urllib.parse import unquote
+
+    return unquote(uri.removeprefix("file:"))
 
 
 def validate(

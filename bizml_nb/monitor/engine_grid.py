@@ -5,10 +5,10 @@ between consecutive points of the reference's quantile grid (up to 1,001 points)
 ``np.searchsorted(grid, x, side="left")``. Ibis has no search, so the generic query
 (:func:`bizml_nb.monitor.queries.rank_below`) is a nested ``CASE`` that halves the
 grid at each level; DuckDB evaluates that slowly (about 3.7 microseconds a value
-over 1,001 points, 77 s for a million rows of 21 columns). DuckDB's own
+over 1,001 points). DuckDB's own
 ``histogram(x, boundaries)`` counts the values at or below each boundary and above
-the previous one, which is the same search done in C++: one query for every column,
-about 20 times faster. NaN and NULL are left out of it (they are counted as missing
+the previous one, which is the same search done in C++: one query for every column
+(1 million rows by day with KS and Wasserstein: 5.7 s instead of about 77 s). NaN and NULL are left out of it (they are counted as missing
 by the doane bins), a repeated grid point is passed once (a value at or below it
 ranks at its first occurrence), and the values above the last point come back under
 the key ``+inf``. Other engines keep the generic query.
