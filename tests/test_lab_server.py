@@ -143,6 +143,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     elsewhere = outer / "elsewhere"
     _make_project(elsewhere)
     (root / "escape").symlink_to(elsewhere, target_is_directory=True)
+    (root / "linked_toml").mkdir()  # a project folder whose bizml.toml is a link out
+    (root / "linked_toml" / "bizml.toml").symlink_to(elsewhere / "bizml.toml")
+    (root / "linked_ledger").mkdir()  # a project whose ledger folder is a link out
+    Project.at(root / "linked_ledger").init("linked")
+    (root / "linked_ledger" / ".bizml").symlink_to(elsewhere / ".bizml", target_is_directory=True)
     for name in ("config", "data", "runtime"):
         (outer / name).mkdir()
     token = os.urandom(16).hex()
@@ -324,6 +329,9 @@ def test_the_version_changes_when_a_run_is_recorded(server: Server) -> None:
     assert before["root"] == "shop"
     _, again, _ = server.call("version", {"path": "shop/analysis/nb.ipynb"})
     assert again == before
+    server.call("project", {"path": "shop"})  # reading the project changes nothing
+    _, read, _ = server.call("version", {"path": "shop"})
+    assert read == before
     _record(server.root / "shop", "later", 0.82, tags=("later",))
     _, after, _ = server.call("version", {"path": "shop"})
     assert after["version"] != before["version"]
@@ -358,7 +366,18 @@ def test_every_route_needs_the_token(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["../..", "..", "shop/../../elsewhere", "/etc", "/", "escape", "escape/bizml.toml"]
+    "path",
+    [
+        "../..",
+        "..",
+        "shop/../../elsewhere",
+        "/etc",
+        "/",
+        "escape",
+        "escape/bizml.toml",
+        "linked_toml",
+        "linked_ledger",
+    ],
 )
 def test_paths_outside_the_servers_root_are_forbidden(server: Server, path: str) -> None:
     for route in ("project", "version"):

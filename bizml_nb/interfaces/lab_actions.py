@@ -9,6 +9,7 @@ it (:mod:`bizml_nb.interfaces.lab_paths`), and an existing file refused
 from __future__ import annotations
 
 import glob
+import math
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -40,7 +41,7 @@ def templates_view() -> dict[str, Any]:
                         "name": p.name,
                         "type": p.type,
                         "kinds": list(p.kinds),
-                        "default": p.default,
+                        "default": _plain(p.default),
                         "comment": p.comment,
                     }
                     for p in template.parameters
@@ -49,6 +50,15 @@ def templates_view() -> dict[str, Any]:
             for template in list_templates()
         ]
     }
+
+
+def _plain(value: Any) -> Any:
+    """A default as JSON holds it: its literal text when JSON has no such value (``inf``)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return repr(value)
 
 
 def new_notebook(
@@ -84,7 +94,11 @@ def new_notebook(
     chosen = get_template(template)
     values = chosen.convert(parameters)
     new(chosen.name, dest, values)
-    return {"path": relative(root, dest), "template": chosen.name, "parameters": values}
+    return {
+        "path": relative(root, dest),
+        "template": chosen.name,
+        "parameters": {k: _plain(v) for k, v in values.items()},
+    }
 
 
 # --------------------------------------------------------------------------- the report

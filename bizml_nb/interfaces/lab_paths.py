@@ -155,7 +155,7 @@ def version(root: Path, path: str) -> dict[str, Any]:
     return {"version": place.version(), "root": relative(root, place.folder)}
 
 
-def message(root: Path, exc: BaseException) -> str:
+def message(root: Path, exc: BaseException | str) -> str:
     """An error's message with the server's root folder left out of the paths it names."""
     text = str(exc)
     for prefix in (str(root) + os.sep, str(root)):

@@ -59,6 +59,14 @@ class _Handler(APIHandler):
             status = exc.status if isinstance(exc, lab_paths.LabError) else 400
             self.refuse(status, lab_paths.message(self.root, exc))
             return
+        except OSError as exc:  # a file the server may not read or write, a full disk
+            self.log.warning("bizml_nb: %s", exc)
+            what = exc.strerror or type(exc).__name__
+            where = f" ({exc.filename})" if exc.filename else ""
+            self.refuse(
+                500, lab_paths.message(self.root, f"the server could not do it: {what}{where}")
+            )
+            return
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body, allow_nan=False, separators=(",", ":")))
 
