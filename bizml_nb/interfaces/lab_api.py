@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bizml_nb.core.errors import did_you_mean, known
 from bizml_nb.core.registry import FILENAME, METRIC_KEYS
 from bizml_nb.impact import for_run
 from bizml_nb.interfaces.lab_paths import LabError, Place, find, relative
@@ -101,8 +102,6 @@ def project_view(
     if kpi is not None:
         names = [k["name"] for k in kpis]
         if kpi not in names:
-            from bizml_nb.core.errors import did_you_mean, known
-
             raise LabError(
                 f"no business metric {kpi!r} in {FILENAME}{did_you_mean(kpi, names)}; {known(names)}"
             )

@@ -85,6 +85,7 @@ def relative(root: Path, path: Path) -> str:
 
 
 def kept_inside(root: Path, path: Path, what: str) -> Path:
+    """``path`` resolved, or Forbidden naming ``what`` when it leads outside ``root``."""
     resolved = path.resolve()
     if not resolved.is_relative_to(root):
         raise Forbidden(f"the project's {what} leads outside the server's root folder")
@@ -158,6 +159,8 @@ def version(root: Path, path: str) -> dict[str, Any]:
 def message(root: Path, exc: BaseException | str) -> str:
     """An error's message with the server's root folder left out of the paths it names."""
     text = str(exc)
+    if root.parent == root:  # the server serves the whole file system: nothing to leave out
+        return text
     for prefix in (str(root) + os.sep, str(root)):
         text = text.replace(prefix, "")
     return text
