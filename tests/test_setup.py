@@ -201,7 +201,9 @@ def test_the_base_install_brings_every_module_the_demo_and_the_package_import() 
     # the `mlflow` extra: bizml_nb.teams imports it inside functions, naming the extra if absent;
     # the `monitor` extra: Ibis (and DuckDB under it), imported by the monitor's engine path only;
     # the `spark` extra: pyspark, imported inside bizml_nb.monitor.spark's functions, naming it
-    modules -= {"mlflow", "ibis", "pyspark"}
+    # the `lab` extra: jupyter_server, imported by bizml_nb.interfaces.lab_server, which only a
+    # Jupyter server loads (tornado comes with ipykernel)
+    modules -= {"mlflow", "ibis", "pyspark", "jupyter_server"}
     provided_by = importlib.metadata.packages_distributions()
     base = _base_closure()
     missing = {}
