@@ -472,6 +472,22 @@ def test_a_new_notebook_from_a_template_and_no_overwrite(server: Server) -> None
     assert status == 403
 
 
+def test_a_number_too_large_for_a_parameter_is_a_400_naming_it(server: Server) -> None:
+    body = {
+        "template": "roi_analysis",
+        "folder": "shop/analysis",
+        "name": "huge",
+        "parameters": {"years": 10**400},
+    }
+    status, refused, kind = server.call("new", body=body)
+    assert status == 400, refused
+    assert kind.startswith("application/json")
+    assert refused["status"] == 400
+    assert "'years'" in refused["message"]
+    assert "too large" in refused["message"]
+    assert not (server.root / "shop" / "analysis" / "huge.ipynb").exists()
+
+
 # --------------------------------------------------------------------------- the report
 
 

@@ -3,8 +3,12 @@ paths kept inside the root, and notebook names."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
-from typing import TYPE_CHECKING
+import threading
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -104,3 +108,74 @@ def test_a_predictions_folder_linked_out_of_the_root_is_refused(tmp_path: Path) 
     assert caught.value.status == 403
     with pytest.raises(lab_paths.Forbidden):
         lab_api.project_view(root, "p")
+
+
+# --------------------------------------------------------------------------- answers
+
+lab_server = pytest.importorskip("bizml_nb.interfaces.lab_server")
+
+
+class _Answered:
+    """What a route handler writes, without a server: status, headers, body, log."""
+
+    answer = lab_server._Handler.answer
+    refuse = lab_server._Handler.refuse
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.status = 200
+        self.headers: dict[str, str] = {}
+        self.body: bytes | str = b""
+        self.logged: list[str] = []
+        self.request = SimpleNamespace(method="GET", path="/bizml/project")
+        self.log = SimpleNamespace(
+            exception=lambda *a: self.logged.append("exception"),
+            warning=lambda *a: self.logged.append("warning"),
+        )
+
+    def set_status(self, status: int) -> None:
+        self.status = status
+
+    def set_header(self, name: str, value: str) -> None:
+        self.headers[name] = value
+
+    def finish(self, body: bytes | str) -> None:
+        self.body = body
+
+
+def test_an_unexpected_error_is_logged_and_a_json_500_without_details(tmp_path: Path) -> None:
+    def work() -> dict[str, object]:
+        raise RuntimeError(f"secret detail in {tmp_path}/x.py line 3")
+
+    answered = _Answered(tmp_path)
+    asyncio.run(answered.answer(work))
+    assert answered.status == 500
+    assert answered.headers["Content-Type"] == "application/json"
+    body = json.loads(answered.body)
+    assert set(body) == {"message", "status"}
+    assert body["status"] == 500
+    assert "secret" not in body["message"]
+    assert str(tmp_path) not in body["message"]
+    assert "Traceback" not in body["message"]
+    assert answered.logged == ["exception"]
+
+
+def test_the_answer_is_encoded_in_the_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    dumps = json.dumps
+
+    def recording(*args: Any, **kwargs: Any) -> str:
+        threads.append(threading.get_ident())
+        return dumps(*args, **kwargs)
+
+    monkeypatch.setattr(lab_server.json, "dumps", recording)
+    answered = _Answered(tmp_path)
+    asyncio.run(answered.answer(lambda: {"runs": [1, 2, 3], "name": "é"}))
+    assert answered.status == 200
+    assert isinstance(answered.body, bytes)
+    assert json.loads(answered.body) == {"runs": [1, 2, 3], "name": "é"}
+    assert threads
+    assert threading.get_ident() not in threads
+
