@@ -179,3 +179,20 @@ def test_the_answer_is_encoded_in_the_worker_thread(
     assert threads
     assert threading.get_ident() not in threads
 
+
+# --------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [("roi v1.5", "roi v1.5.ipynb"), ("roi", "roi.ipynb"), ("roi.ipynb", "roi.ipynb")],
+)
+def test_ipynb_is_added_unless_the_name_ends_with_it(
+    tmp_path: Path, name: str, written: str
+) -> None:
+    from bizml_nb.interfaces import lab_actions
+
+    root = tmp_path.resolve()
+    answer = lab_actions.new_notebook(root, "roi_analysis", "", name)
+    assert answer["path"] == written
+    assert (root / written).is_file()
