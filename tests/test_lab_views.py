@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from bizml_nb.interfaces import lab_api, lab_paths
 from bizml_nb.projects.project import Project
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    import os
 
 Y = np.array([1] * 5 + [0] * 25)
 BASE = np.zeros(30, dtype=int)
@@ -196,3 +197,28 @@ def test_ipynb_is_added_unless_the_name_ends_with_it(
     answer = lab_actions.new_notebook(root, "roi_analysis", "", name)
     assert answer["path"] == written
     assert (root / written).is_file()
+
+
+# --------------------------------------------------------------------------- the version
+
+
+def test_a_same_size_edit_of_bizml_toml_within_one_clock_tick_changes_the_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path.resolve()
+    _fraud_project(root / "a")
+    place = lab_paths.find(root, "a")
+    frozen = place.registry.stat()  # a coarse clock: the edit leaves every stat field as it was
+    original = Path.stat
+
+    def stat(self: Path, **kwargs: Any) -> os.stat_result:
+        return frozen if self == place.registry else original(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    before = place.version()
+    text = place.registry.read_text(encoding="utf-8")
+    edited = text.replace("cases_per_year = 1000", "cases_per_year = 9000")
+    assert edited != text
+    assert len(edited) == len(text)
+    place.registry.write_text(edited, encoding="utf-8")
+    assert place.version() != before

@@ -107,10 +107,16 @@ class Place:
     def version(self) -> str:
         """A token that changes whenever bizml.toml, the ledger or its predictions change.
 
-        Only ``stat`` calls: the ledger's write-ahead log holds new runs until SQLite
-        copies them into the file, so it is counted too.
+        ``stat`` calls, and the text of bizml.toml (small) hashed: an edit of the same
+        size within one tick of the file system's clock changes it too. The ledger's
+        write-ahead log holds new runs until SQLite copies them into the file, so it
+        is counted too.
         """
         parts: list[object] = [str(self.folder)]
+        try:
+            parts.append(hashlib.sha256(self.registry.read_bytes()).hexdigest())
+        except OSError:
+            parts.append(None)
         for path in (
             self.registry,
             self.ledger,
@@ -156,7 +162,7 @@ def find(root: Path, path: str) -> Place:
 
 
 def version(root: Path, path: str) -> dict[str, Any]:
-    """``{"version", "root"}``: what the panel polls (stat calls only, no file is read)."""
+    """``{"version", "root"}``: what the panel polls (stat calls, and bizml.toml read)."""
     place = find(root, path)
     return {"version": place.version(), "root": relative(root, place.folder)}
 
