@@ -365,6 +365,37 @@ def test_every_route_needs_the_token(server: Server) -> None:
     assert not (server.root / "x.ipynb").exists()
 
 
+def test_a_browser_post_without_the_xsrf_token_is_refused(server: Server) -> None:
+    """Logged in by a cookie, as a browser is: a POST needs the X-XSRFToken header too."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{server.url}login?token={server.token}", timeout=60) as answer:
+        answer.read()
+    cookies = {cookie.name: cookie.value for cookie in jar}
+    assert "_xsrf" in cookies
+    assert any(name.startswith("username-") for name in cookies)  # the login cookie
+    body = {"template": "roi_analysis", "folder": "", "name": "xsrf"}
+
+    def post(headers: dict[str, str]) -> int:
+        request = urllib.request.Request(  # noqa: S310 (127.0.0.1)
+            f"{server.url}bizml/new", data=json.dumps(body).encode(), method="POST"
+        )
+        for name, value in headers.items():
+            request.add_header(name, value)
+        try:
+            with opener.open(request, timeout=120) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert post({}) == 403  # the cookies alone: a cross-site form could send them
+    assert not (server.root / "xsrf.ipynb").exists()
+    assert post({"X-XSRFToken": cookies["_xsrf"] or ""}) == 200  # what JupyterLab sends
+    assert (server.root / "xsrf.ipynb").is_file()
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -470,6 +501,22 @@ def test_a_new_notebook_from_a_template_and_no_overwrite(server: Server) -> None
     assert not (server.root / "shop" / "analysis" / "other.ipynb").exists()
     status, _, _ = server.call("new", body={**body, "folder": "../..", "name": "x"})
     assert status == 403
+
+
+def test_a_number_too_large_for_a_parameter_is_a_400_naming_it(server: Server) -> None:
+    body = {
+        "template": "roi_analysis",
+        "folder": "shop/analysis",
+        "name": "huge",
+        "parameters": {"years": 10**400},
+    }
+    status, refused, kind = server.call("new", body=body)
+    assert status == 400, refused
+    assert kind.startswith("application/json")
+    assert refused["status"] == 400
+    assert "'years'" in refused["message"]
+    assert "too large" in refused["message"]
+    assert not (server.root / "shop" / "analysis" / "huge.ipynb").exists()
 
 
 # --------------------------------------------------------------------------- the report

@@ -14,13 +14,21 @@ the file's existence, keyed by the run id, is the note that a run has prediction
 
 Which folders hold predictions: every :class:`~bizml_nb.core.ledger.Ledger` opened in
 this process says where it lives (:func:`watch`), and :func:`find` looks a run id up
-in those folders (run ids are unique across ledgers). Numpy is imported inside the
-functions: importing this module costs nothing.
+in those folders (run ids are unique across ledgers). A process that opens many
+projects (the Jupyter server) computes each one inside :func:`scoped`, which limits
+:func:`find` to that project's own predictions folder: two copies of a project share
+their run ids. The folders and the cache (at most :data:`CACHE_SIZE` files, least
+recently used dropped) are shared by threads under one lock. Numpy is imported inside
+the functions: importing this module costs nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,8 +48,12 @@ AMOUNT = "amount"
 MAX_EXAMPLES = 100_000_000
 AMOUNT_LIMIT = 1e15  # |amount| of one example, as for an ML metric
 
+CACHE_SIZE = 64  # predictions files kept read
+
+_lock = threading.Lock()  # guards _folders and _cache
 _folders: dict[Path, None] = {}  # ordered: the latest ledger first when looked up
-_cache: dict[Path, tuple[int, int, Predictions]] = {}
+_cache: OrderedDict[Path, tuple[int, int, Predictions]] = OrderedDict()
+_scope: ContextVar[Path | None] = ContextVar("bizml_predictions_scope", default=None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,7 +222,8 @@ def save(ledger_path: Path | str, run_id: str, predictions: Predictions) -> Path
     make_folder(path)
     atomic_write_bytes(path, buffer.getvalue())
     watch(ledger_path)
-    _cache.pop(path, None)
+    with _lock:
+        _cache.pop(path, None)
     return path
 
 
@@ -241,23 +254,53 @@ def load(path: Path) -> Predictions:
 def watch(ledger_path: Path | str) -> None:
     """Remember that runs of the ledger at ``ledger_path`` may have predictions."""
     folder = folder_of(ledger_path)
-    _folders.pop(folder, None)
-    _folders[folder] = None
+    with _lock:
+        _folders.pop(folder, None)
+        _folders[folder] = None
+
+
+@contextmanager
+def scoped(folder: Path | str) -> Iterator[None]:
+    """Inside this block (in this thread or task), :func:`find` looks only in ``folder``.
+
+    ``folder`` is a project's ``<ledger folder>/predictions``; the watched folders of
+    other ledgers are not searched.
+    """
+    token = _scope.set(Path(folder))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
 
 
 def find(run_id: str) -> Predictions | None:
-    """The predictions of run ``run_id`` in any watched folder, or None (read once, cached)."""
-    for folder in reversed(_folders):
+    """The predictions of run ``run_id`` in any watched folder, or None (read once, cached).
+
+    Inside :func:`scoped`, only the scope's folder is searched.
+    """
+    scope = _scope.get()
+    if scope is not None:
+        folders = [scope]
+    else:
+        with _lock:
+            folders = list(reversed(_folders))
+    for folder in folders:
         path = folder / f"{run_id}.npz"
         try:
             stat = path.stat()
         except OSError:
             continue
-        cached = _cache.get(path)
-        if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
-            return cached[2]
+        with _lock:
+            cached = _cache.get(path)
+            if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+                _cache.move_to_end(path)
+                return cached[2]
         predictions = load(path)
-        _cache[path] = (stat.st_mtime_ns, stat.st_size, predictions)
+        with _lock:
+            _cache[path] = (stat.st_mtime_ns, stat.st_size, predictions)
+            _cache.move_to_end(path)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
         return predictions
     return None
 
@@ -273,5 +316,6 @@ __all__ = [
     "load",
     "path_of",
     "save",
+    "scoped",
     "watch",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import glob
 import math
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from bizml_nb.interfaces.lab_paths import (
@@ -66,7 +66,8 @@ def new_notebook(
 ) -> dict[str, Any]:
     """Write ``folder/name`` from a template with ``parameters``, as ``bizml new`` does.
 
-    ``name`` is a file name (``.ipynb`` is added when it has no suffix); an existing
+    ``name`` is a file name (``.ipynb`` is added unless it ends so: ``roi v1.5`` is
+    ``roi v1.5.ipynb``); an existing
     file is refused (Conflict) and nothing is written.
     """
     from bizml_nb.interfaces.templates import get_template, new
@@ -81,7 +82,7 @@ def new_notebook(
     name = name.strip()
     if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
         raise LabError(f"name {name!r} must be a file name, without a folder")
-    if not PurePosixPath(name).suffix:
+    if not name.lower().endswith(".ipynb"):
         name += ".ipynb"
     where = inside(root, folder, "folder")
     if not where.is_dir():

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import did_you_mean, known
+from bizml_nb.core.predictions import scoped
 from bizml_nb.core.registry import FILENAME, METRIC_KEYS
 from bizml_nb.impact import for_run
 from bizml_nb.interfaces.lab_paths import LabError, Place, find, relative
@@ -130,6 +131,12 @@ def project_view(
 
 
 def _compute(place: Place) -> _Computed:
+    """The project's answer; its runs' predictions are read from its own folder only."""
+    with scoped(place.predictions):
+        return _compute_scoped(place)
+
+
+def _compute_scoped(place: Place) -> _Computed:
     project = place.open()
     try:
         registry = project.registry

@@ -2,7 +2,7 @@
 
 Paths come in relative to the server's root folder, ``/``-separated, as JupyterLab
 names files. Every path is resolved (symbolic links followed) and must stay inside
-the root, and so must a project's ``bizml.toml`` and ledger. A project is found as
+the root, and so must a project's ``bizml.toml``, ledger and predictions folder. A project is found as
 the kernel side finds it (:func:`bizml_nb.project`): the nearest folder at or above
 the notebook's folder that holds a ``bizml.toml``; here it must also be inside the
 root. The ledger is ``ROOT/.bizml/ledger.sqlite`` unless ``BIZML_LEDGER`` names
@@ -100,19 +100,28 @@ class Place:
     folder: Path
     registry: Path
     ledger: Path
+    predictions: (
+        Path  # <ledger folder>/predictions: the only folder its runs' predictions are read from
+    )
 
     def version(self) -> str:
         """A token that changes whenever bizml.toml, the ledger or its predictions change.
 
-        Only ``stat`` calls: the ledger's write-ahead log holds new runs until SQLite
-        copies them into the file, so it is counted too.
+        ``stat`` calls, and the text of bizml.toml (small) hashed: an edit of the same
+        size within one tick of the file system's clock changes it too. The ledger's
+        write-ahead log holds new runs until SQLite copies them into the file, so it
+        is counted too.
         """
         parts: list[object] = [str(self.folder)]
+        try:
+            parts.append(hashlib.sha256(self.registry.read_bytes()).hexdigest())
+        except OSError:
+            parts.append(None)
         for path in (
             self.registry,
             self.ledger,
             self.ledger.with_name(self.ledger.name + "-wal"),
-            self.ledger.parent / PREDICTIONS,
+            self.predictions,
         ):
             try:
                 st = path.stat()
@@ -130,7 +139,8 @@ class Place:
 def find(root: Path, path: str) -> Place:
     """The project holding ``path`` (a notebook or folder), found as the kernel finds it.
 
-    Forbidden when ``path``, the bizml.toml or the ledger lies outside ``root``;
+    Forbidden when ``path``, the bizml.toml, the ledger or its predictions folder lies
+    outside ``root``;
     NotFound when ``path`` does not exist or no folder between it and ``root`` holds a
     bizml.toml.
     """
@@ -147,11 +157,12 @@ def find(root: Path, path: str) -> Place:
     registry = kept_inside(root, folder / FILENAME, FILENAME)
     ledger = default_path(folder)
     ledger = kept_inside(root, ledger if ledger.is_absolute() else Path.cwd() / ledger, "ledger")
-    return Place(root, folder, registry, ledger)
+    predictions = kept_inside(root, ledger.parent / PREDICTIONS, "predictions folder")
+    return Place(root, folder, registry, ledger, predictions)
 
 
 def version(root: Path, path: str) -> dict[str, Any]:
-    """``{"version", "root"}``: what the panel polls (stat calls only, no file is read)."""
+    """``{"version", "root"}``: what the panel polls (stat calls, and bizml.toml read)."""
     place = find(root, path)
     return {"version": place.version(), "root": relative(root, place.folder)}
 

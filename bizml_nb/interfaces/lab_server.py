@@ -15,7 +15,8 @@ server's token or login, as every Jupyter route does (403 without it)::
 
 A refusal is ``{"message": ..., "status": ...}``: 400 bad input (or a project file
 bizml_nb refuses), 403 a path outside the server's root, 404 no such file or no
-project, 409 a file that exists. jupyter_server and tornado are imported here at
+project, 409 a file that exists, 500 an error of the server (an unexpected one is
+logged with its traceback; the answer holds no details). jupyter_server and tornado are imported here at
 the top: only a Jupyter server imports this module (the ``lab`` extra brings one).
 Enabled by ``jupyter-config/jupyter_server_config.d/bizml_nb.json``, or with
 ``--ServerApp.jpserver_extensions='{"bizml_nb.interfaces.lab_server": True}'``.
@@ -52,9 +53,10 @@ class _Handler(APIHandler):
         self.cache = cache
 
     async def answer(self, work: Callable[[], dict[str, Any]]) -> None:
-        """Run ``work`` in a thread; write its dict, or its refusal as a status and a message."""
+        """Run ``work`` and encode its JSON in a thread; write it, or a refusal as a status
+        and a message. An unexpected error is logged and answered 500 without its details."""
         try:
-            body = await asyncio.to_thread(work)
+            encoded = await asyncio.to_thread(lambda: _encode(work()))
         except BizmlError as exc:
             status = exc.status if isinstance(exc, lab_paths.LabError) else 400
             self.refuse(status, lab_paths.message(self.root, exc))
@@ -67,8 +69,12 @@ class _Handler(APIHandler):
                 500, lab_paths.message(self.root, f"the server could not do it: {what}{where}")
             )
             return
+        except Exception:  # a bug: the log has the traceback, the answer only says so
+            self.log.exception("bizml_nb: %s %s failed", self.request.method, self.request.path)
+            self.refuse(500, "the server could not do it: an unexpected error (see its log)")
+            return
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body, allow_nan=False, separators=(",", ":")))
+        self.finish(encoded)
 
     def refuse(self, status: int, text: str) -> None:
         self.set_status(status)
@@ -86,6 +92,11 @@ class _Handler(APIHandler):
             self.refuse(400, "the request body must be a JSON object")
             return None
         return data
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    """The answer's JSON as UTF-8 bytes (tens of megabytes take a while: not on the event loop)."""
+    return json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
 
 
 class ProjectHandler(_Handler):

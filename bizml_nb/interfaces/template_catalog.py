@@ -75,9 +75,15 @@ class Parameter:
         kinds = self.kinds
         if kinds == ("any",):
             return _literal(value) if isinstance(value, str) else value
-        converted = _from_text(value, kinds) if isinstance(value, str) else _check(value, kinds)
+        place = f" of {where}" if where else ""
+        try:
+            converted = _from_text(value, kinds) if isinstance(value, str) else _check(value, kinds)
+        except OverflowError:
+            raise TemplateError(
+                f"parameter {self.name!r}{place} is too large a number; it expects "
+                f"{_expected(kinds)}"
+            ) from None
         if converted is _REFUSED:
-            place = f" of {where}" if where else ""
             raise TemplateError(
                 f"parameter {self.name!r}{place} expects {_expected(kinds)}, not {value!r}"
             )
