@@ -141,3 +141,9 @@ def unload_ipython_extension(ipython: Any) -> None:
     from bizml_nb.interfaces.magics import unload
 
     unload(ipython)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt JupyterLab extension lies in the package, for
+    ``jupyter labextension develop``; an install finds it as shared data instead."""
+    return [{"src": "labextension", "dest": "bizml-nb"}]

@@ -1,0 +1,392 @@
+/**
+ * The KPI side panel (`#bizml-kpi-panel`): the project of the current notebook, each
+ * KPI with its baseline, target, owner and value per unit, the leaderboard of its runs
+ * by yearly value with their verdicts, the metric tree and filters by tag. It reads
+ * `GET /bizml/project` (no kernel needed) and polls the cheap `GET /bizml/version`
+ * while it is visible, asking for the project again only when the token changes.
+ */
+import { LabIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+import {
+  BizmlError,
+  fetchProject,
+  fetchVersion,
+  IKpi,
+  IProject,
+  IRunRow,
+  ITreeNode
+} from './api';
+import { el } from './dom';
+import { kpiValue, money, moneyRange, verdictKey } from './format';
+
+/** How many runs of each KPI the panel shows until "show all" is clicked. */
+export const LEADERBOARD_LIMIT = 50;
+/** How often a visible panel asks whether the project changed. */
+export const POLL_MS = 3000;
+
+export class KpiPanel extends Widget {
+  constructor(icon: LabIcon) {
+    super();
+    this.id = 'bizml-kpi-panel';
+    this.addClass('bizml-panel');
+    this.title.icon = icon;
+    this.title.caption = 'bizml: KPIs and leaderboards';
+    this.node.tabIndex = 0;
+    this._body = el('div', { className: 'bizml-panel-body' });
+    this.node.appendChild(this._body);
+    this._renderMessage('Open a notebook of a bizml project to see its KPIs.');
+    this._timer = window.setInterval(() => void this._poll(), POLL_MS);
+  }
+
+  dispose(): void {
+    window.clearInterval(this._timer);
+    super.dispose();
+  }
+
+  /** The notebook or folder (relative to the server's root) whose project is shown. */
+  get path(): string | null {
+    return this._path;
+  }
+
+  /** Show the project holding `path`, if it is not the one shown. */
+  setPath(path: string): Promise<void> {
+    if (path === this._path) {
+      return this._loading ?? Promise.resolve();
+    }
+    this._path = path;
+    this._tags.clear();
+    this._limit = LEADERBOARD_LIMIT;
+    this._selected = null;
+    return this.refresh();
+  }
+
+  /** Ask the server for the project again and render it (once the panel is shown). */
+  refresh(): Promise<void> {
+    const path = this._path;
+    if (path === null) {
+      return Promise.resolve();
+    }
+    if (!this.isVisible) {
+      this._stale = true; // read when the panel is shown: a closed panel costs nothing
+      return Promise.resolve();
+    }
+    this._stale = false;
+    const started = performance.now();
+    const loading = (async () => {
+      try {
+        const project = await fetchProject(path, {
+          tags: [...this._tags],
+          limit: this._limit ?? undefined
+        });
+        if (path !== this._path) {
+          return; // another notebook became current meanwhile
+        }
+        this._project = project;
+        this._version = project.version;
+        this._render(project);
+        this.node.dataset.renderMs = (performance.now() - started).toFixed(1);
+      } catch (error) {
+        if (path === this._path) {
+          this._project = null;
+          this._version = null;
+          this._renderMessage(messageOf(error));
+        }
+      }
+    })();
+    this._loading = loading;
+    return loading;
+  }
+
+  /** Open one run: make sure its row is shown, select it and show its details. */
+  async showRun(runId: string, path: string): Promise<void> {
+    this._selected = runId;
+    if (path !== this._path) {
+      this._path = path;
+      this._tags.clear();
+      this._limit = LEADERBOARD_LIMIT;
+      await this.refresh();
+    } else if (!this._findRun(runId)) {
+      this._tags.clear();
+      this._limit = null;
+      await this.refresh();
+    } else if (this._project) {
+      this._render(this._project);
+    }
+    if (!this._findRun(runId) && this._limit !== null) {
+      this._limit = null;
+      await this.refresh();
+    }
+    const row = this.node.querySelector<HTMLElement>(
+      `.bizml-run[data-run-id="${CSS.escape(runId)}"]`
+    );
+    row?.scrollIntoView({ block: 'center' });
+  }
+
+  protected onAfterShow(): void {
+    if (this._stale) {
+      void this.refresh();
+    }
+  }
+
+  private async _poll(): Promise<void> {
+    if (
+      !this.isVisible ||
+      document.hidden ||
+      this._path === null ||
+      this._polling
+    ) {
+      return;
+    }
+    this._polling = true;
+    try {
+      const { version } = await fetchVersion(this._path);
+      if (version !== this._version) {
+        await this.refresh();
+      }
+    } catch {
+      if (this._version !== null) {
+        await this.refresh(); // the project went away or became unreadable: say so
+      }
+    } finally {
+      this._polling = false;
+    }
+  }
+
+  private _findRun(runId: string): { kpi: IKpi; row: IRunRow } | null {
+    for (const kpi of this._project?.kpis ?? []) {
+      const row = kpi.leaderboard.find(r => r.id === runId);
+      if (row) {
+        return { kpi, row };
+      }
+    }
+    return null;
+  }
+
+  private _renderMessage(message: string): void {
+    this._body.replaceChildren(
+      el('p', { className: 'bizml-panel-message', text: message })
+    );
+  }
+
+  private _render(project: IProject): void {
+    const currency = project.project.currency;
+    const head = el('header', { className: 'bizml-panel-head' }, [
+      el('h2', { className: 'bizml-project-name', text: project.project.name }),
+      el('div', {
+        className: 'bizml-project-about',
+        text: `${project.project.registry} · ${currency} · material from ${money(project.project.min_annual_value, currency)}/yr`
+      }),
+      this._button('Refresh', 'bizml-refresh', () => void this.refresh())
+    ]);
+    const parts: HTMLElement[] = [head];
+    if (project.tags.length) {
+      parts.push(this._renderTags(project.tags));
+    }
+    const found = this._selected ? this._findRun(this._selected) : null;
+    if (found) {
+      parts.push(renderRunDetail(found.kpi, found.row, currency));
+    }
+    for (const kpi of project.kpis) {
+      parts.push(this._renderKpi(kpi, currency));
+    }
+    if (project.tree.length) {
+      parts.push(renderTree(project));
+    }
+    this._body.replaceChildren(...parts);
+  }
+
+  private _renderTags(tags: string[]): HTMLElement {
+    const chips = tags.map(tag => {
+      const on = this._tags.has(tag);
+      const chip = this._button(tag, 'bizml-tag', () => {
+        if (this._tags.has(tag)) {
+          this._tags.delete(tag);
+        } else {
+          this._tags.add(tag);
+        }
+        void this.refresh();
+      });
+      chip.dataset.tag = tag;
+      chip.setAttribute('aria-pressed', String(on));
+      return chip;
+    });
+    return el('div', { className: 'bizml-tags' }, [
+      el('span', { className: 'bizml-tags-label', text: 'Runs tagged:' }),
+      ...chips
+    ]);
+  }
+
+  private _renderKpi(kpi: IKpi, currency: string): HTMLElement {
+    const facts = [
+      `baseline ${kpiValue(kpi.baseline, kpi.unit)}`,
+      `target ${kpiValue(kpi.target, kpi.unit)}`,
+      `${kpi.direction} is better`,
+      `owner ${kpi.owner ?? '—'}`,
+      kpi.value_per_unit === null
+        ? 'not priced'
+        : `${money(kpi.value_per_unit, currency)}/yr per unit`
+    ];
+    const rows = kpi.leaderboard.map(row => this._renderRow(row, currency));
+    const table = el('table', { className: 'bizml-leaderboard' }, [
+      el('thead', {}, [
+        el('tr', {}, [
+          el('th', { text: '#' }),
+          el('th', { text: 'run' }),
+          el('th', { text: 'verdict' }),
+          el('th', { text: 'value/yr' })
+        ])
+      ]),
+      el('tbody', {}, rows)
+    ]);
+    const shown = kpi.leaderboard.length;
+    const count = `${kpi.runs} run${kpi.runs === 1 ? '' : 's'}${kpi.failed_runs ? `, ${kpi.failed_runs} failed` : ''}`;
+    const footer = el('div', { className: 'bizml-kpi-count', text: count }, [
+      shown < kpi.runs
+        ? this._button(`show all ${kpi.runs}`, 'bizml-show-all', () => {
+            this._limit = null;
+            void this.refresh();
+          })
+        : null
+    ]);
+    return el('section', { className: 'bizml-kpi', data: { kpi: kpi.name } }, [
+      el('h3', {
+        className: 'bizml-kpi-name',
+        text: kpi.name,
+        title: kpi.description ?? ''
+      }),
+      el('div', { className: 'bizml-kpi-facts', text: facts.join(' · ') }),
+      shown
+        ? table
+        : el('p', { className: 'bizml-empty', text: 'no successful runs yet' }),
+      footer
+    ]);
+  }
+
+  private _renderRow(row: IRunRow, currency: string): HTMLElement {
+    const verdict = verdictKey(row.verdict, { isBaseline: row.is_baseline });
+    const value = row.value_per_year
+      ? money(row.value_per_year[1], currency, true)
+      : '—';
+    const tr = el('tr', { className: 'bizml-run', data: { runId: row.id } }, [
+      el('td', { text: row.rank === null ? '' : String(row.rank) }),
+      el('td', {
+        className: 'bizml-run-name',
+        text: row.name,
+        title: row.hypothesis ?? ''
+      }),
+      el('td', {}, [
+        el('span', {
+          className: 'bizml-verdict',
+          text: verdict,
+          data: { verdict }
+        })
+      ]),
+      el('td', {
+        className: 'bizml-run-value',
+        text: value,
+        title: moneyRange(row.value_per_year, currency)
+      })
+    ]);
+    if (row.id === this._selected) {
+      tr.classList.add('bizml-run-selected');
+    }
+    tr.addEventListener('click', () => {
+      this._selected = row.id;
+      if (this._project) {
+        this._render(this._project);
+      }
+    });
+    return tr;
+  }
+
+  private _button(
+    text: string,
+    className: string,
+    onClick: () => void
+  ): HTMLButtonElement {
+    const button = el('button', { className: `jp-Button ${className}`, text });
+    button.type = 'button';
+    button.addEventListener('click', onClick);
+    return button;
+  }
+
+  private readonly _body: HTMLElement;
+  private readonly _timer: number;
+  private readonly _tags = new Set<string>();
+  private _limit: number | null = LEADERBOARD_LIMIT;
+  private _path: string | null = null;
+  private _project: IProject | null = null;
+  private _version: string | null = null;
+  private _selected: string | null = null;
+  private _loading: Promise<void> | null = null;
+  private _polling = false;
+  private _stale = false;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof BizmlError) {
+    return error.message;
+  }
+  return `the bizml server extension did not answer: ${String(error)}`;
+}
+
+/** The details of the selected run (a badge click or a leaderboard row). */
+function renderRunDetail(
+  kpi: IKpi,
+  row: IRunRow,
+  currency: string
+): HTMLElement {
+  const verdict = verdictKey(row.verdict, { isBaseline: row.is_baseline });
+  const metrics = Object.entries(row.metrics)
+    .map(([name, value]) => `${name} = ${value}`)
+    .join(', ');
+  const lines: [string, string][] = [
+    ['KPI', kpi.name],
+    ['verdict', row.verdict?.title ?? verdict],
+    ['value', moneyRange(row.value_per_year, currency)],
+    ['ML metrics', metrics || 'none logged'],
+    ['tags', row.tags.join(', ') || '—'],
+    ['hypothesis', row.hypothesis ?? '—'],
+    ['notebook', row.notebook ?? '—'],
+    ['started', row.started_at],
+    ['id', row.id]
+  ];
+  return el(
+    'section',
+    { className: 'bizml-run-detail', data: { runId: row.id } },
+    [
+      el('h3', { text: row.name }, []),
+      el(
+        'dl',
+        {},
+        lines.flatMap(([term, text]) => [
+          el('dt', { text: term }),
+          el('dd', { text })
+        ])
+      )
+    ]
+  );
+}
+
+/** The metric tree: each top KPI, the ML links into it and the KPIs it feeds. */
+function renderTree(project: IProject): HTMLElement {
+  const node = (tree: ITreeNode): HTMLElement => {
+    const into = tree.links_in.map(i => project.links[i]?.from).filter(Boolean);
+    const label = into.length ? `${tree.kpi} ← ${into.join(', ')}` : tree.kpi;
+    return el('li', { data: { kpi: tree.kpi } }, [
+      el('span', { text: label }),
+      tree.feeds.length
+        ? el(
+            'ul',
+            {},
+            tree.feeds.map(feed => node(feed.node))
+          )
+        : null
+    ]);
+  };
+  return el('section', { className: 'bizml-tree' }, [
+    el('h3', { text: 'Metric tree' }),
+    el('ul', {}, project.tree.map(node))
+  ]);
+}
