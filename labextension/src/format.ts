@@ -205,7 +205,13 @@ export function badgeFor(record: unknown): IBadge | null {
   } else if (verdict === 'none') {
     text = 'no verdict';
   } else {
-    text = value ? `${verdict} · ${value}` : verdict;
+    // the verdict's title as the card words it: `material, not measurable`
+    const label = impact?.verdict?.label ?? verdict;
+    const title =
+      impact?.verdict?.measurable === false
+        ? `${label}, not measurable`
+        : label;
+    text = value ? `${title} · ${value}` : title;
   }
   const kpi = impact?.kpi ?? run.target ?? '';
   const lines = [`${run.name ?? run.id} → ${kpi}`];

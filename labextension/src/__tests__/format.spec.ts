@@ -126,6 +126,16 @@ describe('badgeFor', () => {
     );
     expect(badge?.text).toBe('harmful · -$2M/yr');
   });
+  it('says when an A/B test could not detect the change, as the card does', () => {
+    const badge = badgeFor(record({ label: 'material', measurable: false }));
+    expect(badge?.verdict).toBe('not measurable');
+    expect(badge?.text).toBe('material, not measurable · +$11.5M/yr');
+    const loss = badgeFor(
+      record({ label: 'harmful', measurable: false, value: [-3e6, -2e6, -1e6] })
+    );
+    expect(loss?.verdict).toBe('harmful');
+    expect(loss?.text).toBe('harmful, not measurable · -$2M/yr');
+  });
   it('shows the label alone when the KPI is not priced', () => {
     expect(badgeFor(record({ label: 'uncertain', value: null }))?.text).toBe(
       'uncertain'
