@@ -5,7 +5,8 @@ The built extension (``bizml_nb/labextension``) is committed so that no install 
 Node.js (docs/architecture.md). These tests rebuild it from ``labextension/`` in a
 copy, with the committed lockfile (``jlpm install --immutable``), and fail when what
 ships differs from what the source builds, naming the command that brings them back in
-step. The wheel test checks that the build reaches ``share/jupyter/labextensions``.
+step. (tests/test_templates.py checks that the wheel puts the build into
+``share/jupyter/labextensions/bizml-nb``.)
 
 They need Node.js and ``jlpm`` (from JupyterLab's ``jupyter-builder``, in the test
 extra); ``.ci/run`` installs Debian's ``nodejs`` where there is none.
@@ -17,7 +18,6 @@ import json
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -132,27 +132,3 @@ def test_a_broken_source_fails_the_build(built: Path) -> None:
     )
     assert result.returncode != 0
     assert "TS2322" in result.stdout + result.stderr
-
-
-def test_the_wheel_installs_the_prebuilt_extension_for_jupyterlab(tmp_path: Path) -> None:
-    """The wheel's shared data: share/jupyter/labextensions/bizml-nb with install.json."""
-    pytest.importorskip("hatchling")
-    result = subprocess.run(
-        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    (wheel,) = tmp_path.glob("*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    data = next(name.split("/")[0] for name in names if ".data/" in name)
-    share = f"{data}/data/share/jupyter/labextensions/bizml-nb/"
-    for name in _files(SHIPPED):
-        assert share + name in names, f"{name} is not in the wheel's shared data"
-    assert share + "install.json" in names
-    install = json.loads(zipfile.ZipFile(wheel).read(share + "install.json"))
-    assert install["packageName"] == "bizml_nb"
-    # shipped once: not also inside the package
-    assert not [name for name in names if name.startswith("bizml_nb/labextension/")]

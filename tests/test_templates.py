@@ -185,7 +185,8 @@ def test_templates_are_saved_without_outputs_and_match_their_build_script() -> N
 
 
 def test_the_wheel_ships_the_templates(tmp_path: Path) -> None:
-    """pyproject's force-include puts templates/ inside the package, where templates_dir() looks."""
+    """pyproject's force-include puts templates/ inside the package, where templates_dir() looks,
+    and its shared data the JupyterLab extension into share/jupyter/labextensions."""
     pytest.importorskip("hatchling")
     result = subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
@@ -201,6 +202,16 @@ def test_the_wheel_ships_the_templates(tmp_path: Path) -> None:
     assert "bizml_nb/data/templates/adoption_maturity.ipynb" in names
     assert "bizml_nb/data/examples/quickstart.ipynb" in names
     assert "bizml_nb/interfaces/templates.py" in names
+    # the prebuilt JupyterLab extension, as shared data where JupyterLab looks, shipped once
+    shipped = ROOT / "bizml_nb" / "labextension"
+    data = next(name.split("/")[0] for name in names if ".data/" in name)
+    share = f"{data}/data/share/jupyter/labextensions/bizml-nb/"
+    for path in shipped.rglob("*"):
+        if path.is_file():
+            assert share + path.relative_to(shipped).as_posix() in names
+    install = json.loads(zipfile.ZipFile(wheel).read(share + "install.json"))
+    assert install["packageName"] == "bizml_nb"
+    assert not [name for name in names if name.startswith("bizml_nb/labextension/")]
 
 
 def test_the_roi_example_is_the_template_with_the_recommender_parameters() -> None:
