@@ -539,6 +539,21 @@ def test_the_report_is_built_and_not_replaced_without_force(server: Server) -> N
     assert status == 404
 
 
+def test_the_report_is_not_written_through_a_link(server: Server) -> None:
+    """Even with force, a report that is a symbolic link (here to a file of the root) is
+    refused: the route writes plain files, never where a link points."""
+    project = server.root / "linked_report"
+    _make_project(project)
+    kept = server.root / "kept.html"
+    kept.write_text("the user's own page", encoding="utf-8")
+    (project / "bizml-report.html").symlink_to(kept)
+    status, refused, _ = server.call("report", body={"path": "linked_report", "force": True})
+    assert status == 403
+    assert "symbolic link" in refused["message"]
+    assert kept.read_text(encoding="utf-8") == "the user's own page"
+    assert (project / "bizml-report.html").is_symlink()
+
+
 # --------------------------------------------------------------------------- scale
 
 

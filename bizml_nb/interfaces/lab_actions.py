@@ -15,6 +15,7 @@ from typing import Any
 
 from bizml_nb.interfaces.lab_paths import (
     Conflict,
+    Forbidden,
     LabError,
     NotFound,
     find,
@@ -122,6 +123,12 @@ def report(root: Path, path: Any, *, force: Any = False) -> dict[str, Any]:
         raise Conflict(
             f"{relative(root, target)} already exists; nothing was written. Send "
             '"force": true to replace it'
+        )
+    if target.is_symlink():
+        # replacing it would write wherever the link points: the route writes plain files
+        raise Forbidden(
+            f"{relative(root, target)} is a symbolic link; nothing was written. Remove the "
+            "link (or build the report with `bizml report` in a terminal)"
         )
     kept_inside(root, target, "report")
     pattern = str(Path(glob.escape(str(place.folder))) / "**" / "*.ipynb")
