@@ -222,3 +222,36 @@ def test_a_same_size_edit_of_bizml_toml_within_one_clock_tick_changes_the_versio
     assert len(edited) == len(text)
     place.registry.write_text(edited, encoding="utf-8")
     assert place.version() != before
+
+
+def test_a_runs_notebook_is_shown_relative_to_its_project_never_as_a_server_path(
+    tmp_path: Path,
+) -> None:
+    """A kernel records the notebook relative to the project when it lies inside, else its
+    full path; the panel gets the relative path, or the file name alone."""
+    root = tmp_path.resolve()
+    folder = root / "shop"
+    folder.mkdir()
+    project = Project.at(folder)
+    project.init("shop")
+    project.metric("conversion", unit="ratio", direction="higher")
+    project.ledger.close()
+    ledger = Ledger(folder / ".bizml" / "ledger.sqlite")
+    recorded = {
+        "inside": str(folder / "analysis" / "nb.ipynb"),
+        "relative": "analysis/other.ipynb",
+        "outside": "/home/someone/private/elsewhere.ipynb",
+        "none": None,
+    }
+    for name, notebook in recorded.items():
+        ledger.record(Run.new(name, target="conversion", notebook=notebook))
+    ledger.close()
+    view = lab_api.project_view(root, "shop")
+    (kpi,) = view["kpis"]
+    shown = {row["name"]: row["notebook"] for row in kpi["leaderboard"]}
+    assert shown == {
+        "inside": "analysis/nb.ipynb",
+        "relative": "analysis/other.ipynb",
+        "outside": "elsewhere.ipynb",
+        "none": None,
+    }

@@ -15,6 +15,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import did_you_mean, known
@@ -26,7 +27,6 @@ from bizml_nb.projects.project import short_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
-    from pathlib import Path
 
     from bizml_nb.core.registry import Link, Registry
     from bizml_nb.core.run import Run
@@ -155,7 +155,10 @@ def _compute_scoped(place: Place) -> _Computed:
             failed[run.target] += 1
     boards = {}
     for name, kpi_runs in by_kpi.items():
-        rows = [(run, _row(run, for_run(run, registry, baselines[name]))) for run in kpi_runs]
+        rows = [
+            (run, _row(run, for_run(run, registry, baselines[name]), place.folder))
+            for run in kpi_runs
+        ]
         # best mid value first, runs with none last; ties keep the ledger's order (stable)
         rows.sort(key=lambda item: _sort_key(item[1]))
         boards[name] = _Board(tuple(rows), failed[name])
@@ -196,7 +199,7 @@ def _ranked(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return ranked
 
 
-def _row(run: Run, impact: Impact | None) -> dict[str, Any]:
+def _row(run: Run, impact: Impact | None, folder: Path) -> dict[str, Any]:
     """One leaderboard row: what the panel shows of a run, and its typed verdict."""
     delta = impact.business_delta if impact is not None else None
     value = impact.value_per_year if impact is not None else None
@@ -209,7 +212,7 @@ def _row(run: Run, impact: Impact | None) -> dict[str, Any]:
         "tags": list(run.tags),
         "hypothesis": run.hypothesis,
         "is_baseline": impact is not None and impact.is_baseline,
-        "notebook": run.notebook,
+        "notebook": _notebook(run.notebook, folder),
         "metrics": {k: _number(v) for k, v in run.metrics.items()},
         "business_delta": _range(delta.to_list()) if delta is not None else None,
         "value_per_year": _range(value.to_list()) if value is not None else None,
@@ -221,6 +224,20 @@ def _row(run: Run, impact: Impact | None) -> dict[str, Any]:
             "title": verdict.title,
         },
     }
+
+
+def _notebook(recorded: str | None, folder: Path) -> str | None:
+    """The run's notebook relative to the project's folder (as a kernel records it when
+    inside), or its file name alone: an absolute path would name the server's folders."""
+    if recorded is None:
+        return None
+    path = Path(recorded)
+    if not path.is_absolute():
+        return recorded
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _range(values: list[float]) -> list[float] | None:
