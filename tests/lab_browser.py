@@ -99,18 +99,25 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def jupyter_lab(base: Path) -> Iterator[Lab]:
-    """Start `jupyter lab` in folders of its own; always stop it and its kernels."""
+def jupyter_lab(base: Path, settings: dict[str, dict[str, Any]] | None = None) -> Iterator[Lab]:
+    """Start `jupyter lab` in folders of its own; always stop it and its kernels.
+
+    `settings` are JupyterLab settings by plugin id, over the ones set here: e.g.
+    ``{"@jupyterlab/notebook-extension/tracker": {"windowingMode": "full"}}``.
+    """
     token = os.urandom(16).hex()
     folders = {
         name: base / name for name in ("root", "config", "data", "runtime", "settings", "tmp")
     }
     for folder in folders.values():
         folder.mkdir(parents=True)
-    for plugin, settings in _LAB_SETTINGS.items():
+    chosen = {plugin: dict(values) for plugin, values in _LAB_SETTINGS.items()}
+    for plugin, values in (settings or {}).items():
+        chosen.setdefault(plugin, {}).update(values)
+    for plugin, values in chosen.items():
         path = folders["settings"] / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings))
+        path.write_text(json.dumps(values))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "BIZML_"))}
     env.update(
         JUPYTER_CONFIG_DIR=str(folders["config"]),
