@@ -10,7 +10,8 @@ import { Cell, ICodeCellModel } from '@jupyterlab/cells';
 import {
   INotebookTracker,
   Notebook,
-  NotebookPanel
+  NotebookPanel,
+  NotebookWidgetFactory
 } from '@jupyterlab/notebook';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
@@ -116,8 +117,15 @@ class CellBadge {
   private _badge: BadgeWidget | null = null;
 }
 
+/** The notebooks whose cells are watched already (a notebook may be announced twice). */
+const watched = new WeakSet<NotebookPanel>();
+
 /** Badges for every cell of one notebook, present and future. */
 function watchNotebook(panel: NotebookPanel, open: OpenRun): void {
+  if (watched.has(panel)) {
+    return;
+  }
+  watched.add(panel);
   const notebook: Notebook = panel.content;
   const seen = new WeakSet<Cell>();
   const scan = (): void => {
@@ -141,8 +149,18 @@ function watchNotebook(panel: NotebookPanel, open: OpenRun): void {
   onModel();
 }
 
-/** Put badges on the experiment cells of every notebook the tracker sees. */
-export function activateBadges(tracker: INotebookTracker, open: OpenRun): void {
+/**
+ * Put badges on the experiment cells of every notebook. The notebook factory announces
+ * a notebook as it is made, before its cells are first drawn, so the badges are there
+ * in the first frame; the tracker, which learns of it only after JupyterLab saved its
+ * layout (about 0.1 s later), covers notebooks made by any other factory.
+ */
+export function activateBadges(
+  tracker: INotebookTracker,
+  factory: NotebookWidgetFactory.IFactory | null,
+  open: OpenRun
+): void {
+  factory?.widgetCreated.connect((_, panel) => watchNotebook(panel, open));
   tracker.forEach(panel => watchNotebook(panel, open));
   tracker.widgetAdded.connect((_, panel) => watchNotebook(panel, open));
 }

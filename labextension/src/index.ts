@@ -13,7 +13,11 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  INotebookWidgetFactory,
+  NotebookWidgetFactory
+} from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 // the badges, the panel and the template list are set up as the application starts
@@ -55,7 +59,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     IMainMenu,
     ICommandPalette,
     IDefaultFileBrowser,
-    ILayoutRestorer
+    ILayoutRestorer,
+    INotebookWidgetFactory
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -64,7 +69,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     mainMenu: IMainMenu | null,
     palette: ICommandPalette | null,
     browser: IDefaultFileBrowser | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    notebookFactory: NotebookWidgetFactory.IFactory | null
   ) => {
     const { commands, shell } = app;
     const panel = new KpiPanel(bizmlIcon);
@@ -92,7 +98,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     tracker.currentChanged.connect(follow);
     void app.restored.then(follow);
 
-    activateBadges(tracker, (runId, path) => {
+    activateBadges(tracker, notebookFactory, (runId, path) => {
       void commands.execute(CommandIDs.showRun, { runId, path });
     });
 
