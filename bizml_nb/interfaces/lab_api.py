@@ -11,11 +11,14 @@ docs/jupyterlab.md for the routes and their JSON.
 
 from __future__ import annotations
 
+import functools
 import math
+import ntpath
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from bizml_nb.core.errors import did_you_mean, known
@@ -228,16 +231,26 @@ def _row(run: Run, impact: Impact | None, folder: Path) -> dict[str, Any]:
 
 def _notebook(recorded: str | None, folder: Path) -> str | None:
     """The run's notebook relative to the project's folder (as a kernel records it when
-    inside), or its file name alone: an absolute path would name the server's folders."""
+    inside), or its file name alone: an absolute path would name the server's folders.
+
+    Paths are compared as text (normalised, ``folder`` resolved once by the caller's
+    place): a path recorded on another machine is never looked up on this one.
+    """
     if recorded is None:
         return None
-    path = Path(recorded)
-    if not path.is_absolute():
+    if not os.path.isabs(recorded) and not ntpath.isabs(recorded):
         return recorded
-    try:
-        return path.resolve().relative_to(folder.resolve()).as_posix()
-    except ValueError:
-        return path.name
+    inside = _relative_text(recorded, folder)
+    return inside if inside is not None else PureWindowsPath(recorded).name
+
+
+@functools.lru_cache(maxsize=256)
+def _relative_text(recorded: str, folder: Path) -> str | None:
+    path = os.path.normpath(recorded)
+    base = os.path.normpath(folder)
+    if path.startswith(base + os.sep):
+        return PurePosixPath(os.path.relpath(path, base)).as_posix()
+    return None
 
 
 def _range(values: list[float]) -> list[float] | None:
