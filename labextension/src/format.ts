@@ -113,25 +113,108 @@ const SYMBOLS: Readonly<Record<string, string>> = {
   CNY: '¥'
 };
 
-/** Python's `format(x, ".3g")` for 0 <= x < 1e15 (bizml_nb.core.units.money's digits). */
-function threeSignificant(x: number): string {
+/**
+ * The significant digits of |x| rounded to `keep` of them, half to even on the exact
+ * binary value, as Python's `format()` rounds (`toPrecision` rounds half up):
+ * `x = 0.DIGITS x 10^(exponent + 1)`, i.e. DIGITS[0] is the 10^exponent digit.
+ */
+function roundedDigits(
+  x: number,
+  keep: number
+): { digits: string; exponent: number } {
+  // toExponential(99): 100 significant digits, enough to hold a double's exact tie
+  const [mantissa, power] = Math.abs(x).toExponential(99).split('e');
+  const all = mantissa.replace('.', '');
+  let exponent = Number(power);
+  if (keep <= 0) {
+    // every digit falls below the last kept place: 0, or 1 at that place past a half
+    const above =
+      keep === 0 &&
+      (all[0] > '5' || (all[0] === '5' && /[1-9]/.test(all.slice(1))));
+    return above
+      ? { digits: '1', exponent: exponent + 1 }
+      : { digits: '', exponent };
+  }
+  let digits = all.slice(0, keep);
+  const rest = all.slice(keep);
+  const tie = rest[0] === '5' && !/[1-9]/.test(rest.slice(1));
+  const up =
+    rest[0] > '5' ||
+    (rest[0] === '5' && !tie) ||
+    (tie && Number(digits[keep - 1]) % 2 === 1);
+  if (up) {
+    const carried = increment(digits);
+    if (carried.length > keep) {
+      exponent += 1;
+    }
+    digits = carried.slice(0, keep);
+  }
+  return { digits, exponent };
+}
+
+/** A string of decimal digits plus one: `increment('129')` is `'130'`, `'99'` is `'100'`. */
+function increment(digits: string): string {
+  const out = digits.split('');
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i] !== '9') {
+      out[i] = String(Number(out[i]) + 1);
+      return out.join('');
+    }
+    out[i] = '0';
+  }
+  return '1' + out.join('');
+}
+
+/** Python's `format(x, ".Ng")`: N significant digits, trailing zeros dropped. */
+export function formatG(x: number, significant: number): string {
+  if (!Number.isFinite(x)) {
+    return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  }
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
   if (x === 0) {
-    return '0';
+    return `${sign}0`;
   }
-  const exponent = Math.floor(Math.log10(x));
-  let text = x.toPrecision(3);
-  if (text.includes('e') || exponent >= 3) {
-    // Python writes 1e+03 where JavaScript writes 1.00e+3
-    const [mantissa, power] = x.toExponential(2).split('e');
-    const digits = mantissa.replace(/\.?0+$/, '');
-    const sign = power.startsWith('-') ? '-' : '+';
-    const magnitude = power.replace(/^[+-]/, '').padStart(2, '0');
-    return `${digits}e${sign}${magnitude}`;
+  const { digits, exponent } = roundedDigits(x, significant);
+  if (exponent < -4 || exponent >= significant) {
+    const tail = digits.slice(1).replace(/0+$/, '');
+    const power = `${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+    return `${sign}${digits[0]}${tail ? '.' + tail : ''}e${power}`;
   }
-  if (text.includes('.')) {
-    text = text.replace(/\.?0+$/, '');
+  let text: string;
+  if (exponent < 0) {
+    text = '0.' + '0'.repeat(-exponent - 1) + digits;
+  } else {
+    const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+    text = whole + '.' + digits.slice(exponent + 1);
   }
-  return text;
+  text = text.replace(/0+$/, '').replace(/\.$/, '');
+  return sign + text;
+}
+
+/** Python's `format(x, ".Nf")` (and `",.0f"` with `grouped`): half to even, `-0.00` kept. */
+export function formatF(x: number, decimals: number, grouped = false): string {
+  if (!Number.isFinite(x)) {
+    return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
+  }
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
+  let whole = '0';
+  let fraction = '0'.repeat(decimals);
+  if (x !== 0) {
+    // the exact exponent: toExponential(0) would round 999.995 up to 1e+3
+    const exponent = Number(Math.abs(x).toExponential(99).split('e')[1]);
+    const { digits, exponent: top } = roundedDigits(x, exponent + 1 + decimals);
+    if (digits) {
+      // the digits cover the places from 10^top down to 10^-decimals
+      const places = top + 1 + decimals;
+      const padded = digits.padEnd(places, '0').padStart(decimals + 1, '0');
+      whole = padded.slice(0, padded.length - decimals) || '0';
+      fraction = padded.slice(padded.length - decimals);
+    }
+  }
+  if (grouped) {
+    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  }
+  return sign + whole + (decimals > 0 ? '.' + fraction : '');
 }
 
 /**
@@ -145,7 +228,7 @@ export function money(x: number, currency: string, signed = false): string {
   }
   const sign = x < 0 ? '-' : signed && x > 0 ? '+' : '';
   const size = Math.abs(x);
-  let amount = threeSignificant(size);
+  let amount = formatG(size, 3);
   const scales: [number, string][] = [
     [1e15, ''],
     [1e12, 'T'],
@@ -156,8 +239,8 @@ export function money(x: number, currency: string, signed = false): string {
   for (const [scale, suffix] of scales) {
     if (size >= scale * 0.9995) {
       amount = suffix
-        ? `${threeSignificant(size / scale)}${suffix}`
-        : threeSignificant(size);
+        ? `${formatG(size / scale, 3)}${suffix}`
+        : formatG(size, 3);
       break;
     }
   }
@@ -173,7 +256,8 @@ export function yearlyValue(
   if (!value || value.length !== 3 || !Number.isFinite(value[1])) {
     return null;
   }
-  return `${money(value[1], currency || 'USD', true)}/yr`;
+  // a record is data from a file: a currency that is not a text is not trusted
+  return `${money(value[1], typeof currency === 'string' && currency ? currency : 'USD', true)}/yr`;
 }
 
 /** A badge: its verdict, its text, its tooltip and the run it belongs to. */
@@ -270,15 +354,12 @@ export function plainNumber(x: number): string {
     return '0';
   }
   if (size >= 1e15 || size < 1e-4) {
-    const [mantissa, power] = x.toExponential(2).split('e');
-    const sign = power.startsWith('-') ? '-' : '+';
-    return `${mantissa.replace(/\.?0+$/, '')}e${sign}${power.replace(/^[+-]/, '').padStart(2, '0')}`;
+    return formatG(x, 3);
   }
   if (size >= 1000) {
-    return Math.round(x).toLocaleString('en-US');
+    return formatF(x, 0, true);
   }
-  const text = x.toPrecision(4);
-  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+  return formatG(x, 4);
 }
 
 /** A KPI level in its unit: ratios as percent, money with its symbol (units.kpi_value). */
@@ -288,7 +369,12 @@ export function kpiValue(x: number | null | undefined, unit: string): string {
   }
   if (RATIO_UNITS.has(unit) || PERCENT_UNITS.has(unit)) {
     const level = RATIO_UNITS.has(unit) ? x * 100 : x;
-    return `${level.toFixed(2)}%`;
+    if (!Number.isFinite(level)) {
+      return 'n/a';
+    }
+    return Math.abs(level) >= 1e15
+      ? `${formatG(level, 3)}%`
+      : `${formatF(level, 2)}%`;
   }
   if (isCurrency(unit)) {
     return money(x, unit);
@@ -316,9 +402,16 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'"'"'`)}'`;
 }
 
+/** What IPython splits a cell's lines at (Python's `str.splitlines`). */
+// eslint-disable-next-line no-control-regex -- \x1c-\x1e are line breaks to Python
+const LINE_BREAKS = /[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
+
 /**
  * The first line of a new experiment cell, or an error message naming what to change.
- * `{`, `}` and `$` are refused: IPython expands them in a magic's line as Python.
+ * The magic splits its line as a POSIX shell does (shlex) and does not expand `{}` or
+ * `$` (`@no_var_expand`), so any text is quoted as it is; a line break would end the
+ * magic's line, so it is refused. A name or hypothesis starting with `-` is written so
+ * that it cannot be read as a flag (`--hypothesis=-5%`, `-- -v2`).
  */
 export function experimentLine(options: {
   name: string;
@@ -338,18 +431,28 @@ export function experimentLine(options: {
     ['name', name],
     ['hypothesis', hypothesis]
   ]) {
-    if (/[{}$\n\r]/.test(text)) {
+    if (LINE_BREAKS.test(text)) {
       return {
-        error: `the ${field} may not hold {, }, $ or a line break (IPython reads them in a magic's line as Python): remove them`
+        error: `the ${field} may not hold a line break (it would end the magic's line): write it on one line`
       };
     }
   }
-  let line = `%%bizml experiment ${shellQuote(name)} --target ${shellQuote(options.kpi)}`;
+  const flagLike = name.startsWith('-');
+  let line = '%%bizml experiment';
+  if (!flagLike) {
+    line += ` ${shellQuote(name)}`;
+  }
+  line += ` --target ${shellQuote(options.kpi)}`;
   if (hypothesis) {
-    line += ` --hypothesis ${shellQuote(hypothesis)}`;
+    line += hypothesis.startsWith('-')
+      ? ` ${shellQuote(`--hypothesis=${hypothesis}`)}`
+      : ` --hypothesis ${shellQuote(hypothesis)}`;
   }
   if (options.baseline) {
     line += ' --baseline';
+  }
+  if (flagLike) {
+    line += ` -- ${shellQuote(name)}`;
   }
   return { line };
 }

@@ -2,6 +2,8 @@
 import {
   badgeFor,
   experimentLine,
+  formatF,
+  formatG,
   isExperimentCell,
   kpiValue,
   lastRunRecord,
@@ -74,6 +76,75 @@ describe('money', () => {
     expect(money(x as number, currency as string, signed as boolean)).toBe(
       expected
     );
+  });
+});
+
+// Expected strings printed by Python's own format() and bizml_nb.core.units (round half to
+// even on the exact binary value), an implementation independent of format.ts.
+describe('Python number formats', () => {
+  it.each([
+    [1125, 3, '1.12e+03'],
+    [10.25, 3, '10.2'],
+    [100.5, 3, '100'],
+    [999.5, 3, '1e+03'],
+    [9995, 3, '1e+04'],
+    [0.0001234, 3, '0.000123'],
+    [1.234e-5, 3, '1.23e-05'],
+    [1e15, 3, '1e+15'],
+    [2.5, 3, '2.5'],
+    [0.5, 3, '0.5'],
+    [1.5, 4, '1.5'],
+    [123456, 3, '1.23e+05'],
+    [0.000125, 2, '0.00013'],
+    [5, 3, '5'],
+    [11.4625, 3, '11.5'],
+    [-0, 3, '-0'],
+    [4.08, 3, '4.08'],
+    [99999, 3, '1e+05']
+  ])('format(%p, ".%pg") is %p', (x, digits, expected) => {
+    expect(formatG(x, digits)).toBe(expected);
+  });
+  it.each([
+    [2.125, 2, '2.12'],
+    [1000.5, 0, '1000'],
+    [2.5, 0, '2'],
+    [3.5, 0, '4'],
+    [-0.001, 2, '-0.00'],
+    [-0, 2, '-0.00'],
+    [0.005, 2, '0.01'],
+    [0.015, 2, '0.01'],
+    [1234567.5, 0, '1234568'],
+    [12.5, 2, '12.50'],
+    [0.125, 2, '0.12'],
+    [999.995, 2, '1000.00']
+  ])('format(%p, ".%pf") is %p', (x, decimals, expected) => {
+    expect(formatF(x, decimals)).toBe(expected);
+  });
+  it('groups thousands as ",.0f" does', () => {
+    expect(formatF(1234567.5, 0, true)).toBe('1,234,568');
+    expect(formatF(1000.5, 0, true)).toBe('1,000');
+  });
+  it.each([
+    [1125, 'USD', '$1.12k'],
+    [10250000, 'USD', '$10.2M'],
+    [100.5, 'USD', '$100'],
+    [1.234e-5, 'USD', '$1.23e-05'],
+    [999.5, 'EUR', '€1k'],
+    [-0, 'USD', '$0'],
+    [2.5e15, 'USD', '$2.5e+15']
+  ])('units.money(%p, %p) is %p', (x, currency, expected) => {
+    expect(money(x, currency)).toBe(expected);
+  });
+  it.each([
+    [2.125, 'percent', '2.12%'],
+    [0.02125, 'ratio', '2.12%'],
+    [1e15, 'percent', '1e+15%'],
+    [-0, 'ratio', '-0.00%'],
+    [1000.5, 'orders', '1,000 orders'],
+    [1.234e-5, 'ms', '1.23e-05 ms'],
+    [1234.5, 'EUR', '€1.23k']
+  ])('units.kpi_value(%p, %p) is %p', (x, unit, expected) => {
+    expect(kpiValue(x, unit)).toBe(expected);
   });
 });
 
@@ -154,6 +225,15 @@ describe('badgeFor', () => {
       text: 'no verdict'
     });
   });
+  it('reads a damaged record without failing', () => {
+    const odd = record({ label: 'material' }) as {
+      impact: Record<string, unknown>;
+    };
+    odd.impact.currency = 42;
+    expect(badgeFor(odd)?.text).toBe('material · +$11.5M/yr');
+    odd.impact.value_per_year = ['a', 'b', 'c'];
+    expect(badgeFor(odd)?.text).toBe('material');
+  });
   it('refuses what is not a run record', () => {
     expect(badgeFor(null)).toBeNull();
     expect(badgeFor('material')).toBeNull();
@@ -212,9 +292,30 @@ describe('experimentLine', () => {
       line: "%%bizml experiment 'two tower' --target take_rate --baseline"
     });
   });
-  it('refuses what IPython would read as Python, and says so', () => {
-    const made = experimentLine({ name: 'v{os.system(1)}', kpi: 'take_rate' });
-    expect('error' in made && made.error).toContain('may not hold {, }, $');
+  it('keeps braces and dollars as they are: the magic does not expand them', () => {
+    expect(experimentLine({ name: 'v{2} $x', kpi: 'take_rate' })).toEqual({
+      line: "%%bizml experiment 'v{2} $x' --target take_rate"
+    });
+  });
+  it('writes a name or hypothesis starting with - so that it is not a flag', () => {
+    expect(
+      experimentLine({
+        name: '-v2',
+        kpi: 'take_rate',
+        hypothesis: '-5% latency',
+        baseline: true
+      })
+    ).toEqual({
+      line: "%%bizml experiment --target take_rate '--hypothesis=-5% latency' --baseline -- -v2"
+    });
+  });
+  it('refuses a line break of any kind, and an empty name, saying what to change', () => {
+    for (const name of ['a\nb', 'a\u2028b', 'a\x85b', 'a\vb']) {
+      const made = experimentLine({ name, kpi: 'take_rate' });
+      expect('error' in made && made.error).toContain(
+        'may not hold a line break'
+      );
+    }
     expect(experimentLine({ name: ' ', kpi: 'take_rate' })).toEqual({
       error: 'give the experiment a name, e.g. "two-tower v2"'
     });
