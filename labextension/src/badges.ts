@@ -48,12 +48,12 @@ export class BadgeWidget extends Widget {
     return this._button.dataset.runId ?? '';
   }
 
-  /** Show a badge, or `not run` when the cell holds no run record. */
-  setBadge(badge: IBadge | null): void {
+  /** Show a badge; with no run record, `running…` while the cell runs, else `not run`. */
+  setBadge(badge: IBadge | null, running = false): void {
     const verdict: VerdictKey = badge?.verdict ?? 'none';
     const button = this._button;
     // textContent and title: user text (run names, hypotheses) is never parsed as HTML
-    button.textContent = badge ? badge.text : 'not run';
+    button.textContent = badge ? badge.text : running ? 'running…' : 'not run';
     button.title = badge
       ? badge.tooltip
       : 'An experiment cell: run it to see its verdict and yearly value.';
@@ -72,9 +72,25 @@ class CellBadge {
     private readonly open: (runId: string) => void
   ) {
     const model = cell.model;
-    model.sharedModel.changed.connect(this.update, this);
+    // a keystroke changes the source: only whether this is an experiment cell matters
+    model.sharedModel.changed.connect(
+      (_, change: { sourceChange?: unknown }) => {
+        if (
+          change.sourceChange &&
+          this._experiment !== isExperimentCell(model.sharedModel.getSource())
+        ) {
+          this.update();
+        }
+      },
+      this
+    );
     if (model.type === 'code') {
       (model as ICodeCellModel).outputs.changed.connect(this.update, this);
+      model.stateChanged.connect((_, change) => {
+        if (change.name === 'executionState') {
+          this.update();
+        }
+      }, this);
     }
     cell.disposed.connect(() => this.dispose());
     this.update();
@@ -93,10 +109,9 @@ class CellBadge {
       return;
     }
     const model = cell.model;
-    if (
-      model.type !== 'code' ||
-      !isExperimentCell(model.sharedModel.getSource())
-    ) {
+    this._experiment =
+      model.type === 'code' && isExperimentCell(model.sharedModel.getSource());
+    if (!this._experiment) {
       this.dispose();
       return;
     }
@@ -111,10 +126,12 @@ class CellBadge {
       // just above the input: index 0 is the cell's header
       (cell.layout as PanelLayout).insertWidget(1, this._badge);
     }
-    this._badge.setBadge(badge);
+    const running = (model as ICodeCellModel).executionState === 'running';
+    this._badge.setBadge(badge, running);
   }
 
   private _badge: BadgeWidget | null = null;
+  private _experiment = false;
 }
 
 /** The notebooks whose cells are watched already (a notebook may be announced twice). */
