@@ -48,6 +48,18 @@ export const bizmlIcon = new LabIcon({
   svgstr: ICON_SVG
 });
 
+/**
+ * The picture of the template tiles: their icon element (`.bizml-template`, kept so
+ * each tile is found by its template's class) draws `--bizml-template-icon` as its
+ * background, the launcher sizes it (`jp-Icon-cover`).
+ */
+function setTemplateIcon(): void {
+  document.documentElement.style.setProperty(
+    '--bizml-template-icon',
+    `url("data:image/svg+xml,${encodeURIComponent(ICON_SVG)}")`
+  );
+}
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'bizml-nb:plugin',
   description:
@@ -73,6 +85,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     notebookFactory: NotebookWidgetFactory.IFactory | null
   ) => {
     const { commands, shell } = app;
+    setTemplateIcon();
     const panel = new KpiPanel(bizmlIcon);
     shell.add(panel, 'right', { rank: 600 });
     restorer?.add(panel, 'bizml-kpi-panel');

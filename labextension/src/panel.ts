@@ -73,25 +73,31 @@ export class KpiPanel extends Widget {
     }
     this._stale = false;
     const started = performance.now();
+    // only the last request asked is shown: an earlier answer arriving later (another
+    // notebook, the tags before the last click) would not match what is selected
+    const request = ++this._requests;
+    this._pending++;
     const loading = (async () => {
       try {
         const project = await fetchProject(path, {
           tags: [...this._tags],
           limit: this._limit ?? undefined
         });
-        if (path !== this._path) {
-          return; // another notebook became current meanwhile
+        if (request !== this._requests || path !== this._path) {
+          return;
         }
         this._project = project;
         this._version = project.version;
         this._render(project);
         this.node.dataset.renderMs = (performance.now() - started).toFixed(1);
       } catch (error) {
-        if (path === this._path) {
+        if (request === this._requests && path === this._path) {
           this._project = null;
           this._version = null;
           this._renderMessage(messageOf(error));
         }
+      } finally {
+        this._pending--;
       }
     })();
     this._loading = loading;
@@ -134,7 +140,8 @@ export class KpiPanel extends Widget {
       !this.isVisible ||
       document.hidden ||
       this._path === null ||
-      this._polling
+      this._polling ||
+      this._pending > 0 // the answer on its way carries the version
     ) {
       return;
     }
@@ -322,6 +329,8 @@ export class KpiPanel extends Widget {
   private _loading: Promise<void> | null = null;
   private _polling = false;
   private _stale = false;
+  private _requests = 0;
+  private _pending = 0;
 }
 
 function messageOf(error: unknown): string {
