@@ -20,10 +20,14 @@ writes the screenshots shown in the docs there (else into the test's temporary f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +39,15 @@ from bizml_nb.core.ledger import Ledger
 from bizml_nb.core.run import Run
 from bizml_nb.projects.project import Project
 from tests.lab_browser import (
+    _LAB_SETTINGS,
     ERROR_OUTPUT,
     RUN_S,
     STARTUP_S,
     Lab,
+    _die_with_parent,
+    _free_port,
+    _stop,
+    _wait_for_server,
     chromium,
     jupyter_lab,
     kernel_idle,
@@ -52,6 +61,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+QUICKSTART = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 PANEL = "#bizml-kpi-panel"
 PANEL_TAB = '.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="bizml-kpi-panel"]'
@@ -766,3 +776,139 @@ def test_names_hypotheses_and_tags_are_shown_as_text(env: Env, tab: Page) -> Non
     page.wait_for_timeout(500)  # an onerror handler would have fired by now
     assert tab.dialogs == []
     assert tab.problems == []
+
+
+# --------------------------------------------------------------------------- Notebook 7
+
+
+@contextlib.contextmanager
+def jupyter_notebook7(base: Path) -> Iterator[Lab]:
+    """Start Jupyter Notebook 7 (`python -m notebook`) as `jupyter_lab()` starts JupyterLab:
+    127.0.0.1, a random token, temporary folders, the same settings; always stopped."""
+    token = os.urandom(16).hex()
+    folders = {
+        name: base / name for name in ("root", "config", "data", "runtime", "settings", "tmp")
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+    for plugin, settings in _LAB_SETTINGS.items():
+        path = folders["settings"] / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "BIZML_"))}
+    env.update(
+        JUPYTER_CONFIG_DIR=str(folders["config"]),
+        JUPYTER_DATA_DIR=str(folders["data"]),
+        JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
+        JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
+        JUPYTERLAB_WORKSPACES_DIR=str(folders["settings"]),
+        IPYTHONDIR=str(folders["config"] / "ipython"),
+        TMPDIR=str(folders["tmp"]),
+    )
+    port = _free_port()
+    log = base / "jupyter-notebook.log"
+    command = [
+        sys.executable,
+        "-m",
+        "notebook",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={folders['root']}",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.shutdown_no_activity_timeout=900",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=folders["root"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads are running yet)
+        )
+    server = Lab(port, token, folders["root"], log, process)
+    try:
+        _wait_for_server(server)
+        yield server
+    finally:
+        _stop(server)
+
+
+def _notebook7() -> None:
+    try:
+        from importlib.metadata import version
+
+        major = int(version("notebook").split(".")[0])
+    except Exception:  # not installed, or a version that is not a number
+        major = 0
+    if major < 7:
+        pytest.skip('Jupyter Notebook 7 is not installed (pip install "notebook>=7.4")')
+
+
+# The quickstart's saved experiment cells, worked out by hand: two-tower v2, NDCG@10
+# +0.0131 x 0.35 = +0.4585 pp take rate x $2.5e9 = +$11.5M a year, material; distilled
+# ranker, -17 ms x 2e-4 = -0.34 pp abandonment x -$1.2e9 = +$4.08M a year, material;
+# the two others are their KPI's baseline runs.
+_NOTEBOOK7_OWN = re.compile(
+    r"reading 'schema'\)\n.*TypeError.*\n\s+at \S+/static/notebook/notebook_core\.", re.S
+)
+QUICKSTART_BADGES = ["baseline", "material · +$11.5M/yr", "baseline", "material · +$4.08M/yr"]
+
+
+def test_notebook7_badges_the_panel_and_the_report(env: Env, tmp_path: Path) -> None:
+    """Notebook 7 runs the same extension: the saved quickstart's badges, the KPI panel
+    from the palette (its right sidebar starts closed), the report in a browser tab."""
+    from playwright.sync_api import expect
+
+    _notebook7()
+    with jupyter_notebook7(tmp_path / "nb7") as server:
+        shutil.copy(QUICKSTART, server.root / "quickstart.ipynb")
+        _write_project(server.root / "shop", SHOP_RUNS)
+        _write_notebook(server.root / "shop" / "nb.ipynb", ["# Conversion", "x = 1"])
+        page = env.browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(WAIT_MS)
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}\n{exc.stack}"))
+        url = f"http://127.0.0.1:{server.port}"
+        try:
+            page.goto(f"{url}/notebooks/quickstart.ipynb?token={server.token}")
+            badges = page.locator(".jp-Notebook .bizml-cell-badge")
+            expect(badges).to_have_count(len(QUICKSTART_BADGES), timeout=STARTUP_S * 1000)
+            assert [" ".join(t.split()) for t in badges.all_text_contents()] == QUICKSTART_BADGES
+
+            page.goto(f"{url}/notebooks/shop/nb.ipynb?token={server.token}")
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=STARTUP_S * 1000)
+            # no status bar in Notebook 7: the toolbar's kernel indicator
+            idle = page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')
+            idle.wait_for(timeout=STARTUP_S * 1000)
+            expect(page.locator(PANEL)).to_be_hidden()
+            palette(page, "bizml: show KPI panel")
+            expect(page.locator(PANEL)).to_be_visible()
+            wait_board(page, "conversion", board("conversion"))
+            wait_board(page, "churn", board("churn"))
+            page.screenshot(path=str(tmp_path / "notebook7-panel.png"))
+
+            with page.context.expect_page() as opened:
+                palette(page, "bizml: open report")
+            report = opened.value
+            report.wait_for_load_state()
+            assert "/edit/shop/bizml-report.html" in report.url
+            body = report.frame_locator(".jp-HTMLViewer iframe").locator("body")
+            expect(body).to_contain_text("shop", timeout=STARTUP_S * 1000)
+            report.close()
+        except Exception:
+            failed = tmp_path / "notebook7-failed.png"
+            page.screenshot(path=str(failed))
+            print(f"screenshot: {failed}\njupyter notebook log:\n{server.log_tail()}")
+            raise
+        finally:
+            page.close()
+        # Notebook 7.6's own shortcut settings throw this on every page, also with
+        # bizml_nb's extension disabled: not ours
+        ours = [p for p in problems if not _NOTEBOOK7_OWN.search(p)]
+        assert ours == []
