@@ -11,7 +11,9 @@
   runs under Run All; a parameter of the wrong type is refused by name and nothing is
   written;
 - the palette's "new experiment cell" and "open report";
-- run names, hypotheses and tags are shown as text, never as HTML.
+- run names, hypotheses and tags are shown as text, never as HTML;
+- Jupyter Notebook 7 (when installed): the saved quickstart's badges, the panel from
+  the palette, the report in a browser tab.
 
 The projects are written with bizml_nb's own API into the server's root folder. The
 machinery (server, browser) is in tests/lab_browser.py. ``BIZML_SCREENSHOTS=docs/img``
@@ -76,8 +78,17 @@ XSS_TAG = "<i>t</i>"
 # <- auc with elasticity 0.1 [0.05, 0.15]; churn (ratio, lower is better; -EUR 2,000,000
 # a year per +1) <- recall with elasticity -0.2 [-0.3, -0.1]; material from EUR 800/yr.
 BAR = 800.0
-CONVERSION = {"metric": "auc", "elasticity": (0.05, 0.1, 0.15), "per_unit": 1_000_000.0}
-CHURN = {"metric": "recall", "elasticity": (-0.3, -0.2, -0.1), "per_unit": -2_000_000.0}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    metric: str  # the ML metric linked to it
+    elasticity: tuple[float, float, float]  # low end, mid, high end
+    per_unit: float  # yearly value of +1 of the KPI
+
+
+CONVERSION = Kpi("auc", (0.05, 0.1, 0.15), 1_000_000.0)
+CHURN = Kpi("recall", (-0.3, -0.2, -0.1), -2_000_000.0)
 
 
 @dataclass
@@ -116,7 +127,7 @@ def yearly_value(run: Planned) -> tuple[float, float, float]:
     kpi = CONVERSION if run.kpi == "conversion" else CHURN
     base = next(r for r in SHOP_RUNS if r.kpi == run.kpi and r.baseline)
     change = run.value - base.value
-    ends = sorted(change * e * kpi["per_unit"] for e in kpi["elasticity"])  # type: ignore[attr-defined]
+    ends = sorted(change * e * kpi.per_unit for e in kpi.elasticity)
     return ends[0], ends[1], ends[2]
 
 
@@ -151,21 +162,21 @@ def _write_project(folder: Path, runs: list[Planned]) -> None:
         unit="ratio",
         direction="higher",
         baseline=0.05,
-        value_per_unit=CONVERSION["per_unit"],  # type: ignore[arg-type]
+        value_per_unit=CONVERSION.per_unit,
         owner="ana",
     )
-    project.metric("churn", unit="ratio", direction="lower", value_per_unit=CHURN["per_unit"])  # type: ignore[arg-type]
+    project.metric("churn", unit="ratio", direction="lower", value_per_unit=CHURN.per_unit)
     project.link("auc", "conversion", elasticity=0.1, interval=(0.05, 0.15))
     project.link("recall", "churn", elasticity=-0.2, interval=(-0.3, -0.1))
     project.ledger.close()
     ledger = Ledger(folder / ".bizml" / "ledger.sqlite")
     for run in runs:
-        metric = CONVERSION["metric"] if run.kpi == "conversion" else CHURN["metric"]
+        metric = (CONVERSION if run.kpi == "conversion" else CHURN).metric
         ledger.record(
             Run.new(
                 run.name,
                 target=run.kpi,
-                metrics={metric: run.value},  # type: ignore[dict-item]
+                metrics={metric: run.value},
                 tags=run.tags,
                 hypothesis=run.hypothesis,
                 is_baseline=run.baseline,
