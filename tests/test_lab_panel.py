@@ -442,6 +442,24 @@ def test_the_panel_lists_the_kpis_and_their_leaderboards_by_yearly_value(
     assert board("conversion", ("deep",)) == ["big", "medium"]
     panel.locator('button.bizml-tag[data-tag="deep"]').click()
     wait_board(page, "conversion", board("conversion"))
+
+    # three clicks in a row, each before the last answer came: what is shown is the
+    # answer to the last one, with the chips as they were left
+    page.evaluate(
+        """() => {
+            const chip = (tag) => document.querySelector(
+                `#bizml-kpi-panel button.bizml-tag[data-tag="${tag}"]`);
+            chip('fast').click();
+            chip('fast').click();  // the same node until an answer renders
+            chip('prod').click();
+        }"""
+    )
+    wait_board(page, "conversion", board("conversion", ("prod",)))
+    assert board("conversion", ("prod",)) == ["base"]
+    page.wait_for_timeout(1000)  # any answer still on its way has arrived
+    assert [r["name"] for r in kpi_rows(page, "conversion")] == ["base"]
+    pressed = panel.locator('button.bizml-tag[aria-pressed="true"]')
+    assert pressed.evaluate_all("(c) => c.map((b) => b.dataset.tag)") == ["prod"]
     assert tab.problems == []
 
 
