@@ -15,7 +15,7 @@ verdict and yearly value, read from the cell's own run output:
 - how long after a re-run cell's output arrives its badge follows is measured (printed
   with ``-s`` and written to ``badge-timings.json`` in the test's temporary folder).
 
-The machinery is in tests/lab_browser.py. ``BIZML_SCREENSHOTS=docs/img`` also writes
+The machinery is in tests/lab_browser.py. ``BIZML_SCREENSHOT_DIR=docs/img`` also writes
 the screenshots shown in the docs there (``lab-badges.png``, ``lab-badges-windowed.png``).
 """
 
@@ -204,12 +204,12 @@ SHOT_HEIGHT = 760  # the top of the page: menu, toolbar and the first cells in v
 
 
 def _screenshot(page: Any, base: Path, name: str) -> Path:
-    """The top of the page in the test's folder, and in BIZML_SCREENSHOTS when set."""
+    """The top of the page in the test's folder, and in BIZML_SCREENSHOT_DIR when set."""
     page.mouse.move(1, 1)  # nothing highlighted by hover
     path = base / name
     width = page.viewport_size["width"]
     page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width, "height": SHOT_HEIGHT})
-    target = os.environ.get("BIZML_SCREENSHOTS")
+    target = os.environ.get("BIZML_SCREENSHOT_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(target) / name)

@@ -101,14 +101,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const follow = (): void => {
       const notebook = tracker.currentWidget;
       if (notebook) {
-        void notebook.context.ready.then(() =>
-          panel.setPath(notebook.context.path)
-        );
+        void notebook.context.ready.then(() => {
+          // another notebook may have become current while this one loaded
+          if (tracker.currentWidget === notebook) {
+            void panel.setPath(notebook.context.path);
+          }
+        });
       } else if (panel.path === null) {
         void panel.setPath(browser?.model.path ?? '');
       }
     };
     tracker.currentChanged.connect(follow);
+    // a renamed or moved notebook: its project is found from its new path
+    tracker.widgetAdded.connect((_, notebook) => {
+      notebook.context.pathChanged.connect(() => {
+        if (tracker.currentWidget === notebook) {
+          void panel.setPath(notebook.context.path);
+        }
+      });
+    });
     void app.restored.then(follow);
 
     activateBadges(tracker, notebookFactory, (runId, path) => {

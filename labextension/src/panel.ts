@@ -22,6 +22,8 @@ import { kpiValue, money, moneyRange, verdictKey } from './format';
 
 /** How many runs of each KPI the panel shows until "show all" is clicked. */
 export const LEADERBOARD_LIMIT = 50;
+/** Rows of a leaderboard drawn at once; more as it is scrolled. */
+export const ROW_BATCH = 500;
 /** How often a visible panel asks whether the project changed. */
 export const POLL_MS = 3000;
 
@@ -104,24 +106,52 @@ export class KpiPanel extends Widget {
     return loading;
   }
 
-  /** Open one run: make sure its row is shown, select it and show its details. */
+  /**
+   * Open one run: make sure its row is shown, select it and show its details; say so
+   * when the project's ledger does not hold it (a notebook from another project or
+   * machine, a ledger rebuilt since).
+   */
   async showRun(runId: string, path: string): Promise<void> {
     this._selected = runId;
     if (path !== this._path) {
       this._path = path;
       this._tags.clear();
       this._limit = LEADERBOARD_LIMIT;
+      this._project = null;
       await this.refresh();
-    } else if (!this._findRun(runId)) {
+    } else if (this._loading) {
+      await this._loading; // the answer on its way may hold the run
+    }
+    if (this._path !== path || this._selected !== runId) {
+      return; // another run or notebook was asked for meanwhile
+    }
+    if (!this._findRun(runId) && (this._limit !== null || this._tags.size)) {
       this._tags.clear();
       this._limit = null;
       await this.refresh();
+      if (this._path !== path || this._selected !== runId) {
+        return;
+      }
     } else if (this._project) {
       this._render(this._project);
     }
-    if (!this._findRun(runId) && this._limit !== null) {
-      this._limit = null;
-      await this.refresh();
+    if (this._project && !this._findRun(runId)) {
+      const notice = el('p', {
+        className: 'bizml-panel-notice',
+        text:
+          `Run ${runId} is not in ${this._project.project.registry}'s ledger: its ` +
+          'notebook may come from another project or machine. `bizml ledger import` ' +
+          'reads runs back from executed notebooks.'
+      });
+      const shown = this._body.querySelector(
+        '.bizml-run-detail, .bizml-panel-notice'
+      );
+      if (shown) {
+        shown.replaceWith(notice);
+      } else {
+        this._body.insertBefore(notice, this._body.querySelector('.bizml-kpi'));
+      }
+      return;
     }
     const row = this.node.querySelector<HTMLElement>(
       `.bizml-run[data-run-id="${CSS.escape(runId)}"]`
@@ -234,7 +264,11 @@ export class KpiPanel extends Widget {
         ? 'not priced'
         : `${money(kpi.value_per_unit, currency)}/yr per unit`
     ];
-    const rows = kpi.leaderboard.map(row => this._renderRow(row, currency));
+    // a long leaderboard is drawn in batches as it is scrolled: 10,000 rows at once
+    // take the browser a second or two to lay out
+    const rows = kpi.leaderboard
+      .slice(0, ROW_BATCH)
+      .map(row => this._renderRow(row, kpi, currency));
     const table = el('table', { className: 'bizml-leaderboard' }, [
       el('thead', {}, [
         el('tr', {}, [
@@ -246,6 +280,9 @@ export class KpiPanel extends Widget {
       ]),
       el('tbody', {}, rows)
     ]);
+    if (kpi.leaderboard.length > ROW_BATCH) {
+      this._drawOnScroll(table.tBodies[0], kpi, currency, ROW_BATCH);
+    }
     const shown = kpi.leaderboard.length;
     const count = `${kpi.runs} run${kpi.runs === 1 ? '' : 's'}${kpi.failed_runs ? `, ${kpi.failed_runs} failed` : ''}`;
     const footer = el('div', { className: 'bizml-kpi-count', text: count }, [
@@ -270,7 +307,32 @@ export class KpiPanel extends Widget {
     ]);
   }
 
-  private _renderRow(row: IRunRow, currency: string): HTMLElement {
+  /** Append the next batch of rows when the last one drawn scrolls into view. */
+  private _drawOnScroll(
+    body: HTMLTableSectionElement,
+    kpi: IKpi,
+    currency: string,
+    drawn: number
+  ): void {
+    const last = body.lastElementChild;
+    if (!last || typeof IntersectionObserver === 'undefined') {
+      return;
+    }
+    const observer = new IntersectionObserver(entries => {
+      if (!entries.some(entry => entry.isIntersecting)) {
+        return;
+      }
+      observer.disconnect();
+      const next = kpi.leaderboard.slice(drawn, drawn + ROW_BATCH);
+      body.append(...next.map(row => this._renderRow(row, kpi, currency)));
+      if (drawn + ROW_BATCH < kpi.leaderboard.length) {
+        this._drawOnScroll(body, kpi, currency, drawn + ROW_BATCH);
+      }
+    });
+    observer.observe(last);
+  }
+
+  private _renderRow(row: IRunRow, kpi: IKpi, currency: string): HTMLElement {
     const verdict = verdictKey(row.verdict, { isBaseline: row.is_baseline });
     const value = row.value_per_year
       ? money(row.value_per_year[1], currency, true)
@@ -298,13 +360,31 @@ export class KpiPanel extends Widget {
     if (row.id === this._selected) {
       tr.classList.add('bizml-run-selected');
     }
-    tr.addEventListener('click', () => {
-      this._selected = row.id;
-      if (this._project) {
-        this._render(this._project);
-      }
-    });
+    tr.addEventListener('click', () => this._select(tr, kpi, row, currency));
     return tr;
+  }
+
+  /** Select a row in place: its class and the details section, nothing redrawn. */
+  private _select(
+    tr: HTMLElement,
+    kpi: IKpi,
+    row: IRunRow,
+    currency: string
+  ): void {
+    this._selected = row.id;
+    for (const other of this._body.querySelectorAll('.bizml-run-selected')) {
+      other.classList.remove('bizml-run-selected');
+    }
+    tr.classList.add('bizml-run-selected');
+    const detail = renderRunDetail(kpi, row, currency);
+    const shown = this._body.querySelector(
+      '.bizml-run-detail, .bizml-panel-notice'
+    );
+    if (shown) {
+      shown.replaceWith(detail);
+    } else {
+      this._body.insertBefore(detail, this._body.querySelector('.bizml-kpi'));
+    }
   }
 
   private _button(
