@@ -672,3 +672,41 @@ def test_badge_follows_a_new_output(quickstart: Session, lab: tuple[Lab, Any, Pa
     _record(base, "badge_after_output_ms", lags)
     _record(base, "badge_after_shift_enter_ms", runs)
     assert quickstart.problems == []
+
+
+# --------------------------------------------------------------------------- a run elsewhere
+
+
+def test_a_badges_run_missing_from_the_ledger_is_said_so(lab: tuple[Lab, Any, Path]) -> None:
+    """The saved quickstart copied into another project (its runs are not in that ledger):
+    a click on a badge says the run is not there and how runs come back, and shows no
+    other run as if it were that one."""
+    from bizml_nb.projects.project import Project
+
+    server, browser, _ = lab
+    folder = server.root / "elsewhere"
+    folder.mkdir()
+    project = Project.at(folder)
+    project.init("elsewhere")
+    project.metric("take_rate", unit="ratio", direction="higher")
+    project.ledger.close()
+    shutil.copy(QUICKSTART, folder / "copied.ipynb")
+    saved = _saved_badges(json.loads(QUICKSTART.read_text()))
+    run_id = saved[1][3]  # the "two-tower v2" run, material
+    page, problems = _open(browser, server, "elsewhere/copied.ipynb", "elsewhere")
+    try:
+        badge = page.locator(f'{BADGE}[data-run-id="{run_id}"]')
+        badge.click()
+        notice = page.locator("#bizml-kpi-panel .bizml-panel-notice")
+        notice.wait_for()
+        assert notice.text_content() == (
+            f"Run {run_id} is not in elsewhere/bizml.toml's ledger: its notebook may come "
+            "from another project or machine. `bizml ledger import` reads runs back from "
+            "executed notebooks."
+        )
+        assert page.locator("#bizml-kpi-panel .bizml-run-detail").count() == 0
+        assert page.locator("#bizml-kpi-panel .bizml-run-selected").count() == 0
+    finally:
+        page.close()
+    # the panel's own requests answered 200: nothing for the console to report
+    assert [p for p in problems if "bizml" in p] == []
