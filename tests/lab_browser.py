@@ -99,11 +99,14 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def jupyter_lab(base: Path, settings: dict[str, dict[str, Any]] | None = None) -> Iterator[Lab]:
+def jupyter_lab(
+    base: Path, settings: dict[str, dict[str, Any]] | None = None, app: str = "jupyterlab"
+) -> Iterator[Lab]:
     """Start `jupyter lab` in folders of its own; always stop it and its kernels.
 
     `settings` are JupyterLab settings by plugin id, over the ones set here: e.g.
     ``{"@jupyterlab/notebook-extension/tracker": {"windowingMode": "full"}}``.
+    `app="notebook"` starts Jupyter Notebook 7 (`python -m notebook`) the same way.
     """
     token = os.urandom(16).hex()
     folders = {
@@ -129,11 +132,11 @@ def jupyter_lab(base: Path, settings: dict[str, dict[str, Any]] | None = None) -
         TMPDIR=str(folders["tmp"]),  # the quickstart's scratch project lands here
     )
     port = _free_port()
-    log = base / "jupyter-lab.log"
+    log = base / f"{app}.log"
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        app,
         "--no-browser",
         "--allow-root",
         "--ip=127.0.0.1",
@@ -147,7 +150,7 @@ def jupyter_lab(base: Path, settings: dict[str, dict[str, Any]] | None = None) -
         process = subprocess.Popen(
             command,
             env=env,
-            cwd=folders["root"],  # `-m jupyterlab` must not find a module of the caller's folder
+            cwd=folders["root"],  # `-m APP` must not find a module of the caller's folder
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

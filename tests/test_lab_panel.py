@@ -22,14 +22,11 @@ writes the screenshots shown in the docs there (else into the test's temporary f
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,15 +38,10 @@ from bizml_nb.core.ledger import Ledger
 from bizml_nb.core.run import Run
 from bizml_nb.projects.project import Project
 from tests.lab_browser import (
-    _LAB_SETTINGS,
     ERROR_OUTPUT,
     RUN_S,
     STARTUP_S,
     Lab,
-    _die_with_parent,
-    _free_port,
-    _stop,
-    _wait_for_server,
     chromium,
     jupyter_lab,
     kernel_idle,
@@ -823,63 +815,6 @@ def test_names_hypotheses_and_tags_are_shown_as_text(env: Env, tab: Page) -> Non
 # --------------------------------------------------------------------------- Notebook 7
 
 
-@contextlib.contextmanager
-def jupyter_notebook7(base: Path) -> Iterator[Lab]:
-    """Start Jupyter Notebook 7 (`python -m notebook`) as `jupyter_lab()` starts JupyterLab:
-    127.0.0.1, a random token, temporary folders, the same settings; always stopped."""
-    token = os.urandom(16).hex()
-    folders = {
-        name: base / name for name in ("root", "config", "data", "runtime", "settings", "tmp")
-    }
-    for folder in folders.values():
-        folder.mkdir(parents=True)
-    for plugin, settings in _LAB_SETTINGS.items():
-        path = folders["settings"] / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "BIZML_"))}
-    env.update(
-        JUPYTER_CONFIG_DIR=str(folders["config"]),
-        JUPYTER_DATA_DIR=str(folders["data"]),
-        JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
-        JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
-        JUPYTERLAB_WORKSPACES_DIR=str(folders["settings"]),
-        IPYTHONDIR=str(folders["config"] / "ipython"),
-        TMPDIR=str(folders["tmp"]),
-    )
-    port = _free_port()
-    log = base / "jupyter-notebook.log"
-    command = [
-        sys.executable,
-        "-m",
-        "notebook",
-        "--no-browser",
-        "--allow-root",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={folders['root']}",
-        f"--IdentityProvider.token={token}",
-        "--ServerApp.shutdown_no_activity_timeout=900",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=folders["root"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads are running yet)
-        )
-    server = Lab(port, token, folders["root"], log, process)
-    try:
-        _wait_for_server(server)
-        yield server
-    finally:
-        _stop(server)
-
-
 def _notebook7() -> None:
     try:
         from importlib.metadata import version
@@ -907,7 +842,7 @@ def test_notebook7_badges_the_panel_and_the_report(env: Env, tmp_path: Path) -> 
     from playwright.sync_api import expect
 
     _notebook7()
-    with jupyter_notebook7(tmp_path / "nb7") as server:
+    with jupyter_lab(tmp_path / "nb7", app="notebook") as server:
         shutil.copy(QUICKSTART, server.root / "quickstart.ipynb")
         _write_project(server.root / "shop", SHOP_RUNS)
         _write_notebook(server.root / "shop" / "nb.ipynb", ["# Conversion", "x = 1"])
