@@ -823,7 +823,7 @@ def _notebook7() -> None:
     except Exception:  # not installed, or a version that is not a number
         major = 0
     if major < 7:
-        pytest.skip('Jupyter Notebook 7 is not installed (pip install "notebook>=7.4")')
+        pytest.skip('Jupyter Notebook 7 is not installed (pip install "notebook>=7.6")')
 
 
 # The quickstart's saved experiment cells, worked out by hand: two-tower v2, NDCG@10

@@ -13,6 +13,7 @@ import {
   NotebookPanel,
   NotebookWidgetFactory
 } from '@jupyterlab/notebook';
+import { Signal } from '@lumino/signaling';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import {
@@ -48,15 +49,22 @@ export class BadgeWidget extends Widget {
     return this._button.dataset.runId ?? '';
   }
 
-  /** Show a badge; with no run record, `running…` while the cell runs, else `not run`. */
+  /** Show a badge; with no run record, `queued or running…` until it ran, else `not run`. */
   setBadge(badge: IBadge | null, running = false): void {
     const verdict: VerdictKey = badge?.verdict ?? 'none';
     const button = this._button;
     // textContent and title: user text (run names, hypotheses) is never parsed as HTML
-    button.textContent = badge ? badge.text : running ? 'running…' : 'not run';
+    // JupyterLab marks a cell running from the moment it is queued (Run All)
+    button.textContent = badge
+      ? badge.text
+      : running
+        ? 'queued or running…'
+        : 'not run';
     button.title = badge
       ? badge.tooltip
-      : 'An experiment cell: run it to see its verdict and yearly value.';
+      : running
+        ? 'The cell is queued or running: its verdict shows when it has run.'
+        : 'An experiment cell: run it to see its verdict and yearly value.';
     button.dataset.verdict = verdict;
     button.dataset.runId = badge?.runId ?? '';
     button.disabled = !badge;
@@ -97,6 +105,9 @@ class CellBadge {
   }
 
   dispose(): void {
+    if (this.cell.isDisposed) {
+      Signal.disconnectReceiver(this);
+    }
     if (this._badge) {
       this._badge.dispose();
       this._badge = null;

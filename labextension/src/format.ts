@@ -364,8 +364,11 @@ export function plainNumber(x: number): string {
 
 /** A KPI level in its unit: ratios as percent, money with its symbol (units.kpi_value). */
 export function kpiValue(x: number | null | undefined, unit: string): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) {
+  if (x === null || x === undefined) {
     return '—';
+  }
+  if (!Number.isFinite(x * 100)) {
+    return 'n/a'; // as units.kpi_value: no card shows inf or nan
   }
   if (RATIO_UNITS.has(unit) || PERCENT_UNITS.has(unit)) {
     const level = RATIO_UNITS.has(unit) ? x * 100 : x;
@@ -436,6 +439,13 @@ export function experimentLine(options: {
         error: `the ${field} may not hold a line break (it would end the magic's line): write it on one line`
       };
     }
+  }
+  if (hypothesis === '--') {
+    // argparse drops a bare `--` from an option's value: the magic would read nothing
+    return {
+      error:
+        'a hypothesis of only "--" reads as no hypothesis: write it in words'
+    };
   }
   const flagLike = name.startsWith('-');
   let line = '%%bizml experiment';

@@ -16,6 +16,7 @@ import { IMainMenu } from '@jupyterlab/mainmenu';
 import {
   INotebookTracker,
   INotebookWidgetFactory,
+  NotebookPanel,
   NotebookWidgetFactory
 } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -113,13 +114,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     tracker.currentChanged.connect(follow);
     // a renamed or moved notebook: its project is found from its new path
-    tracker.widgetAdded.connect((_, notebook) => {
+    const followRenames = (notebook: NotebookPanel): void => {
       notebook.context.pathChanged.connect(() => {
         if (tracker.currentWidget === notebook) {
           void panel.setPath(notebook.context.path);
         }
       });
-    });
+    };
+    tracker.forEach(followRenames);
+    tracker.widgetAdded.connect((_, notebook) => followRenames(notebook));
     void app.restored.then(follow);
 
     activateBadges(tracker, notebookFactory, (runId, path) => {

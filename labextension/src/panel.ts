@@ -43,6 +43,7 @@ export class KpiPanel extends Widget {
 
   dispose(): void {
     window.clearInterval(this._timer);
+    this._forgetRows();
     super.dispose();
   }
 
@@ -89,6 +90,7 @@ export class KpiPanel extends Widget {
           return;
         }
         this._project = project;
+        this._complete = this._limit === null && this._tags.size === 0;
         this._version = project.version;
         this._render(project);
         this.node.dataset.renderMs = (performance.now() - started).toFixed(1);
@@ -113,29 +115,31 @@ export class KpiPanel extends Widget {
    */
   async showRun(runId: string, path: string): Promise<void> {
     this._selected = runId;
+    const current = (): boolean =>
+      this._path === path && this._selected === runId;
     if (path !== this._path) {
       this._path = path;
       this._tags.clear();
       this._limit = LEADERBOARD_LIMIT;
       this._project = null;
       await this.refresh();
-    } else if (this._loading) {
-      await this._loading; // the answer on its way may hold the run
     }
-    if (this._path !== path || this._selected !== runId) {
+    await this._settled(); // the answer on its way may hold the run
+    if (!current()) {
       return; // another run or notebook was asked for meanwhile
     }
-    if (!this._findRun(runId) && (this._limit !== null || this._tags.size)) {
+    if (!this._findRun(runId) && !this._complete) {
       this._tags.clear();
       this._limit = null;
       await this.refresh();
-      if (this._path !== path || this._selected !== runId) {
+      await this._settled();
+      if (!current()) {
         return;
       }
     } else if (this._project) {
       this._render(this._project);
     }
-    if (this._project && !this._findRun(runId)) {
+    if (this._project && this._complete && !this._findRun(runId)) {
       const notice = el('p', {
         className: 'bizml-panel-notice',
         text:
@@ -157,6 +161,15 @@ export class KpiPanel extends Widget {
       `.bizml-run[data-run-id="${CSS.escape(runId)}"]`
     );
     row?.scrollIntoView({ block: 'center' });
+  }
+
+  /** Until the last request asked has been answered (later ones included). */
+  private async _settled(): Promise<void> {
+    let loading: Promise<void> | null = null;
+    while (this._loading && this._loading !== loading) {
+      loading = this._loading;
+      await loading;
+    }
   }
 
   protected onAfterShow(): void {
@@ -200,13 +213,23 @@ export class KpiPanel extends Widget {
     return null;
   }
 
+  /** Stop drawing rows of a leaderboard that is about to be replaced. */
+  private _forgetRows(): void {
+    for (const observer of this._observers) {
+      observer.disconnect();
+    }
+    this._observers.clear();
+  }
+
   private _renderMessage(message: string): void {
+    this._forgetRows();
     this._body.replaceChildren(
       el('p', { className: 'bizml-panel-message', text: message })
     );
   }
 
   private _render(project: IProject): void {
+    this._forgetRows();
     const currency = project.project.currency;
     const head = el('header', { className: 'bizml-panel-head' }, [
       el('h2', { className: 'bizml-project-name', text: project.project.name }),
@@ -266,8 +289,16 @@ export class KpiPanel extends Widget {
     ];
     // a long leaderboard is drawn in batches as it is scrolled: 10,000 rows at once
     // take the browser a second or two to lay out
+    // the selected run's row is drawn, whatever its rank
+    const selected = kpi.leaderboard.findIndex(
+      row => row.id === this._selected
+    );
+    const first = Math.max(
+      ROW_BATCH,
+      Math.ceil((selected + 1) / ROW_BATCH) * ROW_BATCH
+    );
     const rows = kpi.leaderboard
-      .slice(0, ROW_BATCH)
+      .slice(0, first)
       .map(row => this._renderRow(row, kpi, currency));
     const table = el('table', { className: 'bizml-leaderboard' }, [
       el('thead', {}, [
@@ -280,8 +311,8 @@ export class KpiPanel extends Widget {
       ]),
       el('tbody', {}, rows)
     ]);
-    if (kpi.leaderboard.length > ROW_BATCH) {
-      this._drawOnScroll(table.tBodies[0], kpi, currency, ROW_BATCH);
+    if (kpi.leaderboard.length > first) {
+      this._drawOnScroll(table.tBodies[0], kpi, currency, first);
     }
     const shown = kpi.leaderboard.length;
     const count = `${kpi.runs} run${kpi.runs === 1 ? '' : 's'}${kpi.failed_runs ? `, ${kpi.failed_runs} failed` : ''}`;
@@ -315,20 +346,31 @@ export class KpiPanel extends Widget {
     drawn: number
   ): void {
     const last = body.lastElementChild;
-    if (!last || typeof IntersectionObserver === 'undefined') {
+    if (!last) {
       return;
     }
-    const observer = new IntersectionObserver(entries => {
-      if (!entries.some(entry => entry.isIntersecting)) {
-        return;
-      }
-      observer.disconnect();
-      const next = kpi.leaderboard.slice(drawn, drawn + ROW_BATCH);
-      body.append(...next.map(row => this._renderRow(row, kpi, currency)));
-      if (drawn + ROW_BATCH < kpi.leaderboard.length) {
-        this._drawOnScroll(body, kpi, currency, drawn + ROW_BATCH);
-      }
-    });
+    if (typeof IntersectionObserver === 'undefined') {
+      const rest = kpi.leaderboard.slice(drawn);
+      body.append(...rest.map(row => this._renderRow(row, kpi, currency)));
+      return;
+    }
+    const observer = new IntersectionObserver(
+      entries => {
+        if (!entries.some(entry => entry.isIntersecting)) {
+          return;
+        }
+        observer.disconnect();
+        this._observers.delete(observer);
+        const next = kpi.leaderboard.slice(drawn, drawn + ROW_BATCH);
+        body.append(...next.map(row => this._renderRow(row, kpi, currency)));
+        if (drawn + ROW_BATCH < kpi.leaderboard.length) {
+          this._drawOnScroll(body, kpi, currency, drawn + ROW_BATCH);
+        }
+      },
+      // the next rows are drawn a little before the last one scrolls into view
+      { root: this.node, rootMargin: '400px' }
+    );
+    this._observers.add(observer);
     observer.observe(last);
   }
 
@@ -404,6 +446,9 @@ export class KpiPanel extends Widget {
   private _limit: number | null = LEADERBOARD_LIMIT;
   private _path: string | null = null;
   private _project: IProject | null = null;
+  /** Whether the shown project holds every run (asked with no limit and no tag). */
+  private _complete = false;
+  private readonly _observers = new Set<IntersectionObserver>();
   private _version: string | null = null;
   private _selected: string | null = null;
   private _loading: Promise<void> | null = null;

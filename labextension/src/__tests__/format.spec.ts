@@ -279,6 +279,8 @@ describe('kpiValue', () => {
     expect(kpiValue(38, 'ms')).toBe('38 ms');
     expect(kpiValue(12345.6, 'orders')).toBe('12,346 orders');
     expect(kpiValue(null, 'ratio')).toBe('—');
+    expect(kpiValue(1e307, 'USD')).toBe('n/a'); // units.kpi_value: x * 100 is not finite
+    expect(kpiValue(Number.NaN, 'ms')).toBe('n/a');
   });
 });
 
@@ -308,6 +310,14 @@ describe('experimentLine', () => {
     ).toEqual({
       line: "%%bizml experiment --target take_rate '--hypothesis=-5% latency' --baseline -- -v2"
     });
+  });
+  it('refuses a hypothesis of only --, which argparse would read as none', () => {
+    const made = experimentLine({
+      name: 'v2',
+      kpi: 'take_rate',
+      hypothesis: '--'
+    });
+    expect('error' in made && made.error).toContain('reads as no hypothesis');
   });
   it('refuses a line break of any kind, and an empty name, saying what to change', () => {
     for (const name of ['a\nb', 'a\u2028b', 'a\x85b', 'a\vb']) {
