@@ -196,6 +196,44 @@ def _write_notebook(path: Path, sources: list[str]) -> None:
     nbformat.write(nb, path)
 
 
+def _write_saved_run(folder: Path, name: str, run_name: str) -> str:
+    """A notebook with one experiment cell whose saved output is the run record of the
+    project's run `run_name` (as an executed notebook holds it); the run's id."""
+    import nbformat
+
+    from bizml_nb.core.ledger import Ledger
+
+    ledger = Ledger(folder / ".bizml" / "ledger.sqlite")
+    try:
+        (run,) = ledger.runs(name=run_name)
+    finally:
+        ledger.close()
+    record = {
+        "format": "bizml.run",
+        "version": 1,
+        "run": {"id": run.id, "name": run.name, "target": run.target, "status": "ok"},
+        "impact": {
+            "kpi": run.target,
+            "currency": "EUR",
+            "is_baseline": False,
+            "value_per_year": [5.0, 10.0, 15.0],
+            "verdict": {"label": "material", "measurable": None, "text": "material"},
+        },
+    }
+    _write_notebook(
+        folder / name,
+        ["# An old experiment", f'%%bizml experiment "{run_name}" --target conversion\n'],
+    )
+    nb = nbformat.read(folder / name, as_version=4)
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/plain": run.name, "application/vnd.bizml.run+json": record}
+        )
+    ]
+    nbformat.write(nb, folder / name)
+    return run.id
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -226,6 +264,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         _write_notebook(lab.root / "hostile" / "xss.ipynb", ["# Names", "x = 1"])
         _make_large(lab.root / "large", 10_000)
         _write_notebook(lab.root / "large" / "big.ipynb", ["# Many runs", "x = 1"])
+        _write_saved_run(lab.root / "large", "old.ipynb", "run 100")
         yield Env(lab, browser, base, shots)
 
 
@@ -592,6 +631,26 @@ def test_ten_thousand_runs_the_first_50_then_all(env: Env, tab: Page) -> None:
         f"ms), scrolled to all in {scrolled:.1f} s; refresh, unchanged: "
         f"{refreshed['painted_ms']:.0f} ms; {out}"
     )
+    assert tab.problems == []
+
+
+def test_a_badge_opens_its_run_whatever_its_rank(env: Env, tab: Page) -> None:
+    """ "run 100" ranks 9,899th of 10,000 (run i gains auc i x 1e-6 over the baseline, so
+    run 9998 is first and run i is 9,999 - i): far past the first 50 and the first 500
+    rows, its badge still opens its row, selected and in view, and its details."""
+    from playwright.sync_api import expect
+
+    page = open_lab(env, tab, "old-run", "large/old.ipynb")
+    badge = page.locator(".bizml-cell-badge[data-verdict='material']")
+    expect(badge).to_have_text("material · +€10/yr")
+    run_id = badge.get_attribute("data-run-id")
+    badge.click()
+    row = page.locator(f"{PANEL} tr.bizml-run.bizml-run-selected")
+    expect(row).to_have_attribute("data-run-id", run_id or "", timeout=STARTUP_S * 1000)
+    expect(row.locator("td").first).to_have_text("9899")
+    expect(row).to_be_in_viewport()
+    expect(page.locator(f"{PANEL} .bizml-run-detail h3")).to_have_text("run 100")
+    assert page.locator(f"{PANEL} .bizml-panel-notice").count() == 0
     assert tab.problems == []
 
 
