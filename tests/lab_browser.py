@@ -224,6 +224,18 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+def lab_with_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Any, Path]]:
+    """One JupyterLab server (its base folder) and one Chromium, for a module's fixture
+    (`yield from lab_with_browser(tmp_path_factory)`); always stopped."""
+    require_browser()
+    # A first matplotlib import may build its font cache and warn on stderr while doing it,
+    # which would show up as an error output in a cell.
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True)
+    base = tmp_path_factory.mktemp("lab")
+    with jupyter_lab(base) as server, chromium() as browser:
+        yield server, browser, base
+
+
 @dataclass
 class Session:
     """A notebook after Run All, its page, and every problem the browser reported."""

@@ -21,8 +21,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +31,8 @@ from tests.lab_browser import (
     RUN_S,
     Lab,
     Session,
-    chromium,
-    jupyter_lab,
+    lab_with_browser,
     open_and_run,
-    require_browser,
 )
 
 if TYPE_CHECKING:
@@ -53,13 +49,7 @@ WAIT = {"timeout": RUN_S * 1000}  # for expect(): each widget update is a messag
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Any, Path]]:
     """One JupyterLab server and one Chromium for the module, always stopped."""
-    require_browser()
-    # A first matplotlib import may build its font cache and warn on stderr while doing it,
-    # which would show up as an error output in a cell.
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True)
-    base = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(base) as server, chromium() as browser:
-        yield server, browser, base
+    yield from lab_with_browser(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

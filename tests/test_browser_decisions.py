@@ -16,14 +16,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.lab_browser import Lab, chromium, jupyter_lab, open_and_run, require_browser
+from tests.lab_browser import Lab, lab_with_browser, open_and_run, require_browser
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -45,11 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Any, Path]]:
-    require_browser()
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True)
-    base = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(base) as server, chromium() as browser:
-        yield server, browser, base
+    yield from lab_with_browser(tmp_path_factory)
 
 
 def _keep(path: Path, name: str) -> None:

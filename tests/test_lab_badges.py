@@ -25,8 +25,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
-import sys
 import time
 from http.client import HTTPConnection
 from pathlib import Path
@@ -39,12 +37,11 @@ from tests.lab_browser import (
     STARTUP_S,
     Lab,
     Session,
-    chromium,
     jupyter_lab,
     kernel_idle,
+    lab_with_browser,
     menu,
     open_and_run,
-    require_browser,
 )
 
 if TYPE_CHECKING:
@@ -104,13 +101,7 @@ BADGES_JS = """() => {
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Any, Path]]:
     """One JupyterLab server (every cell in the page) and one Chromium for the module."""
-    require_browser()
-    # A first matplotlib import may build its font cache and warn on stderr while doing it,
-    # which would show up as an error output in a cell.
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True)
-    base = tmp_path_factory.mktemp("lab")
-    with jupyter_lab(base) as server, chromium() as browser:
-        yield server, browser, base
+    yield from lab_with_browser(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
