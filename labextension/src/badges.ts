@@ -16,6 +16,7 @@ import {
 import { Signal } from '@lumino/signaling';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
+import { paintVerdict } from './dom';
 import {
   badgeFor,
   IBadge,
@@ -65,7 +66,7 @@ export class BadgeWidget extends Widget {
       : running
         ? 'The cell is queued or running: its verdict shows when it has run.'
         : 'An experiment cell: run it to see its verdict and yearly value.';
-    button.dataset.verdict = verdict;
+    paintVerdict(button, verdict);
     button.dataset.runId = badge?.runId ?? '';
     button.disabled = !badge;
   }

@@ -1,5 +1,7 @@
 /** Building DOM from data: every string goes in as text (textContent), never as HTML. */
 
+import { VERDICT_COLOURS, VerdictKey } from './format';
+
 export interface IElementOptions {
   className?: string;
   text?: string;
@@ -36,4 +38,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(
     }
   }
   return node;
+}
+
+/** Mark `node` with a verdict (`data-verdict`) and colour it as that verdict. */
+export function paintVerdict(node: HTMLElement, verdict: VerdictKey): void {
+  const colours = VERDICT_COLOURS[verdict];
+  node.dataset.verdict = verdict;
+  node.style.color = colours.color;
+  node.style.background = colours.background;
+  node.style.borderColor = colours.border;
 }

@@ -28,17 +28,28 @@ export const VERDICT_KEYS: readonly VerdictKey[] = [
   'none'
 ];
 
-/** Text and background of each verdict (the experiment card's colours). */
+/**
+ * Text, background and border of each verdict (the experiment card's colours): the one
+ * place they are set, for the badges and the panel alike (dom.ts `paintVerdict`).
+ */
 export const VERDICT_COLOURS: Readonly<
-  Record<VerdictKey, { color: string; background: string }>
+  Record<VerdictKey, { color: string; background: string; border: string }>
 > = {
-  material: { color: '#116329', background: '#dafbe1' },
-  'not material': { color: '#57606a', background: '#eaeef2' },
-  uncertain: { color: '#7d4e00', background: '#fff8c5' },
-  harmful: { color: '#a40e26', background: '#ffebe9' },
-  'not measurable': { color: '#57606a', background: '#f6f8fa' },
-  baseline: { color: '#0550ae', background: '#ddf4ff' },
-  none: { color: '#57606a', background: '#f6f8fa' }
+  material: { color: '#116329', background: '#dafbe1', border: 'transparent' },
+  'not material': {
+    color: '#57606a',
+    background: '#eaeef2',
+    border: 'transparent'
+  },
+  uncertain: { color: '#7d4e00', background: '#fff8c5', border: 'transparent' },
+  harmful: { color: '#a40e26', background: '#ffebe9', border: 'transparent' },
+  'not measurable': {
+    color: '#57606a',
+    background: '#f6f8fa',
+    border: '#d0d7de'
+  },
+  baseline: { color: '#0550ae', background: '#ddf4ff', border: 'transparent' },
+  none: { color: '#57606a', background: '#f6f8fa', border: '#d0d7de' }
 };
 
 /** The part of a verdict the front-end reads (run record and `/bizml/project` alike). */

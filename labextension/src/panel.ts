@@ -17,8 +17,8 @@ import {
   IRunRow,
   ITreeNode
 } from './api';
-import { el } from './dom';
-import { kpiValue, money, moneyRange, verdictKey } from './format';
+import { el, paintVerdict } from './dom';
+import { kpiValue, money, moneyRange, VerdictKey, verdictKey } from './format';
 
 /** How many runs of each KPI the panel shows until "show all" is clicked. */
 export const LEADERBOARD_LIMIT = 50;
@@ -147,14 +147,7 @@ export class KpiPanel extends Widget {
           'notebook may come from another project or machine. `bizml ledger import` ' +
           'reads runs back from executed notebooks.'
       });
-      const shown = this._body.querySelector(
-        '.bizml-run-detail, .bizml-panel-notice'
-      );
-      if (shown) {
-        shown.replaceWith(notice);
-      } else {
-        this._body.insertBefore(notice, this._body.querySelector('.bizml-kpi'));
-      }
+      this._showAside(notice);
       return;
     }
     const row = this.node.querySelector<HTMLElement>(
@@ -386,13 +379,7 @@ export class KpiPanel extends Widget {
         text: row.name,
         title: row.hypothesis ?? ''
       }),
-      el('td', {}, [
-        el('span', {
-          className: 'bizml-verdict',
-          text: verdict,
-          data: { verdict }
-        })
-      ]),
+      el('td', {}, [verdictSpan(verdict)]),
       el('td', {
         className: 'bizml-run-value',
         text: value,
@@ -418,14 +405,18 @@ export class KpiPanel extends Widget {
       other.classList.remove('bizml-run-selected');
     }
     tr.classList.add('bizml-run-selected');
-    const detail = renderRunDetail(kpi, row, currency);
+    this._showAside(renderRunDetail(kpi, row, currency));
+  }
+
+  /** Put a run's details or a notice above the KPIs, in place of the one shown. */
+  private _showAside(aside: HTMLElement): void {
     const shown = this._body.querySelector(
       '.bizml-run-detail, .bizml-panel-notice'
     );
     if (shown) {
-      shown.replaceWith(detail);
+      shown.replaceWith(aside);
     } else {
-      this._body.insertBefore(detail, this._body.querySelector('.bizml-kpi'));
+      this._body.insertBefore(aside, this._body.querySelector('.bizml-kpi'));
     }
   }
 
@@ -456,6 +447,12 @@ export class KpiPanel extends Widget {
   private _stale = false;
   private _requests = 0;
   private _pending = 0;
+}
+
+function verdictSpan(verdict: VerdictKey): HTMLElement {
+  const span = el('span', { className: 'bizml-verdict', text: verdict });
+  paintVerdict(span, verdict);
+  return span;
 }
 
 function messageOf(error: unknown): string {
