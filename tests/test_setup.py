@@ -137,6 +137,55 @@ def test_ci_runs_the_first_command_in_a_fresh_venv_with_no_other_kernels() -> No
     assert "JUPYTER_DATA_DIR=" in exports
 
 
+def _dev_link_block() -> str:
+    """The lines of .ci/run that drop a `jupyter labextension develop` link before pip runs."""
+    lines = CI_SCRIPT.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("dev_link="))
+    end = next(i for i in range(start, len(lines)) if lines[i] == "fi")
+    install = lines.index('pip install -e ".[mlflow]"')
+    assert end < install, "the link must go before the first install into this environment"
+    return "\n".join(lines[start : end + 1])
+
+
+@pytest.mark.parametrize("linked", [True, False], ids=["development-link", "installed-folder"])
+def test_ci_removes_a_development_link_and_never_what_it_points_at(
+    tmp_path: Path, linked: bool
+) -> None:
+    """A link left by `jupyter labextension develop` goes; its target and a real install stay.
+
+    (pip outside a venv uninstalls through such a link: it moved the linked source tree
+    away, then failed writing through the dangling link.)
+    """
+    env_dir = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
+    extensions = env_dir / "share" / "jupyter" / "labextensions"
+    extensions.mkdir(parents=True)
+    source = tmp_path / "clone" / "bizml_nb" / "labextension"
+    source.mkdir(parents=True)
+    (source / "package.json").write_text('{"name": "bizml-nb"}')
+    place = extensions / "bizml-nb"
+    if linked:
+        place.symlink_to(source, target_is_directory=True)
+    else:
+        shutil.copytree(source, place)
+    path = f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + _dev_link_block()],
+        env={**os.environ, "PATH": path},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (source / "package.json").read_text() == '{"name": "bizml-nb"}'
+    if linked:
+        assert not place.is_symlink()
+        assert not place.exists()
+        assert f"removing the development link {place} -> {source}" in done.stderr
+    else:
+        assert (place / "package.json").read_text() == '{"name": "bizml-nb"}'
+        assert done.stderr == ""
+
+
 def test_the_cpu_check_reruns_every_notebook_nbval_checks() -> None:
     """The second notebook run (narrower SIMD) selects every notebook the pytest run checks."""
     (line,) = [line for line in script_lines(CI_SCRIPT) if "NPY_DISABLE_CPU_FEATURES=" in line]
