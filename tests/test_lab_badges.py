@@ -585,7 +585,7 @@ LATENCY_JS = """(index) => {
     const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[index];
     const before = cell.querySelector('.bizml-cell-badge').dataset.runId;
     const t = {start: performance.now(), cleared: null, output: null, badge: null, runId: null,
-               outputRecord: null, badgeRecord: null};
+               outputRecord: null, badgeRecord: null, texts: []};
     let seq = 0;
     const isCard = (node) => node.nodeType === 1 &&
         (node.matches('.bizml-card.bizml-run') || node.querySelector('.bizml-card.bizml-run'));
@@ -605,7 +605,9 @@ LATENCY_JS = """(index) => {
             const card = cell.querySelector('.jp-OutputArea-output .bizml-card.bizml-run');
             if (t.cleared === null && !card) t.cleared = now;
             if (t.cleared !== null && t.output === null && card) t.output = now;
-            const id = cell.querySelector('.bizml-cell-badge').dataset.runId;
+            const shown = cell.querySelector('.bizml-cell-badge');
+            if (t.texts[t.texts.length - 1] !== shown.textContent) t.texts.push(shown.textContent);
+            const id = shown.dataset.runId;
             if (t.badge === null && id && id !== before) { t.badge = now; t.runId = id; }
             if (t.output !== null && t.badge !== null) {
                 observer.disconnect();
@@ -620,7 +622,8 @@ LATENCY_JS = """(index) => {
 
 
 def test_badge_follows_a_new_output(quickstart: Session, lab: tuple[Lab, Any, Path]) -> None:
-    """Re-run the two-tower cell a few times: measure output-to-badge delay, print it."""
+    """Re-run the two-tower cell a few times: the badge reads "queued or running…" until
+    the new run is recorded, then that run's; measure output-to-badge delay, print it."""
     _, _, base = lab
     page = quickstart.page
     badges = page.evaluate(BADGES_JS)
@@ -638,6 +641,9 @@ def test_badge_follows_a_new_output(quickstart: Session, lab: tuple[Lab, Any, Pa
         assert badge.get_attribute("data-run-id") == t["runId"]
         assert badge.get_attribute("data-verdict") == "material"
         assert badge.text_content() == "material · +$11.5M/yr"
+        # from Shift+Enter until its run is recorded the badge says the cell is busy
+        # (the first text seen may still be the previous run's)
+        assert t["texts"][-2:] == ["queued or running…", "material · +$11.5M/yr"], t["texts"]
     kernel_idle(page).wait_for(timeout=RUN_S * 1000)
     lags = [t["badge"] - t["output"] for t in timings]
     runs = [t["badge"] - t["start"] for t in timings]

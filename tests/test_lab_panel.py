@@ -255,7 +255,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     shots.mkdir(parents=True, exist_ok=True)
     with jupyter_lab(base / "lab") as lab, chromium() as browser:
         _write_project(lab.root / "shop", SHOP_RUNS)
-        for name in ("panel", "commands"):
+        for name in ("panel", "commands", "rename-me"):
             _write_notebook(
                 lab.root / "shop" / "analysis" / f"{name}.ipynb",
                 ["# Conversion experiments", "x = 1"],
@@ -651,6 +651,53 @@ def test_a_badge_opens_its_run_whatever_its_rank(env: Env, tab: Page) -> None:
     expect(row).to_be_in_viewport()
     expect(page.locator(f"{PANEL} .bizml-run-detail h3")).to_have_text("run 100")
     assert page.locator(f"{PANEL} .bizml-panel-notice").count() == 0
+    assert tab.problems == []
+
+
+def test_a_renamed_notebook_keeps_the_tag_chosen_and_the_run_selected(env: Env, tab: Page) -> None:
+    """Renaming the notebook beside the panel: the project is read again for the new
+    path, with the tag filter chosen, and the selected run stays selected."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from playwright.sync_api import expect
+
+    page = open_lab(env, tab, "rename", "shop/analysis/rename-me.ipynb")
+    show_panel_by_tab(page)
+    panel = page.locator(PANEL)
+    # (runs recorded by an earlier test carry no tag: the "fast" board is the same)
+    panel.locator('button.bizml-tag[data-tag="fast"]').click()
+    wait_board(page, "conversion", board("conversion", ("fast",)))
+    panel.locator("tr.bizml-run").filter(
+        has=page.locator(".bizml-run-name", has_text=re.compile("^small$"))
+    ).click()
+    detail = panel.locator("section.bizml-run-detail h3")
+    expect(detail).to_have_text("small")
+
+    tab.requests.clear()
+    menu(page, "File", "docmanager:rename")
+    name = page.locator(".jp-Dialog input")
+    name.fill("renamed.ipynb")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
+        "renamed.ipynb"
+    )
+
+    def asked() -> list[dict[str, list[str]]]:
+        return [parse_qs(urlsplit(url).query) for url in tab.requests if "/bizml/project?" in url]
+
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not asked() and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert asked(), "the panel did not read the project again after the rename"
+    query = asked()[-1]
+    assert query["path"] == ["shop/analysis/renamed.ipynb"]
+    assert query.get("tag") == ["fast"], "the tag chosen was dropped"
+    wait_board(page, "conversion", board("conversion", ("fast",)))
+    expect(panel.locator('button.bizml-tag[data-tag="fast"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(detail).to_have_text("small")
+    expect(panel.locator("tr.bizml-run.bizml-run-selected .bizml-run-name")).to_have_text("small")
     assert tab.problems == []
 
 

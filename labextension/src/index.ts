@@ -113,11 +113,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     };
     tracker.currentChanged.connect(follow);
-    // a renamed or moved notebook: its project is found from its new path
+    // a renamed or moved notebook: its project is found from its new path, and the
+    // tags chosen, "show all" and the selected run stay
     const followRenames = (notebook: NotebookPanel): void => {
-      notebook.context.pathChanged.connect(() => {
+      let before = notebook.context.path;
+      notebook.context.pathChanged.connect((_, path) => {
+        const renamed = panel.path === before; // the panel showed this notebook
+        before = path;
         if (tracker.currentWidget === notebook) {
-          void panel.setPath(notebook.context.path);
+          void panel.setPath(path, { renamed });
         }
       });
     };

@@ -14,11 +14,11 @@ import {
   fetchVersion,
   IKpi,
   IProject,
-  IRunRow,
-  ITreeNode
+  IRunRow
 } from './api';
-import { el, paintVerdict } from './dom';
-import { kpiValue, money, moneyRange, VerdictKey, verdictKey } from './format';
+import { el } from './dom';
+import { kpiValue, money, moneyRange, verdictKey } from './format';
+import { renderRunDetail, renderTree, tagChips, verdictSpan } from './views';
 
 /** How many runs of each KPI the panel shows until "show all" is clicked. */
 export const LEADERBOARD_LIMIT = 50;
@@ -52,15 +52,21 @@ export class KpiPanel extends Widget {
     return this._path;
   }
 
-  /** Show the project holding `path`, if it is not the one shown. */
-  setPath(path: string): Promise<void> {
+  /**
+   * Show the project holding `path`, if it is not the one shown. Another notebook
+   * starts from the best 50 with no tag and no run selected; the shown notebook
+   * renamed or moved (`renamed`) keeps the tags chosen, "show all" and the selected run.
+   */
+  setPath(path: string, options: { renamed?: boolean } = {}): Promise<void> {
     if (path === this._path) {
       return this._loading ?? Promise.resolve();
     }
     this._path = path;
-    this._tags.clear();
-    this._limit = LEADERBOARD_LIMIT;
-    this._selected = null;
+    if (!options.renamed) {
+      this._tags.clear();
+      this._limit = LEADERBOARD_LIMIT;
+      this._selected = null;
+    }
     return this.refresh();
   }
 
@@ -233,8 +239,9 @@ export class KpiPanel extends Widget {
       this._button('Refresh', 'bizml-refresh', () => void this.refresh())
     ]);
     const parts: HTMLElement[] = [head];
-    if (project.tags.length) {
-      parts.push(this._renderTags(project.tags));
+    const tags = tagChips(project.tags, this._tags);
+    if (tags.length) {
+      parts.push(this._renderTags(tags));
     }
     const found = this._selected ? this._findRun(this._selected) : null;
     if (found) {
@@ -449,75 +456,9 @@ export class KpiPanel extends Widget {
   private _pending = 0;
 }
 
-function verdictSpan(verdict: VerdictKey): HTMLElement {
-  const span = el('span', { className: 'bizml-verdict', text: verdict });
-  paintVerdict(span, verdict);
-  return span;
-}
-
 function messageOf(error: unknown): string {
   if (error instanceof BizmlError) {
     return error.message;
   }
   return `the bizml server extension did not answer: ${String(error)}`;
-}
-
-/** The details of the selected run (a badge click or a leaderboard row). */
-function renderRunDetail(
-  kpi: IKpi,
-  row: IRunRow,
-  currency: string
-): HTMLElement {
-  const verdict = verdictKey(row.verdict, { isBaseline: row.is_baseline });
-  const metrics = Object.entries(row.metrics)
-    .map(([name, value]) => `${name} = ${value}`)
-    .join(', ');
-  const lines: [string, string][] = [
-    ['KPI', kpi.name],
-    ['verdict', row.verdict?.title ?? verdict],
-    ['value', moneyRange(row.value_per_year, currency)],
-    ['ML metrics', metrics || 'none logged'],
-    ['tags', row.tags.join(', ') || '—'],
-    ['hypothesis', row.hypothesis ?? '—'],
-    ['notebook', row.notebook ?? '—'],
-    ['started', row.started_at],
-    ['id', row.id]
-  ];
-  return el(
-    'section',
-    { className: 'bizml-run-detail', data: { runId: row.id } },
-    [
-      el('h3', { text: row.name }, []),
-      el(
-        'dl',
-        {},
-        lines.flatMap(([term, text]) => [
-          el('dt', { text: term }),
-          el('dd', { text })
-        ])
-      )
-    ]
-  );
-}
-
-/** The metric tree: each top KPI, the ML links into it and the KPIs it feeds. */
-function renderTree(project: IProject): HTMLElement {
-  const node = (tree: ITreeNode): HTMLElement => {
-    const into = tree.links_in.map(i => project.links[i]?.from).filter(Boolean);
-    const label = into.length ? `${tree.kpi} ← ${into.join(', ')}` : tree.kpi;
-    return el('li', { data: { kpi: tree.kpi } }, [
-      el('span', { text: label }),
-      tree.feeds.length
-        ? el(
-            'ul',
-            {},
-            tree.feeds.map(feed => node(feed.node))
-          )
-        : null
-    ]);
-  };
-  return el('section', { className: 'bizml-tree' }, [
-    el('h3', { text: 'Metric tree' }),
-    el('ul', {}, project.tree.map(node))
-  ]);
 }
