@@ -262,6 +262,22 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             )
         _write_project(lab.root / "hostile", HOSTILE_RUNS)
         _write_notebook(lab.root / "hostile" / "xss.ipynb", ["# Names", "x = 1"])
+        # a notebook to move into the project of a folder below its own
+        _write_project(
+            lab.root / "moving",
+            [
+                Planned("base", "conversion", 0.80, baseline=True),
+                Planned("quick", "conversion", 0.81, ("fast",)),
+            ],
+        )
+        _write_project(
+            lab.root / "moving" / "other",
+            [
+                Planned("base", "conversion", 0.80, baseline=True),
+                Planned("steady", "conversion", 0.81, ("slow",)),
+            ],
+        )
+        _write_notebook(lab.root / "moving" / "mover.ipynb", ["# To be moved", "x = 1"])
         _make_large(lab.root / "large", 10_000)
         _write_notebook(lab.root / "large" / "big.ipynb", ["# Many runs", "x = 1"])
         _write_saved_run(lab.root / "large", "old.ipynb", "run 100")
@@ -654,11 +670,35 @@ def test_a_badge_opens_its_run_whatever_its_rank(env: Env, tab: Page) -> None:
     assert tab.problems == []
 
 
+def _project_asked(tab: Page, path: str) -> list[dict[str, list[str]]]:
+    """Wait until the panel asked for the project of `path`; the queries it sent so far."""
+    from urllib.parse import parse_qs, urlsplit
+
+    def asked() -> list[dict[str, list[str]]]:
+        queries = [
+            parse_qs(urlsplit(url).query) for url in tab.requests if "/bizml/project?" in url
+        ]
+        return [q for q in queries if q.get("path") == [path]]
+
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not asked() and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(100)
+    assert asked(), f"the panel did not ask for the project of {path}"
+    return asked()
+
+
+def _mark_drawn(page: Any) -> None:
+    """Mark the panel as drawn now: `_redrawn` then waits for the next drawing."""
+    page.locator(f"{PANEL} .bizml-panel-head").evaluate("(h) => { h.dataset.old = '1'; }")
+
+
+def _redrawn(page: Any) -> None:
+    page.locator(f"{PANEL} .bizml-panel-head:not([data-old])").wait_for()
+
+
 def test_a_renamed_notebook_keeps_the_tag_chosen_and_the_run_selected(env: Env, tab: Page) -> None:
     """Renaming the notebook beside the panel: the project is read again for the new
     path, with the tag filter chosen, and the selected run stays selected."""
-    from urllib.parse import parse_qs, urlsplit
-
     from playwright.sync_api import expect
 
     page = open_lab(env, tab, "rename", "shop/analysis/rename-me.ipynb")
@@ -674,30 +714,61 @@ def test_a_renamed_notebook_keeps_the_tag_chosen_and_the_run_selected(env: Env, 
     expect(detail).to_have_text("small")
 
     tab.requests.clear()
+    _mark_drawn(page)
     menu(page, "File", "docmanager:rename")
-    name = page.locator(".jp-Dialog input")
-    name.fill("renamed.ipynb")
+    page.locator(".jp-Dialog input").fill("renamed.ipynb")
     page.locator(".jp-Dialog .jp-mod-accept").click()
-    expect(page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")).to_contain_text(
-        "renamed.ipynb"
-    )
-
-    def asked() -> list[dict[str, list[str]]]:
-        return [parse_qs(urlsplit(url).query) for url in tab.requests if "/bizml/project?" in url]
-
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while not asked() and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert asked(), "the panel did not read the project again after the rename"
-    query = asked()[-1]
-    assert query["path"] == ["shop/analysis/renamed.ipynb"]
-    assert query.get("tag") == ["fast"], "the tag chosen was dropped"
+    asked = _project_asked(tab, "shop/analysis/renamed.ipynb")
+    assert [q.get("tag") for q in asked] == [["fast"]], "the tag chosen was dropped"
+    _redrawn(page)
     wait_board(page, "conversion", board("conversion", ("fast",)))
     expect(panel.locator('button.bizml-tag[data-tag="fast"]')).to_have_attribute(
         "aria-pressed", "true"
     )
     expect(detail).to_have_text("small")
     expect(panel.locator("tr.bizml-run.bizml-run-selected .bizml-run-name")).to_have_text("small")
+    assert tab.problems == []
+
+
+def test_a_notebook_moved_into_another_project_starts_afresh_there(env: Env, tab: Page) -> None:
+    """Dragged in the file browser into a folder holding a project of its own, the
+    notebook's panel shows that project with no tag and nothing selected (the old
+    project's "fast" filter would hide every run there)."""
+    from playwright.sync_api import expect
+
+    page = open_lab(env, tab, "move", "moving/mover.ipynb")
+    show_panel_by_tab(page)
+    panel = page.locator(PANEL)
+    panel.locator('button.bizml-tag[data-tag="fast"]').click()
+    wait_board(page, "conversion", ["quick"])
+    panel.locator("tr.bizml-run").first.click()
+    expect(panel.locator("section.bizml-run-detail h3")).to_have_text("quick")
+
+    tab.requests.clear()
+    _mark_drawn(page)
+    listing = page.locator(".jp-FileBrowser .jp-DirListing-content")
+    item = listing.locator(".jp-DirListing-item").filter(
+        has=page.locator(".jp-DirListing-itemText", has_text=re.compile("^mover.ipynb$"))
+    )
+    folder = listing.locator(".jp-DirListing-item").filter(
+        has=page.locator(".jp-DirListing-itemText", has_text=re.compile("^other$"))
+    )
+    start, end = item.bounding_box(), folder.bounding_box()
+    page.mouse.move(start["x"] + 20, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + 20, end["y"] + end["height"] / 2, steps=10)
+    page.mouse.up()
+    asked = _project_asked(tab, "moving/other/mover.ipynb")
+    _redrawn(page)
+    expect(panel.locator(".bizml-project-name")).to_have_text("other")
+    wait_board(page, "conversion", ["steady", "base"])
+    expect(panel.locator("button.bizml-tag")).to_have_count(1)
+    expect(panel.locator('button.bizml-tag[data-tag="slow"]')).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    assert panel.locator("section.bizml-run-detail").count() == 0
+    assert asked[-1].get("tag") is None
+    assert (env.lab.root / "moving" / "other" / "mover.ipynb").exists()
     assert tab.problems == []
 
 

@@ -140,34 +140,35 @@ def test_ci_runs_the_first_command_in_a_fresh_venv_with_no_other_kernels() -> No
 def _dev_link_block() -> str:
     """The lines of .ci/run that drop a `jupyter labextension develop` link before pip runs."""
     lines = CI_SCRIPT.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("dev_link="))
-    end = next(i for i in range(start, len(lines)) if lines[i] == "fi")
-    install = lines.index('pip install -e ".[mlflow]"')
-    assert end < install, "the link must go before the first install into this environment"
+    start = next(i for i, line in enumerate(lines) if line.startswith("dev_links=$("))
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("done <<<"))
+    tests = next(i for i, line in enumerate(lines) if line.endswith(" tests"))
+    installs = [i for i, line in enumerate(lines) if i > tests and "pip install" in line]
+    assert tests < start, "the links go after the fresh venv's own install"
+    assert end < min(installs), "the links must go before any install into this environment"
     return "\n".join(lines[start : end + 1])
 
 
-@pytest.mark.parametrize("linked", [True, False], ids=["development-link", "installed-folder"])
+@pytest.mark.parametrize("kind", ["link", "dangling-link", "installed-folder"])
 def test_ci_removes_a_development_link_and_never_what_it_points_at(
-    tmp_path: Path, linked: bool
+    tmp_path: Path, kind: str
 ) -> None:
-    """A link left by `jupyter labextension develop` goes; its target and a real install stay.
-
-    (pip outside a venv uninstalls through such a link: it moved the linked source tree
-    away, then failed writing through the dangling link.)
-    """
-    env_dir = tmp_path / "env"
+    """A link left by `jupyter labextension develop` goes, even one pointing nowhere; its
+    target and a real installed folder stay. (pip outside a venv uninstalls through such
+    a link: it moved the linked source tree away, then failed writing through the
+    dangling link.) The paths hold spaces, as a user's folders may."""
+    env_dir = tmp_path / "my env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
     extensions = env_dir / "share" / "jupyter" / "labextensions"
     extensions.mkdir(parents=True)
-    source = tmp_path / "clone" / "bizml_nb" / "labextension"
+    source = tmp_path / "a clone" / "bizml_nb" / "labextension"
     source.mkdir(parents=True)
     (source / "package.json").write_text('{"name": "bizml-nb"}')
     place = extensions / "bizml-nb"
-    if linked:
-        place.symlink_to(source, target_is_directory=True)
-    else:
+    if kind == "installed-folder":
         shutil.copytree(source, place)
+    else:
+        place.symlink_to(source if kind == "link" else tmp_path / "gone", target_is_directory=True)
     path = f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}"
     done = subprocess.run(
         ["bash", "-c", "set -euo pipefail\n" + _dev_link_block()],
@@ -177,13 +178,13 @@ def test_ci_removes_a_development_link_and_never_what_it_points_at(
         check=True,
     )
     assert (source / "package.json").read_text() == '{"name": "bizml-nb"}'
-    if linked:
-        assert not place.is_symlink()
-        assert not place.exists()
-        assert f"removing the development link {place} -> {source}" in done.stderr
-    else:
+    if kind == "installed-folder":
         assert (place / "package.json").read_text() == '{"name": "bizml-nb"}'
         assert done.stderr == ""
+    else:
+        assert not place.is_symlink()
+        assert not place.exists()
+        assert f"removing the development link {place} -> " in done.stderr
 
 
 def test_the_cpu_check_reruns_every_notebook_nbval_checks() -> None:

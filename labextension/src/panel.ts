@@ -55,19 +55,28 @@ export class KpiPanel extends Widget {
   /**
    * Show the project holding `path`, if it is not the one shown. Another notebook
    * starts from the best 50 with no tag and no run selected; the shown notebook
-   * renamed or moved (`renamed`) keeps the tags chosen, "show all" and the selected run.
+   * renamed or moved (`renamed`) keeps the tags chosen, "show all" and the selected
+   * run, unless it moved into another project.
    */
   setPath(path: string, options: { renamed?: boolean } = {}): Promise<void> {
     if (path === this._path) {
       return this._loading ?? Promise.resolve();
     }
     this._path = path;
-    if (!options.renamed) {
-      this._tags.clear();
-      this._limit = LEADERBOARD_LIMIT;
-      this._selected = null;
+    if (options.renamed && this._project) {
+      this._renamedFrom = this._project.project.registry;
+    } else {
+      this._renamedFrom = null;
+      this._resetView();
     }
     return this.refresh();
+  }
+
+  /** The best 50 of each KPI, no tag, no run selected. */
+  private _resetView(): void {
+    this._tags.clear();
+    this._limit = LEADERBOARD_LIMIT;
+    this._selected = null;
   }
 
   /** Ask the server for the project again and render it (once the panel is shown). */
@@ -95,6 +104,17 @@ export class KpiPanel extends Widget {
         if (request !== this._requests || path !== this._path) {
           return;
         }
+        const from = this._renamedFrom;
+        this._renamedFrom = null;
+        if (from !== null && from !== project.project.registry) {
+          // moved into another project: its runs, tags and ranks are other ones
+          const filtered = this._tags.size > 0 || this._limit === null;
+          this._resetView();
+          if (filtered) {
+            void this.refresh();
+            return;
+          }
+        }
         this._project = project;
         this._complete = this._limit === null && this._tags.size === 0;
         this._version = project.version;
@@ -121,6 +141,7 @@ export class KpiPanel extends Widget {
    */
   async showRun(runId: string, path: string): Promise<void> {
     this._selected = runId;
+    this._renamedFrom = null; // the run asked for decides the filters from here
     const current = (): boolean =>
       this._path === path && this._selected === runId;
     if (path !== this._path) {
@@ -449,6 +470,8 @@ export class KpiPanel extends Widget {
   private readonly _observers = new Set<IntersectionObserver>();
   private _version: string | null = null;
   private _selected: string | null = null;
+  /** The project's registry before a rename, until the renamed path's answer. */
+  private _renamedFrom: string | null = null;
   private _loading: Promise<void> | null = null;
   private _polling = false;
   private _stale = false;

@@ -1,6 +1,7 @@
 /**
- * The KPI panel's stateless parts: a run's details, the metric tree and a verdict as
- * text. Each is built from the project's JSON as text nodes (`el`), never as HTML.
+ * The KPI panel's stateless parts: a run's details, the metric tree, a verdict as text
+ * and which tag chips to draw. Each is built from the project's JSON as text nodes
+ * (`el`), never as HTML.
  */
 import { IKpi, IProject, IRunRow, ITreeNode } from './api';
 import { el, paintVerdict } from './dom';
