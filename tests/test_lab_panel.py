@@ -1010,7 +1010,73 @@ def _notebook7() -> None:
 _NOTEBOOK7_OWN = re.compile(
     r"reading 'schema'\)\n.*TypeError.*\n\s+at \S+/static/notebook/notebook_core\.", re.S
 )
+# Notebook 7.6.5 logs this from its own bundle when it opens a new notebook in a new
+# tab, also for its own File > New > Notebook with no template of ours involved
+_NOTEBOOK7_NEW_TAB = "Cannot read properties of null (reading 'updateRenderOption')"
 QUICKSTART_BADGES = ["baseline", "material · +$11.5M/yr", "baseline", "material · +$4.08M/yr"]
+
+
+def test_notebook7_file_new_writes_a_template_into_the_folder_browsed(
+    env: Env, tmp_path: Path
+) -> None:
+    """Notebook 7's file page: File > New lists the four templates; "ROI analysis",
+    named in its form, is written into the folder browsed and opens in a new tab."""
+    from playwright.sync_api import expect
+
+    _notebook7()
+    with jupyter_lab(tmp_path / "nb7-new", app="notebook") as server:
+        _write_project(server.root / "shop", SHOP_RUNS)
+        page = env.browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(WAIT_MS)
+        problems: list[tuple[str, str]] = []
+        page.on(
+            "console",
+            lambda m: problems.append((m.text, m.location["url"])) if m.type == "error" else None,
+        )
+        url = f"http://127.0.0.1:{server.port}"
+        try:
+            page.goto(f"{url}/tree/shop?token={server.token}")
+            page.locator(".jp-DirListing-item").filter(has_text="bizml.toml").wait_for(
+                timeout=STARTUP_S * 1000
+            )
+            page.get_by_role("menuitem", name="File", exact=True).click()
+            page.locator(".lm-Menu-item:visible").filter(has_text=re.compile("^New$")).hover()
+            items = page.locator(".lm-Menu-item:visible[data-command='bizml:new-from-template']")
+            expect(items).to_have_text(
+                [
+                    "Adoption maturity",
+                    "ROI analysis",
+                    "Scalability planning",
+                    "Silent-failure monitoring",
+                ]
+            )
+            with page.context.expect_page() as opened:
+                items.filter(has_text="ROI analysis").click()
+                page.locator(".jp-Dialog input").first.fill("roi from nb7")
+                page.locator(".jp-Dialog .jp-mod-accept").click()
+            made = opened.value
+            made.wait_for_load_state()
+            assert made.url.split("?")[0] == f"{url}/notebooks/shop/roi%20from%20nb7.ipynb"
+            made.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=STARTUP_S * 1000)
+            made.close()
+        except Exception:
+            failed = tmp_path / "notebook7-new-failed.png"
+            page.screenshot(path=str(failed))
+            print(f"screenshot: {failed}\njupyter notebook log:\n{server.log_tail()}")
+            raise
+        finally:
+            page.close()
+        written = server.root / "shop" / "roi from nb7.ipynb"
+        assert written.exists()
+        made_from = json.loads(written.read_text())["metadata"]["papermill"]["input_path"]
+        assert Path(made_from).name == "roi_analysis.ipynb"
+        ours = [
+            text
+            for text, where in problems
+            if not (text == _NOTEBOOK7_NEW_TAB and "/static/notebook/notebook_core." in where)
+            and not _NOTEBOOK7_OWN.search(text)
+        ]
+        assert ours == []
 
 
 def test_notebook7_badges_the_panel_and_the_report(env: Env, tmp_path: Path) -> None:
