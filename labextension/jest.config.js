@@ -1,4 +1,4 @@
-/** Unit tests of the front-end's pure logic (src/format.ts, src/views.ts), compiled by ts-jest. */
+/** Unit tests of the front-end's pure logic (src/format.ts, src/paths.ts, views.ts's tagChips), compiled by ts-jest. */
 module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',

@@ -278,6 +278,15 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             ],
         )
         _write_notebook(lab.root / "moving" / "mover.ipynb", ["# To be moved", "x = 1"])
+        _write_project(
+            lab.root / "renaming",
+            [
+                Planned("base", "conversion", 0.80, baseline=True),
+                Planned("quick", "conversion", 0.81, ("fast",)),
+                Planned("plain", "conversion", 0.805),
+            ],
+        )
+        _write_notebook(lab.root / "renaming" / "nb.ipynb", ["# Folder renamed", "x = 1"])
         _make_large(lab.root / "large", 10_000)
         _write_notebook(lab.root / "large" / "big.ipynb", ["# Many runs", "x = 1"])
         _write_saved_run(lab.root / "large", "old.ipynb", "run 100")
@@ -758,17 +767,59 @@ def test_a_notebook_moved_into_another_project_starts_afresh_there(env: Env, tab
     page.mouse.down()
     page.mouse.move(end["x"] + 20, end["y"] + end["height"] / 2, steps=10)
     page.mouse.up()
-    asked = _project_asked(tab, "moving/other/mover.ipynb")
+    _project_asked(tab, "moving/other/mover.ipynb")
     _redrawn(page)
     expect(panel.locator(".bizml-project-name")).to_have_text("other")
     wait_board(page, "conversion", ["steady", "base"])
+    # asked first with the filter kept, then again without it once the answer named
+    # another project
+    asked = _project_asked(tab, "moving/other/mover.ipynb")
+    assert [q.get("tag") for q in asked] == [["fast"], None]
     expect(panel.locator("button.bizml-tag")).to_have_count(1)
     expect(panel.locator('button.bizml-tag[data-tag="slow"]')).to_have_attribute(
         "aria-pressed", "false"
     )
     assert panel.locator("section.bizml-run-detail").count() == 0
-    assert asked[-1].get("tag") is None
     assert (env.lab.root / "moving" / "other" / "mover.ipynb").exists()
+    assert tab.problems == []
+
+
+def test_a_renamed_project_folder_keeps_the_tag_chosen_and_the_run_selected(
+    env: Env, tab: Page
+) -> None:
+    """Renaming the project's own folder (in the file browser) moves the notebook and
+    its bizml.toml together: the same project, so the filter and the selection stay."""
+    from playwright.sync_api import expect
+
+    page = open_lab(env, tab, "rename-folder", "renaming/nb.ipynb")
+    show_panel_by_tab(page)
+    panel = page.locator(PANEL)
+    panel.locator('button.bizml-tag[data-tag="fast"]').click()
+    wait_board(page, "conversion", ["quick"])
+    panel.locator("tr.bizml-run").first.click()
+    detail = panel.locator("section.bizml-run-detail h3")
+    expect(detail).to_have_text("quick")
+
+    page.locator(".jp-FileBrowser .jp-BreadCrumbs-home").click()
+    folder = page.locator(".jp-FileBrowser .jp-DirListing-item").filter(
+        has=page.locator(".jp-DirListing-itemText", has_text=re.compile("^renaming$"))
+    )
+    tab.requests.clear()
+    _mark_drawn(page)
+    folder.click(button="right")
+    page.locator('.lm-Menu-item[data-command="filebrowser:rename"]').click()
+    editor = page.locator(".jp-FileBrowser .jp-DirListing-editor")
+    editor.fill("renamed-project")
+    editor.press("Enter")
+    asked = _project_asked(tab, "renamed-project/nb.ipynb")
+    _redrawn(page)
+    assert [q.get("tag") for q in asked] == [["fast"]]
+    wait_board(page, "conversion", ["quick"])
+    expect(panel.locator('button.bizml-tag[data-tag="fast"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(detail).to_have_text("quick")
+    assert (env.lab.root / "renamed-project" / "bizml.toml").exists()
     assert tab.problems == []
 
 
@@ -1029,7 +1080,7 @@ def test_notebook7_file_new_writes_a_template_into_the_folder_browsed(
         page = env.browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(WAIT_MS)
         problems: list[tuple[str, str]] = []
-        page.on(
+        page.context.on(  # every tab: the file page and the notebook it opens
             "console",
             lambda m: problems.append((m.text, m.location["url"])) if m.type == "error" else None,
         )

@@ -126,7 +126,7 @@ def test_the_typescript_is_strict_and_lint_clean(built: Path) -> None:
 
 def test_the_unit_tests_of_the_front_ends_logic_pass(built: Path) -> None:
     """Jest runs src/__tests__ (badge text, verdict colours, money, the experiment line,
-    the panel's tag chips)."""
+    the panel's tag chips, paths across renames)."""
     output = _run([_jlpm(), "test"], built)
     assert "failed" not in output.split("Tests:")[-1].split("\n")[0], output[-2000:]
 

@@ -114,7 +114,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     tracker.currentChanged.connect(follow);
     // a renamed or moved notebook: its project is found from its new path, and the
-    // tags chosen, "show all" and the selected run stay
+    // tags chosen, "show all" and the selected run stay, unless it is another project
     const followRenames = (notebook: NotebookPanel): void => {
       let before = notebook.context.path;
       notebook.context.pathChanged.connect((_, path) => {
@@ -125,6 +125,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       });
     };
+    // which item moved: a folder renamed above the project's bizml.toml keeps the project
+    app.serviceManager.contents.fileChanged.connect((_, change) => {
+      const from = change.oldValue?.path;
+      const to = change.newValue?.path;
+      if (change.type === 'rename' && from && to) {
+        panel.noteRename(from, to);
+      }
+    });
     tracker.forEach(followRenames);
     tracker.widgetAdded.connect((_, notebook) => followRenames(notebook));
     void app.restored.then(follow);

@@ -18,7 +18,14 @@ import {
 } from './api';
 import { el } from './dom';
 import { kpiValue, money, moneyRange, verdictKey } from './format';
-import { renderRunDetail, renderTree, tagChips, verdictSpan } from './views';
+import { RenameWatch } from './paths';
+import {
+  button,
+  renderRunDetail,
+  renderTree,
+  tagChips,
+  verdictSpan
+} from './views';
 
 /** How many runs of each KPI the panel shows until "show all" is clicked. */
 export const LEADERBOARD_LIMIT = 50;
@@ -63,13 +70,17 @@ export class KpiPanel extends Widget {
       return this._loading ?? Promise.resolve();
     }
     this._path = path;
-    if (options.renamed && this._project) {
-      this._renamedFrom = this._project.project.registry;
-    } else {
-      this._renamedFrom = null;
+    const shown = options.renamed ? this._project?.project.registry : null;
+    this._renames.expect(shown ?? null);
+    if (!shown) {
       this._resetView();
     }
     return this.refresh();
+  }
+
+  /** Something was renamed or moved from `from` to `to` (a notebook, a folder). */
+  noteRename(from: string, to: string): void {
+    this._renames.noted(from, to);
   }
 
   /** The best 50 of each KPI, no tag, no run selected. */
@@ -104,14 +115,14 @@ export class KpiPanel extends Widget {
         if (request !== this._requests || path !== this._path) {
           return;
         }
-        const from = this._renamedFrom;
-        this._renamedFrom = null;
-        if (from !== null && from !== project.project.registry) {
-          // moved into another project: its runs, tags and ranks are other ones
+        if (this._renames.movedAway(project.project.registry)) {
+          // its runs, tags and ranks are other ones
           const filtered = this._tags.size > 0 || this._limit === null;
           this._resetView();
           if (filtered) {
-            void this.refresh();
+            this._project = null;
+            this._renderMessage(`Reading ${project.project.name}…`);
+            await this.refresh();
             return;
           }
         }
@@ -141,7 +152,7 @@ export class KpiPanel extends Widget {
    */
   async showRun(runId: string, path: string): Promise<void> {
     this._selected = runId;
-    this._renamedFrom = null; // the run asked for decides the filters from here
+    this._renames.expect(null); // the run asked for decides the filters from here
     const current = (): boolean =>
       this._path === path && this._selected === runId;
     if (path !== this._path) {
@@ -257,7 +268,7 @@ export class KpiPanel extends Widget {
         className: 'bizml-project-about',
         text: `${project.project.registry} · ${currency} · material from ${money(project.project.min_annual_value, currency)}/yr`
       }),
-      this._button('Refresh', 'bizml-refresh', () => void this.refresh())
+      button('Refresh', 'bizml-refresh', () => void this.refresh())
     ]);
     const parts: HTMLElement[] = [head];
     const tags = tagChips(project.tags, this._tags);
@@ -280,7 +291,7 @@ export class KpiPanel extends Widget {
   private _renderTags(tags: string[]): HTMLElement {
     const chips = tags.map(tag => {
       const on = this._tags.has(tag);
-      const chip = this._button(tag, 'bizml-tag', () => {
+      const chip = button(tag, 'bizml-tag', () => {
         if (this._tags.has(tag)) {
           this._tags.delete(tag);
         } else {
@@ -339,7 +350,7 @@ export class KpiPanel extends Widget {
     const count = `${kpi.runs} run${kpi.runs === 1 ? '' : 's'}${kpi.failed_runs ? `, ${kpi.failed_runs} failed` : ''}`;
     const footer = el('div', { className: 'bizml-kpi-count', text: count }, [
       shown < kpi.runs
-        ? this._button(`show all ${kpi.runs}`, 'bizml-show-all', () => {
+        ? button(`show all ${kpi.runs}`, 'bizml-show-all', () => {
             this._limit = null;
             void this.refresh();
           })
@@ -448,17 +459,6 @@ export class KpiPanel extends Widget {
     }
   }
 
-  private _button(
-    text: string,
-    className: string,
-    onClick: () => void
-  ): HTMLButtonElement {
-    const button = el('button', { className: `jp-Button ${className}`, text });
-    button.type = 'button';
-    button.addEventListener('click', onClick);
-    return button;
-  }
-
   private readonly _body: HTMLElement;
   private readonly _timer: number;
   private readonly _tags = new Set<string>();
@@ -470,8 +470,7 @@ export class KpiPanel extends Widget {
   private readonly _observers = new Set<IntersectionObserver>();
   private _version: string | null = null;
   private _selected: string | null = null;
-  /** The project's registry before a rename, until the renamed path's answer. */
-  private _renamedFrom: string | null = null;
+  private readonly _renames = new RenameWatch();
   private _loading: Promise<void> | null = null;
   private _polling = false;
   private _stale = false;

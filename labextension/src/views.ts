@@ -1,6 +1,6 @@
 /**
- * The KPI panel's stateless parts: a run's details, the metric tree, a verdict as text
- * and which tag chips to draw. Each is built from the project's JSON as text nodes
+ * The KPI panel's stateless parts: a run's details, the metric tree, a verdict as text,
+ * a button, and which tag chips to draw. Each is built from the project's JSON as text nodes
  * (`el`), never as HTML.
  */
 import { IKpi, IProject, IRunRow, ITreeNode } from './api';
@@ -18,6 +18,18 @@ export function tagChips(
 ): string[] {
   const gone = [...chosen].filter(tag => !projectTags.includes(tag)).sort();
   return [...projectTags, ...gone];
+}
+
+/** A JupyterLab-styled button that runs `onClick`. */
+export function button(
+  text: string,
+  className: string,
+  onClick: () => void
+): HTMLButtonElement {
+  const node = el('button', { className: `jp-Button ${className}`, text });
+  node.type = 'button';
+  node.addEventListener('click', onClick);
+  return node;
 }
 
 export function verdictSpan(verdict: VerdictKey): HTMLElement {
