@@ -22,6 +22,7 @@ writes the screenshots shown in the docs there (else into the test's temporary f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -1043,6 +1044,19 @@ def test_names_hypotheses_and_tags_are_shown_as_text(env: Env, tab: Page) -> Non
 # --------------------------------------------------------------------------- Notebook 7
 
 
+@contextlib.contextmanager
+def _closed_with_a_shot_on_failure(page: Any, server: Lab, shot: Path) -> Iterator[None]:
+    """Close `page` at the end; on a failure first save a screenshot and the server's log."""
+    try:
+        yield
+    except Exception:
+        page.screenshot(path=str(shot))
+        print(f"screenshot: {shot}\njupyter notebook log:\n{server.log_tail()}")
+        raise
+    finally:
+        page.close()
+
+
 def _notebook7() -> None:
     try:
         from importlib.metadata import version
@@ -1085,7 +1099,7 @@ def test_notebook7_file_new_writes_a_template_into_the_folder_browsed(
             lambda m: problems.append((m.text, m.location["url"])) if m.type == "error" else None,
         )
         url = f"http://127.0.0.1:{server.port}"
-        try:
+        with _closed_with_a_shot_on_failure(page, server, tmp_path / "notebook7-new-failed.png"):
             page.goto(f"{url}/tree/shop?token={server.token}")
             page.locator(".jp-DirListing-item").filter(has_text="bizml.toml").wait_for(
                 timeout=STARTUP_S * 1000
@@ -1110,13 +1124,6 @@ def test_notebook7_file_new_writes_a_template_into_the_folder_browsed(
             assert made.url.split("?")[0] == f"{url}/notebooks/shop/roi%20from%20nb7.ipynb"
             made.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=STARTUP_S * 1000)
             made.close()
-        except Exception:
-            failed = tmp_path / "notebook7-new-failed.png"
-            page.screenshot(path=str(failed))
-            print(f"screenshot: {failed}\njupyter notebook log:\n{server.log_tail()}")
-            raise
-        finally:
-            page.close()
         written = server.root / "shop" / "roi from nb7.ipynb"
         assert written.exists()
         made_from = json.loads(written.read_text())["metadata"]["papermill"]["input_path"]
@@ -1146,7 +1153,7 @@ def test_notebook7_badges_the_panel_and_the_report(env: Env, tmp_path: Path) -> 
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: problems.append(f"page error: {exc}\n{exc.stack}"))
         url = f"http://127.0.0.1:{server.port}"
-        try:
+        with _closed_with_a_shot_on_failure(page, server, tmp_path / "notebook7-failed.png"):
             page.goto(f"{url}/notebooks/quickstart.ipynb?token={server.token}")
             badges = page.locator(".jp-Notebook .bizml-cell-badge")
             expect(badges).to_have_count(len(QUICKSTART_BADGES), timeout=STARTUP_S * 1000)
@@ -1172,13 +1179,6 @@ def test_notebook7_badges_the_panel_and_the_report(env: Env, tmp_path: Path) -> 
             body = report.frame_locator(".jp-HTMLViewer iframe").locator("body")
             expect(body).to_contain_text("shop", timeout=STARTUP_S * 1000)
             report.close()
-        except Exception:
-            failed = tmp_path / "notebook7-failed.png"
-            page.screenshot(path=str(failed))
-            print(f"screenshot: {failed}\njupyter notebook log:\n{server.log_tail()}")
-            raise
-        finally:
-            page.close()
         # Notebook 7.6's own shortcut settings throw this on every page, also with
         # bizml_nb's extension disabled: not ours
         ours = [p for p in problems if not _NOTEBOOK7_OWN.search(p)]

@@ -157,8 +157,8 @@ export class KpiPanel extends Widget {
       this._path === path && this._selected === runId;
     if (path !== this._path) {
       this._path = path;
-      this._tags.clear();
-      this._limit = LEADERBOARD_LIMIT;
+      this._resetView();
+      this._selected = runId;
       this._project = null;
       await this.refresh();
     }
